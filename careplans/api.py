@@ -1,0 +1,213 @@
+"""REST API for patients, care teams, care plans and goals (DESIGN.md API contract v1).
+
+Viewsets stay thin: querysets come from selectors (visibility), writes go to
+services, and a care-team member whose role may not act gets 403 while
+everyone else gets 404.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.exceptions import PermissionDenied
+
+from careplans import selectors, services
+from careplans.diagnoses import diagnoses_clean
+from careplans.models import CarePlan, CareTeamMember, Goal, Patient
+from clinic.access import Action, user_can
+from clinic.models import User
+
+
+def require(user: User, action: Action) -> None:
+    if not user_can(user, action):
+        raise PermissionDenied("Your role may not do this.")
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
+    class Meta:
+        model = Patient
+        fields = ["id", "mrn", "given_name", "family_name", "birth_date", "preferred_name", "phone", "email",
+                  "status", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+        # Uniqueness is checked again by the service; the validator gives the per-field message.
+
+
+class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Patients on the caller's care teams; clinic admins see all (demographics only)."""
+
+    serializer_class = PatientSerializer
+    lookup_field = "public_id"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        return selectors.patients_visible_to(self.request.user)
+
+    def get_object(self) -> Patient:
+        return selectors.patient_for_demographics(user=self.request.user, public_id=self.kwargs["public_id"])
+
+    def perform_create(self, serializer: serializers.Serializer) -> None:
+        require(self.request.user, Action.CREATE_PATIENT)
+        serializer.instance = services.patient_create(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer: serializers.Serializer) -> None:
+        require(self.request.user, Action.EDIT_DEMOGRAPHICS)
+        serializer.instance = services.patient_update(
+            patient=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
+
+class CareTeamMemberSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    user = serializers.SlugRelatedField(slug_field="public_id", queryset=User.objects.filter(is_active=True))
+
+    class Meta:
+        model = CareTeamMember
+        fields = ["id", "user", "role", "started_at", "ended_at"]
+        read_only_fields = ["started_at", "ended_at"]
+
+
+class CareTeamViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
+                      viewsets.GenericViewSet):
+    """A patient's active care team. DELETE ends a membership; the row stays for the record."""
+
+    serializer_class = CareTeamMemberSerializer
+    lookup_field = "public_id"
+    pagination_class = None
+
+    def patient(self) -> Patient:
+        if not hasattr(self, "_patient"):
+            self._patient = selectors.patient_for_demographics(
+                user=self.request.user, public_id=self.kwargs["patient_public_id"]
+            )
+        return self._patient
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return CareTeamMember.objects.none()
+        return selectors.care_team_of(self.patient())
+
+    def perform_create(self, serializer: serializers.Serializer) -> None:
+        patient = self.patient()
+        require(self.request.user, Action.MANAGE_CARE_TEAM)
+        serializer.instance = services.care_team_member_add(
+            patient=patient, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: CareTeamMember) -> None:
+        require(self.request.user, Action.MANAGE_CARE_TEAM)
+        services.care_team_member_end(member=instance, actor=self.request.user)
+
+
+class DiagnosisSerializer(serializers.Serializer):
+    code = serializers.CharField(allow_blank=True, required=False, max_length=12)
+    description = serializers.CharField(allow_blank=True, required=False, max_length=300)
+
+
+class CarePlanSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    patient = serializers.SlugRelatedField(slug_field="public_id", queryset=Patient.objects.none())
+    diagnoses = DiagnosisSerializer(many=True, required=False)
+    version = serializers.IntegerField(required=False, min_value=1)
+    updated_by = serializers.UUIDField(source="updated_by.public_id", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = CarePlan
+        fields = ["id", "patient", "status", "version", "summary", "diagnoses", "review_date",
+                  "created_at", "updated_at", "updated_by"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # AC-3: a body may only name a patient on the caller's care team.
+            self.fields["patient"].queryset = selectors.patients_on_care_team_of(request.user)
+
+    def validate_diagnoses(self, value: list[dict[str, str]]) -> list[dict[str, str]]:
+        try:
+            return diagnoses_clean([dict(item) for item in value])
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
+@extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("patient", str, description="Patient id")]))
+class CarePlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                      mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Shared care plans. PATCH must carry the `version` it read; a stale one gets 409."""
+
+    serializer_class = CarePlanSerializer
+    lookup_field = "public_id"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        plans = selectors.care_plans_visible_to(self.request.user)
+        patient = self.request.query_params.get("patient")
+        if patient:
+            try:
+                plans = plans.filter(patient__public_id=serializers.UUIDField().to_internal_value(patient))
+            except serializers.ValidationError:
+                raise serializers.ValidationError({"patient": ["Not a valid patient id."]}) from None
+        return plans
+
+    def get_object(self) -> CarePlan:
+        return selectors.care_plan_for(user=self.request.user, public_id=self.kwargs["public_id"])
+
+    def perform_create(self, serializer: serializers.Serializer) -> None:
+        require(self.request.user, Action.EDIT_CARE_PLAN)
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        serializer.instance = services.care_plan_create(actor=self.request.user, **data)
+
+    def perform_update(self, serializer: serializers.Serializer) -> None:
+        require(self.request.user, Action.EDIT_CARE_PLAN)
+        data = dict(serializer.validated_data)
+        if "version" not in data:
+            raise serializers.ValidationError({"version": ["Send the version you read."]})
+        if "patient" in data and data.pop("patient") != serializer.instance.patient:
+            raise serializers.ValidationError({"patient": ["A care plan cannot move to another patient."]})
+        version = data.pop("version")
+        serializer.instance = services.care_plan_update(
+            care_plan=serializer.instance, actor=self.request.user, version=version, **data
+        )
+
+
+class GoalSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    status_changed_by = serializers.UUIDField(source="status_changed_by.public_id", read_only=True,
+                                              allow_null=True, default=None)
+
+    class Meta:
+        model = Goal
+        fields = ["id", "domain", "description", "target", "due_date", "status", "version",
+                  "status_changed_at", "status_changed_by"]
+        read_only_fields = ["version", "status_changed_at"]
+
+
+class GoalViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Goals of one care plan."""
+
+    serializer_class = GoalSerializer
+    lookup_field = "public_id"
+
+    def care_plan(self) -> CarePlan:
+        if not hasattr(self, "_care_plan"):
+            self._care_plan = selectors.care_plan_for(
+                user=self.request.user, public_id=self.kwargs["care_plan_public_id"]
+            )
+        return self._care_plan
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Goal.objects.none()
+        return selectors.goals_of(self.care_plan())
+
+    def perform_create(self, serializer: serializers.Serializer) -> None:
+        care_plan = self.care_plan()
+        require(self.request.user, Action.EDIT_CARE_PLAN)
+        serializer.instance = services.goal_create(
+            care_plan=care_plan, actor=self.request.user, **serializer.validated_data
+        )

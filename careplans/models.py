@@ -1,0 +1,243 @@
+"""Patients, their care teams, and the one shared care plan each patient has."""
+
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.models import ClinicalRecord, PublicIdModel
+
+
+class PatientStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    DISCHARGED = "discharged", "Discharged"
+
+
+class Patient(PublicIdModel):
+    mrn = models.CharField("MRN", max_length=32, unique=True)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    birth_date = models.DateField()
+    preferred_name = models.CharField(max_length=100, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    status = models.CharField(max_length=12, choices=PatientStatus.choices, default=PatientStatus.ACTIVE)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=PatientStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"patient {self.public_id}"  # never a name: __str__ ends up in logs
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family_name}, {self.given_name}"
+
+    def age_on(self, day: date) -> int:
+        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - before_birthday
+
+    @property
+    def age(self) -> int:
+        return self.age_on(timezone.localdate())
+
+
+class TeamRole(models.TextChoices):
+    PRESCRIBER = "prescriber", "Prescriber"
+    THERAPIST = "therapist", "Therapist"
+    CARE_MANAGER = "care_manager", "Care manager"
+    PSYCHIATRIC_CONSULTANT = "psychiatric_consultant", "Psychiatric consultant"
+
+
+class CareTeamMember(PublicIdModel):
+    """A clinician on a patient's care team for a period; ending it removes access at once."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_team")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=24, choices=TeamRole.choices)
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["role", "started_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=TeamRole.values), name="%(app_label)s_%(class)s_role_valid"),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="%(app_label)s_%(class)s_dates_in_order",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "user", "role"],
+                condition=Q(ended_at__isnull=True),
+                name="%(app_label)s_%(class)s_one_active_per_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"care team member {self.public_id} ({self.role})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
+
+
+class CarePlanStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    ON_HOLD = "on_hold", "On hold"
+    COMPLETED = "completed", "Completed"
+
+
+class CarePlan(PublicIdModel):
+    """The shared plan. `version` grows on every save; a stale version is refused (CC-1)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_plans")
+    status = models.CharField(max_length=12, choices=CarePlanStatus.choices, default=CarePlanStatus.ACTIVE)
+    version = models.PositiveIntegerField(default=1)
+    summary = models.TextField(blank=True, help_text="The team's shared formulation.")
+    # [{"code": "F32.1", "description": "Major depressive disorder, single episode, moderate"}]
+    diagnoses = models.JSONField(default=list, blank=True)
+    review_date = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-updated_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=CarePlanStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="%(app_label)s_%(class)s_version_positive"),
+            # One shared plan per patient: a new one only once the old one is completed.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=~Q(status=CarePlanStatus.COMPLETED),
+                name="%(app_label)s_%(class)s_one_open_per_patient",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"care plan {self.public_id} v{self.version}"
+
+
+class GoalDomain(models.TextChoices):
+    SYMPTOM = "symptom", "Symptom"
+    FUNCTIONING = "functioning", "Functioning"
+    LIFESTYLE = "lifestyle", "Lifestyle"
+    RELAPSE_PREVENTION = "relapse_prevention", "Relapse prevention"
+
+
+class GoalStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    ACTIVE = "active", "Active"
+    ACHIEVED = "achieved", "Achieved"
+    REVISED = "revised", "Revised"
+    DISCONTINUED = "discontinued", "Discontinued"
+
+
+class Goal(ClinicalRecord):
+    care_plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="goals")
+    domain = models.CharField(max_length=24, choices=GoalDomain.choices)
+    description = models.CharField(max_length=500)
+    target = models.CharField(max_length=300, blank=True, help_text="How the team will know, e.g. PHQ-9 below 5.")
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=14, choices=GoalStatus.choices, default=GoalStatus.PROPOSED)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        base_manager_name = "all_records"
+        constraints = [
+            models.CheckConstraint(condition=Q(domain__in=GoalDomain.values), name="%(app_label)s_%(class)s_domain_valid"),
+            models.CheckConstraint(condition=Q(status__in=GoalStatus.values), name="%(app_label)s_%(class)s_status_valid"),
+            models.CheckConstraint(condition=~Q(description=""), name="%(app_label)s_%(class)s_description_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"goal {self.public_id} ({self.status})"
+
+
+class RelapsePreventionPlan(PublicIdModel):
+    """The patient's self-management plan (AIMS Center relapse-prevention tool, CLINICAL.md).
+
+    Edits bump the care plan's version: it is part of the one shared plan.
+    """
+
+    care_plan = models.OneToOneField(CarePlan, on_delete=models.PROTECT, related_name="relapse_plan")
+    warning_signs = models.TextField(blank=True)
+    triggers = models.TextField(blank=True)
+    coping_strategies = models.TextField(blank=True)
+    people_to_contact = models.TextField(blank=True)
+    crisis_steps = models.TextField(blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"relapse prevention plan {self.public_id}"
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(getattr(self, name) for name in RELAPSE_PLAN_FIELDS)
+
+
+RELAPSE_PLAN_FIELDS = ("warning_signs", "triggers", "coping_strategies", "people_to_contact", "crisis_steps")
+
+
+class AgreementKind(models.TextChoices):
+    INFORMED_CONSENT = "informed_consent", "Informed consent"
+    SHARED_DECISION = "shared_decision", "Shared decision"
+
+
+class PlanAgreement(ClinicalRecord):
+    """Informed consent or a shared decision recorded on the plan: who, when, what was agreed."""
+
+    care_plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="agreements")
+    kind = models.CharField(max_length=20, choices=AgreementKind.choices)
+    agreed_on = models.DateField(default=timezone.localdate)
+    participants = models.CharField(max_length=300, help_text="Who took part, e.g. patient, partner, Dr Okafor.")
+    agreement = models.TextField(help_text="What was agreed.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-agreed_on", "-id"]
+        base_manager_name = "all_records"
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=AgreementKind.values), name="%(app_label)s_%(class)s_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"plan agreement {self.public_id} ({self.kind})"
+
+

@@ -1,0 +1,114 @@
+"""Every non-trivial read of patients and care plans, with visibility built in (STYLE.md rule 4).
+
+A clinician sees a patient only while an active member of its care team; a clinic
+admin sees demographics and care teams of every patient, never clinical content.
+Everyone else gets a 404, and the refusal is audited (SECURITY.md AC-2, AL-1).
+"""
+
+from uuid import UUID
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.core.exceptions import ValidationError
+from django.http import Http404
+
+from clinic.access import Action, sees_all_demographics, user_can
+from clinic.audit import audit_denied
+from clinic.models import User
+from careplans.models import CarePlan, CarePlanStatus, CareTeamMember, Goal, Patient
+
+
+def _active_membership(user: User) -> Exists:
+    return Exists(
+        CareTeamMember.objects.filter(patient=OuterRef("pk"), user=user, ended_at__isnull=True)
+    )
+
+
+def patients_on_care_team_of(user: User) -> QuerySet[Patient]:
+    """Patients whose clinical record the user may read: active care-team membership only."""
+    if not user.is_authenticated or not user.is_active or not user_can(user, Action.VIEW_CLINICAL):
+        return Patient.objects.none()
+    return Patient.objects.filter(_active_membership(user))
+
+
+def patients_visible_to(user: User) -> QuerySet[Patient]:
+    """Patients whose demographics the user may see: their caseload, or all for clinic admins."""
+    if not user.is_authenticated or not user.is_active:
+        return Patient.objects.none()
+    if sees_all_demographics(user):
+        return Patient.objects.all()
+    return patients_on_care_team_of(user)
+
+
+def _get_or_deny(queryset: QuerySet, *, user: User, public_id: UUID | str, object_type: str):  # type: ignore[no-untyped-def]
+    try:
+        return queryset.get(public_id=public_id)
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
+        audit_denied(actor=user, object_type=object_type, object_id=str(public_id)[:64])
+        raise Http404 from None
+
+
+def patient_for_clinical_use(*, user: User, public_id: UUID | str) -> Patient:
+    """The patient, if the user is on its care team; else an audited 404."""
+    return _get_or_deny(
+        patients_on_care_team_of(user), user=user, public_id=public_id, object_type="careplans.patient"
+    )
+
+
+def patient_for_demographics(*, user: User, public_id: UUID | str) -> Patient:
+    return _get_or_deny(
+        patients_visible_to(user), user=user, public_id=public_id, object_type="careplans.patient"
+    )
+
+
+def care_team_of(patient: Patient) -> QuerySet[CareTeamMember]:
+    return (
+        CareTeamMember.objects.filter(patient=patient, ended_at__isnull=True)
+        .select_related("user")
+        .order_by("role", "user__last_name", "id")
+    )
+
+
+def caseload_for(user: User) -> QuerySet[Patient]:
+    """My caseload: patients on my care team, each with its open care plan and my team role."""
+    open_plans = CarePlan.objects.exclude(status=CarePlanStatus.COMPLETED)
+    return (
+        patients_on_care_team_of(user)
+        .prefetch_related(
+            Prefetch("care_plans", queryset=open_plans, to_attr="open_plans"),
+            Prefetch(
+                "care_team",
+                queryset=CareTeamMember.objects.filter(ended_at__isnull=True).select_related("user"),
+                to_attr="active_team",
+            ),
+        )
+        .order_by("family_name", "given_name", "id")
+    )
+
+
+def care_plans_visible_to(user: User) -> QuerySet[CarePlan]:
+    return CarePlan.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
+        "patient", "updated_by"
+    )
+
+
+def care_plan_for(*, user: User, public_id: UUID | str) -> CarePlan:
+    return _get_or_deny(
+        care_plans_visible_to(user), user=user, public_id=public_id, object_type="careplans.careplan"
+    )
+
+
+def open_care_plan_of(patient: Patient) -> CarePlan | None:
+    return (
+        CarePlan.objects.filter(patient=patient)
+        .exclude(status=CarePlanStatus.COMPLETED)
+        .select_related("updated_by", "relapse_plan")
+        .first()
+    )
+
+
+def goals_of(care_plan: CarePlan) -> QuerySet[Goal]:
+    return Goal.objects.filter(care_plan=care_plan).select_related("status_changed_by")
+
+
+def goal_for(*, user: User, care_plan: CarePlan, public_id: UUID | str) -> Goal:
+    return _get_or_deny(goals_of(care_plan), user=user, public_id=public_id, object_type="careplans.goal")

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from careplans import views
+
+app_name = "careplans"
+
+urlpatterns = [
+    path("", views.caseload, name="caseload"),
+    path("patients/", views.patient_directory, name="patient_directory"),
+    path("patients/new/", views.patient_create, name="patient_create"),
+    path("patients/<uuid:patient_id>/", views.chart, name="chart"),
+    path("patients/<uuid:patient_id>/care-plan/start/", views.care_plan_start, name="care_plan_start"),
+    path("patients/<uuid:patient_id>/care-plan/edit/", views.care_plan_edit, name="care_plan_edit"),
+    path("patients/<uuid:patient_id>/relapse-plan/edit/", views.relapse_plan_edit, name="relapse_plan_edit"),
+    path("patients/<uuid:patient_id>/goals/new/", views.goal_edit, name="goal_create"),
+    path("patients/<uuid:patient_id>/goals/<uuid:goal_id>/edit/", views.goal_edit, name="goal_edit"),
+    path("patients/<uuid:patient_id>/agreements/new/", views.agreement_create, name="agreement_create"),
+    path("patients/<uuid:patient_id>/care-team/", views.care_team, name="care_team"),
+    path("patients/<uuid:patient_id>/care-team/<uuid:member_id>/end/", views.care_team_end,
+         name="care_team_end"),
+]

@@ -1,0 +1,272 @@
+"""Thin HTML views for the caseload, the chart's care-plan tab and the care-plan editors.
+
+Each view: selector (404 for what the user may not see) -> capability check
+(403) -> form -> service -> redirect. A form error, or a stale version, re-renders
+with what the user typed (STYLE.md rule 9).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from careplans import selectors, services
+from careplans.chart import chart_context
+from careplans.diagnoses import diagnoses_to_lines
+from careplans.forms import (
+    CarePlanForm,
+    CareTeamMemberForm,
+    GoalForm,
+    PatientForm,
+    PlanAgreementForm,
+    RelapsePlanForm,
+)
+from careplans.models import RELAPSE_PLAN_FIELDS, CarePlan, Patient
+from clinic.access import Action, user_can
+from clinic.concurrency import StaleVersionError
+from clinic.selectors import clinicians
+
+
+def _require(request: HttpRequest, action: Action) -> None:
+    if not user_can(request.user, action):
+        raise PermissionDenied
+
+
+def _open_plan_or_404(patient: Patient) -> CarePlan:
+    plan = selectors.open_care_plan_of(patient)
+    if plan is None:
+        raise Http404
+    return plan
+
+
+@login_required
+def caseload(request: HttpRequest) -> HttpResponse:
+    if not user_can(request.user, Action.VIEW_CLINICAL):
+        return redirect("careplans:patient_directory")
+    patients = list(selectors.caseload_for(request.user))
+    return render(request, "careplans/caseload.html", {"patients": patients, "today": timezone.localdate()})
+
+
+@login_required
+def patient_directory(request: HttpRequest) -> HttpResponse:
+    """Clinic admins: every patient with demographics and care team, no clinical content."""
+    _require(request, Action.MANAGE_CARE_TEAM)
+    patients = selectors.patients_visible_to(request.user).prefetch_related("care_team__user")
+    return render(request, "careplans/patient_directory.html", {"patients": patients})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_create(request: HttpRequest) -> HttpResponse:
+    _require(request, Action.CREATE_PATIENT)
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.patient_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Patient registered.")
+            if user_can(request.user, Action.VIEW_CLINICAL):
+                return redirect("careplans:chart", patient_id=patient.public_id)
+            return redirect("careplans:care_team", patient_id=patient.public_id)
+    return render(request, "careplans/patient_form.html", {"form": form})
+
+
+@login_required
+def chart(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """The care-plan tab: the shared plan, goals, relapse-prevention plan, agreements."""
+    context = chart_context(user=request.user, patient_id=patient_id, tab="care_plan")
+    plan = selectors.open_care_plan_of(context["patient"])
+    context |= {
+        "plan": plan,
+        "goals": list(selectors.goals_of(plan)) if plan else [],
+        "agreements": list(plan.agreements.select_related("recorded_by")) if plan else [],
+        "can_edit": user_can(request.user, Action.EDIT_CARE_PLAN),
+    }
+    return render(request, "careplans/chart_care_plan.html", context)
+
+
+@login_required
+@require_POST
+def care_plan_start(request: HttpRequest, patient_id: str) -> HttpResponse:
+    patient = selectors.patient_for_clinical_use(user=request.user, public_id=patient_id)
+    _require(request, Action.EDIT_CARE_PLAN)
+    try:
+        services.care_plan_create(patient=patient, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("careplans:care_plan_edit", patient_id=patient.public_id)
+
+
+def _stale_message(request: HttpRequest, error: StaleVersionError) -> None:
+    who = getattr(error.current, "updated_by", None)
+    by = f" by {who}" if who else ""
+    messages.error(
+        request,
+        f"Not saved: this plan was changed{by} while you were editing. "
+        "The current version is shown below; your text is kept in the form so you can re-apply it.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def care_plan_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
+    patient = selectors.patient_for_clinical_use(user=request.user, public_id=patient_id)
+    _require(request, Action.EDIT_CARE_PLAN)
+    plan = _open_plan_or_404(patient)
+    initial = {"version": plan.version, "status": plan.status, "summary": plan.summary,
+               "diagnoses": diagnoses_to_lines(plan.diagnoses), "review_date": plan.review_date}
+    form = CarePlanForm(request.POST or None, initial=initial)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.care_plan_update(care_plan=plan, actor=request.user, version=data.pop("version"), **data)
+        except StaleVersionError as error:
+            _stale_message(request, error)
+            conflict = error.current
+            form = _rebase(CarePlanForm, request.POST, conflict.version)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Care plan saved.")
+            return redirect("careplans:chart", patient_id=patient.public_id)
+    return render(request, "careplans/care_plan_form.html",
+                  {"patient": patient, "plan": plan, "form": form, "conflict": conflict,
+                   "conflict_diagnoses": diagnoses_to_lines(conflict.diagnoses) if conflict else "",
+                   "active_tab": "care_plan", "team": list(selectors.care_team_of(patient))})
+
+
+def _rebase(form_class: type, data: object, version: int):  # type: ignore[no-untyped-def]
+    """The user's input, now against the current version: saving again overwrites on purpose."""
+    rebased = data.copy()  # type: ignore[attr-defined]
+    rebased["version"] = str(version)
+    form = form_class(rebased)
+    form.is_valid()
+    return form
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def relapse_plan_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
+    patient = selectors.patient_for_clinical_use(user=request.user, public_id=patient_id)
+    _require(request, Action.EDIT_CARE_PLAN)
+    plan = _open_plan_or_404(patient)
+    relapse = getattr(plan, "relapse_plan", None)
+    initial = {"version": plan.version}
+    if relapse is not None:
+        initial.update({name: getattr(relapse, name) for name in RELAPSE_PLAN_FIELDS})
+    form = RelapsePlanForm(request.POST or None, initial=initial)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.relapse_plan_update(care_plan=plan, actor=request.user, version=data.pop("version"), **data)
+        except StaleVersionError as error:
+            _stale_message(request, error)
+            conflict = getattr(error.current, "relapse_plan", None)
+            form = _rebase(RelapsePlanForm, request.POST, error.current.version)
+        else:
+            messages.success(request, "Relapse-prevention plan saved.")
+            return redirect("careplans:chart", patient_id=patient.public_id)
+    return render(request, "careplans/relapse_plan_form.html",
+                  {"patient": patient, "plan": plan, "form": form, "conflict": conflict,
+                   "active_tab": "care_plan", "team": list(selectors.care_team_of(patient))})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def goal_edit(request: HttpRequest, patient_id: str, goal_id: str | None = None) -> HttpResponse:
+    patient = selectors.patient_for_clinical_use(user=request.user, public_id=patient_id)
+    _require(request, Action.EDIT_CARE_PLAN)
+    plan = _open_plan_or_404(patient)
+    goal = selectors.goal_for(user=request.user, care_plan=plan, public_id=goal_id) if goal_id else None
+    initial = {}
+    if goal is not None:
+        initial = {name: getattr(goal, name) for name in ("version", "domain", "description", "target",
+                                                          "due_date", "status")}
+    form = GoalForm(request.POST or None, initial=initial)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        try:
+            if goal is None:
+                services.goal_create(care_plan=plan, actor=request.user, **data)
+            else:
+                services.goal_update(goal=goal, actor=request.user, version=version, **data)
+        except StaleVersionError as error:
+            _stale_message(request, error)
+            conflict = error.current
+            form = _rebase(GoalForm, request.POST, error.current.version)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Goal saved.")
+            return redirect("careplans:chart", patient_id=patient.public_id)
+    return render(request, "careplans/goal_form.html",
+                  {"patient": patient, "plan": plan, "goal": goal, "form": form, "conflict": conflict,
+                   "active_tab": "care_plan", "team": list(selectors.care_team_of(patient))})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_create(request: HttpRequest, patient_id: str) -> HttpResponse:
+    patient = selectors.patient_for_clinical_use(user=request.user, public_id=patient_id)
+    _require(request, Action.EDIT_CARE_PLAN)
+    plan = _open_plan_or_404(patient)
+    form = PlanAgreementForm(request.POST or None, initial={"agreed_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.plan_agreement_record(care_plan=plan, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Agreement recorded.")
+            return redirect("careplans:chart", patient_id=patient.public_id)
+    return render(request, "careplans/agreement_form.html",
+                  {"patient": patient, "form": form, "active_tab": "care_plan",
+                   "team": list(selectors.care_team_of(patient))})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def care_team(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """See and change a patient's care team: clinic admins and the team itself."""
+    patient = selectors.patient_for_demographics(user=request.user, public_id=patient_id)
+    can_manage = user_can(request.user, Action.MANAGE_CARE_TEAM)
+    form = CareTeamMemberForm(request.POST or None, clinicians=clinicians())
+    if request.method == "POST":
+        _require(request, Action.MANAGE_CARE_TEAM)
+        if form.is_valid():
+            try:
+                services.care_team_member_add(patient=patient, actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Added to the care team.")
+                return redirect("careplans:care_team", patient_id=patient.public_id)
+    return render(request, "careplans/care_team.html",
+                  {"patient": patient, "team": list(selectors.care_team_of(patient)), "form": form,
+                   "can_manage": can_manage, "active_tab": "care_team",
+                   "show_tabs": user_can(request.user, Action.VIEW_CLINICAL)
+                   and selectors.patients_on_care_team_of(request.user).filter(pk=patient.pk).exists()})
+
+
+@login_required
+@require_POST
+def care_team_end(request: HttpRequest, patient_id: str, member_id: str) -> HttpResponse:
+    patient = selectors.patient_for_demographics(user=request.user, public_id=patient_id)
+    _require(request, Action.MANAGE_CARE_TEAM)
+    member = selectors.care_team_of(patient).filter(public_id=member_id).first()
+    if member is None:
+        raise Http404
+    services.care_team_member_end(member=member, actor=request.user)
+    messages.success(request, "Membership ended.")
+    if member.user_id == request.user.pk:
+        return redirect("careplans:caseload")
+    return redirect("careplans:care_team", patient_id=patient.public_id)

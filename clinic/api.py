@@ -1,0 +1,139 @@
+"""API for the clinic itself: token login, staff accounts, the audit trail."""
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from knox.models import AuthToken
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic.access import Action, user_can
+from clinic.audit import audit_record
+from clinic.models import AuditAction, AuditEvent, Role, User
+from clinic.selectors import audit_events_visible_to, staff_visible_to
+from clinic.services import user_create, user_update
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenLoginView(APIView):
+    """Exchange username + password for an API token valid 12 hours (SECURITY.md SE-1)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField(),
+                                                            "expiry": serializers.DateTimeField()})},
+    )
+    def post(self, request: Request) -> Response:
+        given = TokenRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        # django-axes counts this failure and refuses (403) while the account is locked (AU-3).
+        user = authenticate(request._request, username=given.validated_data["username"],
+                            password=given.validated_data["password"])
+        if user is None or not user.is_active:
+            # Same answer for an unknown user and a wrong password.
+            return Response({"non_field_errors": ["Unable to log in with the credentials provided."]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        instance, token = AuthToken.objects.create(user=user)
+        audit_record(actor=user, action=AuditAction.LOGIN, object_type="knox.authtoken",
+                     object_id=instance.token_key)
+        return Response({"token": token, "expiry": instance.expiry})
+
+
+class UserSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), allow_empty=False)
+    password = serializers.CharField(write_only=True, required=False, trim_whitespace=False,
+                                     style={"input_type": "password"})
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "password", "first_name", "last_name", "email", "roles", "is_active"]
+        read_only_fields = ["is_active"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None and not attrs.get("password"):
+            raise serializers.ValidationError({"password": ["This field is required."]})
+        return attrs
+
+
+class UserUpdateSerializer(UserSerializer):
+    class Meta(UserSerializer.Meta):
+        read_only_fields = ["username"]
+        extra_kwargs = {"roles": {"required": False}}
+
+
+class _ClinicAdminOnly:
+    def check_admin(self, request: Request) -> None:
+        if not user_can(request.user, Action.MANAGE_STAFF):
+            raise PermissionDenied("Only clinic admins manage staff accounts.")
+
+
+class UserViewSet(_ClinicAdminOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                  mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Staff accounts (clinic admins only)."""
+
+    lookup_field = "public_id"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return User.objects.none()
+        self.check_admin(self.request)
+        return staff_visible_to(self.request.user)
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return UserUpdateSerializer if self.action == "partial_update" else UserSerializer
+
+    def perform_create(self, serializer: serializers.Serializer) -> None:
+        self.check_admin(self.request)
+        serializer.instance = user_create(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer: serializers.Serializer) -> None:
+        data = dict(serializer.validated_data)
+        serializer.instance = user_update(user=serializer.instance, actor=self.request.user, **data)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.UUIDField(source="actor.public_id", read_only=True, allow_null=True, default=None)
+    patient = serializers.UUIDField(source="patient_id", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "occurred_at", "actor", "actor_roles", "action", "object_type", "object_id",
+                  "patient", "outcome", "changes", "request_id", "prev_hash", "hash"]
+        read_only_fields = fields
+
+
+class AuditEventViewSet(_ClinicAdminOnly, viewsets.ReadOnlyModelViewSet):
+    """The audit trail, newest first; `?patient=<uuid>` narrows it to one patient (clinic admins)."""
+
+    serializer_class = AuditEventSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("patient", str, description="Patient id (UUID)")])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return AuditEvent.objects.none()
+        self.check_admin(self.request)
+        patient = self.request.query_params.get("patient")
+        if patient:
+            try:
+                patient_id = serializers.UUIDField().to_internal_value(patient)
+            except serializers.ValidationError:
+                raise serializers.ValidationError({"patient": ["Not a valid patient id."]}) from None
+            return audit_events_visible_to(self.request.user, patient_id=patient_id)
+        return audit_events_visible_to(self.request.user)

@@ -1,0 +1,28 @@
+from typing import Any
+
+from django import forms
+from django.contrib.auth.password_validation import password_validators_help_text_html
+
+from clinic.models import Role
+
+
+class StaffForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(required=False)
+    roles = forms.MultipleChoiceField(choices=Role.choices, widget=forms.CheckboxSelectMultiple)
+    password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False), required=False, strip=False,
+        help_text=password_validators_help_text_html(),
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Account active")
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["username"].disabled = True
+            self.fields["password"].help_text = "Leave empty to keep the current password."
+        else:
+            self.fields["password"].required = True
+            del self.fields["is_active"]

@@ -1,0 +1,200 @@
+"""Cross-cutting models: the user with roles, the audit trail, shared base classes."""
+
+import uuid
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    PRESCRIBER = "prescriber", "Prescriber"
+    THERAPIST = "therapist", "Therapist"
+    CARE_MANAGER = "care_manager", "Care manager"
+    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class PublicIdModel(TimeStampedModel):
+    """Objects are addressed by a random UUID in URLs and the API, never by pk (DP-1)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class HardDeleteRefused(Exception):
+    """Clinical rows are marked entered-in-error, never deleted (SECURITY.md CC-3)."""
+
+
+class ClinicalQuerySet(models.QuerySet):
+    def delete(self) -> Any:
+        raise HardDeleteRefused(f"{self.model.__name__} rows are never deleted")
+
+
+class CurrentRecordManager(models.Manager.from_queryset(ClinicalQuerySet)):  # type: ignore[misc]
+    """Hides rows entered in error; `all_records` still reaches them."""
+
+    def get_queryset(self) -> ClinicalQuerySet:
+        return super().get_queryset().filter(entered_in_error_at__isnull=True)
+
+
+class ClinicalRecord(PublicIdModel):
+    """A clinical row: never hard-deleted, only marked entered-in-error with who/when/why."""
+
+    entered_in_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    entered_in_error_reason = models.CharField(max_length=500, blank=True, editable=False)
+
+    objects = CurrentRecordManager()
+    all_records = models.Manager.from_queryset(ClinicalQuerySet)()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "all_records"
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise HardDeleteRefused(f"{type(self).__name__} rows are never deleted")
+
+
+class User(AbstractUser):
+    """Staff account. A user may hold several roles (a psychiatrist who also does therapy)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    is_prescriber = models.BooleanField(default=False)
+    is_therapist = models.BooleanField(default=False)
+    is_care_manager = models.BooleanField(default=False)
+    is_clinic_admin = models.BooleanField(default=False)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def roles(self) -> list[str]:
+        """The user's roles; a Django superuser counts as a clinic admin (DESIGN.md)."""
+        flags = {
+            Role.PRESCRIBER: self.is_prescriber,
+            Role.THERAPIST: self.is_therapist,
+            Role.CARE_MANAGER: self.is_care_manager,
+            Role.CLINIC_ADMIN: self.is_clinic_admin or self.is_superuser,
+        }
+        return [role.value for role, held in flags.items() if held]
+
+    def set_roles(self, roles: list[str]) -> None:
+        self.is_prescriber = Role.PRESCRIBER in roles
+        self.is_therapist = Role.THERAPIST in roles
+        self.is_care_manager = Role.CARE_MANAGER in roles
+        self.is_clinic_admin = Role.CLINIC_ADMIN in roles
+
+    @property
+    def is_clinician(self) -> bool:
+        return self.is_prescriber or self.is_therapist or self.is_care_manager
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create"
+    READ = "read"
+    SEARCH = "search"
+    UPDATE = "update"
+    ENTER_IN_ERROR = "enter_in_error"
+    EXPORT = "export"
+    PRINT = "print"
+    LOGIN = "login"
+    LOGOUT = "logout"
+    LOGIN_FAILED = "login_failed"
+    ACCESS_DENIED = "access_denied"
+
+
+class AuditOutcome(models.TextChoices):
+    SUCCESS = "success"
+    DENIED = "denied"
+    ERROR = "error"
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("The audit trail is append-only")
+
+    def delete(self) -> Any:
+        raise PermissionError("The audit trail is append-only")
+
+
+class AuditEvent(models.Model):
+    """One append-only, hash-chained audit row (SECURITY.md AL-1, AL-2, audit event content).
+
+    Holds ids only, never names, notes or scores. `patient_id` is the patient's
+    public UUID: `clinic` may not import `careplans`, so it is not a foreign key.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_roles = models.JSONField(default=list)
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    patient_id = models.UUIDField(null=True, blank=True, db_index=True)
+    outcome = models.CharField(max_length=10, choices=AuditOutcome.choices, default=AuditOutcome.SUCCESS)
+    changes = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=36, blank=True)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=AuditAction.values), name="%(app_label)s_%(class)s_action_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=AuditOutcome.values), name="%(app_label)s_%(class)s_outcome_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"audit #{self.pk} {self.action} {self.object_type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise PermissionError("The audit trail is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("The audit trail is append-only")
+
+
+class AuditChainHead(models.Model):
+    """Single row holding the latest hash; locking it serialises appends so the chain never forks."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="%(app_label)s_%(class)s_singleton")]
+
+    def __str__(self) -> str:
+        return "audit chain head"

@@ -1,0 +1,60 @@
+"""Sign-in, health check and staff accounts (clinic admins)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from clinic.access import Action, user_can
+from clinic.forms import StaffForm
+from clinic.selectors import staff_member_for, staff_visible_to
+from clinic.services import user_create, user_update
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness + database check for the container health probe. No data, no auth."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def _require_admin(request: HttpRequest) -> None:
+    if not user_can(request.user, Action.MANAGE_STAFF):
+        raise PermissionDenied
+
+
+@login_required
+def staff_list(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    return render(request, "clinic/staff_list.html", {"staff": staff_visible_to(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_edit(request: HttpRequest, user_id: str | None = None) -> HttpResponse:
+    _require_admin(request)
+    member = staff_member_for(user=request.user, public_id=user_id) if user_id else None
+    initial = {}
+    if member is not None:
+        initial = {"username": member.username, "first_name": member.first_name,
+                   "last_name": member.last_name, "email": member.email, "roles": member.roles,
+                   "is_active": member.is_active}
+    form = StaffForm(request.POST or None, initial=initial, editing=member is not None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            if member is None:
+                user_create(actor=request.user, **data)
+            else:
+                data.pop("username", None)
+                user_update(user=member, actor=request.user, **data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Staff account saved.")
+            return redirect("clinic:staff_list")
+    return render(request, "clinic/staff_form.html", {"form": form, "member": member})
