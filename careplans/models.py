@@ -241,3 +241,139 @@ class PlanAgreement(ClinicalRecord):
         return f"plan agreement {self.public_id} ({self.kind})"
 
 
+
+
+class ReminderKind(models.TextChoices):
+    SAFETY_ALERT = "safety_alert", "Safety alert"
+    MONITORING_DUE = "monitoring_due", "Monitoring due"
+    MEASUREMENT_DUE = "measurement_due", "Measurement due"
+    SESSION_FOLLOW_UP = "session_follow_up", "Session follow-up"
+    CARE_PLAN_REVIEW = "care_plan_review", "Care plan review"
+    NOT_IMPROVING = "not_improving", "Not improving"
+    CASE_REVIEW = "case_review", "Case review"
+    TEAM_MESSAGE = "team_message", "Team message"
+
+
+# Kinds that are e-mailed at once instead of in the next batch (issue: urgent kinds).
+URGENT_REMINDER_KINDS = frozenset({ReminderKind.SAFETY_ALERT})
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # written, not yet e-mailed
+    SENDING = "sending", "Sending"  # claimed by a delivery task
+    SENT = "sent", "Sent"  # e-mailed; open in the inbox
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    SNOOZED = "snoozed", "Snoozed"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"  # gave up after retries; still shown in the inbox
+
+
+class Reminder(PublicIdModel):
+    """The one outbox (DESIGN.md). Unique on (kind, subject, due date, recipient): writing
+    the same reminder twice is a no-op. `detail` stays behind login: it is never e-mailed."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reminders")
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="reminders")
+    kind = models.CharField(max_length=24, choices=ReminderKind.choices)
+    subject_type = models.CharField(max_length=60)  # e.g. "careplans.careplan"
+    subject_id = models.CharField(max_length=64)  # the subject's public id
+    due_date = models.DateField()
+    detail = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=14, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    urgent = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-urgent", "due_date", "id"]
+        indexes = [models.Index(fields=["recipient", "status"]), models.Index(fields=["status", "claimed_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "subject_type", "subject_id", "due_date", "recipient"],
+                                    name="%(app_label)s_%(class)s_once_per_subject_due_recipient"),
+            models.CheckConstraint(condition=Q(kind__in=ReminderKind.values), name="%(app_label)s_%(class)s_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=ReminderStatus.values),
+                                   name="%(app_label)s_%(class)s_status_valid"),
+            models.CheckConstraint(condition=~Q(status=ReminderStatus.SNOOZED) | Q(snoozed_until__isnull=False),
+                                   name="%(app_label)s_%(class)s_snooze_has_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reminder {self.public_id} ({self.kind}, {self.status})"
+
+
+class CaseReviewStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    COMPLETED = "completed", "Completed"
+
+
+class CaseReview(ClinicalRecord):
+    """Systematic psychiatric case review (Collaborative Care; CLINICAL.md: Bao 2015 weeks 8-12).
+
+    A care manager flags the patient ("discuss at case review"); the consultant records
+    the review and recommendations, which become CarePlanTasks.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="case_reviews")
+    status = models.CharField(max_length=10, choices=CaseReviewStatus.choices, default=CaseReviewStatus.REQUESTED)
+    reason = models.CharField(max_length=500)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    recommendations = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        base_manager_name = "all_records"
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=CaseReviewStatus.values),
+                                   name="%(app_label)s_%(class)s_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status=CaseReviewStatus.REQUESTED) | Q(reviewed_at__isnull=False),
+                name="%(app_label)s_%(class)s_completed_has_review",
+            ),
+            models.UniqueConstraint(fields=["patient"], condition=Q(status="requested", entered_in_error_at__isnull=True),
+                                    name="%(app_label)s_%(class)s_one_open_per_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"case review {self.public_id} ({self.status})"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class CarePlanTask(ClinicalRecord):
+    """A to-do on the care plan, e.g. a case-review recommendation ("increase sertraline to 100 mg")."""
+
+    care_plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="tasks")
+    description = models.CharField(max_length=500)
+    assigned_role = models.CharField(max_length=24, choices=TeamRole.choices, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    source_review = models.ForeignKey(CaseReview, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="tasks")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["status", "due_date", "id"]
+        base_manager_name = "all_records"
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=TaskStatus.values), name="%(app_label)s_%(class)s_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"care plan task {self.public_id} ({self.status})"

@@ -5,6 +5,7 @@ admin sees demographics and care teams of every patient, never clinical content.
 Everyone else gets a 404, and the refusal is audited (SECURITY.md AC-2, AL-1).
 """
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
@@ -112,3 +113,11 @@ def goals_of(care_plan: CarePlan) -> QuerySet[Goal]:
 
 def goal_for(*, user: User, care_plan: CarePlan, public_id: UUID | str) -> Goal:
     return _get_or_deny(goals_of(care_plan), user=user, public_id=public_id, object_type="careplans.goal")
+
+
+def active_team_members(*, roles: Iterable[str] | None = None) -> QuerySet[CareTeamMember]:
+    """Active memberships, optionally of some team roles: the recipients reminder rules address."""
+    members = CareTeamMember.objects.filter(ended_at__isnull=True, user__is_active=True)
+    if roles is not None:
+        members = members.filter(role__in=list(roles))
+    return members
