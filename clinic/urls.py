@@ -7,6 +7,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from careplans import api as careplans_api
+from medications import api as medications_api
+from outcomes import api as outcomes_api
+from therapy import api as therapy_api
 from clinic import api as clinic_api
 from clinic import views
 
@@ -19,6 +22,9 @@ router.register(r"patients/(?P<patient_public_id>[0-9a-f-]{36})/care-team", care
 router.register("care-plans", careplans_api.CarePlanViewSet, basename="careplan")
 router.register(r"care-plans/(?P<care_plan_public_id>[0-9a-f-]{36})/goals", careplans_api.GoalViewSet,
                 basename="goal")
+medications_api.register_routes(router)
+therapy_api.register_routes(router)
+outcomes_api.register_routes(router)
 
 clinic_patterns = (
     [

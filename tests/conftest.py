@@ -1,0 +1,129 @@
+"""Shared fixtures: a patient with a full care team, a colleague of another role, an outsider.
+
+In CI (CI=true) the suite must run on the real PostgreSQL and Redis: if
+DATABASE_URL or REDIS_URL is missing or unreachable, the run stops with an error
+instead of quietly skipping (DEVELOPERS.md).
+"""
+
+import os
+import socket
+from collections.abc import Callable
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from careplans.models import TeamRole
+from tests.factories import CarePlanFactory, CareTeamMemberFactory, PatientFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+HAS_REDIS = bool(settings.REDIS_URL)
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not IN_CI:
+        return
+    problems = []
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        problems.append("DATABASE_URL does not point at PostgreSQL")
+    elif not _reachable(os.environ["DATABASE_URL"], 5432):
+        problems.append("PostgreSQL is unreachable")
+    if not os.environ.get("REDIS_URL"):
+        problems.append("REDIS_URL is not set")
+    elif not _reachable(os.environ["REDIS_URL"], 6379):
+        problems.append("Redis is unreachable")
+    if problems:
+        raise pytest.UsageError("CI needs the real services: " + "; ".join(problems))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); always runs in CI")
+    skip_redis = pytest.mark.skip(reason="needs Redis (set REDIS_URL); always runs in CI")
+    for item in items:
+        if "postgres" in item.keywords and not ON_POSTGRES:
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not HAS_REDIS:
+            item.add_marker(skip_redis)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
+    # Hashing at 1,000,000 PBKDF2 rounds (AU-2) would make every login in the suite slow;
+    # tests/clinic/test_passwords.py checks the production hasher separately.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def prescriber(db):  # type: ignore[no-untyped-def]
+    return UserFactory(username="prescriber", is_prescriber=True)
+
+
+@pytest.fixture
+def therapist(db):  # type: ignore[no-untyped-def]
+    return UserFactory(username="therapist", is_therapist=True)
+
+
+@pytest.fixture
+def care_manager(db):  # type: ignore[no-untyped-def]
+    return UserFactory(username="caremanager", is_care_manager=True)
+
+
+@pytest.fixture
+def clinic_admin(db):  # type: ignore[no-untyped-def]
+    return UserFactory(username="clinicadmin", is_clinic_admin=True)
+
+
+@pytest.fixture
+def outsider(db):  # type: ignore[no-untyped-def]
+    """A prescriber with every role a clinician can hold, on no care team of ours."""
+    return UserFactory(username="outsider", is_prescriber=True, is_therapist=True, is_care_manager=True)
+
+
+@pytest.fixture
+def patient(prescriber, therapist, care_manager):  # type: ignore[no-untyped-def]
+    """A patient whose care team is the prescriber, the therapist and the care manager."""
+    patient = PatientFactory()
+    CareTeamMemberFactory(patient=patient, user=prescriber, role=TeamRole.PRESCRIBER)
+    CareTeamMemberFactory(patient=patient, user=therapist, role=TeamRole.THERAPIST)
+    CareTeamMemberFactory(patient=patient, user=care_manager, role=TeamRole.CARE_MANAGER)
+    return patient
+
+
+@pytest.fixture
+def care_plan(patient):  # type: ignore[no-untyped-def]
+    return CarePlanFactory(patient=patient)
+
+
+@pytest.fixture
+def api() -> Callable:
+    """api(user) -> an APIClient authenticated as `user` (None: anonymous)."""
+
+    def make(user=None) -> APIClient:  # type: ignore[no-untyped-def]
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user=user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def browser_client(client) -> Callable:  # type: ignore[no-untyped-def]
+    """login(user) -> Django test client with a real session for `user`."""
+
+    def login(user):  # type: ignore[no-untyped-def]
+        client.force_login(user)
+        return client
+
+    return login
