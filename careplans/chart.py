@@ -1,7 +1,9 @@
 """The patient chart's tabs. Each app registers its own tab in AppConfig.ready(),
 so `careplans` renders the shared header without importing the apps that own the tabs."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,3 +33,32 @@ def chart_context(*, user, patient_id, tab: str) -> dict:  # type: ignore[no-unt
     patient = selectors.patient_for_clinical_use(user=user, public_id=patient_id)
     services.chart_opened(patient=patient, actor=user)
     return {"patient": patient, "team": list(selectors.care_team_of(patient)), "active_tab": tab}
+
+
+@dataclass(frozen=True)
+class CarePlanPanel:
+    """A section another app adds to the care-plan tab (e.g. therapy's goal progress).
+
+    `context(user=, patient=, plan=)` returns the template's context; it must use the
+    app's own selectors (visibility already checked: the caller is on the care team).
+    """
+
+    key: str
+    template: str
+    context: Callable[..., dict[str, Any]]
+    order: int = 50
+
+
+_PANELS: dict[str, CarePlanPanel] = {}
+
+
+def care_plan_panel_register(panel: CarePlanPanel) -> None:
+    _PANELS[panel.key] = panel
+
+
+def care_plan_panels(*, user: Any, patient: Any, plan: Any) -> list[dict[str, Any]]:
+    """Rendered-ready panels: [{"template": ..., "context": {...}}] in order."""
+    return [
+        {"template": panel.template, "context": panel.context(user=user, patient=patient, plan=plan)}
+        for panel in sorted(_PANELS.values(), key=lambda p: p.order)
+    ]

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from careplans import selectors, services
-from careplans.chart import chart_context
+from careplans.chart import care_plan_panels, chart_context
 from careplans.diagnoses import diagnoses_to_lines
 from careplans.forms import (
     CarePlanForm,
@@ -86,6 +86,7 @@ def chart(request: HttpRequest, patient_id: str) -> HttpResponse:
         "goals": list(selectors.goals_of(plan)) if plan else [],
         "agreements": list(plan.agreements.select_related("recorded_by")) if plan else [],
         "can_edit": user_can(request.user, Action.EDIT_CARE_PLAN),
+        "panels": care_plan_panels(user=request.user, patient=context["patient"], plan=plan) if plan else [],
     }
     return render(request, "careplans/chart_care_plan.html", context)
 
