@@ -8,14 +8,14 @@ Everyone else gets a 404, and the refusal is audited (SECURITY.md AC-2, AL-1).
 from collections.abc import Iterable
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 
+from careplans.models import CarePlan, CarePlanStatus, CareTeamMember, Goal, Patient
 from clinic.access import Action, sees_all_demographics, user_can
 from clinic.audit import audit_denied
 from clinic.models import User
-from careplans.models import CarePlan, CarePlanStatus, CareTeamMember, Goal, Patient
 
 
 def _active_membership(user: User) -> Exists:

@@ -16,5 +16,5 @@ class RequestInfo:
 
 
 current_request: contextvars.ContextVar[RequestInfo] = contextvars.ContextVar(
-    "current_request", default=RequestInfo()
+    "current_request", default=RequestInfo()  # noqa: B039  (frozen dataclass: immutable)
 )

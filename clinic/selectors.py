@@ -2,8 +2,8 @@
 
 from uuid import UUID
 
-from django.db.models import QuerySet
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404
 
 from clinic.access import Action, user_can

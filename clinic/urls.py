@@ -7,11 +7,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from careplans import api as careplans_api
+from clinic import api as clinic_api
+from clinic import views
 from medications import api as medications_api
 from outcomes import api as outcomes_api
 from therapy import api as therapy_api
-from clinic import api as clinic_api
-from clinic import views
 
 router = SimpleRouter()
 router.register("users", clinic_api.UserViewSet, basename="user")

@@ -68,7 +68,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["allow_production"]:
             raise CommandError("Refusing to seed demo accounts with DEBUG off (use --allow-production).")
-        rng = random.Random(options["seed"])
+        rng = random.Random(options["seed"])  # noqa: S311  (synthetic demo data, not security)
         staff = self._staff()
         created = [self._patient(number, staff, rng) for number in range(1, options["patients"] + 1)]
         clinic = DemoClinic(staff=staff, patients=[p for p in created if p is not None], rng=rng)
