@@ -51,6 +51,7 @@ class CareTeamMemberFactory(factory.django.DjangoModelFactory):
 class CarePlanFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CarePlan
+        skip_postgeneration_save = True
 
     patient = factory.SubFactory(PatientFactory)
     summary = "Shared formulation."
