@@ -116,8 +116,10 @@ class AuditEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuditEventViewSet(_ClinicAdminOnly, viewsets.ReadOnlyModelViewSet):
-    """The audit trail, newest first; `?patient=<uuid>` narrows it to one patient (clinic admins)."""
+class AuditEventViewSet(_ClinicAdminOnly, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The audit trail, newest first; `?patient=<uuid>` narrows it to one patient (clinic admins).
+
+    List only: events are addressed by their place in the chain, not by a URL of their own."""
 
     serializer_class = AuditEventSerializer
 

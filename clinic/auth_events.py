@@ -8,13 +8,18 @@ from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+from django.utils import timezone
 
 from clinic.audit import audit_record
+from clinic.middleware import SESSION_STARTED_KEY
 from clinic.models import AuditAction, AuditOutcome
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")
 def _audit_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        # The 12-hour absolute limit counts from here (clinic.middleware).
+        request.session[SESSION_STARTED_KEY] = timezone.now().isoformat()
     audit_record(actor=user, action=AuditAction.LOGIN, object_type="session")
 
 

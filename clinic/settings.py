@@ -256,6 +256,8 @@ LOGGING = {
     "loggers": {
         # Django's request logger would print the URL and, in error reports, POST bodies.
         "django.request": {"level": "ERROR"},
+        # axes logs usernames at INFO on every attempt; failures are in the audit trail instead.
+        "axes": {"level": "WARNING"},
     },
 }
 
