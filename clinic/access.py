@@ -25,6 +25,8 @@ class Action(StrEnum):
     ENTER_ASSESSMENT = "enter_assessment"
     FLAG_CASE_REVIEW = "flag_case_review"
     RECORD_CASE_REVIEW = "record_case_review"
+    # The risk assessment that answers a PHQ-9 item-9 safety alert (prescribers, therapists).
+    RECORD_SAFETY_FOLLOW_UP = "record_safety_follow_up"
     # Demographics and care teams.
     CREATE_PATIENT = "create_patient"
     VIEW_DEMOGRAPHICS = "view_demographics"
@@ -51,8 +53,10 @@ _CLINICIAN = {
 }
 
 MATRIX: dict[Role, frozenset[Action]] = {
-    Role.PRESCRIBER: frozenset(_CLINICIAN | {Action.PRESCRIBE, Action.RECORD_CASE_REVIEW}),
-    Role.THERAPIST: frozenset(_CLINICIAN | {Action.LOG_THERAPY_SESSION}),
+    Role.PRESCRIBER: frozenset(
+        _CLINICIAN | {Action.PRESCRIBE, Action.RECORD_CASE_REVIEW, Action.RECORD_SAFETY_FOLLOW_UP}
+    ),
+    Role.THERAPIST: frozenset(_CLINICIAN | {Action.LOG_THERAPY_SESSION, Action.RECORD_SAFETY_FOLLOW_UP}),
     Role.CARE_MANAGER: frozenset(_CLINICIAN | {Action.FLAG_CASE_REVIEW}),
     # Admins run the clinic but never read clinical content (DESIGN.md roles table).
     Role.CLINIC_ADMIN: frozenset(
@@ -82,6 +86,7 @@ NEEDS_CARE_TEAM = frozenset(
         Action.ENTER_ASSESSMENT,
         Action.FLAG_CASE_REVIEW,
         Action.RECORD_CASE_REVIEW,
+        Action.RECORD_SAFETY_FOLLOW_UP,
     }
 )
 
