@@ -1,9 +1,9 @@
 from typing import Any
 
 from django import forms
-from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 
-from clinic.models import Role
+from clinic.models import Role, User
 
 
 class StaffForm(forms.Form):
@@ -26,3 +26,10 @@ class StaffForm(forms.Form):
         else:
             self.fields["password"].required = True
             del self.fields["is_active"]
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if password:
+            # Checked here too, so a weak password is flagged alongside the other field errors.
+            validate_password(password, User(username=self.data.get("username", "")))
+        return password
