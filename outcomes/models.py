@@ -1,0 +1,162 @@
+"""Completed questionnaires, the safety alerts a positive PHQ-9 item 9 raises, and their follow-up.
+
+Totals and bands are stored (so lists and reminders can filter on them) but only
+ever computed by outcomes.scoring from the stored answers.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from careplans.models import Patient
+from clinic.models import ClinicalRecord
+from outcomes.instruments import INSTRUMENTS, InstrumentCode, Severity
+
+MAX_TOTAL = max(instrument.max_total for instrument in INSTRUMENTS.values())
+
+
+class Assessment(ClinicalRecord):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
+    instrument = models.CharField(max_length=8, choices=InstrumentCode.choices)
+    administered_on = models.DateField()
+    responses = models.JSONField(help_text="One answer per item, in the order printed on the form.")
+    total_score = models.PositiveSmallIntegerField()
+    severity = models.CharField(max_length=20, choices=Severity.choices)
+    safety_item_positive = models.BooleanField(default=False, editable=False)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["administered_on", "created_at", "id"]
+        base_manager_name = "all_records"
+        indexes = [models.Index(fields=["patient", "instrument", "administered_on"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(instrument__in=InstrumentCode.values),
+                                   name="%(app_label)s_%(class)s_instrument_valid"),
+            models.CheckConstraint(condition=Q(severity__in=Severity.values),
+                                   name="%(app_label)s_%(class)s_severity_valid"),
+            models.CheckConstraint(condition=Q(total_score__lte=MAX_TOTAL),
+                                   name="%(app_label)s_%(class)s_total_in_range"),
+            models.CheckConstraint(condition=Q(safety_item_positive=False) | Q(instrument=InstrumentCode.PHQ9),
+                                   name="%(app_label)s_%(class)s_safety_item_only_phq9"),
+        ]
+
+    def __str__(self) -> str:
+        return f"assessment {self.public_id} ({self.instrument})"
+
+    @property
+    def instrument_definition(self):  # type: ignore[no-untyped-def]
+        return INSTRUMENTS[self.instrument]
+
+    @property
+    def severity_label(self) -> str:
+        return self.instrument_definition.band_for(self.total_score).label
+
+    def item_answers(self) -> list[dict]:
+        """Each item with its wording and the answer given, for the detail page and API."""
+        definition = self.instrument_definition
+        return [
+            {"number": item.number, "text": item.text, "loinc": item.loinc, "value": value,
+             "label": definition.option_label(value)}
+            for item, value in zip(definition.items, self.responses, strict=True)
+        ]
+
+
+class ContactMethod(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    TELEHEALTH = "telehealth", "Video"
+    PHONE = "phone", "Phone"
+
+
+class RiskOutcome(models.TextChoices):
+    """What the risk assessment found, in the order of the C-SSRS screener (CLINICAL.md b5)."""
+
+    NO_IDEATION = "no_ideation", "No current suicidal thoughts"
+    PASSIVE_IDEATION = "passive_ideation", "Wish to be dead, no active suicidal thoughts"
+    ACTIVE_IDEATION = "active_ideation", "Active suicidal thoughts without method, intent or plan"
+    INTENT_OR_PLAN = "intent_or_plan", "Suicidal thoughts with intent or a plan"
+    RECENT_BEHAVIOUR = "recent_behaviour", "Suicidal behaviour in the past 3 months"
+
+
+# Columbia triage (CLINICAL.md b5): intent, a plan, or recent behaviour need precautions
+# until a mental-health professional evaluates the patient for possible hospitalisation.
+HIGH_RISK_OUTCOMES = (RiskOutcome.INTENT_OR_PLAN.value, RiskOutcome.RECENT_BEHAVIOUR.value)
+
+
+class RiskPlan(models.TextChoices):
+    ROUTINE = "routine", "Continue care; ask again at the next contact"
+    SAFETY_PLAN = "safety_plan", "Safety plan made or reviewed; crisis numbers given"
+    URGENT_EVALUATION = "urgent_evaluation", "Same-day mental-health evaluation arranged"
+    EMERGENCY = "emergency", "Emergency services or emergency department"
+
+
+URGENT_PLANS = (RiskPlan.URGENT_EVALUATION.value, RiskPlan.EMERGENCY.value)
+
+
+class SafetyFollowUp(ClinicalRecord):
+    """The short structured risk assessment that answers one or more open safety alerts."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="safety_follow_ups")
+    assessed_on = models.DateField(default=timezone.localdate)
+    contact = models.CharField(max_length=12, choices=ContactMethod.choices)
+    outcome = models.CharField(max_length=20, choices=RiskOutcome.choices)
+    plan = models.CharField(max_length=20, choices=RiskPlan.choices)
+    plan_details = models.TextField(help_text="What was done and agreed, and who follows up when.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-assessed_on", "-created_at", "-id"]
+        base_manager_name = "all_records"
+        constraints = [
+            models.CheckConstraint(condition=Q(contact__in=ContactMethod.values),
+                                   name="%(app_label)s_%(class)s_contact_valid"),
+            models.CheckConstraint(condition=Q(outcome__in=RiskOutcome.values),
+                                   name="%(app_label)s_%(class)s_outcome_valid"),
+            models.CheckConstraint(condition=Q(plan__in=RiskPlan.values),
+                                   name="%(app_label)s_%(class)s_plan_valid"),
+            models.CheckConstraint(condition=~Q(plan_details=""),
+                                   name="%(app_label)s_%(class)s_plan_details_required"),
+            models.CheckConstraint(
+                condition=~Q(outcome__in=list(HIGH_RISK_OUTCOMES)) | Q(plan__in=list(URGENT_PLANS)),
+                name="%(app_label)s_%(class)s_high_risk_needs_urgent_plan",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"safety follow-up {self.public_id}"
+
+
+class SafetyAlertStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Followed up"
+
+
+class SafetyAlert(ClinicalRecord):
+    """Raised by a PHQ-9 with item 9 above 0; stays open until a clinician records a follow-up.
+
+    A later PHQ-9 with item 9 at 0 never closes it (CLINICAL.md b4: item 9 triggers,
+    never clears, risk)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="safety_alerts")
+    assessment = models.OneToOneField(Assessment, on_delete=models.PROTECT, related_name="safety_alert")
+    status = models.CharField(max_length=10, choices=SafetyAlertStatus.choices, default=SafetyAlertStatus.OPEN)
+    raised_at = models.DateTimeField(default=timezone.now)
+    follow_up = models.ForeignKey(SafetyFollowUp, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="resolved_alerts")
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        base_manager_name = "all_records"
+        indexes = [models.Index(fields=["patient", "status"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=SafetyAlertStatus.values),
+                                   name="%(app_label)s_%(class)s_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status=SafetyAlertStatus.OPEN, follow_up__isnull=True)
+                | Q(status=SafetyAlertStatus.RESOLVED, follow_up__isnull=False),
+                name="%(app_label)s_%(class)s_resolved_has_follow_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"safety alert {self.public_id} ({self.status})"

@@ -1,0 +1,105 @@
+"""What the outcomes app has due today, for the daily scan of the one outbox (DESIGN.md).
+
+- measurement_due: an active patient with no PHQ-9 (or the instrument the plan's goals
+  name, e.g. "GAD-7 below 10") for 4 weeks -> the care manager (who enters questionnaires),
+  or the whole team when it has no care manager. Due 4 weeks after the last score (or after
+  registration when there is none), so the daily scan re-offers the same row: a no-op.
+- not_improving: PHQ-9 less than 50 % below baseline with the baseline 10 weeks old -> the
+  prescriber, due at week 10 of the episode (Collaborative Care: psychiatric consultation
+  between weeks 8 and 12 for non-responders, Bao et al. 2015; CLINICAL.md).
+Both are set-based: a fixed number of queries whatever the caseload size.
+The item-9 safety alert is not a daily rule: outcomes.services writes it in the
+transaction of the questionnaire itself.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from django.db.models import Case, DateField, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, TruncDate
+
+from careplans.models import CarePlanStatus, Goal, Patient, PatientStatus, ReminderKind, TeamRole
+from careplans.outbox import ReminderDraft
+from careplans.selectors import active_team_members
+from outcomes.instruments import InstrumentCode
+from outcomes.models import Assessment
+from outcomes.selectors import NOT_IMPROVING_AFTER, annotate_outcomes
+
+MEASUREMENT_INTERVAL = timedelta(weeks=4)
+PATIENT_SUBJECT = Patient._meta.label_lower
+
+
+def _plan_names(instrument: str) -> Exists:
+    return Exists(Goal.objects.filter(
+        care_plan__patient=OuterRef("pk"), target__icontains=instrument,
+        care_plan__status__in=[CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD],
+    ))
+
+
+def _last_score_on(instrument: str) -> Subquery:
+    return Subquery(
+        Assessment.objects.filter(patient=OuterRef("pk"), instrument=instrument)
+        .order_by("-administered_on").values("administered_on")[:1],
+        output_field=DateField(),
+    )
+
+
+def _recipients(patient_ids: Iterable[int], roles: list[str], fallback_to_team: bool) -> dict[int, list[int]]:
+    """patient id -> user ids holding one of `roles` on its team (or, if none does and
+    `fallback_to_team`, everyone on the team). One query."""
+    members = active_team_members().filter(patient_id__in=list(patient_ids))
+    wanted = Q(role__in=roles)
+    if fallback_to_team:
+        has_role = Exists(active_team_members(roles=roles).filter(patient_id=OuterRef("patient_id")))
+        wanted |= ~has_role
+    by_patient: dict[int, set[int]] = defaultdict(set)
+    for patient_id, user_id in members.filter(wanted).values_list("patient_id", "user_id"):
+        by_patient[patient_id].add(user_id)
+    return {patient_id: sorted(users) for patient_id, users in by_patient.items()}
+
+
+def measurement_due(today: date) -> list[ReminderDraft]:
+    uses_gad7 = _plan_names(InstrumentCode.GAD7) & ~_plan_names(InstrumentCode.PHQ9)
+    due = (
+        Patient.objects.filter(status=PatientStatus.ACTIVE)
+        .annotate(instrument=Case(When(uses_gad7, then=Value(InstrumentCode.GAD7.value)),
+                                  default=Value(InstrumentCode.PHQ9.value)))
+        .annotate(anchor=Coalesce(
+            Case(When(uses_gad7, then=_last_score_on(InstrumentCode.GAD7)),
+                 default=_last_score_on(InstrumentCode.PHQ9), output_field=DateField()),
+            TruncDate("created_at"), output_field=DateField()))
+        .filter(anchor__lte=today - MEASUREMENT_INTERVAL)
+        .values_list("pk", "public_id", "anchor", "instrument")
+    )
+    due = list(due)
+    recipients = _recipients((row[0] for row in due), [TeamRole.CARE_MANAGER], fallback_to_team=True)
+    return [
+        ReminderDraft(recipient_id=user_id, patient_id=pk, kind=ReminderKind.MEASUREMENT_DUE,
+                      subject_type=PATIENT_SUBJECT, subject_id=str(public_id),
+                      due_date=anchor + MEASUREMENT_INTERVAL,
+                      detail=f"No {instrument} for 4 weeks: time to measure again.")
+        for pk, public_id, anchor, instrument in due
+        for user_id in recipients.get(pk, [])
+    ]
+
+
+def not_improving(today: date) -> list[ReminderDraft]:
+    flagged = list(
+        annotate_outcomes(Patient.objects.filter(status=PatientStatus.ACTIVE), today=today,
+                          instruments=(InstrumentCode.PHQ9,))
+        .annotate(twice_latest=F("phq9_latest") * 2)
+        .filter(phq9_baseline_on__lte=today - NOT_IMPROVING_AFTER, phq9_latest__gte=5,
+                twice_latest__gt=F("phq9_baseline"))
+        .values_list("pk", "public_id", "phq9_baseline_on")
+    )
+    recipients = _recipients((row[0] for row in flagged), [TeamRole.PRESCRIBER], fallback_to_team=False)
+    return [
+        ReminderDraft(recipient_id=user_id, patient_id=pk, kind=ReminderKind.NOT_IMPROVING,
+                      subject_type=PATIENT_SUBJECT, subject_id=str(public_id),
+                      due_date=baseline_on + NOT_IMPROVING_AFTER,
+                      detail="PHQ-9 less than 50 % below baseline after 10 weeks: consider case review "
+                             "and a change of treatment.")
+        for pk, public_id, baseline_on in flagged
+        for user_id in recipients.get(pk, [])
+    ]

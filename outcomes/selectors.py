@@ -1,0 +1,258 @@
+"""Reads of the outcomes app: assessments with visibility built in, and treat-to-target summaries.
+
+Measurement-based care (Collaborative Care Model; DESIGN.md, CLINICAL.md b3):
+- baseline = the first score of the episode; an episode ends when its care plan is
+  completed, and the next one starts with the first score after that;
+- response = a reduction of at least 50 % from baseline
+  (Psychiatric Services 2019, doi 10.1176/appi.ps.201900295; NQF 1885);
+- remission = PHQ-9 < 5, GAD-7 < 5;
+- not improving = less than 50 % reduction with the baseline 10 or more weeks old
+  (and not in remission) -> flag for psychiatric case review (Bao et al. 2015:
+  consultation between weeks 8 and 12 for non-responders).
+The same rule is computed in Python for one chart (`outcome_flags`) and in SQL for a
+whole caseload or the daily reminder scan (`annotate_outcomes`).
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db.models import DateField, Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, TruncDate
+from django.http import Http404
+from django.utils import timezone
+
+from careplans.models import CarePlan, CarePlanStatus, CaseReview, CaseReviewStatus, Patient
+from careplans.selectors import patients_on_care_team_of
+from clinic.audit import audit_denied
+from clinic.models import User
+from outcomes.instruments import INSTRUMENTS, Instrument, InstrumentCode
+from outcomes.models import Assessment, SafetyAlert, SafetyAlertStatus, SafetyFollowUp
+
+NOT_IMPROVING_AFTER = timedelta(weeks=10)
+RESPONSE_REDUCTION = 0.5
+SUMMARY_INSTRUMENTS = (InstrumentCode.PHQ9, InstrumentCode.GAD7, InstrumentCode.WSAS)
+# Only these have a published treat-to-target rule; the WSAS shows change only.
+TARGET_INSTRUMENTS = frozenset({InstrumentCode.PHQ9, InstrumentCode.GAD7})
+_NO_EPISODE_START = date(1900, 1, 1)
+
+
+# --- Visibility -------------------------------------------------------------------
+
+
+def assessments_visible_to(user: User) -> QuerySet[Assessment]:
+    return Assessment.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
+        "patient", "entered_by"
+    )
+
+
+def _get_or_deny(queryset: QuerySet, *, user: User, public_id: UUID | str, object_type: str):  # type: ignore[no-untyped-def]
+    try:
+        return queryset.get(public_id=public_id)
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
+        audit_denied(actor=user, object_type=object_type, object_id=str(public_id)[:64])
+        raise Http404 from None
+
+
+def assessment_for(*, user: User, public_id: UUID | str, patient: Patient | None = None) -> Assessment:
+    assessments = assessments_visible_to(user)
+    if patient is not None:
+        assessments = assessments.filter(patient=patient)
+    return _get_or_deny(assessments, user=user, public_id=public_id, object_type="outcomes.assessment")
+
+
+def safety_alerts_visible_to(user: User) -> QuerySet[SafetyAlert]:
+    return SafetyAlert.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
+        "patient", "assessment", "follow_up", "follow_up__recorded_by"
+    )
+
+
+def safety_follow_ups_visible_to(user: User) -> QuerySet[SafetyFollowUp]:
+    return SafetyFollowUp.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
+        "patient", "recorded_by"
+    ).prefetch_related("resolved_alerts__assessment")
+
+
+# --- One patient ------------------------------------------------------------------
+
+
+def assessments_of(patient: Patient) -> QuerySet[Assessment]:
+    return Assessment.objects.filter(patient=patient).select_related("entered_by")
+
+
+def open_safety_alerts_of(patient: Patient) -> list[SafetyAlert]:
+    return list(
+        SafetyAlert.objects.filter(patient=patient, status=SafetyAlertStatus.OPEN)
+        .select_related("assessment").order_by("raised_at", "id")
+    )
+
+
+def safety_follow_ups_of(patient: Patient) -> QuerySet[SafetyFollowUp]:
+    return SafetyFollowUp.objects.filter(patient=patient).select_related("recorded_by")
+
+
+def episode_start_of(patient: Patient) -> date | None:
+    """The day the patient's last completed care plan closed; scores after it start a new episode."""
+    completed = (
+        CarePlan.objects.filter(patient=patient, status=CarePlanStatus.COMPLETED)
+        .order_by("-updated_at").values_list("updated_at", flat=True).first()
+    )
+    return timezone.localdate(completed) if completed else None
+
+
+@dataclass(frozen=True)
+class OutcomeFlags:
+    change_percent: float | None  # negative = fewer symptoms than at baseline
+    response: bool | None
+    remission: bool | None
+    not_improving: bool | None
+    weeks_in_treatment: int
+
+
+def outcome_flags(*, instrument: Instrument, baseline_score: int, baseline_date: date, latest_score: int,
+                  today: date) -> OutcomeFlags:
+    """Treat-to-target flags for one instrument (module docstring has the sources)."""
+    change = None if baseline_score == 0 else round((latest_score - baseline_score) * 100 / baseline_score, 1)
+    weeks = max((today - baseline_date).days, 0) // 7
+    if instrument.code not in TARGET_INSTRUMENTS:
+        return OutcomeFlags(change, None, None, None, weeks)
+    response = baseline_score > 0 and latest_score <= baseline_score * RESPONSE_REDUCTION
+    remission = instrument.remission_below is not None and latest_score < instrument.remission_below
+    old_enough = today - baseline_date >= NOT_IMPROVING_AFTER
+    return OutcomeFlags(change, response, remission, old_enough and not response and not remission, weeks)
+
+
+@dataclass(frozen=True)
+class OutcomeSummary:
+    instrument: Instrument
+    baseline: Assessment | None
+    latest: Assessment | None
+    flags: OutcomeFlags | None
+    count: int
+
+
+def outcome_summaries(*, assessments: list[Assessment], episode_start: date | None, today: date,
+                      ) -> dict[str, OutcomeSummary]:
+    """Per instrument, from assessments already loaded in date order (no further queries)."""
+    summaries = {}
+    for code in SUMMARY_INSTRUMENTS:
+        instrument = INSTRUMENTS[code]
+        episode = [a for a in assessments if a.instrument == code and a.administered_on <= today
+                   and (episode_start is None or a.administered_on > episode_start)]
+        if not episode:
+            summaries[code.value] = OutcomeSummary(instrument, None, None, None, 0)
+            continue
+        baseline, latest = episode[0], episode[-1]
+        flags = outcome_flags(instrument=instrument, baseline_score=baseline.total_score,
+                              baseline_date=baseline.administered_on, latest_score=latest.total_score,
+                              today=today)
+        summaries[code.value] = OutcomeSummary(instrument, baseline, latest, flags, len(episode))
+    return summaries
+
+
+def patient_outcome_summaries(*, patient: Patient, today: date | None = None) -> dict[str, OutcomeSummary]:
+    today = today or timezone.localdate()
+    assessments = list(assessments_of(patient).order_by("administered_on", "created_at", "id"))
+    return outcome_summaries(assessments=assessments, episode_start=episode_start_of(patient), today=today)
+
+
+# --- Many patients at once (caseload, reminder scans) ------------------------------
+
+
+def _episode_start() -> Coalesce:
+    last_completed = (
+        CarePlan.objects.filter(patient=OuterRef("pk"), status=CarePlanStatus.COMPLETED)
+        .order_by("-updated_at").annotate(day=TruncDate("updated_at")).values("day")[:1]
+    )
+    return Coalesce(Subquery(last_completed, output_field=DateField()), Value(_NO_EPISODE_START),
+                    output_field=DateField())
+
+
+def _episode_scores(code: str, today: date) -> QuerySet[Assessment]:
+    return Assessment.objects.filter(patient=OuterRef("pk"), instrument=code, administered_on__lte=today,
+                                     administered_on__gt=OuterRef("episode_start"))
+
+
+def annotate_outcomes(patients: QuerySet[Patient], *, today: date,
+                      instruments: tuple[str, ...] = (InstrumentCode.PHQ9, InstrumentCode.GAD7),
+                      ) -> QuerySet[Patient]:
+    """Adds, per instrument ("phq9", "gad7"): <key>_baseline, <key>_baseline_on, <key>_latest,
+    <key>_latest_on; plus safety_alert_open and case_review_open. One SQL query."""
+    annotated = patients.annotate(episode_start=_episode_start())
+    for code in instruments:
+        key = annotation_key(code)
+        first = _episode_scores(code, today).order_by("administered_on", "created_at", "id")
+        last = _episode_scores(code, today).order_by("-administered_on", "-created_at", "-id")
+        annotated = annotated.annotate(**{
+            f"{key}_baseline": Subquery(first.values("total_score")[:1]),
+            f"{key}_baseline_on": Subquery(first.values("administered_on")[:1]),
+            f"{key}_latest": Subquery(last.values("total_score")[:1]),
+            f"{key}_latest_on": Subquery(last.values("administered_on")[:1]),
+        })
+    return annotated.annotate(
+        safety_alert_open=Exists(SafetyAlert.objects.filter(patient=OuterRef("pk"),
+                                                            status=SafetyAlertStatus.OPEN)),
+        case_review_open=Exists(CaseReview.objects.filter(patient=OuterRef("pk"),
+                                                          status=CaseReviewStatus.REQUESTED)),
+    )
+
+
+def annotation_key(code: str) -> str:
+    return code.lower().replace("-", "")
+
+
+def flags_from_annotations(patient: Patient, code: str, today: date) -> OutcomeFlags | None:
+    key = annotation_key(code)
+    baseline = getattr(patient, f"{key}_baseline")
+    if baseline is None:
+        return None
+    return outcome_flags(instrument=INSTRUMENTS[code], baseline_score=baseline,
+                         baseline_date=getattr(patient, f"{key}_baseline_on"),
+                         latest_score=getattr(patient, f"{key}_latest"), today=today)
+
+
+@dataclass
+class CaseloadRow:
+    patient: Patient
+    phq9: OutcomeFlags | None
+    gad7: OutcomeFlags | None
+    safety_alert_open: bool
+    case_review_open: bool
+
+    @property
+    def phq9_latest(self) -> int | None:
+        return self.patient.phq9_latest  # type: ignore[attr-defined]
+
+    @property
+    def gad7_latest(self) -> int | None:
+        return self.patient.gad7_latest  # type: ignore[attr-defined]
+
+
+CASELOAD_SORTS = {
+    # key: (label, sort key); flags sort "yes" first, then by name.
+    "name": ("Patient", lambda row: (row.patient.family_name, row.patient.given_name, row.patient.pk)),
+    "safety": ("Safety alert", lambda row: (not row.safety_alert_open,)),
+    "review": ("Case review", lambda row: (not row.case_review_open,)),
+    "not_improving": ("Not improving", lambda row: (not (row.phq9 and row.phq9.not_improving),)),
+    "response": ("Response", lambda row: (not (row.phq9 and row.phq9.response),)),
+    "remission": ("Remission", lambda row: (not (row.phq9 and row.phq9.remission),)),
+    "phq9": ("PHQ-9", lambda row: (-(row.phq9_latest if row.phq9_latest is not None else -1),)),
+    "weeks": ("Weeks", lambda row: (-(row.phq9.weeks_in_treatment if row.phq9 else -1),)),
+}
+
+
+def caseload_outcomes(*, user: User, today: date | None = None, sort: str = "safety") -> list[CaseloadRow]:
+    """The user's caseload with treat-to-target flags; sorted by an allow-listed key."""
+    today = today or timezone.localdate()
+    patients = annotate_outcomes(patients_on_care_team_of(user), today=today).order_by(
+        "family_name", "given_name", "id")
+    rows = [
+        CaseloadRow(patient=p, phq9=flags_from_annotations(p, InstrumentCode.PHQ9, today),
+                    gad7=flags_from_annotations(p, InstrumentCode.GAD7, today),
+                    safety_alert_open=p.safety_alert_open, case_review_open=p.case_review_open)
+        for p in patients
+    ]
+    by_name = CASELOAD_SORTS["name"][1]
+    key = CASELOAD_SORTS.get(sort, CASELOAD_SORTS["safety"])[1]
+    return sorted(rows, key=lambda row: (*key(row), *by_name(row)))
