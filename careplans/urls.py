@@ -9,6 +9,7 @@ urlpatterns = [
     path("patients/", views.patient_directory, name="patient_directory"),
     path("patients/new/", views.patient_create, name="patient_create"),
     path("patients/<uuid:patient_id>/", views.chart, name="chart"),
+    path("patients/<uuid:patient_id>/details/", views.patient_edit, name="patient_edit"),
     path("patients/<uuid:patient_id>/care-plan/start/", views.care_plan_start, name="care_plan_start"),
     path("patients/<uuid:patient_id>/care-plan/edit/", views.care_plan_edit, name="care_plan_edit"),
     path("patients/<uuid:patient_id>/relapse-plan/edit/", views.relapse_plan_edit, name="relapse_plan_edit"),

@@ -77,6 +77,27 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def patient_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """Demographics: the care team and clinic admins may correct them; every change is audited."""
+    patient = selectors.patient_for_demographics(user=request.user, public_id=patient_id)
+    _require(request, Action.EDIT_DEMOGRAPHICS)
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.patient_update(patient=selectors.patient_for_demographics(user=request.user,
+                                                                               public_id=patient_id),
+                                    actor=request.user, **changes)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Patient details saved.")
+            return redirect("careplans:care_team", patient_id=patient.public_id)
+    return render(request, "careplans/patient_form.html", {"form": form, "patient": patient})
+
+
+@login_required
 def chart(request: HttpRequest, patient_id: str) -> HttpResponse:
     """The care-plan tab: the shared plan, goals, relapse-prevention plan, agreements."""
     context = chart_context(user=request.user, patient_id=patient_id, tab="care_plan")

@@ -192,3 +192,19 @@ def test_staff_form_errors_keep_the_input(client, clinic_admin):
                                        "roles": []}).content.decode()
     assert 'value="Kept"' in page and "too short" in page and "This field is required" in page
     assert not User.objects.filter(username="t.new").exists()
+
+
+def test_demographics_edit_is_audited_field_by_field(client, clinic_admin, patient):
+    from clinic.models import AuditEvent
+
+    client.force_login(clinic_admin)
+    response = client.post(url("patient_edit", patient), {
+        "given_name": patient.given_name, "family_name": "Newname", "birth_date": "1985-06-15", "mrn": patient.mrn})
+    assert response.status_code == 302
+    event = AuditEvent.objects.filter(action="update").get()
+    assert set(event.changes) == {"family_name"}
+
+
+def test_demographics_edit_is_404_for_outsiders(client, outsider, patient):
+    client.force_login(outsider)
+    assert client.get(url("patient_edit", patient)).status_code == 404
