@@ -283,6 +283,8 @@ class Reminder(PublicIdModel):
     urgent = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set by the delivery task that claimed the row; only that task may mark it sent (CE-2).
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     snoozed_until = models.DateField(null=True, blank=True)
@@ -377,3 +379,35 @@ class CarePlanTask(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"care plan task {self.public_id} ({self.status})"
+
+
+class TeamMessage(ClinicalRecord):
+    """A short note between care-team members about one patient (issue 3: care-team messages).
+
+    `recipient` empty means the whole team. A reply points at the thread's first message
+    (`thread`), so a conversation stays together on the chart's Team tab. Each recipient
+    also gets a `team_message` reminder in their inbox.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="team_messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    thread = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replies")
+    body = models.CharField(max_length=1000)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        base_manager_name = "all_records"
+        indexes = [models.Index(fields=["patient", "created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(body=""), name="%(app_label)s_%(class)s_body_required"),
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=True) | ~Q(recipient=models.F("author")),
+                name="%(app_label)s_%(class)s_not_to_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"team message {self.public_id}"

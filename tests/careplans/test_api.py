@@ -310,3 +310,34 @@ def test_audit_events_for_a_patient_are_for_clinic_admins_only(api, clinic_admin
     assert update["action"] == "update" and update["actor"] == str(prescriber.public_id)
     assert update["changes"]["summary"] == ["Shared formulation.", "S"]
     assert api(prescriber).get("/api/v1/audit-events/").status_code == 403
+
+
+def test_care_team_list_query_count_is_constant(api, prescriber, patient, django_assert_max_num_queries):
+    for _ in range(15):
+        CareTeamMemberFactory(patient=patient, user=UserFactory(is_therapist=True), role="therapist")
+    with django_assert_max_num_queries(4):
+        response = api(prescriber).get(f"/api/v1/patients/{patient.public_id}/care-team/")
+    assert len(response.json()) == 18
+
+
+def test_user_list_query_count_is_constant(api, clinic_admin, django_assert_max_num_queries):
+    UserFactory.create_batch(30, is_therapist=True)
+    with django_assert_max_num_queries(3):
+        response = api(clinic_admin).get("/api/v1/users/")
+    assert response.json()["count"] == 31
+
+
+def test_audit_event_list_query_count_is_constant(api, clinic_admin, prescriber, care_plan,
+                                                  django_assert_max_num_queries):
+    from clinic.audit import audit_record
+
+    for _ in range(40):
+        audit_record(actor=prescriber, action="read", obj=care_plan.patient, patient_id=care_plan.patient.public_id)
+    with django_assert_max_num_queries(3):
+        response = api(clinic_admin).get(f"/api/v1/audit-events/?patient={care_plan.patient.public_id}")
+    assert response.json()["count"] == 40
+
+
+def test_audit_event_filter_rejects_a_malformed_patient_id(api, clinic_admin):
+    response = api(clinic_admin).get("/api/v1/audit-events/?patient=1%20OR%201=1")
+    assert response.status_code == 400 and "patient" in response.json()
