@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -85,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.context_processors.navigation",
+                "careplans.context_processors.inbox",
             ],
         },
     },
@@ -121,7 +123,25 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # No ETA/countdown is longer than this, so Redis never redelivers a task still waiting (CE-3).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# Reminders (careplans/delivery.py). Every entry is safe to run twice at once (CE-4).
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Evaluate every reminder rule for today. Hourly rather than daily so a beat that was
+    # down at the usual hour catches up; a scan that finds nothing new writes nothing.
+    "reminders-scan": {"task": "careplans.tasks.reminders_scan_task", "schedule": crontab(minute=7)},
+    # Re-queue rows stuck in `sending`, raise the overdue alarm, then send the batched
+    # e-mails: one "you have N new reminders" per recipient per cycle. Urgent kinds do not
+    # wait for this: they are dispatched as soon as their transaction commits.
+    "reminders-sweep-and-dispatch": {
+        "task": "careplans.tasks.reminders_sweep_task",
+        "schedule": timedelta(minutes=int(os.environ.get("REMINDER_BATCH_MINUTES", "5"))),
+    },
+}
+REMINDER_MAX_ATTEMPTS = 5  # e-mail attempts before a reminder is `failed` (it stays in the inbox)
+REMINDER_RETRY_BACKOFF_SECONDS = 60  # 60 s, 2, 4, 8 min ... between attempts
+REMINDER_RETRY_BACKOFF_MAX_SECONDS = 1800  # below the visibility timeout (CE-3)
+# A row `sending` longer than this belonged to a dead worker; far above EMAIL_TIMEOUT.
+REMINDER_SENDING_TIMEOUT_SECONDS = int(os.environ.get("REMINDER_SENDING_TIMEOUT_SECONDS", "600"))
+REMINDER_OVERDUE_MINUTES = 15  # CE-6: undelivered this long after falling due -> operator alert
 
 # --- Auth ---------------------------------------------------------------------
 AUTH_USER_MODEL = "clinic.User"
@@ -241,6 +261,7 @@ EMAIL_BACKEND = os.environ.get(
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))  # seconds; the reminder sweeper relies on it
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tandem@localhost")
 
 # --- Logging: ids only, never patient data; control characters escaped (LG-1, LG-2) ---

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from careplans import api as careplans_api
+from careplans import reminders_api
 from clinic import api as clinic_api
 from clinic import views
 from medications import api as medications_api
@@ -22,6 +23,9 @@ router.register(r"patients/(?P<patient_public_id>[0-9a-f-]{36})/care-team", care
 router.register("care-plans", careplans_api.CarePlanViewSet, basename="careplan")
 router.register(r"care-plans/(?P<care_plan_public_id>[0-9a-f-]{36})/goals", careplans_api.GoalViewSet,
                 basename="goal")
+router.register("reminders", reminders_api.ReminderViewSet, basename="reminder")
+router.register(r"patients/(?P<patient_public_id>[0-9a-f-]{36})/messages", reminders_api.TeamMessageViewSet,
+                basename="teammessage")
 medications_api.register_routes(router)
 therapy_api.register_routes(router)
 outcomes_api.register_routes(router)

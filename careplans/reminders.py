@@ -1,0 +1,48 @@
+"""What `careplans` has due today (feeds the one outbox, DESIGN.md).
+
+`care_plan_review`: an open care plan whose review date has been reached reminds every
+active member of the patient's care team. One query for the whole clinic, however many
+patients: the scan stays set-based (issue 3).
+
+Other apps feed kinds of their own (therapy: `session_follow_up`, outcomes: `safety_alert`,
+`measurement_due`, ...) through `careplans.outbox`; nothing here needs to know them.
+"""
+
+from collections.abc import Iterator
+from datetime import date
+
+from careplans.models import CarePlanStatus, PatientStatus, ReminderKind
+from careplans.outbox import ReminderDraft
+from careplans.selectors import active_team_members
+
+CARE_PLAN_SUBJECT = "careplans.careplan"
+
+
+def care_plan_review_due(today: date) -> Iterator[ReminderDraft]:
+    """One draft per (open plan with review_date <= today, active team member).
+
+    The due date is the plan's review date, so the reminder is written once per review
+    date: tomorrow's scan offers the same rows and the database skips them; moving the
+    review date to a later day yields a new reminder when that day comes.
+    """
+    rows = (
+        active_team_members()
+        .filter(
+            patient__status=PatientStatus.ACTIVE,
+            patient__care_plans__review_date__lte=today,
+            patient__care_plans__status__in=[CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD],
+        )
+        .values_list("user_id", "patient_id", "patient__care_plans__public_id", "patient__care_plans__review_date")
+        .distinct()  # a clinician holding two roles on one team gets one reminder
+        .order_by()
+    )
+    for user_id, patient_id, plan_public_id, review_date in rows.iterator(chunk_size=5000):
+        yield ReminderDraft(
+            recipient_id=user_id,
+            patient_id=patient_id,
+            kind=ReminderKind.CARE_PLAN_REVIEW,
+            subject_type=CARE_PLAN_SUBJECT,
+            subject_id=str(plan_public_id),
+            due_date=review_date,
+            detail=f"Care plan review due {review_date.isoformat()}",
+        )
