@@ -251,8 +251,9 @@ def reminders_deliver_to(*, recipient_id: int, urgent_only: bool = False) -> Del
                            recipient_id, count, type(error).__name__, retry_in or "never")
             if retry_in:
                 raise TransientDeliveryError(retry_in) from None
+            given_up = Reminder.objects.filter(id__in=claim.reminder_ids[:50]).values_list("public_id", flat=True)
             alarm_logger.error("reminder e-mail gave up: recipient=%s reminders=%s", recipient_id,
-                               ",".join(str(pk) for pk in claim.reminder_ids[:50]))
+                               ",".join(str(public_id) for public_id in given_up))
             return Delivery(failed=count)
     else:
         logger.info("recipient has no e-mail address; inbox only: recipient=%s", recipient_id)
