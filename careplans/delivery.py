@@ -278,7 +278,8 @@ def reminders_sweep(*, now: datetime | None = None) -> SweepResult:
     failed = stuck.filter(attempts__gte=max_attempts()).update(
         status=ReminderStatus.FAILED, claim_token=None, updated_at=now
     )
-    requeued = stuck.update(status=ReminderStatus.PENDING, claim_token=None, updated_at=now)
+    # claimed_at cleared: the rows waited out the sending timeout, longer than any backoff.
+    requeued = stuck.update(status=ReminderStatus.PENDING, claim_token=None, claimed_at=None, updated_at=now)
     if requeued or failed:
         logger.warning("reminder sweeper: requeued=%d failed=%d (rows stuck in sending)", requeued, failed)
     return SweepResult(requeued=requeued, failed=failed)
