@@ -117,6 +117,8 @@ def _act(request: HttpRequest, reminder_id: str, action: str) -> HttpResponse:
             return _row_response(request, reminder, error=text, until=until_raw)
         context = _page_context(request, view=_view_name_posted(request),
                                 errors={str(reminder.public_id): {"message": text, "until": until_raw}})
+        if all(row.public_id != reminder.public_id for row in context["reminders"]):
+            messages.error(request, text)  # the row is not on this page: say it at the top
         return render(request, "careplans/inbox.html", context, status=400)
     if request.htmx:
         return _row_response(request, reminder)
