@@ -1,0 +1,458 @@
+"""Psychotropic medication: the catalog, monitoring protocols, interaction rules (data the
+clinic admin edits), and each patient's regimens with their append-only dose history,
+side effects, adherence checks and lab results (clinical records, never deleted).
+
+The current dose of a regimen is its latest valid DoseChange (DESIGN.md); `Regimen.dose`
+keeps a copy that only the services write, under the regimen's row lock.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from careplans.models import Patient
+from clinic.models import ClinicalRecord, PublicIdModel
+
+
+class DrugClass(models.TextChoices):
+    SSRI = "ssri", "SSRI antidepressant"
+    SNRI = "snri", "SNRI antidepressant"
+    TCA = "tca", "Tricyclic antidepressant"
+    MAOI = "maoi", "MAO inhibitor"
+    OTHER_ANTIDEPRESSANT = "other_antidepressant", "Other antidepressant"
+    ANXIOLYTIC = "anxiolytic", "Anxiolytic"
+    MOOD_STABILIZER = "mood_stabilizer", "Mood stabilizer"
+    ANTIPSYCHOTIC_SGA = "antipsychotic_sga", "Second-generation antipsychotic"
+    ANTIPSYCHOTIC_FGA = "antipsychotic_fga", "First-generation antipsychotic"
+    HYPNOTIC = "hypnotic", "Hypnotic"
+    STIMULANT = "stimulant", "Stimulant"
+    OTHER = "other", "Other (non-psychotropic)"
+
+
+class DoseUnit(models.TextChoices):
+    MG = "mg", "mg"
+    MCG = "mcg", "mcg"
+
+
+class Frequency(models.TextChoices):
+    ONCE_DAILY = "once_daily", "Once daily"
+    EVERY_MORNING = "every_morning", "Every morning"
+    AT_BEDTIME = "at_bedtime", "At bedtime"
+    TWICE_DAILY = "twice_daily", "Twice daily"
+    THREE_TIMES_DAILY = "three_times_daily", "Three times daily"
+    FOUR_TIMES_DAILY = "four_times_daily", "Four times daily"
+
+
+# Daily dose = dose x doses per day; the max-dose rule compares that to the catalog.
+DOSES_PER_DAY: dict[str, int] = {
+    Frequency.ONCE_DAILY: 1,
+    Frequency.EVERY_MORNING: 1,
+    Frequency.AT_BEDTIME: 1,
+    Frequency.TWICE_DAILY: 2,
+    Frequency.THREE_TIMES_DAILY: 3,
+    Frequency.FOUR_TIMES_DAILY: 4,
+}
+
+
+class Route(models.TextChoices):
+    ORAL = "oral", "Oral"
+    SUBLINGUAL = "sublingual", "Sublingual"
+    INTRAMUSCULAR = "intramuscular", "Intramuscular"
+    TRANSDERMAL = "transdermal", "Transdermal"
+
+
+class LabTest(models.TextChoices):
+    """Tests the monitoring protocols ask for; each has one unit (LAB_UNITS)."""
+
+    LITHIUM_LEVEL = "lithium_level", "Lithium level (12-h trough)"
+    ANC = "anc", "Absolute neutrophil count"
+    FBC = "fbc", "Full blood count (white cells)"
+    PLATELETS = "platelets", "Platelet count"
+    LFT = "lft", "Liver function (ALT)"
+    INR = "inr", "Clotting screen (INR)"
+    EGFR = "egfr", "eGFR"
+    CREATININE = "creatinine", "U&E (creatinine)"
+    TSH = "tsh", "Thyroid function (TSH)"
+    CALCIUM = "calcium", "Calcium (adjusted)"
+    BMI = "bmi", "Weight / BMI"
+    WAIST = "waist", "Waist circumference"
+    BP_SYSTOLIC = "bp_systolic", "Blood pressure (systolic)"
+    FASTING_GLUCOSE = "fasting_glucose", "Fasting plasma glucose"
+    FASTING_LIPIDS = "fasting_lipids", "Fasting lipid profile (LDL-C)"
+
+
+LAB_UNITS: dict[str, str] = {
+    LabTest.LITHIUM_LEVEL: "mmol/L",
+    LabTest.ANC: "/µL",
+    LabTest.FBC: "x10^9/L",
+    LabTest.PLATELETS: "x10^9/L",
+    LabTest.LFT: "U/L",
+    LabTest.INR: "ratio",
+    LabTest.EGFR: "mL/min/1.73m2",
+    LabTest.CREATININE: "µmol/L",
+    LabTest.TSH: "mIU/L",
+    LabTest.CALCIUM: "mmol/L",
+    LabTest.BMI: "kg/m2",
+    LabTest.WAIST: "cm",
+    LabTest.BP_SYSTOLIC: "mmHg",
+    LabTest.FASTING_GLUCOSE: "mg/dL",
+    LabTest.FASTING_LIPIDS: "mg/dL",
+}
+
+
+class MonitoringProtocol(PublicIdModel):
+    """A published monitoring schedule, as data (DESIGN.md: editable by the clinic admin)."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    source = models.TextField(help_text="The published schedule this protocol follows (citation, URL).")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(source=""), name="%(app_label)s_%(class)s_source_required"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StepKind(models.TextChoices):
+    ONCE = "once", "Once, N days after the start"
+    REPEAT = "repeat", "Repeating, every N days since the last result"
+    AFTER_DOSE_CHANGE = "after_dose_change", "N days after the start and after every dose change"
+
+
+class StepRule(models.TextChoices):
+    NONE = "", "None"
+    UNTIL_IN_RANGE = "until_in_range", "Repeat until a level is within the target range"
+    CLOZAPINE_ANC_BANDS = "clozapine_anc_bands", "Clozapine neutropenia bands change the interval"
+
+
+class MonitoringStep(models.Model):
+    """One row of a protocol. How monitoring.py reads each kind is documented there."""
+
+    protocol = models.ForeignKey(MonitoringProtocol, on_delete=models.CASCADE, related_name="steps")
+    test = models.CharField(max_length=24, choices=LabTest.choices)
+    kind = models.CharField(max_length=20, choices=StepKind.choices)
+    offset_days = models.PositiveIntegerField(
+        default=0, help_text="Once: days after the start. Repeat: the day this phase begins. "
+                             "After a dose change: days after each change.")
+    interval_days = models.PositiveIntegerField(null=True, blank=True,
+                                                help_text="Repeat: days between tests.")
+    until_day = models.PositiveIntegerField(null=True, blank=True,
+                                            help_text="Repeat: the day this phase ends (blank: never).")
+    window_days = models.PositiveIntegerField(
+        default=7, help_text="A result up to this many days before the due date still counts.")
+    rule = models.CharField(max_length=24, choices=StepRule.choices, blank=True, default=StepRule.NONE)
+    label = models.CharField(max_length=80, help_text="How the step reads on the chart, e.g. “Week 12”.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["protocol", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(test__in=LabTest.values), name="%(app_label)s_%(class)s_test_valid"),
+            models.CheckConstraint(condition=Q(kind__in=StepKind.values), name="%(app_label)s_%(class)s_kind_valid"),
+            models.CheckConstraint(condition=Q(rule__in=StepRule.values), name="%(app_label)s_%(class)s_rule_valid"),
+            models.CheckConstraint(
+                condition=~Q(kind=StepKind.REPEAT) | Q(interval_days__gte=1),
+                name="%(app_label)s_%(class)s_repeat_has_interval",
+            ),
+            models.CheckConstraint(
+                condition=Q(until_day__isnull=True) | Q(until_day__gt=models.F("offset_days")),
+                name="%(app_label)s_%(class)s_phase_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.test} ({self.label})"
+
+
+class Medication(PublicIdModel):
+    """The catalog: shipped by a data migration, edited by the clinic admin in the Django admin."""
+
+    name = models.CharField(max_length=80, unique=True)
+    drug_class = models.CharField(max_length=24, choices=DrugClass.choices)
+    unit = models.CharField(max_length=8, choices=DoseUnit.choices, default=DoseUnit.MG)
+    max_daily_dose = models.DecimalField(max_digits=9, decimal_places=3,
+                                         help_text="Usual maximum adult daily dose from the labeling.")
+    max_dose_source = models.CharField(max_length=300, help_text="Where the maximum comes from.")
+    monitoring_protocol = models.ForeignKey(MonitoringProtocol, null=True, blank=True,
+                                            on_delete=models.PROTECT, related_name="medications")
+    level_test = models.CharField(max_length=24, choices=LabTest.choices, blank=True,
+                                  help_text="The serum level that tracks this drug, if any.")
+    target_level_low = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    target_level_high = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    target_level_source = models.CharField(max_length=300, blank=True)
+    is_active = models.BooleanField(default=True, help_text="Offered when starting a regimen.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(drug_class__in=DrugClass.values),
+                                   name="%(app_label)s_%(class)s_drug_class_valid"),
+            models.CheckConstraint(condition=Q(unit__in=DoseUnit.values), name="%(app_label)s_%(class)s_unit_valid"),
+            models.CheckConstraint(condition=Q(max_daily_dose__gt=0),
+                                   name="%(app_label)s_%(class)s_max_dose_positive"),
+            models.CheckConstraint(
+                condition=Q(target_level_low__isnull=True) | Q(target_level_high__isnull=True)
+                | Q(target_level_low__lt=models.F("target_level_high")),
+                name="%(app_label)s_%(class)s_target_range_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InteractionSeverity(models.TextChoices):
+    CONTRAINDICATED = "contraindicated", "Contraindicated"
+    MAJOR = "major", "Major"
+    MODERATE = "moderate", "Moderate"
+
+
+class InteractionRule(models.Model):
+    """One curated, cited dangerous combination. Each side names a drug or a whole class.
+
+    A small hand-kept table, NOT a complete interaction database (README; CLINICAL.md b10).
+    """
+
+    medication_a = models.ForeignKey(Medication, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    drug_class_a = models.CharField(max_length=24, choices=DrugClass.choices, blank=True)
+    medication_b = models.ForeignKey(Medication, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    drug_class_b = models.CharField(max_length=24, choices=DrugClass.choices, blank=True)
+    severity = models.CharField(max_length=16, choices=InteractionSeverity.choices)
+    risk = models.CharField(max_length=200, help_text="The danger, e.g. “serotonin syndrome”.")
+    advice = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=300)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(severity__in=InteractionSeverity.values),
+                                   name="%(app_label)s_%(class)s_severity_valid"),
+            models.CheckConstraint(
+                condition=(Q(medication_a__isnull=False) & Q(drug_class_a=""))
+                | (Q(medication_a__isnull=True) & ~Q(drug_class_a="")),
+                name="%(app_label)s_%(class)s_side_a_one_of",
+            ),
+            models.CheckConstraint(
+                condition=(Q(medication_b__isnull=False) & Q(drug_class_b=""))
+                | (Q(medication_b__isnull=True) & ~Q(drug_class_b="")),
+                name="%(app_label)s_%(class)s_side_b_one_of",
+            ),
+            models.CheckConstraint(condition=~Q(source=""), name="%(app_label)s_%(class)s_source_required"),
+        ]
+
+    def __str__(self) -> str:
+        side_a = self.medication_a.name if self.medication_a_id else self.get_drug_class_a_display()  # type: ignore[union-attr]
+        side_b = self.medication_b.name if self.medication_b_id else self.get_drug_class_b_display()  # type: ignore[union-attr]
+        return f"{side_a} + {side_b}"
+
+
+class RegimenStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    STOPPED = "stopped", "Stopped"
+
+
+CURRENT_REGIMEN_STATUSES = (RegimenStatus.ACTIVE, RegimenStatus.PAUSED)
+
+
+class Regimen(ClinicalRecord):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="regimens")
+    medication = models.ForeignKey(Medication, on_delete=models.PROTECT, related_name="regimens")
+    dose = models.DecimalField(max_digits=9, decimal_places=3, help_text="The current dose (latest change).")
+    unit = models.CharField(max_length=8, choices=DoseUnit.choices)
+    frequency = models.CharField(max_length=20, choices=Frequency.choices)
+    route = models.CharField(max_length=16, choices=Route.choices, default=Route.ORAL)
+    start_date = models.DateField()
+    indication = models.CharField(max_length=200, blank=True)
+    target_dose = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True,
+                                      help_text="Where a titration is heading.")
+    target_level_low = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    target_level_high = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=RegimenStatus.choices, default=RegimenStatus.ACTIVE)
+    status_reason = models.CharField(max_length=300, blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                          on_delete=models.PROTECT, related_name="+")
+    stopped_on = models.DateField(null=True, blank=True)
+    prescriber = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["medication__name", "-start_date", "id"]
+        base_manager_name = "all_records"
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=RegimenStatus.values),
+                                   name="%(app_label)s_%(class)s_status_valid"),
+            models.CheckConstraint(condition=Q(frequency__in=Frequency.values),
+                                   name="%(app_label)s_%(class)s_frequency_valid"),
+            models.CheckConstraint(condition=Q(route__in=Route.values), name="%(app_label)s_%(class)s_route_valid"),
+            models.CheckConstraint(condition=Q(unit__in=DoseUnit.values), name="%(app_label)s_%(class)s_unit_valid"),
+            models.CheckConstraint(condition=Q(dose__gt=0), name="%(app_label)s_%(class)s_dose_positive"),
+            models.CheckConstraint(condition=Q(target_dose__isnull=True) | Q(target_dose__gt=0),
+                                   name="%(app_label)s_%(class)s_target_dose_positive"),
+            models.CheckConstraint(condition=Q(stopped_on__isnull=True) | Q(stopped_on__gte=models.F("start_date")),
+                                   name="%(app_label)s_%(class)s_dates_in_order"),
+            models.CheckConstraint(
+                condition=Q(target_level_low__isnull=True) | Q(target_level_high__isnull=True)
+                | Q(target_level_low__lt=models.F("target_level_high")),
+                name="%(app_label)s_%(class)s_target_range_in_order",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="%(app_label)s_%(class)s_version_positive"),
+            # One current (active or paused) regimen per patient and medication.
+            models.UniqueConstraint(
+                fields=["patient", "medication"],
+                condition=Q(status__in=["active", "paused"], entered_in_error_at__isnull=True),
+                name="%(app_label)s_%(class)s_one_active_per_medication",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"regimen {self.public_id} ({self.status})"
+
+    @property
+    def daily_dose(self) -> Decimal:
+        return self.dose * DOSES_PER_DAY[self.frequency]
+
+    @property
+    def is_current(self) -> bool:
+        return self.status in CURRENT_REGIMEN_STATUSES
+
+
+class DoseReason(models.TextChoices):
+    START = "start", "Regimen started"
+    TITRATION_UP = "titration_up", "Titration up"
+    TITRATION_DOWN = "titration_down", "Titration down"
+    SIDE_EFFECT = "side_effect", "Side effect"
+    INEFFECTIVE = "ineffective", "Ineffective"
+    ADHERENCE = "adherence", "Adherence"
+    PATIENT_PREFERENCE = "patient_preference", "Patient preference"
+
+
+class DoseChange(ClinicalRecord):
+    """Append-only dose history. A wrong entry is marked entered-in-error, never rewritten.
+
+    The first row of a regimen is its start (previous_dose empty, reason_code "start").
+    """
+
+    regimen = models.ForeignKey(Regimen, on_delete=models.PROTECT, related_name="dose_changes")
+    previous_dose = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    dose = models.DecimalField(max_digits=9, decimal_places=3)
+    reason = models.CharField(max_length=500)
+    reason_code = models.CharField(max_length=20, choices=DoseReason.choices, blank=True)
+    override_reason = models.CharField(max_length=500, blank=True,
+                                       help_text="Why a daily dose above the usual maximum is intended.")
+    effective_on = models.DateField(default=timezone.localdate)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["effective_on", "changed_at", "id"]
+        base_manager_name = "all_records"
+        indexes = [models.Index(fields=["regimen", "effective_on"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(dose__gt=0), name="%(app_label)s_%(class)s_dose_positive"),
+            models.CheckConstraint(condition=Q(reason_code__in=[*DoseReason.values, ""]),
+                                   name="%(app_label)s_%(class)s_reason_code_valid"),
+            models.CheckConstraint(condition=~Q(reason=""), name="%(app_label)s_%(class)s_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"dose change {self.public_id}"
+
+    @property
+    def is_start(self) -> bool:
+        return self.previous_dose is None
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+
+
+class SideEffect(ClinicalRecord):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="side_effects")
+    regimen = models.ForeignKey(Regimen, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="side_effects")
+    effect = models.CharField(max_length=200)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    onset = models.DateField()
+    action_taken = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-onset", "-id"]
+        base_manager_name = "all_records"
+        constraints = [
+            models.CheckConstraint(condition=Q(severity__in=Severity.values),
+                                   name="%(app_label)s_%(class)s_severity_valid"),
+            models.CheckConstraint(condition=~Q(effect=""), name="%(app_label)s_%(class)s_effect_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"side effect {self.public_id} ({self.severity})"
+
+
+class AdherenceMethod(models.TextChoices):
+    SELF_REPORT = "self_report", "Self-report"
+    PILL_COUNT = "pill_count", "Pill count"
+    PHARMACY_REFILL = "pharmacy_refill", "Pharmacy refill"
+
+
+class AdherenceCheck(ClinicalRecord):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="adherence_checks")
+    regimen = models.ForeignKey(Regimen, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="adherence_checks")
+    checked_on = models.DateField()
+    method = models.CharField(max_length=16, choices=AdherenceMethod.choices)
+    percent = models.PositiveSmallIntegerField(help_text="Doses taken as prescribed, 0–100 %.")
+    barriers = models.CharField(max_length=500, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-checked_on", "-id"]
+        base_manager_name = "all_records"
+        constraints = [
+            models.CheckConstraint(condition=Q(method__in=AdherenceMethod.values),
+                                   name="%(app_label)s_%(class)s_method_valid"),
+            models.CheckConstraint(condition=Q(percent__gte=0, percent__lte=100),
+                                   name="%(app_label)s_%(class)s_percent_in_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"adherence check {self.public_id}"
+
+
+class LabResult(ClinicalRecord):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="lab_results")
+    regimen = models.ForeignKey(Regimen, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="lab_results")
+    test = models.CharField(max_length=24, choices=LabTest.choices)
+    value = models.DecimalField(max_digits=10, decimal_places=3)
+    unit = models.CharField(max_length=16)
+    taken_on = models.DateField()
+    comment = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-taken_on", "-id"]
+        base_manager_name = "all_records"
+        indexes = [models.Index(fields=["patient", "test", "taken_on"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(test__in=LabTest.values), name="%(app_label)s_%(class)s_test_valid"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="%(app_label)s_%(class)s_value_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"lab result {self.public_id} ({self.test})"

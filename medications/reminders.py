@@ -1,0 +1,63 @@
+"""What this app has due: `monitoring_due` reminders for overdue and upcoming monitoring
+tests, addressed to the prescriber(s) on the patient's care team.
+
+The daily rule reads the whole clinic in a fixed number of queries (active regimens with
+a protocol, their steps, lab results, dose changes, prescribers) and computes each
+schedule in memory with monitoring.py: no per-patient query loop. Services also write the
+drafts of a regimen they just changed, inside the clinical transaction, so the lithium
+level due a week after a dose change is in the prescriber's inbox at once.
+
+One reminder per (regimen and test, due date, prescriber): the outbox's unique key makes
+writing it again a no-op, and an overdue item keeps its due date until a result arrives.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, timedelta
+
+from careplans.models import ReminderKind, TeamRole
+from careplans.outbox import ReminderDraft, reminders_write
+from careplans.selectors import active_team_members
+from medications.models import LabTest, Regimen, RegimenStatus
+from medications.monitoring import ItemStatus
+from medications.selectors import monitoring_for_regimens
+
+SUBJECT_TYPE = "medications.regimen"
+UPCOMING_DAYS = 7  # a test due within a week is announced ahead
+
+
+def _drafts(regimens: Sequence[Regimen], today: date) -> Iterator[ReminderDraft]:
+    schedules = monitoring_for_regimens(regimens, today=today)
+    if not schedules:
+        return
+    prescribers: dict[int, list[int]] = defaultdict(list)
+    for patient_id, user_id in active_team_members(roles=[TeamRole.PRESCRIBER]).filter(
+            patient_id__in={r.patient_id for r in regimens}).values_list("patient_id", "user_id").distinct():
+        prescribers[patient_id].append(user_id)
+    horizon = today + timedelta(days=UPCOMING_DAYS)
+    by_pk = {r.pk: r for r in regimens}
+    for regimen_pk, items in schedules.items():
+        regimen = by_pk[regimen_pk]
+        for item in items:
+            if item.status == ItemStatus.DONE or item.due_date > horizon:
+                continue
+            when = "overdue since" if item.status == ItemStatus.OVERDUE else "due"
+            detail = f"{LabTest(item.test).label} {when} {item.due_date:%Y-%m-%d} ({regimen.medication.name})"
+            for user_id in prescribers[regimen.patient_id]:
+                yield ReminderDraft(
+                    recipient_id=user_id, patient_id=regimen.patient_id, kind=ReminderKind.MONITORING_DUE,
+                    subject_type=SUBJECT_TYPE, subject_id=f"{regimen.public_id}:{item.test}",
+                    due_date=item.due_date, detail=detail)
+
+
+def monitoring_due(today: date) -> list[ReminderDraft]:
+    """The daily rule (registered in MedicationsConfig.ready)."""
+    regimens = list(Regimen.objects.filter(status=RegimenStatus.ACTIVE,
+                                           medication__monitoring_protocol__isnull=False)
+                    .select_related("medication").order_by("id"))
+    return list(_drafts(regimens, today))
+
+
+def monitoring_reminders_write(*, regimens: Iterable[Regimen], today: date) -> int:
+    """Write the reminders of just-changed regimens, in the caller's transaction."""
+    return reminders_write(_drafts(list(regimens), today))

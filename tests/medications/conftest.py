@@ -1,0 +1,53 @@
+"""Helpers for the medications tests: the shipped catalog, and regimens started through
+the services (the way a prescriber starts them), at chosen dates."""
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from medications import services
+from medications.models import Medication, Regimen
+
+
+def med(name: str) -> Medication:
+    return Medication.objects.get(name=name)
+
+
+@pytest.fixture
+def start_regimen(prescriber) -> Callable[..., Regimen]:  # type: ignore[no-untyped-def]
+    """start_regimen(patient, "Lithium carbonate", "400", start_date=date(...), frequency=...)."""
+
+    def start(patient, name: str, dose: str = "1", *, start_date: date | None = None,  # type: ignore[no-untyped-def]
+              frequency: str = "once_daily", actor=None, **extra) -> Regimen:
+        start_date = start_date or date(2026, 1, 5)
+        with time_machine.travel(start_date, tick=False):
+            return services.regimen_start(patient=patient, medication=med(name), dose=Decimal(dose),
+                                          frequency=frequency, start_date=start_date, actor=actor or prescriber,
+                                          **extra)
+
+    return start
+
+
+@pytest.fixture
+def change_dose(prescriber) -> Callable[..., object]:  # type: ignore[no-untyped-def]
+    def change(regimen: Regimen, dose: str, on: date, reason: str = "Titration", **extra):  # type: ignore[no-untyped-def]
+        with time_machine.travel(on, tick=False):
+            regimen.refresh_from_db()
+            return services.dose_change_record(regimen=regimen, dose=Decimal(dose), reason=reason,
+                                               actor=extra.pop("actor", prescriber),
+                                               reason_code=extra.pop("reason_code", "titration_up"), **extra)
+
+    return change
+
+
+@pytest.fixture
+def add_lab(prescriber) -> Callable[..., object]:  # type: ignore[no-untyped-def]
+    def add(patient, test: str, value: str, on: date, **extra):  # type: ignore[no-untyped-def]
+        with time_machine.travel(on, tick=False):
+            return services.lab_result_record(patient=patient, actor=extra.pop("actor", prescriber), test=test,
+                                              value=Decimal(value), taken_on=on, **extra)
+
+    return add
