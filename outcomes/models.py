@@ -64,7 +64,7 @@ class Assessment(ClinicalRecord):
 
 class ContactMethod(models.TextChoices):
     IN_PERSON = "in_person", "In person"
-    TELEHEALTH = "telehealth", "Video"
+    TELEHEALTH = "telehealth", "Telehealth"
     PHONE = "phone", "Phone"
 
 
@@ -98,7 +98,7 @@ class SafetyFollowUp(ClinicalRecord):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="safety_follow_ups")
     assessed_on = models.DateField(default=timezone.localdate)
-    contact = models.CharField(max_length=12, choices=ContactMethod.choices)
+    format = models.CharField(max_length=12, choices=ContactMethod.choices, help_text="How the patient was seen.")
     outcome = models.CharField(max_length=20, choices=RiskOutcome.choices)
     plan = models.CharField(max_length=20, choices=RiskPlan.choices)
     plan_details = models.TextField(help_text="What was done and agreed, and who follows up when.")
@@ -108,8 +108,8 @@ class SafetyFollowUp(ClinicalRecord):
         ordering = ["-assessed_on", "-created_at", "-id"]
         base_manager_name = "all_records"
         constraints = [
-            models.CheckConstraint(condition=Q(contact__in=ContactMethod.values),
-                                   name="%(app_label)s_%(class)s_contact_valid"),
+            models.CheckConstraint(condition=Q(format__in=ContactMethod.values),
+                                   name="%(app_label)s_%(class)s_format_valid"),
             models.CheckConstraint(condition=Q(outcome__in=RiskOutcome.values),
                                    name="%(app_label)s_%(class)s_outcome_valid"),
             models.CheckConstraint(condition=Q(plan__in=RiskPlan.values),

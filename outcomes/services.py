@@ -86,7 +86,7 @@ def safety_alert_raise(*, assessment: Assessment, actor: User) -> SafetyAlert:
 
 
 @transaction.atomic
-def safety_follow_up_record(*, patient: Patient, actor: User, contact: str, outcome: str, plan: str,
+def safety_follow_up_record(*, patient: Patient, actor: User, format: str, outcome: str, plan: str,
                             plan_details: str, assessed_on: date | None = None) -> SafetyFollowUp:
     """Record the risk assessment; it answers every alert of the patient open at this moment."""
     open_alerts = list(
@@ -97,7 +97,7 @@ def safety_follow_up_record(*, patient: Patient, actor: User, contact: str, outc
     assessed_on = assessed_on or timezone.localdate()
     if assessed_on > timezone.localdate():
         raise ValidationError({"assessed_on": ["A risk assessment cannot be dated in the future."]})
-    follow_up = SafetyFollowUp(patient=patient, assessed_on=assessed_on, contact=contact, outcome=outcome,
+    follow_up = SafetyFollowUp(patient=patient, assessed_on=assessed_on, format=format, outcome=outcome,
                                plan=plan, plan_details=plan_details.strip(), recorded_by=actor)
     if outcome in HIGH_RISK_OUTCOMES and plan not in URGENT_PLANS:
         raise ValidationError({"plan": [

@@ -124,7 +124,7 @@ def test_a_later_negative_item_9_never_clears_an_open_alert(patient, care_manage
 
 
 def follow_up(patient, actor, **kwargs):  # type: ignore[no-untyped-def]
-    data = {"contact": "phone", "outcome": "passive_ideation", "plan": "safety_plan",
+    data = {"format": "phone", "outcome": "passive_ideation", "plan": "safety_plan",
             "plan_details": "Reviewed safety plan; crisis line given; call back Friday."} | kwargs
     return services.safety_follow_up_record(patient=patient, actor=actor, **data)
 
@@ -162,13 +162,13 @@ def test_high_risk_outcome_needs_an_urgent_plan(patient, care_manager, prescribe
 def test_follow_up_needs_plan_details_and_valid_choices(patient, care_manager, prescriber):
     record(patient, care_manager, "PHQ-9", 22, TODAY, item9=3)
     with pytest.raises(ValidationError) as error:
-        follow_up(patient, prescriber, plan_details="  ", contact="carrier pigeon")
-    assert {"plan_details", "contact"} <= set(error.value.message_dict)
+        follow_up(patient, prescriber, plan_details="  ", format="carrier pigeon")
+    assert {"plan_details", "format"} <= set(error.value.message_dict)
 
 
 def test_database_refuses_a_high_risk_follow_up_with_a_routine_plan(patient, prescriber):
     with pytest.raises(IntegrityError), transaction.atomic():
-        SafetyFollowUp.objects.create(patient=patient, contact="phone", outcome="intent_or_plan",
+        SafetyFollowUp.objects.create(patient=patient, format="phone", outcome="intent_or_plan",
                                       plan="routine", plan_details="x", recorded_by=prescriber)
 
 
