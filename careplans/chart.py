@@ -32,7 +32,23 @@ def chart_context(*, user, patient_id, tab: str) -> dict:  # type: ignore[no-unt
 
     patient = selectors.patient_for_clinical_use(user=user, public_id=patient_id)
     services.chart_opened(patient=patient, actor=user)
-    return {"patient": patient, "team": list(selectors.care_team_of(patient)), "active_tab": tab}
+    return {"patient": patient, "team": list(selectors.care_team_of(patient)), "active_tab": tab,
+            "chart_banners": chart_banners(patient=patient, user=user)}
+
+
+# A banner another app shows above every chart tab (e.g. outcomes' open safety alert):
+# fn(patient=, user=) -> {"template": ..., "context": {...}} or None when there is nothing to show.
+ChartBanner = Callable[..., dict[str, Any] | None]
+_BANNERS: list[ChartBanner] = []
+
+
+def chart_banner_register(fn: ChartBanner) -> None:
+    if fn not in _BANNERS:
+        _BANNERS.append(fn)
+
+
+def chart_banners(*, patient: Any, user: Any) -> list[dict[str, Any]]:
+    return [banner for fn in _BANNERS if (banner := fn(patient=patient, user=user))]
 
 
 @dataclass(frozen=True)
