@@ -1,7 +1,464 @@
-"""REST API of the medications app. `register_routes` is called by clinic/urls.py."""
+"""REST API of the medications app (DESIGN.md API contract v1). `register_routes` is
+called by clinic/urls.py.
 
+Viewsets stay thin: querysets come from selectors (visibility: a patient off the caller's
+care team is a 404), writes go to services, and a care-team member whose role may not act
+gets 403 before anything else is looked at.
+"""
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
+
+from careplans.selectors import patient_for_clinical_use, patients_on_care_team_of
+from clinic.access import Action, user_can
+from clinic.concurrency import StaleVersionError
+from clinic.models import User
+from medications import selectors, services
+from medications.interactions import warnings_for_regimens
+from medications.models import (
+    AdherenceCheck,
+    DoseChange,
+    DoseReason,
+    Frequency,
+    LabResult,
+    LabTest,
+    Medication,
+    Regimen,
+    RegimenStatus,
+    Route,
+    SideEffect,
+)
+
+PATIENT_FILTER = OpenApiParameter("patient", str, description="Patient id (UUID)")
+
+
+def require(user: User, action: Action) -> None:
+    if not user_can(user, action):
+        raise PermissionDenied("Your role may not do this.")
+
+
+def _patient_filter(queryset: Any, request: Request) -> Any:
+    patient = request.query_params.get("patient")
+    if patient:
+        try:
+            queryset = queryset.filter(patient__public_id=serializers.UUIDField().to_internal_value(patient))
+        except serializers.ValidationError:
+            raise serializers.ValidationError({"patient": ["Not a valid patient id."]}) from None
+    return queryset
+
+
+class _VisiblePatientField(serializers.SlugRelatedField):
+    """A patient id in a body: only patients on the caller's care team resolve (AC-3)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="public_id", **kwargs)
+
+    def get_queryset(self) -> Any:
+        return patients_on_care_team_of(self.context["request"].user)
+
+
+class _VisibleRegimenField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="public_id", **kwargs)
+
+    def get_queryset(self) -> Any:
+        return selectors.regimens_visible_to(self.context["request"].user)
+
+
+# --- Catalog ----------------------------------------------------------------------------------
+
+
+class MedicationSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    monitoring_protocol = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    level_test = serializers.CharField(read_only=True, help_text="The lab test that measures this drug's level.")
+
+    class Meta:
+        model = Medication
+        fields = ["id", "name", "drug_class", "unit", "max_daily_dose", "monitoring_protocol", "max_dose_source",
+                  "level_test", "target_level_low", "target_level_high"]
+        read_only_fields = fields
+
+
+@extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("name", str, description="Part of the name")]))
+class MedicationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The medication catalog (any clinician)."""
+
+    serializer_class = MedicationSerializer
+    lookup_field = "public_id"
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Medication.objects.none()
+        require(self.request.user, Action.VIEW_CLINICAL)
+        return selectors.medication_catalog(name=self.request.query_params.get("name", ""))
+
+
+# --- Regimens -------------------------------------------------------------------------------------
+
+
+class InteractionWarningSerializer(serializers.Serializer):
+    drugs = serializers.CharField()
+    drug = serializers.CharField()
+    other_drug = serializers.CharField()
+    other_regimen = serializers.UUIDField(allow_null=True)
+    severity = serializers.CharField()
+    risk = serializers.CharField()
+    advice = serializers.CharField()
+    source = serializers.CharField()
+    message = serializers.CharField()
+
+
+class RegimenSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    patient = _VisiblePatientField()
+    medication = serializers.SlugRelatedField(slug_field="public_id", queryset=Medication.objects.filter(
+        is_active=True))
+    medication_name = serializers.CharField(source="medication.name", read_only=True)
+    dose = serializers.DecimalField(max_digits=9, decimal_places=3)
+    unit = serializers.CharField(required=False, allow_blank=True, max_length=8,
+                                 help_text="Defaults to the catalog's unit; any other is refused.")
+    frequency = serializers.ChoiceField(choices=Frequency.choices)
+    route = serializers.ChoiceField(choices=Route.choices, default=Route.ORAL)
+    target_dose = serializers.DecimalField(max_digits=9, decimal_places=3, required=False, allow_null=True)
+    override_reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=500,
+                                            help_text="Required when the daily dose exceeds the usual maximum.")
+    prescriber = serializers.UUIDField(source="prescriber.public_id", read_only=True)
+    daily_dose = serializers.DecimalField(max_digits=10, decimal_places=3, read_only=True)
+    warnings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Regimen
+        fields = ["id", "patient", "medication", "medication_name", "dose", "unit", "frequency", "daily_dose",
+                  "route", "start_date", "indication", "target_dose", "target_level_low", "target_level_high",
+                  "status", "status_reason", "stopped_on", "version", "prescriber", "override_reason",
+                  "warnings", "created_at"]
+        read_only_fields = ["status", "status_reason", "stopped_on", "version", "created_at"]
+
+    @extend_schema_field(InteractionWarningSerializer(many=True))
+    def get_warnings(self, obj: Regimen) -> list[dict[str, Any]]:
+        warnings_map = self.context.get("warnings")
+        if warnings_map is None:
+            warnings_map = warnings_for_regimens([obj])
+        return [warning.as_dict() for warning in warnings_map.get(obj.pk, [])]
+
+
+class RegimenStatusSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    version = serializers.IntegerField(required=False, min_value=1,
+                                       help_text="The version you read; a stale one answers 409.")
+
+
+@extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
+class RegimenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     viewsets.GenericViewSet):
+    """Regimens of patients on the caller's care teams; prescribers start, pause, resume and stop them."""
+
+    serializer_class = RegimenSerializer
+    lookup_field = "public_id"
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Regimen.objects.none()
+        return _patient_filter(selectors.regimens_visible_to(self.request.user), self.request)
+
+    def get_object(self) -> Regimen:
+        return selectors.regimen_for(user=self.request.user, public_id=self.kwargs["public_id"])
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {**self.get_serializer_context(), "warnings": warnings_for_regimens(page)}
+        return self.get_paginated_response(RegimenSerializer(page, many=True, context=context).data)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require(request.user, Action.PRESCRIBE)
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer: serializers.Serializer) -> None:
+        serializer.instance = services.regimen_start(actor=self.request.user, **serializer.validated_data)
+
+    def _status(self, request: Request, new_status: str) -> Response:
+        regimen = self.get_object()
+        require(request.user, Action.PRESCRIBE)
+        given = RegimenStatusSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        regimen = services.regimen_status_change(regimen=regimen, status=new_status, actor=request.user,
+                                                 reason=given.validated_data.get("reason", ""),
+                                                 version=given.validated_data.get("version"))
+        return Response(self.get_serializer(regimen).data)
+
+    @extend_schema(request=RegimenStatusSerializer, responses=RegimenSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, public_id: str) -> Response:
+        """Pause with a reason (e.g. admitted, pregnancy test pending)."""
+        return self._status(request, RegimenStatus.PAUSED)
+
+    @extend_schema(request=RegimenStatusSerializer, responses=RegimenSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, public_id: str) -> Response:
+        return self._status(request, RegimenStatus.ACTIVE)
+
+    @extend_schema(request=RegimenStatusSerializer, responses=RegimenSerializer)
+    @action(detail=True, methods=["post"])
+    def stop(self, request: Request, public_id: str) -> Response:
+        """Stop with a reason. A stopped regimen stays in the history."""
+        return self._status(request, RegimenStatus.STOPPED)
+
+
+# --- Dose changes ----------------------------------------------------------------------------
+
+
+class DoseChangeSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    dose = serializers.DecimalField(max_digits=9, decimal_places=3)
+    reason = serializers.CharField(max_length=500)
+    reason_code = serializers.ChoiceField(choices=[c for c in DoseReason.choices if c[0] != DoseReason.START],
+                                          required=False, allow_blank=True)
+    override_reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    effective_on = serializers.DateField(required=False, help_text="Defaults to today.")
+    unit = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=8)
+    version = serializers.IntegerField(write_only=True, required=False, min_value=1,
+                                       help_text="The regimen version you read; a stale one answers 409.")
+    changed_by = serializers.UUIDField(source="changed_by.public_id", read_only=True)
+
+    class Meta:
+        model = DoseChange
+        fields = ["id", "previous_dose", "dose", "reason", "reason_code", "override_reason", "effective_on",
+                  "unit", "version", "changed_by", "changed_at"]
+        read_only_fields = ["previous_dose", "changed_at"]
+
+    def to_representation(self, instance: DoseChange) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if instance.reason_code == DoseReason.START:
+            data["reason_code"] = DoseReason.START
+        return data
+
+
+class DoseChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """A regimen's dose history, oldest first (entries made in error left out). Prescribers add to it."""
+
+    serializer_class = DoseChangeSerializer
+    lookup_field = "public_id"
+
+    def regimen(self) -> Regimen:
+        if not hasattr(self, "_regimen"):
+            self._regimen = selectors.regimen_for(user=self.request.user,
+                                                  public_id=self.kwargs["regimen_public_id"])
+        return self._regimen
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return DoseChange.objects.none()
+        return selectors.dose_history(self.regimen())
+
+    @extend_schema(responses={201: DoseChangeSerializer, 409: inline_serializer("StaleRegimen", {
+        "detail": serializers.CharField(), "code": serializers.CharField(), "current": RegimenSerializer()})})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        regimen = self.regimen()
+        require(request.user, Action.PRESCRIBE)
+        given = self.get_serializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            change = services.dose_change_record(regimen=regimen, actor=request.user, **given.validated_data)
+        except StaleVersionError as error:
+            current = RegimenSerializer(error.current, context=self.get_serializer_context()).data
+            return Response({"detail": str(error), "code": "stale_version", "current": current},
+                            status=status.HTTP_409_CONFLICT)
+        return Response(self.get_serializer(change).data, status=status.HTTP_201_CREATED)
+
+
+# --- Side effects, adherence, lab results -----------------------------------------------------
+
+
+class _PatientRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                            viewsets.GenericViewSet):
+    lookup_field = "public_id"
+    write_action: Action
+    object_type: str
+    model: Any
+
+    def visible(self) -> Any:
+        raise NotImplementedError
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return self.model.objects.none()
+        return _patient_filter(self.visible(), self.request)
+
+    def get_object(self) -> Any:
+        return selectors._get_or_deny(self.visible(), user=self.request.user, public_id=self.kwargs["public_id"],
+                                      object_type=self.object_type)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require(request.user, self.write_action)
+        return super().create(request, *args, **kwargs)
+
+
+class SideEffectSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    patient = _VisiblePatientField()
+    regimen = _VisibleRegimenField(required=False, allow_null=True)
+    recorded_by = serializers.UUIDField(source="recorded_by.public_id", read_only=True)
+
+    class Meta:
+        model = SideEffect
+        fields = ["id", "patient", "regimen", "effect", "severity", "onset", "action_taken", "recorded_by",
+                  "created_at"]
+        read_only_fields = ["created_at"]
+
+
+@extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
+class SideEffectViewSet(_PatientRecordViewSet):
+    """Side effects (any care-team member records them)."""
+
+    serializer_class = SideEffectSerializer
+    write_action = Action.RECORD_SIDE_EFFECT
+    object_type = "medications.sideeffect"
+    model = SideEffect
+
+    def visible(self) -> Any:
+        return selectors.side_effects_visible_to(self.request.user)
+
+    def perform_create(self, serializer: serializers.Serializer) -> None:
+        serializer.instance = services.side_effect_record(actor=self.request.user, **serializer.validated_data)
+
+
+class AdherenceCheckSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    patient = _VisiblePatientField()
+    regimen = _VisibleRegimenField(required=False, allow_null=True)
+    percent = serializers.IntegerField(min_value=0, max_value=100)
+    recorded_by = serializers.UUIDField(source="recorded_by.public_id", read_only=True)
+
+    class Meta:
+        model = AdherenceCheck
+        fields = ["id", "patient", "regimen", "checked_on", "method", "percent", "barriers", "recorded_by",
+                  "created_at"]
+        read_only_fields = ["created_at"]
+
+
+@extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
+class AdherenceCheckViewSet(_PatientRecordViewSet):
+    """Adherence checks (any care-team member records them)."""
+
+    serializer_class = AdherenceCheckSerializer
+    write_action = Action.RECORD_ADHERENCE
+    object_type = "medications.adherencecheck"
+    model = AdherenceCheck
+
+    def visible(self) -> Any:
+        return selectors.adherence_checks_visible_to(self.request.user)
+
+    def perform_create(self, serializer: serializers.Serializer) -> None:
+        serializer.instance = services.adherence_check_record(actor=self.request.user, **serializer.validated_data)
+
+
+class LabFlagSerializer(serializers.Serializer):
+    level = serializers.CharField()
+    text = serializers.CharField()
+
+
+class LabResultSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    patient = _VisiblePatientField()
+    regimen = _VisibleRegimenField(required=False, allow_null=True)
+    test = serializers.ChoiceField(choices=LabTest.choices)
+    value = serializers.DecimalField(max_digits=10, decimal_places=3)
+    unit = serializers.CharField(required=False, allow_blank=True, max_length=16,
+                                 help_text="Defaults to the test's unit; any other is refused.")
+    flag = serializers.SerializerMethodField()
+    recorded_by = serializers.UUIDField(source="recorded_by.public_id", read_only=True)
+
+    class Meta:
+        model = LabResult
+        fields = ["id", "patient", "regimen", "test", "value", "unit", "taken_on", "comment", "flag",
+                  "recorded_by", "created_at"]
+        read_only_fields = ["created_at"]
+
+    @extend_schema_field(LabFlagSerializer(allow_null=True))
+    def get_flag(self, obj: LabResult) -> dict[str, str] | None:
+        flags = self.context.get("flags")
+        if flags is None:
+            flags = selectors.lab_flags([obj], list(Regimen.objects.filter(patient_id=obj.patient_id)
+                                                    .select_related("medication")))
+        flag = flags.get(obj.pk)
+        return {"level": flag.level, "text": flag.text} if flag else None
+
+
+@extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
+class LabResultViewSet(_PatientRecordViewSet):
+    """Lab results; out-of-range values carry a `flag` (lithium vs the patient's target, ANC bands)."""
+
+    serializer_class = LabResultSerializer
+    write_action = Action.RECORD_LAB_RESULT
+    object_type = "medications.labresult"
+    model = LabResult
+
+    def visible(self) -> Any:
+        return selectors.lab_results_visible_to(self.request.user)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        regimens = list(Regimen.objects.filter(patient_id__in={r.patient_id for r in page})
+                        .select_related("medication"))
+        context = {**self.get_serializer_context(), "flags": selectors.lab_flags(page, regimens)}
+        return self.get_paginated_response(LabResultSerializer(page, many=True, context=context).data)
+
+    def perform_create(self, serializer: serializers.Serializer) -> None:
+        serializer.instance = services.lab_result_record(actor=self.request.user, **serializer.validated_data)
+
+
+# --- Monitoring ---------------------------------------------------------------------------------
+
+
+class MonitoringItemSerializer(serializers.Serializer):
+    test = serializers.CharField(source="item.test")
+    test_label = serializers.CharField()
+    due_date = serializers.DateField(source="item.due_date")
+    status = serializers.ChoiceField(choices=["due", "overdue", "done"], source="item.status")
+    regimen = serializers.UUIDField(source="regimen.public_id")
+    medication = serializers.CharField(source="regimen.medication.name")
+    label = serializers.CharField(source="item.label")
+    done_on = serializers.DateField(source="item.done_on", allow_null=True)
+    last_done_on = serializers.DateField(source="item.last_done_on", allow_null=True)
+    note = serializers.CharField(source="item.note")
+
+
+class MonitoringViewSet(viewsets.GenericViewSet):
+    """What each active regimen's protocol asks for: due, overdue or done, computed from the
+    protocol, the regimen's start and dose changes, and the patient's lab results."""
+
+    serializer_class = MonitoringItemSerializer
+    pagination_class = None
+
+    def list(self, request: Request, patient_public_id: str) -> Response:
+        patient = patient_for_clinical_use(user=request.user, public_id=patient_public_id)
+        rows = selectors.monitoring_for_patient(patient=patient, today=timezone.localdate())
+        return Response(MonitoringItemSerializer(rows, many=True).data)
 
 
 def register_routes(router: SimpleRouter) -> None:
     """Add this app's viewsets to the /api/v1/ router."""
+    router.register("medications", MedicationViewSet, basename="medication")
+    router.register("regimens", RegimenViewSet, basename="regimen")
+    router.register(r"regimens/(?P<regimen_public_id>[0-9a-f-]{36})/dose-changes", DoseChangeViewSet,
+                    basename="dosechange")
+    router.register("lab-results", LabResultViewSet, basename="labresult")
+    router.register("side-effects", SideEffectViewSet, basename="sideeffect")
+    router.register("adherence-checks", AdherenceCheckViewSet, basename="adherencecheck")
+    router.register(r"patients/(?P<patient_public_id>[0-9a-f-]{36})/monitoring", MonitoringViewSet,
+                    basename="monitoring")
