@@ -36,6 +36,7 @@ class Action(StrEnum):
     MANAGE_STAFF = "manage_staff"
     VIEW_AUDIT = "view_audit"
     RUN_REPORTS = "run_reports"
+    CONFIGURE_CATALOGS = "configure_catalogs"  # medications, protocols, interaction rules, ...
 
 
 _CLINICIAN = {
@@ -68,6 +69,7 @@ MATRIX: dict[Role, frozenset[Action]] = {
             Action.MANAGE_STAFF,
             Action.VIEW_AUDIT,
             Action.RUN_REPORTS,
+            Action.CONFIGURE_CATALOGS,
         }
     ),
 }
