@@ -11,7 +11,10 @@ Other apps feed kinds of their own (therapy: `session_follow_up`, outcomes: `saf
 from collections.abc import Iterator
 from datetime import date
 
-from careplans.models import CarePlanStatus, PatientStatus, ReminderKind
+from django.db.models import CharField, Exists, OuterRef
+from django.db.models.functions import Cast
+
+from careplans.models import CarePlanStatus, PatientStatus, Reminder, ReminderKind
 from careplans.outbox import ReminderDraft
 from careplans.selectors import active_team_members
 
@@ -25,6 +28,13 @@ def care_plan_review_due(today: date) -> Iterator[ReminderDraft]:
     date: tomorrow's scan offers the same rows and the database skips them; moving the
     review date to a later day yields a new reminder when that day comes.
     """
+    already_written = Reminder.objects.filter(
+        kind=ReminderKind.CARE_PLAN_REVIEW,
+        subject_type=CARE_PLAN_SUBJECT,
+        subject_id=Cast(OuterRef("patient__care_plans__public_id"), output_field=CharField()),
+        due_date=OuterRef("patient__care_plans__review_date"),
+        recipient=OuterRef("user_id"),
+    )
     rows = (
         active_team_members()
         .filter(
@@ -32,6 +42,10 @@ def care_plan_review_due(today: date) -> Iterator[ReminderDraft]:
             patient__care_plans__review_date__lte=today,
             patient__care_plans__status__in=[CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD],
         )
+        # Skip what earlier scans wrote, so the hourly steady state inserts nothing. (On SQLite
+        # a UUID casts without hyphens and matches nothing; the insert's conflict-ignore then
+        # does the same job, only slower.)
+        .exclude(Exists(already_written))
         .values_list("user_id", "patient_id", "patient__care_plans__public_id", "patient__care_plans__review_date")
         .distinct()  # a clinician holding two roles on one team gets one reminder
         .order_by()

@@ -155,3 +155,10 @@ def test_two_scans_at_once_write_each_reminder_once(prescriber, therapist):
         thread.join()
     assert not errors
     assert reviews().count() == 120
+
+
+@pytest.mark.postgres
+def test_second_scan_offers_nothing_it_already_wrote(due_plan):
+    assert delivery.reminders_scan(today=TODAY).offered["care_plan_review"] == 3
+    assert delivery.reminders_scan(today=TODAY).offered["care_plan_review"] == 0
+    assert reviews().count() == 3
