@@ -159,7 +159,7 @@ class MonitoringStep(models.Model):
             models.CheckConstraint(condition=Q(kind__in=StepKind.values), name="%(app_label)s_%(class)s_kind_valid"),
             models.CheckConstraint(condition=Q(rule__in=StepRule.values), name="%(app_label)s_%(class)s_rule_valid"),
             models.CheckConstraint(
-                condition=~Q(kind=StepKind.REPEAT) | Q(interval_days__gte=1),
+                condition=~Q(kind=StepKind.REPEAT) | Q(interval_days__isnull=False, interval_days__gte=1),
                 name="%(app_label)s_%(class)s_repeat_has_interval",
             ),
             models.CheckConstraint(

@@ -26,7 +26,7 @@ SUBJECT_TYPE = "medications.regimen"
 UPCOMING_DAYS = 7  # a test due within a week is announced ahead
 
 
-def _drafts(regimens: Sequence[Regimen], today: date) -> Iterator[ReminderDraft]:
+def _drafts(regimens: Sequence[Regimen], today: date, *, overdue: bool = True) -> Iterator[ReminderDraft]:
     schedules = monitoring_for_regimens(regimens, today=today)
     if not schedules:
         return
@@ -40,6 +40,8 @@ def _drafts(regimens: Sequence[Regimen], today: date) -> Iterator[ReminderDraft]
         regimen = by_pk[regimen_pk]
         for item in items:
             if item.status == ItemStatus.DONE or item.due_date > horizon:
+                continue
+            if item.status == ItemStatus.OVERDUE and not overdue:
                 continue
             when = "overdue since" if item.status == ItemStatus.OVERDUE else "due"
             detail = f"{LabTest(item.test).label} {when} {item.due_date:%Y-%m-%d} ({regimen.medication.name})"
@@ -59,5 +61,6 @@ def monitoring_due(today: date) -> list[ReminderDraft]:
 
 
 def monitoring_reminders_write(*, regimens: Iterable[Regimen], today: date) -> int:
-    """Write the reminders of just-changed regimens, in the caller's transaction."""
-    return reminders_write(_drafts(list(regimens), today))
+    """Write the upcoming reminders of just-changed regimens, in the caller's transaction.
+    Overdue items of a back-dated entry are left to the daily rule, which sees later results."""
+    return reminders_write(_drafts(list(regimens), today, overdue=False))
