@@ -14,8 +14,10 @@ class CareplansConfig(AppConfig):
         chart_tab_register(ChartTab(key="team", label="Team", url_name="careplans:team_thread", order=80))
 
         from careplans.outbox import reminder_rule_register, urgent_dispatcher_register
-        from careplans.reminders import care_plan_review_due
+        from careplans.reminders import care_plan_review_due, seed_demo_reminders
+        from careplans.seeding import demo_seeder_register
         from careplans.tasks import dispatch_urgent
 
         reminder_rule_register("care_plan_review", care_plan_review_due)
         urgent_dispatcher_register(dispatch_urgent)
+        demo_seeder_register(seed_demo_reminders, order=90)  # after the apps' clinical demo data

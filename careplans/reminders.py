@@ -60,3 +60,34 @@ def care_plan_review_due(today: date) -> Iterator[ReminderDraft]:
             due_date=review_date,
             detail=f"Care plan review due {review_date.isoformat()}",
         )
+
+
+DEMO_MESSAGES = [
+    ("Did sleep worsen after the dose increase? They mentioned waking at 4 am in session.",
+     "Yes, since the increase. Let us review the timing of the dose at Friday's visit."),
+    ("Homework completion has dropped the last three weeks; worth asking about side effects?",
+     "Will ask. No new side effects reported at the last check."),
+    ("PHQ-9 is flat since week 6. Shall we bring this to case review?", ""),
+]
+
+
+def seed_demo_reminders(clinic) -> None:  # type: ignore[no-untyped-def]
+    """Demo data (seed_demo): a few team threads, then today's scan, so the inbox has content.
+
+    Only patients this run created get messages, so a re-run adds nothing; the scan is
+    idempotent. Nothing is e-mailed here: `run_reminders` (or Celery beat) does that.
+    """
+    from django.utils import timezone
+
+    from careplans import delivery, team_messages
+    from careplans.selectors import care_team_of
+
+    for patient, (question, answer) in zip(clinic.patients, DEMO_MESSAGES, strict=False):
+        team = {member.role: member.user for member in care_team_of(patient)}
+        therapist, prescriber = team.get("therapist"), team.get("prescriber")
+        if therapist is None or prescriber is None or therapist == prescriber:
+            continue
+        first = team_messages.team_message_send(patient=patient, actor=therapist, body=question, recipient=prescriber)
+        if answer:
+            team_messages.team_message_send(patient=patient, actor=prescriber, body=answer, reply_to=first)
+    delivery.reminders_scan(today=timezone.localdate())
