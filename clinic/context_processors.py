@@ -16,5 +16,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "patients": user_can(user, Action.MANAGE_STAFF),
             "staff": user_can(user, Action.MANAGE_STAFF),
             "new_patient": user_can(user, Action.CREATE_PATIENT),
+            "reports": user_can(user, Action.RUN_REPORTS),
         }
     }

@@ -198,3 +198,51 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return "audit chain head"
+
+
+class ReportRunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ReportRun(PublicIdModel):
+    """One background run of a clinic report (outcomes/reports): who asked for which report
+    with which parameters, how far it got, and the CSV it produced, kept for download.
+
+    `parameters` holds dates and staff public ids only, never patient data. The CSV may
+    name patients (the registry), so only the requester may download it.
+    """
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    report = models.CharField(max_length=40)
+    parameters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=ReportRunStatus.choices, default=ReportRunStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    result_csv = models.TextField(blank=True)
+    error_id = models.CharField(max_length=32, blank=True, help_text="Points at the log line; never a message.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["requested_by", "created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=ReportRunStatus.values),
+                                   name="%(app_label)s_%(class)s_status_valid"),
+            models.CheckConstraint(condition=models.Q(progress__lte=100),
+                                   name="%(app_label)s_%(class)s_progress_in_range"),
+            models.CheckConstraint(
+                condition=~models.Q(status=ReportRunStatus.DONE) | models.Q(progress=100, finished_at__isnull=False),
+                name="%(app_label)s_%(class)s_done_is_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"report run {self.public_id} ({self.report}, {self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ReportRunStatus.DONE, ReportRunStatus.FAILED)

@@ -12,6 +12,7 @@ from clinic import api as clinic_api
 from clinic import views
 from medications import api as medications_api
 from outcomes import api as outcomes_api
+from outcomes import report_api
 from therapy import api as therapy_api
 
 router = SimpleRouter()
@@ -29,6 +30,7 @@ router.register(r"patients/(?P<patient_public_id>[0-9a-f-]{36})/messages", remin
 medications_api.register_routes(router)
 therapy_api.register_routes(router)
 outcomes_api.register_routes(router)
+report_api.register_routes(router)  # clinic reports (issue 7): /api/v1/reports/...
 
 clinic_patterns = (
     [
@@ -44,6 +46,7 @@ urlpatterns = [
     path("", include("medications.urls")),
     path("", include("therapy.urls")),
     path("", include("outcomes.urls")),
+    path("", include("outcomes.report_urls")),
     path("", include(clinic_patterns)),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
