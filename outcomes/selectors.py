@@ -15,6 +15,7 @@ whole caseload or the daily reminder scan (`annotate_outcomes`).
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -256,3 +257,24 @@ def caseload_outcomes(*, user: User, today: date | None = None, sort: str = "saf
     by_name = CASELOAD_SORTS["name"][1]
     key = CASELOAD_SORTS.get(sort, CASELOAD_SORTS["safety"])[1]
     return sorted(rows, key=lambda row: (*key(row), *by_name(row)))
+
+
+# --- The integrated timeline's other sources ---------------------------------------------
+
+
+def dose_events_of(patient: Patient) -> list[Any]:
+    """medications.selectors.timeline_dose_events, or nothing if the medications app lacks it."""
+    try:
+        from medications.selectors import timeline_dose_events
+    except ImportError:
+        return []
+    return list(timeline_dose_events(patient=patient))
+
+
+def session_events_of(patient: Patient) -> list[Any]:
+    """therapy.selectors.timeline_session_events, or nothing if the therapy app lacks it."""
+    try:
+        from therapy.selectors import timeline_session_events
+    except ImportError:
+        return []
+    return list(timeline_session_events(patient=patient))

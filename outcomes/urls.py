@@ -5,5 +5,15 @@ from outcomes import views
 app_name = "outcomes"
 
 urlpatterns = [
+    path("outcomes/caseload/", views.caseload, name="mbc_caseload"),
     path("patients/<uuid:patient_id>/outcomes/", views.tab, name="tab"),
+    path("patients/<uuid:patient_id>/assessments/", views.assessment_list, name="assessment_list"),
+    path("patients/<uuid:patient_id>/assessments/new/<slug:instrument>/", views.assessment_create,
+         name="assessment_create"),
+    path("patients/<uuid:patient_id>/assessments/<uuid:assessment_id>/", views.assessment_detail,
+         name="assessment_detail"),
+    path("patients/<uuid:patient_id>/safety-follow-up/", views.safety_follow_up, name="safety_follow_up"),
+    path("patients/<uuid:patient_id>/case-review/flag/", views.case_review_flag, name="case_review_flag"),
+    path("patients/<uuid:patient_id>/case-review/record/", views.case_review_record, name="case_review_record"),
+    path("patients/<uuid:patient_id>/tasks/<uuid:task_id>/done/", views.task_complete, name="task_complete"),
 ]

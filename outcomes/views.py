@@ -1,13 +1,255 @@
-"""The chart's outcomes tab. An empty shell until this app's issue fills it."""
+"""Thin HTML views: the chart's Overview tab (summary + integrated timeline), questionnaire
+entry and detail, the safety follow-up, case review, and the measurement-based care caseload.
 
+Each view: chart_context / selector (404 for what the user may not see) -> capability
+check (403; the page hides the button) -> form -> service -> redirect. A form error
+re-renders with what the user typed (STYLE.md rule 9).
+"""
+
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
+from careplans import case_reviews
 from careplans.chart import chart_context
+from careplans.selectors import open_care_plan_of
+from clinic.access import Action, user_can
+from clinic.models import User
+from outcomes import selectors, services
+from outcomes.forms import AssessmentForm, CaseReviewFlagForm, CaseReviewRecordForm, SafetyFollowUpForm
+from outcomes.instruments import BY_SLUG, INSTRUMENTS, phq9
+from outcomes.timeline import ScorePoint, timeline_build
+
+RECENT_ASSESSMENTS = 12
+
+
+def _require(user: User, action: Action) -> None:
+    if not user_can(user, action):
+        raise PermissionDenied
+
+
+def _permissions(user: User) -> dict[str, bool]:
+    return {
+        "can_enter": user_can(user, Action.ENTER_ASSESSMENT),
+        "can_follow_up": user_can(user, Action.RECORD_SAFETY_FOLLOW_UP),
+        "can_flag": user_can(user, Action.FLAG_CASE_REVIEW),
+        "can_review": user_can(user, Action.RECORD_CASE_REVIEW),
+        "can_edit_plan": user_can(user, Action.EDIT_CARE_PLAN),
+    }
 
 
 @login_required
 def tab(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """Overview: per-instrument treat-to-target summary and the integrated timeline."""
     context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
-    return render(request, "outcomes/chart_tab.html", context)
+    patient = context["patient"]
+    today = timezone.localdate()
+    assessments = list(selectors.assessments_of(patient).order_by("administered_on", "created_at", "id"))
+    summaries = selectors.outcome_summaries(assessments=assessments,
+                                           episode_start=selectors.episode_start_of(patient), today=today)
+    detail = reverse("outcomes:assessment_detail", kwargs={"patient_id": patient.public_id,
+                                                           "assessment_id": "00000000-0000-0000-0000-000000000000"})
+    points = [ScorePoint(day=a.administered_on, instrument=a.instrument, total=a.total_score, severity=a.severity,
+                         url=detail.replace("00000000-0000-0000-0000-000000000000", str(a.public_id)))
+              for a in assessments]
+    timeline = timeline_build(scores=points, doses=selectors.dose_events_of(patient),
+                              sessions=selectors.session_events_of(patient), today=today)
+    context |= {
+        "summaries": [summaries[code] for code in summaries if summaries[code].count or code != "WSAS"],
+        "timeline": timeline,
+        "recent": list(reversed(assessments[-RECENT_ASSESSMENTS:])),
+        "assessment_total": len(assessments),
+        "instruments": list(INSTRUMENTS.values()),
+        "open_review": case_reviews.open_case_review_of(patient),
+        **_permissions(request.user),
+    }
+    return render(request, "outcomes/overview.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_create(request: HttpRequest, patient_id: str, instrument: str) -> HttpResponse:
+    definition = BY_SLUG.get(instrument)
+    if definition is None:
+        raise Http404
+    context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
+    patient = context["patient"]
+    _require(request.user, Action.ENTER_ASSESSMENT)
+    form = AssessmentForm(request.POST or None, instrument=definition,
+                          initial={"administered_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment = services.assessment_record(
+                patient=patient, actor=request.user, instrument=definition.code, responses=form.responses(),
+                administered_on=form.cleaned_data["administered_on"])
+        except ValidationError as error:
+            form.add_error(None, _for_form(error))
+        else:
+            if assessment.safety_item_positive:
+                next_step = ("Record the risk follow-up today." if user_can(request.user, Action.RECORD_SAFETY_FOLLOW_UP)
+                             else "They record the risk follow-up.")
+                messages.warning(request, "Item 9 was answered above 0: the prescriber and therapist have been "
+                                          f"alerted. {next_step}")
+            else:
+                messages.success(request, f"{definition.code} saved: {assessment.total_score} "
+                                          f"({assessment.severity_label.lower()}).")
+            return redirect("outcomes:tab", patient_id=patient.public_id)
+    return render(request, "outcomes/assessment_form.html",
+                  context | {"form": form, "instrument": definition, "safety_item": phq9.SAFETY_ITEM})
+
+
+def _for_form(error: ValidationError) -> ValidationError:
+    """Service errors on `responses`/`instrument` have no form field: show them at the top."""
+    if not hasattr(error, "error_dict"):
+        return error
+    fields = {"administered_on"}
+    return ValidationError({(k if k in fields else "__all__"): v for k, v in error.error_dict.items()})
+
+
+@login_required
+def assessment_detail(request: HttpRequest, patient_id: str, assessment_id: str) -> HttpResponse:
+    """The item-level answers of one questionnaire."""
+    context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
+    assessment = selectors.assessment_for(user=request.user, public_id=assessment_id, patient=context["patient"])
+    alert = getattr(assessment, "safety_alert", None) if assessment.safety_item_positive else None
+    return render(request, "outcomes/assessment_detail.html",
+                  context | {"assessment": assessment, "items": assessment.item_answers(), "alert": alert,
+                             "safety_item": phq9.SAFETY_ITEM if assessment.instrument == "PHQ-9" else None})
+
+
+@login_required
+def assessment_list(request: HttpRequest, patient_id: str) -> HttpResponse:
+    context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
+    assessments = selectors.assessments_of(context["patient"]).order_by("-administered_on", "-created_at", "-id")
+    page = Paginator(assessments, 50).get_page(request.GET.get("page"))
+    return render(request, "outcomes/assessment_list.html", context | {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def safety_follow_up(request: HttpRequest, patient_id: str) -> HttpResponse:
+    context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
+    patient = context["patient"]
+    _require(request.user, Action.RECORD_SAFETY_FOLLOW_UP)
+    open_alerts = selectors.open_safety_alerts_of(patient)
+    form = SafetyFollowUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.safety_follow_up_record(patient=patient, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Risk follow-up recorded; the safety alert is closed.")
+            return redirect("outcomes:tab", patient_id=patient.public_id)
+    return render(request, "outcomes/safety_follow_up_form.html",
+                  context | {"form": form, "open_alerts": open_alerts,
+                             "history": list(selectors.safety_follow_ups_of(patient)[:5])})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_review_flag(request: HttpRequest, patient_id: str) -> HttpResponse:
+    context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
+    patient = context["patient"]
+    _require(request.user, Action.FLAG_CASE_REVIEW)
+    form = CaseReviewFlagForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case_reviews.case_review_flag(patient=patient, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, _flag_error(error))
+        else:
+            messages.success(request, "Flagged for discussion at the next case review.")
+            return redirect("outcomes:tab", patient_id=patient.public_id)
+    return render(request, "outcomes/case_review_flag_form.html", context | {"form": form})
+
+
+def _flag_error(error: ValidationError) -> Any:
+    if hasattr(error, "error_dict") and "patient" in error.error_dict:
+        return ValidationError(error.error_dict["patient"])
+    return error
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_review_record(request: HttpRequest, patient_id: str) -> HttpResponse:
+    context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
+    patient = context["patient"]
+    _require(request.user, Action.RECORD_CASE_REVIEW)
+    form = CaseReviewRecordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case_reviews.case_review_record(patient=patient, actor=request.user,
+                                            summary=form.cleaned_data["summary"],
+                                            recommendations=form.recommendations())
+        except ValidationError as error:
+            form.add_error(None, ValidationError(error.messages))
+        else:
+            messages.success(request, "Case review recorded; its recommendations are on the care plan.")
+            return redirect("careplans:chart", patient_id=patient.public_id)
+    return render(request, "outcomes/case_review_record_form.html",
+                  context | {"form": form, "open_review": case_reviews.open_case_review_of(patient),
+                             "summaries": selectors.patient_outcome_summaries(patient=patient).values(),
+                             "has_plan": open_care_plan_of(patient) is not None})
+
+
+@login_required
+@require_POST
+def task_complete(request: HttpRequest, patient_id: str, task_id: str) -> HttpResponse:
+    context = chart_context(user=request.user, patient_id=patient_id, tab="care_plan")
+    _require(request.user, Action.EDIT_CARE_PLAN)
+    plan = open_care_plan_of(context["patient"])
+    if plan is None:
+        raise Http404
+    task = case_reviews.task_for(user=request.user, plan=plan, public_id=task_id)
+    try:
+        case_reviews.care_plan_task_complete(task=task, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Task marked done.")
+    return redirect("careplans:chart", patient_id=context["patient"].public_id)
+
+
+@login_required
+def caseload(request: HttpRequest) -> HttpResponse:
+    """Measurement-based care: my caseload with treat-to-target flags, sortable."""
+    if not user_can(request.user, Action.VIEW_CLINICAL):
+        raise Http404
+    sort = request.GET.get("sort", "safety")
+    if sort not in selectors.CASELOAD_SORTS:
+        sort = "safety"
+    rows = selectors.caseload_outcomes(user=request.user, sort=sort)
+    columns = [(key, label) for key, (label, _) in selectors.CASELOAD_SORTS.items()]
+    return render(request, "outcomes/caseload.html", {"rows": rows, "sort": sort, "columns": dict(columns)})
+
+
+# --- Registry hooks (wired in OutcomesConfig.ready) --------------------------------------
+
+
+def safety_banner(*, patient: Any, user: User) -> dict[str, Any] | None:
+    """The banner on every chart tab while a safety alert is open."""
+    alerts = selectors.open_safety_alerts_of(patient)
+    if not alerts:
+        return None
+    return {"template": "outcomes/_safety_banner.html",
+            "context": {"patient": patient, "alerts": alerts, "first": alerts[0],
+                        "can_follow_up": user_can(user, Action.RECORD_SAFETY_FOLLOW_UP)}}
+
+
+def care_plan_panel_context(*, user: User, patient: Any, plan: Any) -> dict[str, Any]:
+    """Open tasks and the latest case review, on the care-plan tab."""
+    reviews = list(case_reviews.case_reviews_of(patient)[:2])
+    return {"patient": patient, "plan": plan,
+            "tasks": list(case_reviews.open_tasks_of(plan)) if plan else [],
+            "open_review": next((r for r in reviews if r.status == "requested"), None),
+            "last_review": next((r for r in reviews if r.status == "completed"), None),
+            **_permissions(user)}
