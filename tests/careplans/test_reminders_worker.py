@@ -207,3 +207,44 @@ def test_pool_process_killed_mid_delivery_is_requeued_and_everything_still_goes_
     mails = recorded(mail_log)
     assert Counter(m["to"][0] for m in mails) == Counter(dict.fromkeys(expected, 1))
     assert {m["to"][0]: _count_in(m["body"]) for m in mails} == expected
+
+
+def test_urgent_reminder_written_in_a_committed_transaction_reaches_the_worker_at_once(workers, tmp_path, patient,
+                                                                                       prescriber):
+    from django.db import transaction
+
+    from careplans.outbox import ReminderDraft, reminders_write
+
+    workers("urgent")
+    with transaction.atomic():  # the clinical transaction; the dispatch is queued on commit
+        reminders_write([ReminderDraft(recipient_id=prescriber.pk, patient_id=patient.pk,
+                                       kind=ReminderKind.SAFETY_ALERT, subject_type="outcomes.assessment",
+                                       subject_id="urgent-1", due_date=timezone.localdate())])
+    _wait_until(lambda: recorded(tmp_path / "mail.jsonl"), 30, "the urgent e-mail")
+    assert [m["subject"] for m in recorded(tmp_path / "mail.jsonl")] == [
+        "Tandem: urgent reminder waiting in your inbox"
+    ]
+
+
+def test_redis_holds_ids_only_while_deliveries_wait_for_a_worker(workers, patient, prescriber, therapist):  # CE-5
+    import base64
+    import json
+
+    canary = "CANARY-redis-" + patient.mrn
+    patient.family_name = canary
+    patient.save()
+    for user in (prescriber, therapist):
+        Reminder.objects.create(recipient=user, patient=patient, kind=ReminderKind.SESSION_FOLLOW_UP,
+                                subject_type="therapy.therapysession", subject_id="s-1",
+                                due_date=timezone.localdate(), detail=f"{canary} missed session")
+
+    reminders_dispatch_task.run()  # publishes one delivery task per recipient; no worker consumes them
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    queued = [json.loads(raw) for raw in client.lrange("celery", 0, -1)]
+    assert len(queued) == 2
+    for message in queued:
+        args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+        assert args[0] in {prescriber.pk, therapist.pk} and args[1] is False and kwargs == {}
+    dump = b"".join(client.dump(key) or b"" for key in client.keys("*"))
+    assert canary.encode() not in dump and b"missed session" not in dump
