@@ -118,3 +118,20 @@ def test_team_message_lands_in_the_colleagues_inbox(page, login, prescriber, the
     assert page.locator(".reply").inner_text().count("Let us talk on Friday") == 1
     shot("team_thread_reply")
     assert not _csp_violations(page)
+
+
+def test_clinic_admin_sees_overdue_reminders_by_id_on_the_delivery_page(page, login, clinic_admin, patient,
+                                                                        prescriber, shot):
+    import time_machine
+
+    with time_machine.travel(timezone.now() - timedelta(hours=2)):
+        late = ReminderFactory(recipient=prescriber, patient=patient, detail="never shown to admins")
+    ReminderFactory(recipient=prescriber, patient=patient, status=ReminderStatus.FAILED)
+    login(clinic_admin)
+    page.get_by_role("link", name="Reminder delivery").click()
+    page.get_by_role("heading", name="1 reminder overdue").wait_for()
+    assert str(late.public_id) in page.content()
+    assert patient.family_name not in page.content() and "never shown" not in page.content()
+    assert page.get_by_role("link", name="Inbox").count() == 0
+    shot("reminder_delivery")
+    assert not _csp_violations(page)
