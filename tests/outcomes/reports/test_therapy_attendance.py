@@ -81,3 +81,28 @@ def test_session_summaries_never_appear_in_the_report(clinic_admin, today, team,
     b.session(b.course(p, therapist, "CBT", date(2026, 1, 1)), date(2026, 1, 5), summary="CANARY-summary")
     result = _run(clinic_admin, today)
     assert "CANARY" not in repr([section.rows for section in result.sections])
+
+
+def test_therapy_page_query_count_does_not_grow_with_patients(client, clinic_admin, today, team, therapist):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client.force_login(clinic_admin)
+    url = reverse("reports:report", kwargs={"key": "therapy"})
+
+    def add(count):  # type: ignore[no-untyped-def]
+        for index in range(count):
+            therapy = b.course(b.patient(team=team), therapist, ["CBT", "IPT", "DBT"][index % 3], date(2026, 1, 1))
+            b.session(therapy, date(2026, 1, 10))
+            b.session(therapy, date(2026, 1, 17), Attendance.NO_SHOW)
+
+    def count():  # type: ignore[no-untyped-def]
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    add(5)
+    with_5 = count()
+    add(45)
+    assert count() == with_5
