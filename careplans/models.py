@@ -1,7 +1,6 @@
 """Patients, their care teams, and the one shared care plan each patient has."""
 
 from datetime import date
-from typing import Any
 
 from django.conf import settings
 from django.db import models
