@@ -1,0 +1,112 @@
+"""What psychotherapy has due: reminders fed into the one outbox (careplans.outbox).
+
+Written inside the clinical transaction that causes them:
+- a no-show or late cancel -> `session_follow_up` for the therapist and the care manager;
+- a raised risk check -> `safety_alert` for the prescriber, urgent (e-mailed at once).
+Found by the daily scan (`overdue_courses`, registered in TherapyConfig.ready()):
+- an open course with no attended session for longer than its planned interval ->
+  `session_follow_up` for the therapist.
+
+Reminder `detail` stays behind login; it never carries the summary, risk note or process note.
+"""
+
+from datetime import date, timedelta
+
+from django.db.models import Exists, F, Max, OuterRef, Q
+from django.db.models.functions import Coalesce
+
+from careplans.models import PatientStatus, ReminderKind, TeamRole
+from careplans.outbox import ReminderDraft
+from careplans.selectors import active_team_members
+from therapy.models import (
+    FREQUENCY_INTERVAL_DAYS,
+    MISSED_ATTENDANCE,
+    Attendance,
+    CourseStatus,
+    RiskLevel,
+    TherapyCourse,
+    TherapySession,
+)
+
+SESSION_SUBJECT = "therapy.therapysession"
+COURSE_SUBJECT = "therapy.therapycourse"
+
+
+def _session_recipients(session: TherapySession) -> list[int]:
+    """The course's therapist while on the team (else the team's therapists), and the care managers."""
+    course = session.course
+    team = list(active_team_members().filter(patient_id=course.patient_id).values_list("role", "user_id"))
+    if any(user_id == course.therapist_id for _, user_id in team):
+        therapists = [course.therapist_id]
+    else:
+        therapists = [user_id for role, user_id in team if role == TeamRole.THERAPIST]
+    care_managers = [user_id for role, user_id in team if role == TeamRole.CARE_MANAGER]
+    return list(dict.fromkeys(therapists + care_managers))
+
+
+def missed_session_drafts(session: TherapySession) -> list[ReminderDraft]:
+    """A no-show or late cancel: the therapist (and the care manager, if any) follow it up."""
+    if session.attendance not in MISSED_ATTENDANCE or session.entered_in_error_at is not None:
+        return []
+    label = Attendance(session.attendance).label.lower()
+    recipients = _session_recipients(session)
+    return [
+        ReminderDraft(
+            recipient_id=user_id, patient_id=session.course.patient_id, kind=ReminderKind.SESSION_FOLLOW_UP,
+            subject_type=SESSION_SUBJECT, subject_id=str(session.public_id), due_date=session.session_date,
+            detail=f"Therapy session on {session.session_date:%Y-%m-%d}: {label}. Follow up with the patient.",
+        )
+        for user_id in recipients
+    ]
+
+
+def risk_raised_drafts(session: TherapySession, *, today: date) -> list[ReminderDraft]:
+    """A raised risk check tells the prescriber at once (issue 5). With no prescriber on the
+    team, the psychiatric consultant and care manager are told instead: someone must be."""
+    if session.risk_level != RiskLevel.RAISED or session.entered_in_error_at is not None:
+        return []
+    members = active_team_members(roles=[TeamRole.PRESCRIBER]).filter(patient_id=session.course.patient_id)
+    recipients = list(members.values_list("user_id", flat=True))
+    if not recipients:
+        fallback = active_team_members(roles=[TeamRole.PSYCHIATRIC_CONSULTANT, TeamRole.CARE_MANAGER])
+        recipients = list(fallback.filter(patient_id=session.course.patient_id).values_list("user_id", flat=True))
+    return [
+        ReminderDraft(
+            recipient_id=user_id, patient_id=session.course.patient_id, kind=ReminderKind.SAFETY_ALERT,
+            subject_type=SESSION_SUBJECT, subject_id=str(session.public_id), due_date=today,
+            detail=f"Risk raised in the therapy session on {session.session_date:%Y-%m-%d}. "
+                   "See the therapy tab and contact the therapist.",
+        )
+        for user_id in dict.fromkeys(recipients)
+    ]
+
+
+def overdue_courses(today: date) -> list[ReminderDraft]:
+    """Daily rule: active courses whose last attended session (or start, if none) is older
+    than the planned interval. One query; due date = the day the next session was expected,
+    so re-running the scan on later days is a no-op until a session is logged."""
+    last_attended = Max("sessions__session_date",
+                        filter=Q(sessions__attendance=Attendance.ATTENDED,
+                                 sessions__entered_in_error_at__isnull=True))
+    overdue = Q()
+    for frequency, days in FREQUENCY_INTERVAL_DAYS.items():
+        overdue |= Q(planned_frequency=frequency, anchor__lt=today - timedelta(days=days))
+    therapist_on_team = Exists(
+        active_team_members().filter(patient_id=OuterRef("patient_id"), user_id=OuterRef("therapist_id"))
+    )
+    rows = (
+        TherapyCourse.objects.filter(status=CourseStatus.ACTIVE, patient__status=PatientStatus.ACTIVE)
+        .filter(therapist_on_team)
+        .annotate(anchor=Coalesce(last_attended, F("started_on")))
+        .filter(overdue)
+        .values_list("public_id", "patient_id", "therapist_id", "planned_frequency", "anchor")
+    )
+    return [
+        ReminderDraft(
+            recipient_id=therapist_id, patient_id=patient_id, kind=ReminderKind.SESSION_FOLLOW_UP,
+            subject_type=COURSE_SUBJECT, subject_id=str(public_id),
+            due_date=anchor + timedelta(days=FREQUENCY_INTERVAL_DAYS[frequency]),
+            detail=f"No therapy session since {anchor:%Y-%m-%d}: the course's planned interval has passed.",
+        )
+        for public_id, patient_id, therapist_id, frequency, anchor in rows
+    ]
