@@ -7,6 +7,7 @@ from outcomes.reports.base import Report
 
 REPORT_MODULES = (
     "outcomes.reports.caseload",
+    "outcomes.reports.treatment_outcomes",
     "outcomes.reports.monitoring_compliance",
     "outcomes.reports.therapy_attendance",
 )
