@@ -11,7 +11,7 @@ class CareplansConfig(AppConfig):
         chart_tab_register(ChartTab(key="care_plan", label="Care plan", url_name="careplans:chart", order=20))
         chart_tab_register(ChartTab(key="care_team", label="Care team", url_name="careplans:care_team", order=90))
         # Care-team messages: their own chart tab, the team thread (issue 3).
-        chart_tab_register(ChartTab(key="team", label="Team", url_name="careplans:team_thread", order=80))
+        chart_tab_register(ChartTab(key="team", label="Team messages", url_name="careplans:team_thread", order=80))
 
         from careplans.outbox import reminder_rule_register, urgent_dispatcher_register
         from careplans.reminders import care_plan_review_due, seed_demo_reminders

@@ -75,7 +75,8 @@ def screenshot(page) -> Callable:  # type: ignore[no-untyped-def]
     def take(name: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        # caret="initial": Playwright would otherwise inject an inline style, which our CSP reports.
+        page.screenshot(path=str(path), full_page=True, caret="initial")
         return path
 
     return take
