@@ -7,9 +7,19 @@ import pytest
 from django.core import mail
 
 from careplans.models import Reminder
+from clinic.celery import app as celery_app
 from tests.outcomes.helpers import record
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():  # type: ignore[no-untyped-def]
+    """Tasks run in-process even when REDIS_URL is set; the worker path is careplans' to test."""
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before
 
 
 def test_item_9_alert_is_e_mailed_on_commit_without_patient_data(patient, care_manager, prescriber, therapist,
