@@ -103,7 +103,7 @@ class TherapyCourseSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     patient = serializers.UUIDField(source="patient.public_id")
     therapist = serializers.UUIDField(source="therapist.public_id", read_only=True)
-    modality = ModalityCodeField(max_length=24)
+    modality = ModalityCodeField()
     planned_frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
     planned_sessions = serializers.IntegerField(min_value=1, max_value=200, required=False)
     usual_duration_minutes = serializers.IntegerField(min_value=5, max_value=480, required=False)
@@ -201,7 +201,7 @@ class TherapySessionSerializer(serializers.Serializer):
     course = serializers.UUIDField(source="course.public_id", required=False,
                                    help_text="Optional: the patient's course for the modality and the "
                                              "logging therapist is used, or opened.")
-    modality = ModalityCodeField(source="course.modality", max_length=24, required=False,
+    modality = ModalityCodeField(source="course.modality", required=False,
                                  help_text="Catalog code: CBT, DBT, IPT, family, ...")
     session_date = serializers.DateField()
     duration_minutes = serializers.IntegerField(min_value=0, max_value=480, required=False,

@@ -29,7 +29,7 @@ from therapy.models import (
 )
 from therapy.services import MAX_DAYS_AHEAD
 
-GOAL_PREFIX = "goal_"
+GOAL_PREFIX = "goal-"
 
 
 class GoalChoiceField(forms.ModelMultipleChoiceField):
@@ -142,11 +142,10 @@ class SessionForm(forms.Form):
 
     def service_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
-        goals = {str(goal.public_id): goal for goal in self.goals}
-        data["goal_progress"] = {
-            goals[name[len(GOAL_PREFIX):]]: data.pop(name)
-            for name in list(data) if name.startswith(GOAL_PREFIX) and data.get(name)
-        }
-        for name in [name for name in data if name.startswith(GOAL_PREFIX)]:
-            del data[name]
+        progress = {}
+        for goal in self.goals:
+            value = data.pop(f"{GOAL_PREFIX}{goal.public_id}", "")
+            if value:
+                progress[goal] = value
+        data["goal_progress"] = progress
         return data

@@ -19,7 +19,7 @@ from careplans.selectors import care_team_of, patient_for_clinical_use
 from clinic.access import Action, user_can
 from therapy import selectors, services
 from therapy.charts import attendance_strip
-from therapy.forms import CourseEditForm, CourseForm, SessionForm
+from therapy.forms import GOAL_PREFIX, CourseEditForm, CourseForm, SessionForm
 from therapy.models import TherapyCourse
 
 
@@ -148,7 +148,7 @@ def session_edit(request: HttpRequest, patient_id: str, session_id: str) -> Http
                                                          "participants", "summary", "risk_level", "risk_note")}
     initial |= {"private_note": session.own_note or "", "homework": assigned.description if assigned else "",
                 "last_homework": reviewed.completion if reviewed else ""}
-    initial |= {f"goal_{row.goal.public_id}": row.progress for row in session.goal_progress.all()}
+    initial |= {f"{GOAL_PREFIX}{row.goal.public_id}": row.progress for row in session.goal_progress.all()}
     form = SessionForm(request.POST or None, course=course, goals=course.goals.all(),
                        open_homework=reviewed or selectors.open_homework_of(course), initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -1,6 +1,9 @@
 """Therapy fixtures: a course for the conftest patient, a co-therapist on the same team."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from careplans.models import GoalStatus, TeamRole
 from tests.factories import CareTeamMemberFactory, GoalFactory, UserFactory
@@ -24,7 +27,7 @@ def goals(care_plan):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def course(patient, therapist, cbt, goals):  # type: ignore[no-untyped-def]
     return services.course_open(patient=patient, actor=therapist, modality=cbt, goals=goals,
-                                started_on=patient.created_at.date().replace(year=2020))
+                                started_on=timezone.localdate() - timedelta(days=365))
 
 
 @pytest.fixture
