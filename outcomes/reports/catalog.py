@@ -8,6 +8,7 @@ from outcomes.reports.base import Report
 REPORT_MODULES = (
     "outcomes.reports.caseload",
     "outcomes.reports.treatment_outcomes",
+    "outcomes.reports.process_measures",
     "outcomes.reports.monitoring_compliance",
     "outcomes.reports.therapy_attendance",
 )
