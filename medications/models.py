@@ -328,6 +328,10 @@ class Regimen(ClinicalRecord):
     def is_current(self) -> bool:
         return self.status in CURRENT_REGIMEN_STATUSES
 
+    @property
+    def level_unit(self) -> str:
+        return LAB_UNITS.get(self.medication.level_test, "")
+
 
 class DoseReason(models.TextChoices):
     START = "start", "Regimen started"

@@ -88,7 +88,8 @@ def regimen_start(request: HttpRequest, patient_id: str) -> HttpResponse:
         warnings = interaction_warnings(patient=patient, medication=data["medication"])
         if warnings and not data.pop("confirm_interactions"):
             form.show_confirmation()
-            form.add_error("confirm_interactions", "Review the interactions, then tick this box to start anyway.")
+            if request.POST.get("interactions_shown"):  # they saw the warnings and did not tick the box
+                form.add_error("confirm_interactions", "Tick this box to start it despite the interactions.")
         else:
             data.pop("confirm_interactions", None)
             try:

@@ -1,15 +1,33 @@
 """Helpers for the medications tests: the shipped catalog, and regimens started through
 the services (the way a prescriber starts them), at chosen dates."""
 
+import importlib
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.apps import apps
 
 from medications import services
 from medications.models import Medication, Regimen
+
+
+def ensure_catalog() -> None:
+    """Reload the shipped catalog if a transactional test (browser, concurrency) flushed it:
+    a flush empties every table, data migrations included."""
+    if not Medication.objects.exists():
+        migration = importlib.import_module("medications.migrations.0002_catalog_protocols_interactions")
+        migration.load(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _catalog(request) -> None:  # type: ignore[no-untyped-def]
+    if "db" in request.fixturenames or "transactional_db" in request.fixturenames \
+            or request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
+        ensure_catalog()
 
 
 def med(name: str) -> Medication:

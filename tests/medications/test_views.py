@@ -140,6 +140,10 @@ def test_interaction_warning_names_both_drugs_and_needs_confirmation(browser_cli
     assert response.status_code == 200
     assert "Phenelzine + Sertraline" in html and "Serotonin syndrome" in html and "Start anyway" in html
     assert Regimen.objects.filter(patient=patient).count() == 1
+    assert not response.context["form"].errors  # the warning is not an error the first time
+    unticked = client.post(url("regimen_start", patient), start_data("Phenelzine", dose="15", interactions_shown="1"))
+    assert "confirm_interactions" in unticked.context["form"].errors
+    assert Regimen.objects.filter(patient=patient).count() == 1
     confirmed = client.post(url("regimen_start", patient),
                             start_data("Phenelzine", dose="15", confirm_interactions="on"))
     assert confirmed.status_code == 302

@@ -1,0 +1,100 @@
+"""A prescriber adjusts a dose in real Chromium: the tab, the dose form (with a field error,
+then saved), and starting a medication that interacts. Screenshots go to
+test-artifacts/screenshots/medications_*.png."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from medications import services
+from medications.models import Medication, Regimen
+from tests.medications.conftest import ensure_catalog
+
+
+@pytest.fixture(autouse=True)
+def _catalog(transactional_db) -> None:  # type: ignore[no-untyped-def]
+    ensure_catalog()  # an earlier live-server test's flush empties the shipped catalog
+
+
+def _chart(patient, prescriber):  # type: ignore[no-untyped-def]
+    today = timezone.localdate()
+
+    def start_regimen(patient, name, dose, *, start_date, frequency="once_daily", indication=""):  # type: ignore[no-untyped-def]
+        return services.regimen_start(patient=patient, medication=Medication.objects.get(name=name),
+                                      dose=Decimal(dose), frequency=frequency, start_date=start_date,
+                                      actor=prescriber, indication=indication)
+
+    def change_dose(regimen, dose, on):  # type: ignore[no-untyped-def]
+        regimen.refresh_from_db()
+        return services.dose_change_record(regimen=regimen, dose=Decimal(dose), actor=prescriber,
+                                           reason="Titration", reason_code="titration_up", effective_on=on)
+
+    def add_lab(patient, test, value, on):  # type: ignore[no-untyped-def]
+        return services.lab_result_record(patient=patient, actor=prescriber, test=test, value=Decimal(value),
+                                          taken_on=on)
+
+    lithium = start_regimen(patient, "Lithium carbonate", "300", start_date=today - timedelta(days=60),
+                            frequency="twice_daily", indication="Bipolar I, maintenance")
+    change_dose(lithium, "400", today - timedelta(days=40))
+    change_dose(lithium, "450", today - timedelta(days=20))
+    for days, value in ((53, "0.42"), (33, "0.58"), (13, "1.12")):
+        add_lab(patient, "lithium_level", value, today - timedelta(days=days))
+    add_lab(patient, "egfr", "88", today - timedelta(days=60))
+    sertraline = start_regimen(patient, "Sertraline", "50", start_date=today - timedelta(days=90),
+                               indication="Depressive episode")
+    change_dose(sertraline, "100", today - timedelta(days=60))
+    services.side_effect_record(patient=patient, actor=prescriber, regimen=lithium, effect="Fine tremor",
+                                severity="mild", onset=today - timedelta(days=15), action_taken="Level checked")
+    services.adherence_check_record(patient=patient, actor=prescriber, regimen=lithium, checked_on=today,
+                                    method="pill_count", percent=90, barriers="Misses the evening dose")
+    return lithium
+
+
+def test_prescriber_adjusts_a_dose(page, login, prescriber, patient, screenshot):
+    lithium = _chart(patient, prescriber)
+    login(prescriber)
+    page.goto(f"/patients/{patient.public_id}/medications/")
+    assert page.get_by_role("heading", name="Current medications").is_visible()
+    assert page.locator("svg[role=img]").count() == 2
+    assert page.get_by_text("Above the target range").first.is_visible()
+    screenshot("medications_tab")
+
+    page.get_by_role("button", name="Adjust dose of Lithium carbonate").click()
+    assert page.get_by_text("Current dose:").is_visible()
+    page.get_by_label("New dose per administration (mg)").fill("1000")
+    page.get_by_label("Reason", exact=False).and_(page.locator("select")).select_option("titration_down")
+    page.get_by_label("Details").fill("Level 1.12 with tremor: reduce")
+    page.get_by_role("button", name="Save dose change").click()
+    # 1000 mg twice daily = 2000 mg/day is over the 1800 mg maximum: the error sits by the field.
+    assert page.locator("#id_dose_error").is_visible()
+    assert page.get_by_label("Details").input_value() == "Level 1.12 with tremor: reduce"
+    screenshot("medications_dose_form_error")
+
+    page.get_by_label("New dose per administration (mg)").fill("400")
+    screenshot("medications_dose_form")
+    page.get_by_role("button", name="Save dose change").click()
+    assert page.get_by_text("Dose change saved.").is_visible()
+    assert page.get_by_text("400 mg").first.is_visible()
+    lithium.refresh_from_db()
+    assert lithium.dose == Decimal("400")
+    screenshot("medications_tab_after")
+    assert not [m for m in page.console_messages if "Content Security Policy" in m]
+
+
+def test_starting_an_interacting_medication_asks_for_confirmation(page, login, prescriber, patient, screenshot):
+    _chart(patient, prescriber)
+    login(prescriber)
+    page.goto(f"/patients/{patient.public_id}/medications/start/")
+    page.get_by_label("Medication").select_option(label="Ibuprofen (mg, usual max 3200 mg/day)")
+    page.get_by_label("Dose per administration").fill("400")
+    page.get_by_label("Frequency").select_option("three_times_daily")
+    page.get_by_role("button", name="Start medication").click()
+    assert page.get_by_text("Ibuprofen + Lithium carbonate").is_visible()
+    screenshot("medications_start_warning")
+    page.get_by_label("I have reviewed the interaction warnings").check()
+    page.get_by_role("button", name="Start anyway").click()
+    assert page.get_by_text("Ibuprofen started.").is_visible()
+    assert Regimen.objects.filter(patient=patient, medication__name="Ibuprofen").exists()
+    assert not [m for m in page.console_messages if "Content Security Policy" in m]
