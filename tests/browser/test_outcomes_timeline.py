@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from outcomes.models import Assessment, SafetyAlert
+from tests.factories import CareTeamMemberFactory, PatientFactory
 from tests.outcomes.helpers import record
 
 
@@ -116,9 +117,20 @@ def test_mbc_caseload_page(page, login, prescriber, care_manager, patient, scree
     today = timezone.localdate()
     record(patient, care_manager, "PHQ-9", 18, today - timedelta(weeks=12))
     record(patient, care_manager, "PHQ-9", 16, today - timedelta(weeks=1))
+    for family, scores, item9 in (("Okoye", (17, 7), 0), ("Lindgren", (15, 3), 0), ("Moreau", (12, 11), 1)):
+        other = PatientFactory(family_name=family)
+        CareTeamMemberFactory(patient=other, user=prescriber, role="prescriber")
+        CareTeamMemberFactory(patient=other, user=care_manager, role="care_manager")
+        record(other, care_manager, "PHQ-9", scores[0], today - timedelta(weeks=14))
+        record(other, care_manager, "GAD-7", scores[0] - 4, today - timedelta(weeks=14))
+        record(other, care_manager, "PHQ-9", scores[1], today - timedelta(weeks=2), item9=item9)
+        record(other, care_manager, "GAD-7", max(scores[1] - 4, 0), today - timedelta(weeks=2))
     login(prescriber)
     page.get_by_role("link", name="Measurement-based care").click()
     assert page.get_by_role("heading", name="Measurement-based care").is_visible()
-    page.get_by_role("link", name="Not improving").first.click()
+    rows = page.locator("table.caseload-mbc tbody tr")
+    assert rows.first.get_by_role("link").first.inner_text().startswith("Moreau")  # safety alert first
+    page.get_by_role("link", name="Not improving").click()
+    assert rows.first.get_by_role("link").first.inner_text().startswith(("Moreau", patient.family_name))
     assert page.get_by_role("link", name=patient.display_name).is_visible()
     screenshot("outcomes_mbc_caseload")
