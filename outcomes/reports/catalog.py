@@ -11,6 +11,7 @@ REPORT_MODULES = (
     "outcomes.reports.process_measures",
     "outcomes.reports.monitoring_compliance",
     "outcomes.reports.therapy_attendance",
+    "outcomes.reports.medication_use",
 )
 
 

@@ -56,17 +56,18 @@ def regimen(person: Patient, name: str, start: date, *, by: User, dose: str = "5
     return made
 
 
-def dose_change(made: Regimen, dose: str, on: date, *, by: User) -> DoseChange:
+def dose_change(made: Regimen, dose: str, on: date, *, by: User, reason_code: str = "") -> DoseChange:
+    reason_code = reason_code or ("titration_up" if Decimal(dose) > made.dose else "titration_down")
     change = DoseChange.objects.create(regimen=made, previous_dose=made.dose, dose=Decimal(dose), reason="Titration",
-                                       reason_code="titration_up" if Decimal(dose) > made.dose else "titration_down",
-                                       effective_on=on, changed_by=by, changed_at=at(on))
+                                       reason_code=reason_code, effective_on=on, changed_by=by, changed_at=at(on))
     Regimen.objects.filter(pk=made.pk).update(dose=Decimal(dose))
     made.refresh_from_db()
     return change
 
 
-def side_effect(made: Regimen, severity: str, onset: date, *, by: User, effect: str = "Nausea") -> SideEffect:
-    return SideEffect.objects.create(patient=made.patient, regimen=made, effect=effect, severity=severity,
+def side_effect(person: Patient, made: Regimen | None, severity: str, onset: date, *, by: User,
+                effect: str = "Nausea") -> SideEffect:
+    return SideEffect.objects.create(patient=person, regimen=made, effect=effect, severity=severity,
                                      onset=onset, recorded_by=by)
 
 
