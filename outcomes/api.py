@@ -97,6 +97,10 @@ class AssessmentInputSerializer(serializers.Serializer):
     administered_on = serializers.DateField(required=False, help_text="Defaults to today.")
 
 
+class EnterInErrorSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
 @extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
 class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                         viewsets.GenericViewSet):
@@ -125,6 +129,18 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
             administered_on=data.get("administered_on") or timezone.localdate(),
         )
         return Response(AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=EnterInErrorSerializer, responses={204: None})
+    @action(detail=True, methods=["post"], url_path="enter-in-error")
+    def enter_in_error(self, request: Request, public_id: str) -> Response:
+        """Mark the questionnaire entered in error (it stays on record; an alert it raised stays open)."""
+        assessment = self.get_object()
+        require(request.user, Action.ENTER_ASSESSMENT, "Your role may not change questionnaires.")
+        given = EnterInErrorSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        services.assessment_enter_in_error(assessment=assessment, actor=request.user,
+                                           reason=given.validated_data["reason"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Outcome summary ------------------------------------------------------------------

@@ -118,3 +118,21 @@ def safety_follow_up_record(*, patient: Patient, actor: User, format: str, outco
                               "follow_up": [None, str(follow_up.public_id)]})
     return follow_up
 
+
+
+@transaction.atomic
+def assessment_enter_in_error(*, assessment: Assessment, actor: User, reason: str) -> Assessment:
+    """Mark a questionnaire entered in error: it leaves lists, summaries and the timeline but
+    stays on record. A safety alert it raised stays open until followed up (CLINICAL.md b4)."""
+    if not reason.strip():
+        raise ValidationError({"reason": ["Say why this questionnaire was entered in error."]})
+    if assessment.entered_in_error_at is not None:
+        raise ValidationError({"reason": ["This questionnaire is already marked entered in error."]})
+    assessment.entered_in_error_at = timezone.now()
+    assessment.entered_in_error_by = actor
+    assessment.entered_in_error_reason = reason.strip()[:500]
+    assessment.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason",
+                                   "updated_at"])
+    audit_record(actor=actor, action=AuditAction.ENTER_IN_ERROR, obj=assessment,
+                 patient_id=assessment.patient.public_id, changes={"reason": [None, reason.strip()[:500]]})
+    return assessment

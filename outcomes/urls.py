@@ -12,6 +12,8 @@ urlpatterns = [
          name="assessment_create"),
     path("patients/<uuid:patient_id>/assessments/<uuid:assessment_id>/", views.assessment_detail,
          name="assessment_detail"),
+    path("patients/<uuid:patient_id>/assessments/<uuid:assessment_id>/enter-in-error/",
+         views.assessment_enter_in_error, name="assessment_enter_in_error"),
     path("patients/<uuid:patient_id>/safety-follow-up/", views.safety_follow_up, name="safety_follow_up"),
     path("patients/<uuid:patient_id>/case-review/flag/", views.case_review_flag, name="case_review_flag"),
     path("patients/<uuid:patient_id>/case-review/record/", views.case_review_record, name="case_review_record"),

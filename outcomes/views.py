@@ -122,7 +122,26 @@ def assessment_detail(request: HttpRequest, patient_id: str, assessment_id: str)
     alert = getattr(assessment, "safety_alert", None) if assessment.safety_item_positive else None
     return render(request, "outcomes/assessment_detail.html",
                   context | {"assessment": assessment, "items": assessment.item_answers(), "alert": alert,
+                             "can_enter": user_can(request.user, Action.ENTER_ASSESSMENT),
                              "safety_item": phq9.SAFETY_ITEM if assessment.instrument == "PHQ-9" else None})
+
+
+@login_required
+@require_POST
+def assessment_enter_in_error(request: HttpRequest, patient_id: str, assessment_id: str) -> HttpResponse:
+    context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
+    assessment = selectors.assessment_for(user=request.user, public_id=assessment_id, patient=context["patient"])
+    _require(request.user, Action.ENTER_ASSESSMENT)
+    try:
+        services.assessment_enter_in_error(assessment=assessment, actor=request.user,
+                                           reason=request.POST.get("reason", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("outcomes:assessment_detail", patient_id=context["patient"].public_id,
+                        assessment_id=assessment.public_id)
+    messages.success(request, f"{assessment.instrument} of {assessment.administered_on:%Y-%m-%d} marked entered "
+                              "in error; it no longer counts in the summary or the timeline.")
+    return redirect("outcomes:tab", patient_id=context["patient"].public_id)
 
 
 @login_required

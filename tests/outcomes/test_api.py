@@ -233,3 +233,14 @@ def test_case_review_of_another_team_is_404(api, patient, care_manager, outsider
     assert api(outsider).get(f"/api/v1/case-reviews/{review_id}/").status_code == 404
     assert api(outsider).post(f"/api/v1/case-reviews/{review_id}/record/", {"summary": "x"},
                               format="json").status_code == 404
+
+
+def test_enter_in_error_through_the_api(api, patient, care_manager, therapist, outsider):
+    assessment = record(patient, care_manager, "PHQ-9", 12, TODAY)
+    url = f"/api/v1/assessments/{assessment.public_id}/enter-in-error/"
+    assert api(outsider).post(url, {"reason": "x"}, format="json").status_code == 404
+    bad = api(therapist).post(url, {"reason": ""}, format="json")
+    assert bad.status_code == 400 and "reason" in bad.json()
+    assert api(therapist).post(url, {"reason": "Duplicate entry"}, format="json").status_code == 204
+    assert api(therapist).get(f"/api/v1/assessments/{assessment.public_id}/").status_code == 404
+    assert api(therapist).get(f"/api/v1/patients/{patient.public_id}/outcomes/").json()["PHQ-9"]["count"] == 0

@@ -182,3 +182,25 @@ def test_database_refuses_an_unknown_severity(patient, care_manager):
     assessment = record(patient, care_manager, "PHQ-9", 5, TODAY)
     with pytest.raises(IntegrityError), transaction.atomic():
         Assessment.objects.filter(pk=assessment.pk).update(severity="catastrophic")
+
+
+def test_entered_in_error_leaves_the_summary_but_not_the_alert(patient, care_manager):
+    from outcomes.selectors import patient_outcome_summaries
+
+    wrong = record(patient, care_manager, "PHQ-9", 22, date(2026, 1, 5), item9=1)
+    record(patient, care_manager, "PHQ-9", 12, date(2026, 2, 2))
+    services.assessment_enter_in_error(assessment=wrong, actor=care_manager, reason="Wrong patient's form")
+    summary = patient_outcome_summaries(patient=patient, today=TODAY)["PHQ-9"]
+    assert (summary.baseline.total_score, summary.count) == (12, 1)
+    assert SafetyAlert.objects.get().status == "open"
+    assert Assessment.all_records.get(pk=wrong.pk).entered_in_error_by == care_manager
+    assert AuditEvent.objects.filter(action="enter_in_error", object_id=str(wrong.public_id)).exists()
+    with pytest.raises(ValidationError):
+        services.assessment_enter_in_error(assessment=wrong, actor=care_manager, reason="again")
+
+
+def test_entering_in_error_needs_a_reason(patient, care_manager):
+    assessment = record(patient, care_manager, "PHQ-9", 12, TODAY)
+    with pytest.raises(ValidationError) as error:
+        services.assessment_enter_in_error(assessment=assessment, actor=care_manager, reason=" ")
+    assert "reason" in error.value.message_dict

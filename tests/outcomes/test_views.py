@@ -252,3 +252,16 @@ def test_overview_query_count_with_three_years_of_weekly_scores(browser_client, 
     assert page.count('class="point-link"') == 157 + 40
     svg = page[page.index('<svg class="timeline-svg"'):page.index("</svg>")]
     assert svg.count("dose-marker") == 6 and svg.count("session session-") == 75
+
+
+def test_enter_in_error_from_the_answers_page(browser_client, therapist, care_manager, patient):
+    assessment = record(patient, care_manager, "PHQ-9", 12, TODAY)
+    kwargs = {"patient_id": patient.public_id, "assessment_id": assessment.public_id}
+    client = browser_client(therapist)
+    assert "Mark entered in error" in client.get(reverse("outcomes:assessment_detail", kwargs=kwargs)).content.decode()
+    url = reverse("outcomes:assessment_enter_in_error", kwargs=kwargs)
+    assert client.post(url, {"reason": ""}).status_code == 302
+    assert Assessment.objects.filter(pk=assessment.pk).exists()
+    response = client.post(url, {"reason": "Entered for the wrong date"}, follow=True)
+    assert "marked entered in error" in response.content.decode()
+    assert not Assessment.objects.filter(pk=assessment.pk).exists()
