@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from medications import services
 from medications.models import Medication, Regimen
@@ -56,27 +57,27 @@ def test_prescriber_adjusts_a_dose(page, login, prescriber, patient, screenshot)
     lithium = _chart(patient, prescriber)
     login(prescriber)
     page.goto(f"/patients/{patient.public_id}/medications/")
-    assert page.get_by_role("heading", name="Current medications").is_visible()
-    assert page.locator("svg[role=img]").count() == 2
-    assert page.get_by_text("Above the target range").first.is_visible()
+    expect(page.get_by_role("heading", name="Current medications")).to_be_visible()
+    expect(page.locator("svg[role=img]")).to_have_count(2)
+    expect(page.get_by_text("Above the target range").first).to_be_visible()
     screenshot("medications_tab")
 
     page.get_by_role("button", name="Adjust dose of Lithium carbonate").click()
-    assert page.get_by_text("Current dose:").is_visible()
+    expect(page.get_by_text("Current dose:")).to_be_visible()
     page.get_by_label("New dose per administration (mg)").fill("1000")
     page.get_by_label("Reason", exact=False).and_(page.locator("select")).select_option("titration_down")
     page.get_by_label("Details").fill("Level 1.12 with tremor: reduce")
     page.get_by_role("button", name="Save dose change").click()
     # 1000 mg twice daily = 2000 mg/day is over the 1800 mg maximum: the error sits by the field.
-    assert page.locator("#id_dose_error").is_visible()
+    expect(page.locator("#id_dose_error")).to_be_visible()
     assert page.get_by_label("Details").input_value() == "Level 1.12 with tremor: reduce"
     screenshot("medications_dose_form_error")
 
     page.get_by_label("New dose per administration (mg)").fill("400")
     screenshot("medications_dose_form")
     page.get_by_role("button", name="Save dose change").click()
-    assert page.get_by_text("Dose change saved.").is_visible()
-    assert page.get_by_text("400 mg").first.is_visible()
+    expect(page.get_by_text("Dose change saved.")).to_be_visible()
+    expect(page.get_by_text("400 mg").first).to_be_visible()
     lithium.refresh_from_db()
     assert lithium.dose == Decimal("400")
     screenshot("medications_tab_after")
@@ -91,10 +92,10 @@ def test_starting_an_interacting_medication_asks_for_confirmation(page, login, p
     page.get_by_label("Dose per administration").fill("400")
     page.get_by_label("Frequency").select_option("three_times_daily")
     page.get_by_role("button", name="Start medication").click()
-    assert page.get_by_text("Ibuprofen + Lithium carbonate").is_visible()
+    expect(page.get_by_text("Ibuprofen + Lithium carbonate")).to_be_visible()
     screenshot("medications_start_warning")
     page.get_by_label("I have reviewed the interaction warnings").check()
     page.get_by_role("button", name="Start anyway").click()
-    assert page.get_by_text("Ibuprofen started.").is_visible()
+    expect(page.get_by_text("Ibuprofen started.")).to_be_visible()
     assert Regimen.objects.filter(patient=patient, medication__name="Ibuprofen").exists()
     assert not [m for m in page.console_messages if "Content Security Policy" in m]
