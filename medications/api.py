@@ -284,6 +284,10 @@ class DoseChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
 # --- Side effects, adherence, lab results -----------------------------------------------------
 
 
+class EnteredInErrorSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
 class _PatientRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                             viewsets.GenericViewSet):
     lookup_field = "public_id"
@@ -306,6 +310,17 @@ class _PatientRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         require(request.user, self.write_action)
         return super().create(request, *args, **kwargs)
+
+    @extend_schema(request=EnteredInErrorSerializer)
+    @action(detail=True, methods=["post"], url_path="entered-in-error")
+    def entered_in_error(self, request: Request, public_id: str) -> Response:
+        """Withdraw a record entered by mistake: it stays, marked with who, when and why."""
+        record = self.get_object()
+        require(request.user, self.write_action)
+        given = EnteredInErrorSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        services.record_enter_in_error(record=record, actor=request.user, reason=given.validated_data["reason"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SideEffectSerializer(serializers.ModelSerializer):

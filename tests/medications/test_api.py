@@ -471,3 +471,25 @@ def test_monitoring_query_count_is_pinned(api, prescriber, patient, start_regime
     with django_assert_max_num_queries(10):
         response = client.get(f"/api/v1/patients/{patient.public_id}/monitoring/")
     assert len(response.json()) > 20
+
+
+@pytest.mark.parametrize(("kind", "url"), [("lab", "lab-results"), ("effect", "side-effects"),
+                                           ("check", "adherence-checks")])
+def test_records_entered_in_error_are_kept_but_hidden(api, therapist, outsider, patient, add_lab, kind, url):
+    from medications import services
+
+    if kind == "lab":
+        record = add_lab(patient, "anc", "1200", TODAY)
+    elif kind == "effect":
+        record = services.side_effect_record(patient=patient, actor=therapist, effect="Rash", severity="mild",
+                                             onset=TODAY)
+    else:
+        record = services.adherence_check_record(patient=patient, actor=therapist, checked_on=TODAY,
+                                                 method="self_report", percent=50)
+    endpoint = f"/api/v1/{url}/{record.public_id}/entered-in-error/"
+    assert api(outsider).post(endpoint, {"reason": "x"}, format="json").status_code == 404
+    assert api(therapist).post(endpoint, {}, format="json").json() == {"reason": ["This field is required."]}
+    assert api(therapist).post(endpoint, {"reason": "Wrong patient"}, format="json").status_code == 204
+    assert api(therapist).get(f"/api/v1/{url}/").json()["count"] == 0
+    kept = type(record).all_records.get(pk=record.pk)
+    assert kept.entered_in_error_by == therapist and kept.entered_in_error_reason == "Wrong patient"
