@@ -7,12 +7,22 @@ from django.utils import timezone
 
 from careplans.models import GoalStatus, TeamRole
 from tests.factories import CareTeamMemberFactory, GoalFactory, UserFactory
+from tests.therapy.factories import modality_catalog_ensure
 from therapy import services
 from therapy.models import Modality
 
 
+@pytest.fixture(autouse=True)
+def _modality_catalog(request):  # type: ignore[no-untyped-def]
+    """A browser test's flush may have emptied the migration-seeded catalog in this worker."""
+    if "db" in request.fixturenames:
+        request.getfixturevalue("db")
+        modality_catalog_ensure()
+
+
 @pytest.fixture
 def cbt(db) -> Modality:  # type: ignore[no-untyped-def]
+    modality_catalog_ensure()
     return Modality.objects.get(code="CBT")
 
 
