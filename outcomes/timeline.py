@@ -177,7 +177,7 @@ def _panel(code: str, points: Sequence[ScorePoint], top: float, scale: _XScale) 
         panel.bands.append(Shape(x=LEFT, y=y(upper), width=WIDTH - LEFT - RIGHT, height=y(band.low) - y(upper),
                                  css=f"band band-{band.severity}", title=f"{band.label} {band.low}–{band.high}"))
         panel.band_labels.append(Shape(x=LEFT - 8, y=round((y(upper) + y(band.low)) / 2 + 4, 1),
-                                       text=f"{band.label} {band.low}–{band.high}", anchor="end",
+                                       text=f"{band.axis_label} {band.low}–{band.high}", anchor="end",
                                        css="band-label"))
         if band.low:
             panel.gridlines.append(Shape(x=LEFT, x2=WIDTH - RIGHT, y=y(band.low), y2=y(band.low), css="grid"))

@@ -44,6 +44,11 @@ class Band:
     high: int  # inclusive
     severity: Severity
     label: str  # the source's own words for the band
+    short_label: str = ""  # for tight spots such as the timeline's axis; defaults to `label`
+
+    @property
+    def axis_label(self) -> str:
+        return self.short_label or self.label
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,8 @@ INSTRUMENT = Instrument(
     ),
     bands=(
         Band(0, 9, Severity.MINIMAL, "Subclinical"),
-        Band(10, 20, Severity.MODERATE, "Significant functional impairment"),
-        Band(21, 40, Severity.MODERATELY_SEVERE, "Moderately severe or worse"),
+        Band(10, 20, Severity.MODERATE, "Significant functional impairment", "Significant"),
+        Band(21, 40, Severity.MODERATELY_SEVERE, "Moderately severe or worse", "Mod. severe+"),
     ),
     source="Mundt, Marks, Shear & Greist, Br J Psychiatry 2002;180:461-464",
 )

@@ -116,3 +116,11 @@ def test_three_years_of_weekly_scores_keep_to_the_plot_and_a_dozen_axis_labels()
     assert xs == sorted(xs) and xs[0] >= LEFT and xs[-1] <= WIDTH - RIGHT
     assert 6 <= len(t.ticks) <= 13
     assert t.panels[0].point_radius < 4
+
+
+def test_band_labels_fit_the_left_margin():
+    t = timeline_build(scores=[ScorePoint(date(2026, 1, 5), code, 10, "moderate")
+                               for code in ("PHQ-9", "GAD-7", "WSAS")], today=TODAY)
+    labels = [label.text for panel in t.panels for label in panel.band_labels]
+    assert "Mod. severe+ 21–40" in labels
+    assert max(len(text) for text in labels) * 6 <= LEFT - 8
