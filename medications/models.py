@@ -285,6 +285,10 @@ class Regimen(ClinicalRecord):
     status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                           on_delete=models.PROTECT, related_name="+")
     stopped_on = models.DateField(null=True, blank=True)
+    monitoring_restart_on = models.DateField(
+        null=True, blank=True, editable=False,
+        help_text="Resumed after an interruption of more than 30 days: clozapine ANC monitoring restarts "
+                  "as for a new patient from this date.")
     prescriber = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField(default=1)
 

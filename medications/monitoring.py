@@ -290,7 +290,7 @@ def _anc_override(start: date, results: Sequence[Observation], label: str) -> tu
 
 def _schedule_test(test: str, steps: list[Step], *, start: date, anchors: list[date],
                    results: Sequence[Observation], today: date,
-                   target_range: tuple[Decimal, Decimal] | None) -> list[MonitoringItem]:
+                   target_range: tuple[Decimal, Decimal] | None, restart: date | None) -> list[MonitoringItem]:
     out = _TestSchedule()
     for step in steps:
         if step.kind == StepKind.ONCE:
@@ -299,12 +299,15 @@ def _schedule_test(test: str, steps: list[Step], *, start: date, anchors: list[d
             _after_dose_change(step, anchors, results, target_range, out)
     repeats = [s for s in steps if s.kind == StepKind.REPEAT and s.interval_days]
     if repeats:
-        clock = start
+        clock, counted = start, results
         if any(s.rule == StepRule.CLOZAPINE_ANC_BANDS for s in repeats):
-            clock, override = _anc_override(start, results, repeats[0].label)
+            if restart is not None and restart > start:
+                # Interruption > 30 days: monitor as a new patient (clozapine PI, CLINICAL.md b8).
+                clock, counted = restart, [r for r in results if r.taken_on >= restart]
+            clock, override = _anc_override(clock, counted, repeats[0].label)
             if override is not None:
                 out.pending.append(override)
-        next_due = _repeat_due(repeats, clock, results)
+        next_due = _repeat_due(repeats, clock, counted)
         if next_due is not None:
             out.pending.append(next_due)
     items = sorted(out.done, key=lambda item: (item.due_date, item.label))
@@ -318,10 +321,12 @@ def _schedule_test(test: str, steps: list[Step], *, start: date, anchors: list[d
 
 def monitoring_schedule(*, steps: Iterable[Step], start_date: date, dose_change_dates: Iterable[date],
                         results: Iterable[Observation], today: date,
-                        target_range: tuple[Decimal, Decimal] | None = None) -> list[MonitoringItem]:
+                        target_range: tuple[Decimal, Decimal] | None = None,
+                        restart_date: date | None = None) -> list[MonitoringItem]:
     """Every test of one active regimen: the requirements met (done) and, per test, the next
     one (due or overdue). `results` are the patient's results of any test; only those taken
-    up to today count. `dose_change_dates` are the changes after the start."""
+    up to today count. `dose_change_dates` are the changes after the start; `restart_date`
+    is when a long interruption ended (clozapine ANC then restarts as for a new patient)."""
     steps = list(steps)
     anchors = sorted({start_date, *(d for d in dose_change_dates if d > start_date)})
     earliest = start_date - timedelta(days=max((s.window_days for s in steps), default=0))
@@ -334,5 +339,5 @@ def monitoring_schedule(*, steps: Iterable[Step], start_date: date, dose_change_
     for test in tests:
         items.extend(_schedule_test(test, [s for s in steps if s.test == test], start=start_date,
                                     anchors=anchors, results=by_test.get(test, []), today=today,
-                                    target_range=target_range))
+                                    target_range=target_range, restart=restart_date))
     return items

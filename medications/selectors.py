@@ -177,7 +177,7 @@ def monitoring_for_regimens(regimens: Sequence[Regimen], *, today: date) -> dict
         regimen.pk: monitoring_schedule(
             steps=steps_by_protocol[regimen.medication.monitoring_protocol_id], start_date=regimen.start_date,
             dose_change_dates=changes[regimen.pk], results=results[regimen.patient_id], today=today,
-            target_range=_target_range(regimen))
+            target_range=_target_range(regimen), restart_date=regimen.monitoring_restart_on)
         for regimen in regimens
     }
 

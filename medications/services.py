@@ -48,6 +48,9 @@ REGIMEN_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+INTERRUPTION_RESTART_DAYS = 30
+
+
 def _require_prescriber(actor: User) -> None:
     if not user_can(actor, Action.PRESCRIBE):
         raise PermissionDenied("Only prescribers start regimens and change doses.")
@@ -240,12 +243,17 @@ def regimen_status_change(*, regimen: Regimen, status: str, actor: User, reason:
     if status in (RegimenStatus.PAUSED, RegimenStatus.STOPPED) and not reason.strip():
         raise ValidationError({"reason": "Say why."})
     before = snapshot(current, REGIMEN_FIELDS)
+    previous_change = current.status_changed_at
     current.status = status
     current.status_reason = reason.strip()
     current.status_changed_at = timezone.now()
     current.status_changed_by = actor
     if status == RegimenStatus.STOPPED:
         current.stopped_on = max(timezone.localdate(), current.start_date)
+    # Clozapine PI (CLINICAL.md b8): an interruption over 30 days is monitored as a new patient.
+    interrupted = (timezone.localdate() - timezone.localdate(previous_change)).days
+    if status == RegimenStatus.ACTIVE and interrupted > INTERRUPTION_RESTART_DAYS:
+        current.monitoring_restart_on = timezone.localdate()
     current.version += 1
     current.full_clean(validate_constraints=False)
     current.save()

@@ -304,3 +304,30 @@ def test_anc_bands(value, words):
 def test_fasting_glucose_flags(value, level):
     flag = lab_flag(test="fasting_glucose", value=Decimal(value))
     assert (flag.level if flag else None) == level
+
+
+def _pause_and_resume(regimen, prescriber, paused: date, resumed: date) -> None:  # type: ignore[no-untyped-def]
+    from medications import services
+
+    with time_machine.travel(paused, tick=False):
+        services.regimen_status_change(regimen=regimen, status="paused", actor=prescriber, reason="Admitted")
+    with time_machine.travel(resumed, tick=False):
+        regimen.refresh_from_db()
+        services.regimen_status_change(regimen=regimen, status="active", actor=prescriber)
+
+
+def test_clozapine_interruption_over_30_days_restarts_as_a_new_patient(patient, prescriber, start_regimen,
+                                                                       add_lab):
+    regimen = start_regimen(patient, "Clozapine", "200", start_date=START)
+    _anc(add_lab, patient, (0, "2000"), (196, "2000"))
+    _pause_and_resume(regimen, prescriber, day(200), day(240))
+    _anc(add_lab, patient, (240, "2100"))
+    assert pending_on(patient, day(240))["anc"] == (day(247), "due", "Weekly for the first 6 months")
+
+
+def test_clozapine_interruption_up_to_30_days_continues_as_before(patient, prescriber, start_regimen, add_lab):
+    regimen = start_regimen(patient, "Clozapine", "200", start_date=START)
+    _anc(add_lab, patient, (0, "2000"), (196, "2000"))
+    _pause_and_resume(regimen, prescriber, day(200), day(230))
+    _anc(add_lab, patient, (230, "2100"))
+    assert pending_on(patient, day(230))["anc"] == (day(244), "due", "Every 2 weeks, months 6-12")
