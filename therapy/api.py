@@ -11,6 +11,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -255,6 +256,10 @@ class TherapySessionSerializer(serializers.Serializer):
         return data
 
 
+class SessionEnterInErrorSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Why this record was entered in error.")
+
+
 @extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
 class TherapySessionViewSet(_AuditedListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                             mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
@@ -322,6 +327,17 @@ class TherapySessionViewSet(_AuditedListMixin, mixins.ListModelMixin, mixins.Ret
         services.session_update(session=session, actor=request.user, **data)
         return Response(self.get_serializer(selectors.session_for(user=request.user,
                                                                   public_id=session.public_id)).data)
+
+    @extend_schema(request=SessionEnterInErrorSerializer, responses={204: None})
+    @action(detail=True, methods=["post"], url_path="enter-in-error")
+    def enter_in_error(self, request: Request, public_id: str | None = None) -> Response:
+        """Mark a session entered in error (never deleted): it leaves lists, counts and reminders' scans."""
+        session = self.get_object()
+        _require_therapist(request.user)
+        given = SessionEnterInErrorSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        services.session_enter_in_error(session=session, actor=request.user, reason=given.validated_data["reason"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def register_routes(router: SimpleRouter) -> None:

@@ -13,4 +13,6 @@ urlpatterns = [
          name="session_log"),
     path("patients/<uuid:patient_id>/therapy/sessions/<uuid:session_id>/edit/", views.session_edit,
          name="session_edit"),
+    path("patients/<uuid:patient_id>/therapy/sessions/<uuid:session_id>/enter-in-error/",
+         views.session_enter_in_error, name="session_enter_in_error"),
 ]

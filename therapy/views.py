@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from careplans.chart import chart_context
 from careplans.selectors import care_team_of, patient_for_clinical_use
@@ -163,3 +163,20 @@ def session_edit(request: HttpRequest, patient_id: str, session_id: str) -> Http
     return render(request, "therapy/session_form.html",
                   _chart(patient, form=form, course=course, session=session, last_session=None))
 
+
+
+@login_required
+@require_POST
+def session_enter_in_error(request: HttpRequest, patient_id: str, session_id: str) -> HttpResponse:
+    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
+    _require_therapist(request)
+    session = selectors.session_for(user=request.user, public_id=session_id)
+    if session.course.patient_id != patient.pk:
+        raise PermissionDenied
+    try:
+        services.session_enter_in_error(session=session, actor=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("therapy:session_edit", patient_id=patient.public_id, session_id=session.public_id)
+    messages.success(request, "Session marked as entered in error.")
+    return redirect("therapy:tab", patient_id=patient.public_id)

@@ -401,3 +401,23 @@ def test_course_list_query_count_does_not_grow_with_courses(api, therapist, pati
     with django_assert_max_num_queries(8):
         response = api(therapist).get(COURSES)
     assert response.json()["count"] == 6
+
+
+# --- Entered in error ---------------------------------------------------------------------------
+
+
+def test_therapist_marks_a_session_entered_in_error(api, therapist, session):
+    url = f"{SESSIONS}{session.public_id}/enter-in-error/"
+    assert api(therapist).post(url, {"reason": ""}, format="json").status_code == 400
+    assert api(therapist).post(url, {"reason": "Logged on the wrong patient"}, format="json").status_code == 204
+    assert api(therapist).get(f"{SESSIONS}{session.public_id}/").status_code == 404
+    assert TherapySession.all_records.get().entered_in_error_reason == "Logged on the wrong patient"
+
+
+@pytest.mark.parametrize(("who", "status"), [("prescriber", 403), ("care_manager", 403), ("outsider", 404),
+                                             ("clinic_admin", 404)])
+def test_only_therapists_on_the_team_mark_sessions_in_error(request, api, session, who, status):
+    url = f"{SESSIONS}{session.public_id}/enter-in-error/"
+    response = api(request.getfixturevalue(who)).post(url, {"reason": "x"}, format="json")
+    assert response.status_code == status
+    assert TherapySession.objects.filter(pk=session.pk).exists()

@@ -275,3 +275,23 @@ def test_care_plan_panel_query_count_does_not_grow(browser_client, prescriber, t
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
+
+
+def test_session_entered_in_error_from_the_edit_page_leaves_the_tab(browser_client, therapist, session):
+    client = browser_client(therapist)
+    url = reverse("therapy:session_enter_in_error", kwargs={"patient_id": session.course.patient.public_id,
+                                                            "session_id": session.public_id})
+    client.post(url, {"reason": ""})
+    assert TherapySession.objects.filter(pk=session.pk).exists()
+    response = client.post(url, {"reason": "Duplicate entry"})
+    assert response.status_code == 302
+    assert not TherapySession.objects.filter(pk=session.pk).exists()
+    assert "Worked on behavioural activation." not in client.get(tab_url(session.course.patient)).content.decode()
+
+
+@pytest.mark.parametrize(("who", "status"), [("prescriber", 403), ("outsider", 404), ("clinic_admin", 404)])
+def test_enter_in_error_page_action_role_matrix(request, browser_client, session, who, status):
+    url = reverse("therapy:session_enter_in_error", kwargs={"patient_id": session.course.patient.public_id,
+                                                            "session_id": session.public_id})
+    assert browser_client(request.getfixturevalue(who)).post(url, {"reason": "x"}).status_code == status
+    assert TherapySession.objects.filter(pk=session.pk).exists()
