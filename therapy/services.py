@@ -62,6 +62,11 @@ def _require_therapist(actor: User) -> None:
         raise PermissionDenied("Only therapists log therapy sessions.")
 
 
+# full_clean() without the per-row queries: the foreign keys are set by this module from rows
+# already fetched through the selectors, and uniqueness is the database's own constraint.
+_CLEAN = {"validate_unique": False, "validate_constraints": False}
+
+
 def _on_team(*, patient: Patient, user: User) -> bool:
     return active_team_members().filter(patient=patient, user=user).exists()
 
@@ -105,7 +110,7 @@ def course_open(*, patient: Patient, actor: User, modality: Modality,
     )
     if course.started_on > timezone.localdate() + timedelta(days=MAX_DAYS_AHEAD):
         raise ValidationError({"started_on": "A course cannot start more than a day from now."})
-    course.full_clean(validate_constraints=False)
+    course.full_clean(exclude=["patient", "therapist", "modality", "created_by"], **_CLEAN)
     try:
         with transaction.atomic():
             course.save()
@@ -152,7 +157,7 @@ def course_update(*, course: TherapyCourse, actor: User, **changes: Any) -> Ther
         course.status = new_status
     for name, value in changes.items():
         setattr(course, name, value)
-    course.full_clean(validate_constraints=False)
+    course.full_clean(exclude=["patient", "therapist", "modality", "created_by"], **_CLEAN)
     try:
         with transaction.atomic():
             course.save()
@@ -196,15 +201,18 @@ def _goal_progress_write(session: TherapySession, progress: Mapping[Goal, str]) 
         if row.pk is not None and row.progress == value:
             continue
         row.progress = value
-        row.full_clean(validate_constraints=False)
+        row.full_clean(exclude=["session", "goal"], **_CLEAN)
         row.save()
         changed[str(goal.public_id)] = value
     return changed
 
 
-def _homework_write(session: TherapySession, *, homework: str | None, last_homework: str | None) -> dict[str, Any]:
+def _homework_write(session: TherapySession, *, homework: str | None, last_homework: str | None,
+                    new: bool = False) -> dict[str, Any]:
     """Record whether the last homework was done, and the homework set in this session."""
     changes: dict[str, Any] = {}
+    if new and not (homework or "").strip():
+        homework = None  # a new session has no homework yet to look up
     if last_homework:
         if last_homework not in HomeworkCompletion.values or last_homework == HomeworkCompletion.ASSIGNED:
             raise ValidationError({"last_homework": "Say whether it was done, partly done or not done."})
@@ -222,29 +230,29 @@ def _homework_write(session: TherapySession, *, homework: str | None, last_homew
             changes["last_homework"] = [pending.completion, last_homework]
             pending.completion = last_homework
             pending.reviewed_in = session
-            pending.full_clean(validate_constraints=False)
+            pending.full_clean(exclude=["assigned_in", "reviewed_in"], **_CLEAN)
             pending.save()
     if homework is not None:
         current = Homework.objects.filter(assigned_in=session).first()
         text = homework.strip()
         if current is None and text:
             current = Homework(assigned_in=session, description=text)
-            current.full_clean(validate_constraints=False)
+            current.full_clean(exclude=["assigned_in", "reviewed_in"], **_CLEAN)
             current.save()
             changes["homework"] = [None, text]
         elif current is not None and text and current.description != text:
             changes["homework"] = [current.description, text]
             current.description = text
-            current.full_clean(validate_constraints=False)
+            current.full_clean(exclude=["assigned_in", "reviewed_in"], **_CLEAN)
             current.save()
         elif current is not None and not text:
             raise ValidationError({"homework": "Homework already set cannot be blanked; correct its text."})
     return changes
 
 
-def _process_note_write(session: TherapySession, *, author: User, text: str | None) -> bool:
+def _process_note_write(session: TherapySession, *, author: User, text: str | None, new: bool = False) -> bool:
     """Create or change the author's own note on the session. Returns whether it changed."""
-    if text is None:
+    if text is None or (new and not text.strip()):
         return False
     note = ProcessNote.objects.filter(session=session, author=author).first()
     if note is None:
@@ -255,7 +263,7 @@ def _process_note_write(session: TherapySession, *, author: User, text: str | No
         return False
     else:
         note.text = text
-    note.full_clean(validate_constraints=False)
+    note.full_clean(exclude=["session", "author"], **_CLEAN)
     note.save()
     return True
 
@@ -294,8 +302,8 @@ def session_log(*, course: TherapyCourse, actor: User, session_date: date, atten
     progress = _goal_progress_write(session, goal_progress or {})
     if progress:
         extra["goal_progress"] = [None, progress]
-    extra |= _homework_write(session, homework=homework, last_homework=last_homework)
-    note_changed = _process_note_write(session, author=actor, text=private_note)
+    extra |= _homework_write(session, homework=homework, last_homework=last_homework, new=True)
+    note_changed = _process_note_write(session, author=actor, text=private_note, new=True)
     audit_record(actor=actor, action=AuditAction.CREATE, obj=session, patient_id=course.patient.public_id,
                  changes=_audit_changes({}, snapshot(session, SESSION_FIELDS), note_changed=note_changed,
                                         extra=extra))
@@ -306,7 +314,7 @@ def session_log(*, course: TherapyCourse, actor: User, session_date: date, atten
 def _session_clean(session: TherapySession) -> None:
     errors: dict[str, list[str]] = {}
     try:
-        session.full_clean(exclude=["course", "logged_by"], validate_constraints=False)
+        session.full_clean(exclude=["course", "logged_by"], **_CLEAN)
     except ValidationError as error:
         errors = dict(error.message_dict)
     if session.attendance == Attendance.ATTENDED and session.duration_minutes == 0:
