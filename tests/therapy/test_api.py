@@ -46,9 +46,12 @@ def test_anyone_off_the_care_team_gets_404_and_empty_lists(request, api, session
     assert client.get(COURSES).json()["count"] == 0
     assert client.get(f"{SESSIONS}{session.public_id}/").status_code == 404
     assert client.get(f"{COURSES}{session.course.public_id}/").status_code == 404
-    assert client.patch(f"{SESSIONS}{session.public_id}/", {"summary": "x"}, format="json").status_code in (403, 404)
+    assert client.patch(f"{SESSIONS}{session.public_id}/", {"summary": "x"}, format="json").status_code == 404
+    assert client.patch(f"{COURSES}{session.course.public_id}/", {"planned_sessions": 3},
+                        format="json").status_code == 404
     session.refresh_from_db()
     assert session.summary == "Shared summary"
+    assert TherapyCourse.objects.get().planned_sessions == 12
 
 
 def test_outsider_therapist_cannot_log_a_session_for_a_patient_not_theirs(api, outsider, patient, cbt):
@@ -421,3 +424,12 @@ def test_only_therapists_on_the_team_mark_sessions_in_error(request, api, sessio
     response = api(request.getfixturevalue(who)).post(url, {"reason": "x"}, format="json")
     assert response.status_code == status
     assert TherapySession.objects.filter(pk=session.pk).exists()
+
+
+def test_course_goals_change_through_patch(api, therapist, course, goals):
+    url = f"{COURSES}{course.public_id}/"
+    data = api(therapist).patch(url, {"goals": [str(goals[1].public_id)], "planned_sessions": 16},
+                                format="json").json()
+    assert data["goals"] == [str(goals[1].public_id)]
+    assert data["planned_sessions"] == 16
+    assert api(therapist).patch(url, {"modality": "DBT"}, format="json").status_code == 400
