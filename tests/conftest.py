@@ -51,10 +51,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); always runs in CI")
     skip_redis = pytest.mark.skip(reason="needs Redis (set REDIS_URL); always runs in CI")
     for item in items:
+        _keep_migration_data(item)
         if "postgres" in item.keywords and not ON_POSTGRES:
             item.add_marker(skip_pg)
         if "redis" in item.keywords and not HAS_REDIS:
             item.add_marker(skip_redis)
+
+
+def _keep_migration_data(item: pytest.Item) -> None:
+    """Transactional tests (threads, a real worker, the browser's live server) end by emptying
+    every table, which would also wipe the catalogs that data migrations ship (medications,
+    protocols, modalities) for the tests after them. Django's serialized rollback restores them."""
+    marker = item.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or "live_server" in getattr(
+        item, "fixturenames", ())
+    if transactional:
+        kwargs = dict(marker.kwargs) if marker is not None else {}
+        kwargs.update(transaction=True, serialized_rollback=True)
+        item.add_marker(pytest.mark.django_db(**kwargs), append=False)
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,7 @@
 """The foundation's main flow in real Chromium: caseload -> chart -> goal -> relapse plan -> conflict."""
 
+from playwright.sync_api import expect
+
 from careplans import services
 from careplans.models import Goal
 from tests.factories import GoalFactory
@@ -10,14 +12,14 @@ def test_clinician_edits_goal_and_relapse_plan(page, login, therapist, care_plan
     patient = care_plan.patient
     login(therapist)
     page.get_by_role("link", name=patient.display_name).click()
-    assert page.get_by_role("heading", name=patient.display_name).is_visible()
+    expect(page.get_by_role("heading", name=patient.display_name)).to_be_visible()
     screenshot("chart_care_plan")
 
     page.get_by_role("link", name="Edit goal: Reduce depressive symptoms").click()
     page.get_by_label("Status").select_option("active")
     page.get_by_label("Measurable target").fill("PHQ-9 below 5 by March")
     page.get_by_role("button", name="Save goal").click()
-    assert page.get_by_text("Goal saved.").is_visible()
+    expect(page.get_by_text("Goal saved.")).to_be_visible()
     goal.refresh_from_db()
     assert goal.status == "active" and goal.target == "PHQ-9 below 5 by March"
 
@@ -25,7 +27,7 @@ def test_clinician_edits_goal_and_relapse_plan(page, login, therapist, care_plan
     page.get_by_label("Warning signs").fill("Staying in bed past noon; skipping meals")
     page.get_by_label("Crisis steps").fill("Call the clinic; out of hours call 988")
     page.get_by_role("button", name="Save relapse-prevention plan").click()
-    assert page.get_by_text("Staying in bed past noon; skipping meals").is_visible()
+    expect(page.get_by_text("Staying in bed past noon; skipping meals")).to_be_visible()
     screenshot("chart_after_edits")
     assert not [m for m in page.console_messages if "Content Security Policy" in m]
 
@@ -38,12 +40,12 @@ def test_stale_edit_shows_a_conflict_and_keeps_the_typed_text(page, login, thera
     # Meanwhile the prescriber saves the plan from another screen.
     services.care_plan_update(care_plan=care_plan, actor=prescriber, version=1, summary="Prescriber's version")
     page.get_by_role("button", name="Save plan").click()
-    assert page.get_by_role("heading", name="Someone else saved first").is_visible()
-    assert page.get_by_text("Prescriber's version").is_visible()
+    expect(page.get_by_role("heading", name="Someone else saved first")).to_be_visible()
+    expect(page.get_by_text("Prescriber's version")).to_be_visible()
     assert page.get_by_label("Shared formulation").input_value() == "Therapist's formulation, typed at length"
     screenshot("care_plan_conflict")
     page.get_by_role("button", name="Save plan").click()  # a deliberate overwrite after reading
-    assert page.get_by_text("Care plan saved.").is_visible()
+    expect(page.get_by_text("Care plan saved.")).to_be_visible()
 
 
 def test_form_errors_are_next_to_the_field_and_keyboard_reachable(page, login, therapist, care_plan, screenshot):
@@ -70,5 +72,5 @@ def test_clinic_admin_adds_a_team_member_and_they_see_the_patient(page, login, c
     page.get_by_label("Clinician").select_option(label=str(outsider))
     page.get_by_label("Role on this team").select_option("therapist")
     page.get_by_role("button", name="Add").click()
-    assert page.get_by_text("Added to the care team.").is_visible()
+    expect(page.get_by_text("Added to the care team.")).to_be_visible()
     screenshot("care_team_admin")

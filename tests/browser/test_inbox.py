@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from careplans.models import Reminder, ReminderKind, ReminderStatus
 from tests.browser.conftest import ARTIFACTS
@@ -49,7 +50,7 @@ def test_inbox_shows_a_reminder_and_acknowledging_it_updates_the_badge(page, log
     login(prescriber)
     page.get_by_role("link", name="Inbox").click()
     page.wait_for_url("**/inbox/")
-    assert page.get_by_role("heading", name="Inbox").is_visible()
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
     assert _badge(page).inner_text().startswith("2")
     rows = page.locator("li.inbox-row")
     assert rows.count() == 2

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from outcomes.models import Assessment, SafetyAlert
 from tests.factories import CareTeamMemberFactory, PatientFactory
@@ -62,11 +63,11 @@ def test_care_manager_enters_a_phq9_and_sees_it_on_the_timeline(
         page.locator("fieldset.item").nth(number - 1).get_by_label(label, exact=True).check()
     page.get_by_role("button", name="Save PHQ-9").click()
 
-    assert page.get_by_text("PHQ-9 saved: 6 (mild).").is_visible()
+    expect(page.get_by_text("PHQ-9 saved: 6 (mild).")).to_be_visible()
     latest = Assessment.objects.filter(instrument="PHQ-9").order_by("-created_at").first()
     assert latest.total_score == 6 and latest.entered_by == care_manager
     svg = page.locator("svg.timeline-svg")
-    assert svg.is_visible()
+    expect(svg).to_be_visible()
     assert page.locator("svg.timeline-svg .point-link").count() == 14 + 7
     assert page.locator("svg.timeline-svg .dose-marker").count() == 3
     assert page.locator("svg.timeline-svg line.session").count() == 23
@@ -75,7 +76,7 @@ def test_care_manager_enters_a_phq9_and_sees_it_on_the_timeline(
     # The item-level answers are one click away from a point on the timeline.
     page.locator("svg.timeline-svg g.scores").first.locator(".point-link").last.click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name=f"PHQ-9 on {latest.administered_on:%Y-%m-%d}").is_visible()
+    expect(page.get_by_role("heading", name=f"PHQ-9 on {latest.administered_on:%Y-%m-%d}")).to_be_visible()
     assert page.get_by_role("cell", name="Little interest or pleasure in doing things").is_visible()
     screenshot("outcomes_assessment_answers")
     assert not [m for m in page.console_messages if "Content Security Policy" in m]
@@ -90,10 +91,10 @@ def test_positive_item_9_shows_the_banner_and_the_therapist_follows_up(
         label = "Several days" if number in (1, 2, 9) else "Not at all"
         page.locator("fieldset.item").nth(number - 1).get_by_label(label, exact=True).check()
     page.get_by_role("button", name="Save PHQ-9").click()
-    assert page.get_by_role("alert", name="Safety alert").is_visible()
+    expect(page.get_by_role("alert", name="Safety alert")).to_be_visible()
     assert SafetyAlert.objects.filter(patient=patient, status="open").count() == 1
     page.get_by_role("link", name="Care plan").click()
-    assert page.get_by_role("alert", name="Safety alert").is_visible()  # on every chart tab
+    expect(page.get_by_role("alert", name="Safety alert")).to_be_visible()  # on every chart tab
     screenshot("outcomes_safety_banner")
 
     page.context.clear_cookies()
@@ -109,7 +110,7 @@ def test_positive_item_9_shows_the_banner_and_the_therapist_follows_up(
     page.get_by_label("What was done and agreed").fill("Called the same day; safety plan reviewed.")
     screenshot("outcomes_safety_follow_up")
     page.get_by_role("button", name="Record follow-up").click()
-    assert page.get_by_text("Risk follow-up recorded").is_visible()
+    expect(page.get_by_text("Risk follow-up recorded")).to_be_visible()
     assert page.get_by_role("alert", name="Safety alert").count() == 0
 
 
@@ -127,10 +128,10 @@ def test_mbc_caseload_page(page, login, prescriber, care_manager, patient, scree
         record(other, care_manager, "GAD-7", max(scores[1] - 4, 0), today - timedelta(weeks=2))
     login(prescriber)
     page.get_by_role("link", name="Measurement-based care").click()
-    assert page.get_by_role("heading", name="Measurement-based care").is_visible()
+    expect(page.get_by_role("heading", name="Measurement-based care")).to_be_visible()
     rows = page.locator("table.caseload-mbc tbody tr")
     assert rows.first.get_by_role("link").first.inner_text().startswith("Moreau")  # safety alert first
     page.get_by_role("link", name="Not improving").click()
     assert rows.first.get_by_role("link").first.inner_text().startswith(("Moreau", patient.family_name))
-    assert page.get_by_role("link", name=patient.display_name).is_visible()
+    expect(page.get_by_role("link", name=patient.display_name)).to_be_visible()
     screenshot("outcomes_mbc_caseload")

@@ -31,7 +31,8 @@ def test_caseload_query_count_is_constant(browser_client, prescriber, django_ass
         plan = CarePlanFactory()
         CareTeamMemberFactory(patient=plan.patient, user=prescriber)
     client = browser_client(prescriber)
-    with django_assert_max_num_queries(8):
+    # session, user, caseload, plans, teams, inbox badge, session save (3): constant in the caseload size.
+    with django_assert_max_num_queries(9):
         response = client.get("/")
     assert response.content.decode().count("/patients/") >= 40
 
@@ -49,9 +50,10 @@ def test_chart_query_count_is_constant_with_many_goals(browser_client, therapist
                                                        django_assert_max_num_queries):
     GoalFactory.create_batch(30, care_plan=care_plan, status_changed_by=therapist)
     client = browser_client(therapist)
-    # session, user, patient, audit (savepoint, head, insert, head update, release), team, plan,
-    # goals, agreements, session save (savepoint, update, release): 15, whatever the number of goals.
-    with django_assert_max_num_queries(15):
+    # session, user, patient, audit (5), team, plan, goals, agreements, session save (3) = 15, plus what
+    # other apps add to the tab (safety banner, tasks panel, case review, therapy goal progress, inbox
+    # badge) = 20, whatever the number of goals.
+    with django_assert_max_num_queries(20):
         response = client.get(url("chart", care_plan.patient))
     assert response.content.decode().count("badge-proposed") == 30
 
