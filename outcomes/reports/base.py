@@ -3,12 +3,14 @@ out. Reports show aggregates and operational lists only: never session summaries
 notes or any other free-text clinical note (issue 7).
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 from django import forms
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -48,10 +50,13 @@ class Column:
     # text, int, percent (0-100, one decimal), number (one decimal), date,
     # flags ([(key, label), ...]), patient (a name; row["patient_id"] links to the care-team page)
     kind: str = "text"
+    css: str = ""  # an extra class for the column's cells, e.g. a small font for long text
     numeric: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "numeric", self.kind in {"int", "percent", "number"})
+        if self.numeric:
+            object.__setattr__(self, "css", f"num {self.css}".strip())
 
 
 @dataclass
@@ -92,7 +97,8 @@ class Section:
 
 def cell_display(column: Column, row: dict[str, Any]) -> dict[str, Any]:
     value = row.get(column.key)
-    cell: dict[str, Any] = {"kind": column.kind, "numeric": column.numeric, "text": "—" if value is None else ""}
+    cell: dict[str, Any] = {"kind": column.kind, "numeric": column.numeric, "css": column.css,
+                            "text": "—" if value is None else ""}
     if value is None:
         return cell
     if column.kind == "percent":
@@ -142,7 +148,30 @@ class Report:
 
     def run(self, params: ReportParams, *, options: Mapping[str, Any] | None = None,
             paginate: bool = True, progress: Progress = no_progress) -> ReportResult:
+        """Compute the report. `paginate=False` gives every row (CSV export)."""
+        with _without_jit():
+            return self.compute(params, options=options or {}, paginate=paginate, progress=progress)
+
+    def compute(self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool,
+                progress: Progress) -> ReportResult:
         raise NotImplementedError
+
+
+@contextmanager
+def _without_jit() -> Iterator[None]:
+    """PostgreSQL's JIT compiler spends seconds on these wide, one-off report queries: on the
+    registry at 1,000 patients it took 12.8 s of a 13.9 s query that runs in 0.6 s without it.
+    Switched off for this connection while a report runs (a session setting, reset after)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET jit")
 
 
 # --- Scope ---------------------------------------------------------------------------

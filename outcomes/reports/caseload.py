@@ -21,9 +21,9 @@ Definitions (DESIGN.md; CLINICAL.md §1 and b3; the same rules as outcomes.selec
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 from django import forms
-from django.core.paginator import Paginator
 from django.db.models import (
     BooleanField,
     Case,
@@ -31,16 +31,13 @@ from django.db.models import (
     DateField,
     Exists,
     F,
-    FloatField,
-    IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, TruncDate
+from django.db.models.functions import Coalesce, Concat, TruncDate
 
 from careplans.models import CarePlanStatus, CareTeamMember, Goal, Patient, PatientStatus, TeamRole
 from medications.models import AdherenceCheck
@@ -54,11 +51,10 @@ from outcomes.reports.base import (
     ReportParams,
     ReportResult,
     Section,
-    no_progress,
     patients_in_scope,
 )
 from outcomes.reports.monitoring_compliance import overdue_patient_ids
-from outcomes.reports.sql import DaysBetween, latest_of
+from outcomes.reports.sql import as_date, days_since_sql, facts_cte, fetch_dicts, latest_of
 from outcomes.selectors import NOT_IMPROVING_AFTER, annotate_outcomes
 from therapy.models import Attendance, TherapySession
 
@@ -107,13 +103,6 @@ class RegistryOptionsForm(forms.Form):
         return self.cleaned_data.get("sort") or DEFAULT_SORT
 
 
-def _ordering(sort: str) -> list[Any]:
-    descending = sort.startswith("-")
-    _, fields = SORTS[sort.lstrip("-")]
-    order = [F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True) for name in fields]
-    return [*order, F("family_name").asc(), F("given_name").asc(), F("pk").asc()]
-
-
 def _team_member(role: str) -> Subquery:
     members = (
         CareTeamMember.objects.filter(patient=OuterRef("pk"), role=role, ended_at__isnull=True)
@@ -137,21 +126,6 @@ def _last_contact(today: Any) -> Any:
     )
 
 
-def _change(key: str) -> Case:
-    return Case(
-        When(**{f"{key}_baseline__gt": 0},
-             then=Cast((F(f"{key}_latest") - F(f"{key}_baseline")) * 100.0 / F(f"{key}_baseline"), FloatField())),
-        default=None, output_field=FloatField(),
-    )
-
-
-def _not_improving(key: str, today: Any) -> Q:
-    # outcomes.selectors.outcome_flags, in SQL: old enough, no response, no remission.
-    responded = Q(**{f"{key}_baseline__gt": 0, f"{key}_twice_latest__lte": F(f"{key}_baseline")})
-    return (Q(**{f"{key}_baseline_on__lte": today - NOT_IMPROVING_AFTER, f"{key}_latest__gte": REMISSION_BELOW})
-            & ~responded)
-
-
 def _measurement_anchor(today: Any) -> Coalesce:
     def names(instrument: str) -> Exists:
         return Exists(Goal.objects.filter(
@@ -168,47 +142,79 @@ def _measurement_anchor(today: Any) -> Coalesce:
                     F("registered_on"), output_field=DateField())
 
 
-def _flag(condition: Q | Exists) -> Case:
-    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+FACTS = ["id", "public_id", "family_name", "given_name", "mrn", "registered_on", "phq9_baseline",
+         "phq9_baseline_on", "phq9_latest", "gad7_baseline", "gad7_baseline_on", "gad7_latest", "safety_alert_open",
+         "case_review_open", "prescriber_name", "therapist_name", "care_manager_name", "last_contact",
+         "measurement_anchor", "monitoring_overdue"]
 
 
-def registry_queryset(params: ReportParams, *, monitoring_overdue: list[int]) -> QuerySet[Patient]:
+def registry_facts(params: ReportParams, *, monitoring_overdue: list[int]) -> QuerySet[Patient]:
+    """One row of facts per active patient in scope: scores, team, last contact, anchors."""
     today = params.today
     patients = patients_in_scope(params, start=today, end=today).filter(status=PatientStatus.ACTIVE)
-    annotated = annotate_outcomes(patients, today=today).annotate(
+    return annotate_outcomes(patients, today=today).annotate(
         registered_on=TruncDate("created_at"),
-        phq9_twice_latest=F("phq9_latest") * 2,
-        gad7_twice_latest=F("gad7_latest") * 2,
-    ).annotate(
         prescriber_name=_team_member(TeamRole.PRESCRIBER),
         therapist_name=_team_member(TeamRole.THERAPIST),
         care_manager_name=_team_member(TeamRole.CARE_MANAGER),
-        treatment_start=Coalesce("phq9_baseline_on", "gad7_baseline_on", "registered_on", output_field=DateField()),
-        phq9_change=_change("phq9"),
-        gad7_change=_change("gad7"),
         last_contact=_last_contact(today),
         measurement_anchor=_measurement_anchor(today),
-    ).annotate(
-        weeks=Cast(DaysBetween(Value(today), F("treatment_start")) / 7, IntegerField()),
-        f_safety_alert=_flag(Q(safety_alert_open=True)),
-        f_not_improving=_flag(_not_improving("phq9", today) | _not_improving("gad7", today)),
-        f_monitoring_overdue=_flag(Q(pk__in=monitoring_overdue)),
-        f_measurement_overdue=_flag(Q(measurement_anchor__lte=today - MEASUREMENT_INTERVAL)),
-        f_discuss_at_review=_flag(Q(case_review_open=True)),
+        monitoring_overdue=Case(When(pk__in=monitoring_overdue, then=Value(True)), default=Value(False),
+                                output_field=BooleanField()),
     )
-    flag_count = sum((Case(When(**{f"f_{key}": True}, then=Value(1)), default=Value(0),
-                           output_field=IntegerField()) for key, _ in FLAGS), Value(0))
-    return annotated.annotate(flag_count=flag_count)
 
 
-ROW_FIELDS = ["public_id", "family_name", "given_name", "mrn", "prescriber_name", "therapist_name",
-              "care_manager_name", "weeks", "phq9_baseline", "phq9_latest", "phq9_change", "gad7_baseline",
-              "gad7_latest", "gad7_change", "last_contact", *(f"f_{key}" for key, _ in FLAGS)]
+def _not_improving_sql(key: str) -> str:
+    # outcomes.selectors.outcome_flags in SQL: baseline old enough, no response, no remission.
+    return (f"({key}_baseline_on <= %s AND {key}_latest >= {REMISSION_BELOW} "
+            f"AND NOT ({key}_baseline > 0 AND {key}_latest * 2 <= {key}_baseline))")
+
+
+def _change_sql(key: str) -> str:
+    return f"CASE WHEN {key}_baseline > 0 THEN ({key}_latest - {key}_baseline) * 100.0 / {key}_baseline END"
+
+
+def registry_sql(params: ReportParams, *, monitoring_overdue: list[int], flags: list[str], sort: str,
+                 limit: int | None, offset: int) -> tuple[str, list[Any]]:
+    """The registry rows: facts once (sql.facts_cte), then changes, weeks and flags as plain
+    column arithmetic, filtered by the ticked flags and ordered by an allow-listed column.
+    Only allow-listed names and constants are interpolated; values are parameters (IV-4)."""
+    today = params.today
+    with_facts, values = facts_cte(registry_facts(params, monitoring_overdue=monitoring_overdue), FACTS)
+    flag_sql = {
+        "safety_alert": "safety_alert_open",
+        "not_improving": f"{_not_improving_sql('phq9')} OR {_not_improving_sql('gad7')}",
+        "monitoring_overdue": "monitoring_overdue",
+        "measurement_overdue": "measurement_anchor <= %s",
+        "discuss_at_review": "case_review_open",
+    }
+    flag_values = {"not_improving": [today - NOT_IMPROVING_AFTER] * 2,
+                   "measurement_overdue": [today - MEASUREMENT_INTERVAL]}
+    columns = ", ".join(f"CASE WHEN {flag_sql[key]} THEN 1 ELSE 0 END AS f_{key}" for key, _ in FLAGS)
+    values += [value for key, _ in FLAGS for value in flag_values.get(key, [])]
+    values.append(today)  # the weeks count up to today
+    where = " OR ".join(f"f_{key} = 1" for key, _ in FLAGS if key in flags) or "1 = 1"
+    descending = sort.startswith("-")
+    order = ", ".join(f"{name} {'DESC' if descending else 'ASC'} NULLS LAST" for name in SORTS[sort.lstrip('-')][1])
+    flag_count = " + ".join(f"f_{key}" for key, _ in FLAGS)
+    sql = f"""{with_facts},
+        flagged AS (SELECT facts.*, COALESCE(phq9_baseline_on, gad7_baseline_on, registered_on) AS treatment_start,
+                           {_change_sql("phq9")} AS phq9_change, {_change_sql("gad7")} AS gad7_change, {columns}
+                    FROM facts),
+        counted AS (SELECT flagged.*, {flag_count} AS flag_count, {days_since_sql("treatment_start")} / 7 AS weeks
+                    FROM flagged)
+        SELECT counted.*, COUNT(*) OVER () AS total_rows FROM counted WHERE {where}
+        ORDER BY {order}, family_name ASC, given_name ASC, id ASC"""  # noqa: S608
+    if limit is not None:
+        sql += " LIMIT %s OFFSET %s"
+        values += [limit, offset]
+    return sql, values
+
 
 COLUMNS = [
     Column("patient", "Patient", "patient"),
+    Column("flags", "Flags", "flags"),
     Column("mrn", "MRN"),
-    Column("care_team", "Care team"),
     Column("weeks", "Weeks in treatment", "int"),
     Column("phq9_first", "PHQ-9 first", "int"),
     Column("phq9_latest", "PHQ-9 latest", "int"),
@@ -217,7 +223,7 @@ COLUMNS = [
     Column("gad7_latest", "GAD-7 latest", "int"),
     Column("gad7_change", "GAD-7 change %", "number"),
     Column("last_contact", "Last contact", "date"),
-    Column("flags", "Flags", "flags"),
+    Column("care_team", "Care team", css="team-cell"),
 ]
 
 
@@ -228,13 +234,15 @@ def _care_team(row: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+def _round(value: Any) -> float | None:
+    return None if value is None else round(float(value), 1)
 
 
 def registry_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One raw row as the report shows it (SQLite gives ISO text and 0/1; PostgreSQL dates,
+    booleans and decimals: both end up the same)."""
     return {
-        "patient_id": str(row["public_id"]),
+        "patient_id": str(UUID(str(row["public_id"]))),
         "patient": f"{row['family_name']}, {row['given_name']}",
         "mrn": row["mrn"],
         "care_team": _care_team(row),
@@ -243,7 +251,7 @@ def registry_row(row: dict[str, Any]) -> dict[str, Any]:
         "phq9_change": _round(row["phq9_change"]),
         "gad7_first": row["gad7_baseline"], "gad7_latest": row["gad7_latest"],
         "gad7_change": _round(row["gad7_change"]),
-        "last_contact": row["last_contact"],
+        "last_contact": as_date(row["last_contact"]),
         "flags": [(key, label) for key, label in FLAGS if row[f"f_{key}"]],
     }
 
@@ -259,27 +267,25 @@ class RegistryReport(Report):
     def options_form(self, data: Mapping[str, Any] | None) -> forms.Form:
         return RegistryOptionsForm(data)
 
-    def run(self, params: ReportParams, *, options: Mapping[str, Any] | None = None,
-            paginate: bool = True, progress: Progress = no_progress) -> ReportResult:
-        options = options or {}
+    def compute(self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool,
+                progress: Progress) -> ReportResult:
         monitoring = overdue_patient_ids(params)
         progress(20)
-        patients = registry_queryset(params, monitoring_overdue=monitoring)
-        flags = options.get("flag") or []
-        if flags:
-            wanted = Q()
-            for key in flags:
-                wanted |= Q(**{f"f_{key}": True})
-            patients = patients.filter(wanted)
-        rows = patients.order_by(*_ordering(options.get("sort") or DEFAULT_SORT)).values(*ROW_FIELDS)
+        query: dict[str, Any] = {"monitoring_overdue": monitoring, "flags": list(options.get("flag") or []),
+                                 "sort": options.get("sort") or DEFAULT_SORT}
         page = None
         if paginate:
-            paginator = Paginator(rows, PAGE_SIZE)
-            current = paginator.get_page(options.get("page") or 1)
-            page = Page(number=current.number, count=paginator.count, pages=paginator.num_pages, size=PAGE_SIZE)
-            found = list(current.object_list)
+            number = max(1, options.get("page") or 1)
+            found = fetch_dicts(*registry_sql(params, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, **query))
+            if not found and number > 1:  # past the last page: show the last one, as Paginator.get_page does
+                total = len(fetch_dicts(*registry_sql(params, limit=None, offset=0, **query)))
+                number = max(1, -(-total // PAGE_SIZE))
+                found = fetch_dicts(*registry_sql(params, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE,
+                                                  **query))
+            count = found[0]["total_rows"] if found else 0
+            page = Page(number=number, count=count, pages=max(1, -(-count // PAGE_SIZE)), size=PAGE_SIZE)
         else:
-            found = list(rows.iterator(chunk_size=2000))
+            found = fetch_dicts(*registry_sql(params, limit=None, offset=0, **query))
         progress(90)
         section = Section("registry", "Active patients", COLUMNS, [registry_row(row) for row in found], page=page,
                           empty="No active patients match.",

@@ -24,7 +24,6 @@ from outcomes.reports.base import (
     ReportParams,
     ReportResult,
     Section,
-    no_progress,
     patients_in_scope,
 )
 from outcomes.reports.charts import Series, bar_chart
@@ -96,8 +95,8 @@ class MedicationUseReport(Report):
     description = "Active regimens by drug class, dose changes per month and side-effect reports."
     order = 60
 
-    def run(self, params: ReportParams, *, options: Mapping[str, Any] | None = None,
-            paginate: bool = True, progress: Progress = no_progress) -> ReportResult:
+    def compute(self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool,
+                progress: Progress) -> ReportResult:
         active = active_by_class(params)
         progress(30)
         changes = dose_changes_by_month(params)

@@ -27,7 +27,6 @@ from outcomes.reports.base import (
     ReportParams,
     ReportResult,
     Section,
-    no_progress,
     patients_in_scope,
     percent,
 )
@@ -75,8 +74,8 @@ class MonitoringComplianceReport(Report):
     uses_period = False
     order = 40
 
-    def run(self, params: ReportParams, *, options: Mapping[str, Any] | None = None,
-            paginate: bool = True, progress: Progress = no_progress) -> ReportResult:
+    def compute(self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool,
+                progress: Progress) -> ReportResult:
         regimens, schedules = monitoring_snapshot(params)
         progress(60)
         patients: dict[str, set[int]] = defaultdict(set)

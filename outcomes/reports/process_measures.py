@@ -42,7 +42,6 @@ from outcomes.reports.base import (
     ReportParams,
     ReportResult,
     Section,
-    no_progress,
     patients_in_scope,
     percent,
 )
@@ -171,8 +170,8 @@ class ProcessMeasuresReport(Report):
                    "and a PHQ-9 in each 4-month period.")
     order = 30
 
-    def run(self, params: ReportParams, *, options: Mapping[str, Any] | None = None,
-            paginate: bool = True, progress: Progress = no_progress) -> ReportResult:
+    def compute(self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool,
+                progress: Progress) -> ReportResult:
         follow_up = follow_up_measure(params)
         progress(25)
         non_responders = _non_responders(params)

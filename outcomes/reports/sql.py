@@ -5,23 +5,19 @@ string ("2025-03-01 00:00:00"), which compares wrongly against plain dates; thes
 functions keep dates as dates on both backends.
 """
 
-from collections import defaultdict
 from datetime import date
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
-    Count,
     DateField,
     Expression,
-    F,
     Func,
     IntegerField,
-    Q,
     QuerySet,
     Value,
-    Window,
 )
-from django.db.models.functions import Coalesce, Greatest, Least, NullIf, RowNumber
+from django.db.models.functions import Coalesce, Greatest, Least, NullIf
 
 FAR_PAST = date(1900, 1, 1)
 FAR_FUTURE = date(9999, 12, 31)
@@ -77,20 +73,34 @@ def earliest_of(*dates: Expression) -> NullIf:
                   Value(FAR_FUTURE), output_field=DateField())
 
 
-def medians_by_group(queryset: QuerySet, *, group: str, value: str) -> dict[Any, float | None]:
-    """The median of annotation `value` per annotation `group`, computed in the database
-    with window functions (ROW_NUMBER and COUNT over the group): only the one or two middle
-    rows of each group come back, however many rows there are. One query."""
-    ranked = (
-        queryset.filter(**{f"{value}__isnull": False})
-        .annotate(
-            _rank=Window(RowNumber(), partition_by=[F(group)], order_by=[F(value).asc(), F("pk").asc()]),
-            _size=Window(Count("pk"), partition_by=[F(group)]),
-        )
-        .filter(Q(_rank=(F("_size") + 1) / 2) | Q(_rank=(F("_size") + 2) / 2))
-        .values_list(group, value)
-    )
-    middles: dict[Any, list[float]] = defaultdict(list)
-    for key, number in ranked:
-        middles[key].append(float(number))
-    return {key: round(sum(values) / len(values), 1) for key, values in middles.items()}
+def facts_cte(queryset: QuerySet, fields: list[str]) -> tuple[str, list[Any]]:
+    """`WITH facts (<fields>) AS (<the queryset's SQL>)`: per-patient facts computed once.
+
+    The ORM repeats an annotation's whole subquery wherever another expression refers to it,
+    so flags built on the first and latest scores would evaluate those subqueries again and
+    again. Selected once here, the report's own SQL reads plain columns of `facts`. The inner
+    SQL and its parameters are the ORM's own (parameterized, SECURITY.md IV-4)."""
+    sql, params = queryset.order_by().values(*fields).query.sql_with_params()
+    columns = ", ".join(connection.ops.quote_name(name) for name in fields)
+    return f"WITH facts ({columns}) AS ({sql})", list(params)
+
+
+def days_since_sql(day_column: str) -> str:
+    """SQL for whole days from `day_column` to the date parameter that precedes it in params."""
+    if connection.vendor == "postgresql":
+        return f"(%s::date - {day_column})"
+    return f"CAST(julianday(%s) - julianday({day_column}) AS INTEGER)"
+
+
+def fetch_dicts(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def as_date(value: Any) -> date | None:
+    """A date from a raw row: SQLite returns ISO text, PostgreSQL a date."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])

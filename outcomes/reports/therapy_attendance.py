@@ -18,7 +18,6 @@ from outcomes.reports.base import (
     ReportParams,
     ReportResult,
     Section,
-    no_progress,
     patients_in_scope,
     percent,
 )
@@ -69,8 +68,8 @@ class TherapyAttendanceReport(Report):
     description = "Sessions, attendance and no-show rate by therapist and modality."
     order = 50
 
-    def run(self, params: ReportParams, *, options: Mapping[str, Any] | None = None,
-            paginate: bool = True, progress: Progress = no_progress) -> ReportResult:
+    def compute(self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool,
+                progress: Progress) -> ReportResult:
         sessions = _sessions(params)
         therapist_fields = ("course__therapist_id", "course__therapist__first_name",
                             "course__therapist__last_name", "course__therapist__username")

@@ -15,7 +15,7 @@ Definitions (CLINICAL.md §1 and b3):
 - response = at least 50 % below baseline (Psychiatric Services 2019; NQF 1885);
   remission = PHQ-9 < 5; rates are of the patients measured in the window;
 - median change = median of (score - baseline) / baseline in %, negative = better, computed
-  in the database with window functions (outcomes.reports.sql.medians_by_group).
+  in the database with window functions (ROW_NUMBER and COUNT over the group).
 """
 
 from collections.abc import Mapping
@@ -24,10 +24,7 @@ from typing import Any
 from django.db.models import (
     Case,
     CharField,
-    Count,
     Exists,
-    F,
-    FloatField,
     IntegerField,
     OuterRef,
     Q,
@@ -36,7 +33,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast
 
 from careplans.models import Patient
 from medications.models import Regimen
@@ -49,12 +45,11 @@ from outcomes.reports.base import (
     ReportParams,
     ReportResult,
     Section,
-    no_progress,
     patients_in_scope,
     percent,
 )
 from outcomes.reports.charts import Series, bar_chart
-from outcomes.reports.sql import AddDays, medians_by_group
+from outcomes.reports.sql import AddDays, facts_cte, fetch_dicts
 from outcomes.selectors import annotate_outcomes
 from therapy.models import TherapyCourse
 
@@ -99,41 +94,59 @@ def cohort(params: ReportParams) -> QuerySet[Patient]:
         When(on_medication, then=Value("medication")),
         When(in_therapy, then=Value("therapy")),
         default=Value("neither"), output_field=CharField(),
-    ), everyone=Value(ALL, output_field=CharField()))
+    ))
     for key, (first_day, last_day, _) in WINDOWS.items():
         patients = patients.annotate(**{f"score_{key}": _score_between(first_day, last_day, params)})
-        patients = patients.annotate(**{
-            f"twice_{key}": F(f"score_{key}") * 2,
-            f"change_{key}": Cast((F(f"score_{key}") - F("phq9_baseline")) * 100.0 / F("phq9_baseline"),
-                                  FloatField()),
-        })
     return patients
 
 
-def _counts() -> dict[str, Count]:
-    counts = {"patients": Count("pk")}
-    for key in WINDOWS:
-        counts |= {
-            f"measured_{key}": Count("pk", filter=Q(**{f"score_{key}__isnull": False})),
-            f"response_{key}": Count("pk", filter=Q(**{f"twice_{key}__lte": F("phq9_baseline")})),
-            f"remission_{key}": Count("pk", filter=Q(**{f"score_{key}__lt": REMISSION_BELOW})),
-        }
-    return counts
+def outcome_stats(params: ReportParams) -> dict[tuple[str, str], dict[str, Any]]:
+    """(treatment or "all", window) -> patients, measured, responses, remissions, median change.
+
+    One query: the cohort's facts once (sql.facts_cte), then counts per group and window and
+    the median by ROW_NUMBER/COUNT window functions (the middle one or two rows, averaged),
+    which PostgreSQL and SQLite both have."""
+    fields = ["treatment", "phq9_baseline", *(f"score_{key}" for key in WINDOWS)]
+    with_facts, params_sql = facts_cte(cohort(params), fields)
+    # Only module constants (window keys, "all") and the ORM's compiled SQL are interpolated;
+    # every value is a parameter.
+    observations = " UNION ALL ".join(
+        f"SELECT {group} AS grp, '{key}' AS win, phq9_baseline AS base, score_{key} AS score FROM facts"  # noqa: S608
+        for key in WINDOWS for group in ("treatment", f"'{ALL}'"))
+    sql = f"""{with_facts},
+        obs AS ({observations}),
+        changes AS (SELECT grp, win, (score - base) * 100.0 / base AS v FROM obs WHERE score IS NOT NULL),
+        ranked AS (SELECT grp, win, v, ROW_NUMBER() OVER (PARTITION BY grp, win ORDER BY v) AS rn,
+                          COUNT(*) OVER (PARTITION BY grp, win) AS n FROM changes),
+        medians AS (SELECT grp, win, AVG(v) AS median FROM ranked
+                    WHERE rn = (n + 1) / 2 OR rn = (n + 2) / 2 GROUP BY grp, win),
+        counts AS (SELECT grp, win, COUNT(*) AS patients,
+                          SUM(CASE WHEN score IS NOT NULL THEN 1 ELSE 0 END) AS measured,
+                          SUM(CASE WHEN score * 2 <= base THEN 1 ELSE 0 END) AS responses,
+                          SUM(CASE WHEN score < %s THEN 1 ELSE 0 END) AS remissions
+                   FROM obs GROUP BY grp, win)
+        SELECT counts.grp, counts.win, patients, measured, responses, remissions, median
+        FROM counts LEFT JOIN medians ON medians.grp = counts.grp AND medians.win = counts.win"""  # noqa: S608
+    rows = fetch_dicts(sql, [*params_sql, REMISSION_BELOW])
+    return {(row["grp"], row["win"]): {
+        "patients": row["patients"], "measured": int(row["measured"] or 0), "responses": int(row["responses"] or 0),
+        "remissions": int(row["remissions"] or 0),
+        "median": None if row["median"] is None else round(float(row["median"]), 1),
+    } for row in rows}
 
 
-def _window_section(key: str, label: str, stats: dict[str, dict[str, Any]],
-                    medians: dict[str, dict[Any, float | None]]) -> Section:
+def _window_section(key: str, label: str, stats: dict[tuple[str, str], dict[str, Any]]) -> Section:
     rows = []
     for group, group_label in [*GROUPS, (ALL, "All patients")]:
-        row = stats.get(group, {})
-        measured = row.get(f"measured_{key}", 0)
+        row = stats.get((group, key), {})
+        measured = row.get("measured", 0)
         rows.append({
             "treatment": group_label,
             "patients": row.get("patients", 0),
             "measured": measured,
-            "response_rate": percent(row.get(f"response_{key}"), measured),
-            "remission_rate": percent(row.get(f"remission_{key}"), measured),
-            "median_change": medians[key].get(group),
+            "response_rate": percent(row.get("responses"), measured),
+            "remission_rate": percent(row.get("remissions"), measured),
+            "median_change": row.get("median"),
         })
     chart = bar_chart(
         title=f"Response and remission {label.lower()}, by treatment",
@@ -155,22 +168,15 @@ class TreatmentOutcomesReport(Report):
                    "PHQ-9 change at 12 weeks and 6 months.")
     order = 20
 
-    def run(self, params: ReportParams, *, options: Mapping[str, Any] | None = None,
-            paginate: bool = True, progress: Progress = no_progress) -> ReportResult:
-        patients = cohort(params)
-        stats = {row["treatment"]: row for row in patients.values("treatment").annotate(**_counts()).order_by()}
-        stats[ALL] = patients.aggregate(**_counts())
-        progress(40)
-        medians: dict[str, dict[Any, float | None]] = {}
-        for key in WINDOWS:
-            medians[key] = medians_by_group(patients, group="treatment", value=f"change_{key}")
-            medians[key] |= medians_by_group(patients, group="everyone", value=f"change_{key}")
+    def compute(self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool,
+                progress: Progress) -> ReportResult:
+        stats = outcome_stats(params)
         progress(90)
         note = ("Patients whose first PHQ-9 of the episode fell in the period and was 10 or more. Treatment: a "
                 "regimen and/or a therapy course running in the first 16 weeks. Score at 12 weeks: the latest "
                 "PHQ-9 8 to 16 weeks after baseline; at 6 months: days 152 to 212. Response: at least 50 % "
                 "below baseline; remission: below 5; rates are of the patients measured in the window.")
-        sections = [_window_section(key, label, stats, medians) for key, (_, _, label) in WINDOWS.items()]
+        sections = [_window_section(key, label, stats) for key, (_, _, label) in WINDOWS.items()]
         sections[0].note = note
         progress(100)
         return ReportResult(report=self, params=params, sections=sections)

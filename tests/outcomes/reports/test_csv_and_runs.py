@@ -51,12 +51,12 @@ def test_export_runs_in_the_background_and_the_csv_is_kept_for_download(
     assert response["Content-Disposition"] == 'attachment; filename="tandem-registry-2026-03-02.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0] == ["Registry"]
-    header = rows.index(["Patient", "MRN", "Care team", "Weeks in treatment", "PHQ-9 first", "PHQ-9 latest",
+    header = rows.index(["Patient", "Flags", "MRN", "Weeks in treatment", "PHQ-9 first", "PHQ-9 latest",
                          "PHQ-9 change %", "GAD-7 first", "GAD-7 latest", "GAD-7 change %", "Last contact",
-                         "Flags"])
+                         "Care team"])
     patient_row = rows[header + 1]
     assert patient_row[0] == "'@Evil, =HYPERLINK(\"http://evil\")"
-    assert patient_row[1] == person.mrn
+    assert patient_row[2] == person.mrn
     every_cell = [cell for row in rows for cell in row]
     assert not [cell for cell in every_cell if cell[:1] in ("=", "+", "@", "\t", "\r")]
     downloads = AuditEvent.objects.filter(object_type="clinic.reportrun", object_id=str(run.public_id))

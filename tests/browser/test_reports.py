@@ -1,0 +1,86 @@
+"""Clinic reports in real Chromium: a clinic admin opens Reports, reads the registry and the
+outcomes-by-treatment chart, exports the registry as CSV and downloads it."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from django.utils import timezone
+
+from careplans.models import TeamRole
+from tests.outcomes.reports import builders as b
+from therapy.models import Attendance
+
+
+def _clinic(prescriber, therapist, care_manager):  # type: ignore[no-untyped-def]
+    today = timezone.localdate()
+    team = {TeamRole.PRESCRIBER: prescriber, TeamRole.THERAPIST: therapist, TeamRole.CARE_MANAGER: care_manager}
+    people = []
+    for index in range(12):
+        start = today - timedelta(days=120 + index * 9)
+        person = b.patient(team=team, registered=start - timedelta(days=3), family_name=f"Demo{index:02d}",
+                           given_name="=HYPERLINK(\"x\")" if index == 0 else "Alex")
+        b.score(person, "PHQ-9", 14 + index % 8, start, by=care_manager)
+        b.score(person, "PHQ-9", [4, 8, 12, 16][index % 4], start + timedelta(days=84), by=care_manager)
+        b.score(person, "GAD-7", 12, start, by=care_manager)
+        if index % 3 != 2:
+            b.regimen(person, ["Sertraline", "Quetiapine", "Lithium carbonate"][index % 3], start, by=prescriber)
+        if index % 3 != 1:
+            therapy = b.course(person, therapist, ["CBT", "IPT"][index % 2], start)
+            for week in range(6):
+                b.session(therapy, start + timedelta(weeks=week),
+                          Attendance.NO_SHOW if (week + index) % 5 == 0 else Attendance.ATTENDED)
+        if index % 4 == 3:
+            b.case_review(person, requested=today - timedelta(days=5), by=care_manager)
+        people.append(person)
+    b.safety_alert(b.score(people[1], "PHQ-9", 15, today - timedelta(days=2), by=care_manager, item9=1))
+    return people
+
+
+def test_admin_runs_reports_and_exports_the_registry(page, login, clinic_admin, prescriber, therapist, care_manager,
+                                                     screenshot, tmp_path):
+    people = _clinic(prescriber, therapist, care_manager)
+    login(clinic_admin)
+    page.get_by_role("link", name="Reports", exact=True).click()
+    assert page.get_by_role("heading", name="Reports", exact=True).is_visible()
+    screenshot("reports_index")
+
+    page.get_by_role("link", name="Registry", exact=True).first.click()
+    assert page.get_by_role("heading", name="Active patients").is_visible()
+    assert page.get_by_text("Rows 1–12 of 12").is_visible()
+    assert page.locator(".flag-safety_alert").first.is_visible()
+    screenshot("reports_registry")
+
+    page.get_by_label("Safety alert open").check()
+    page.get_by_role("button", name="Show report").click()
+    assert page.get_by_text("Rows 1–1 of 1").is_visible()
+
+    page.get_by_role("button", name="Export CSV").click()
+    assert page.get_by_role("heading", name="Export: Registry").is_visible()
+    download = page.get_by_role("button", name="Download CSV")  # a link styled as a button
+    download.wait_for()
+    screenshot("reports_export_done")
+    with page.expect_download() as download_info:
+        download.click()
+    saved = tmp_path / "registry.csv"
+    download_info.value.save_as(saved)
+    text = Path(saved).read_text()
+    assert people[1].mrn in text
+    assert people[0].mrn not in text  # the filter was exported too
+
+    page.goto("/reports/treatment_outcomes/?period=12m")
+    assert page.locator("svg.bar-chart").first.is_visible()
+    screenshot("reports_treatment_outcomes")
+    page.goto("/reports/therapy/?period=12m")
+    assert page.get_by_role("heading", name="By therapist", exact=True).is_visible()
+    screenshot("reports_therapy")
+    assert not [m for m in page.console_messages if "Content Security Policy" in m]
+
+
+def test_print_view_has_no_navigation_and_says_it_is_confidential(page, login, clinic_admin, prescriber, therapist,
+                                                                  care_manager, screenshot):
+    _clinic(prescriber, therapist, care_manager)
+    login(clinic_admin)
+    page.goto("/reports/process/print/?period=12m")
+    assert page.get_by_text("Confidential: contains patient information.").is_visible()
+    assert page.get_by_role("navigation", name="Main").count() == 0
+    screenshot("reports_process_print")
