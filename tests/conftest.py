@@ -56,6 +56,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_pg)
         if "redis" in item.keywords and not HAS_REDIS:
             item.add_marker(skip_redis)
+        if "redis" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("redis"))  # one process runs the real workers
 
 
 def _keep_migration_data(item: pytest.Item) -> None:

@@ -38,9 +38,19 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def _worker_broker_url() -> str:
+    """A Redis db of the worker tests' own (REDIS_URL's db + 8), so a task that some other test
+    publishes on the shared broker can never reach these workers (and theirs never leak out)."""
+    base, _, db = settings.REDIS_URL.rpartition("/")
+    return f"{base}/{(int(db or 0) + 8) % 16}"
+
+
+BROKER_URL = _worker_broker_url()
+
+
 def _clear_broker() -> None:
     """Our Redis db: drop queued and unacknowledged messages left by an earlier run."""
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    client = redis.Redis.from_url(BROKER_URL)
     client.delete("celery", "unacked", "unacked_index", "unacked_mutex")
 
 
@@ -50,7 +60,7 @@ class Worker:
         env = dict(os.environ)
         env.update({
             "DATABASE_URL": _database_url(),
-            "REDIS_URL": settings.REDIS_URL,
+            "REDIS_URL": BROKER_URL,
             "EMAIL_BACKEND": "tests.careplans.mail_recorder.DurableRecordingBackend",
             "TANDEM_TEST_MAIL_LOG": str(tmp_path / "mail.jsonl"),
             "TANDEM_TEST_SMTP_DELAY": str(smtp_delay),
@@ -103,6 +113,8 @@ def _wait_until(check, timeout: float, what: str) -> None:  # type: ignore[no-un
 @pytest.fixture
 def workers(tmp_path):  # type: ignore[no-untyped-def]
     assert not celery_app.conf.task_always_eager, "tasks must go through Redis to the worker"
+    shared_broker = celery_app.conf.broker_url
+    _use_broker(BROKER_URL)
     _clear_broker()
     started: list[Worker] = []
 
@@ -115,7 +127,14 @@ def workers(tmp_path):  # type: ignore[no-untyped-def]
     for worker in started:
         worker.stop()
     _clear_broker()
+    _use_broker(shared_broker)
     connection.close()
+
+
+def _use_broker(url: str) -> None:
+    celery_app.conf.broker_url = url
+    celery_app._pool = None  # the connection and producer pools are rebuilt from the new URL
+    celery_app.amqp._producer_pool = None
 
 
 def _seed(recipients: int) -> dict[str, int]:
@@ -240,7 +259,7 @@ def test_redis_holds_ids_only_while_deliveries_wait_for_a_worker(workers, patien
 
     reminders_dispatch_task.run()  # publishes one delivery task per recipient; no worker consumes them
 
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    client = redis.Redis.from_url(BROKER_URL)
     queued = [json.loads(raw) for raw in client.lrange("celery", 0, -1)]
     assert len(queued) == 2
     for message in queued:
