@@ -13,7 +13,6 @@ from django.db.models import (
     DateField,
     Expression,
     Func,
-    IntegerField,
     QuerySet,
     Value,
 )
@@ -39,26 +38,6 @@ class AddDays(Func):
     def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
         sql, params = compiler.compile(self.source_expressions[0])
         return f"date({sql}, %s)", [*params, f"{self.days:+d} days"]
-
-
-class DaysBetween(Func):
-    """Whole days from `earlier` to `later` (negative if later is before earlier)."""
-
-    output_field = IntegerField()
-
-    def __init__(self, later: Any, earlier: Any, **extra: Any) -> None:
-        super().__init__(later, earlier, **extra)
-
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        later, later_params = compiler.compile(self.source_expressions[0])
-        earlier, earlier_params = compiler.compile(self.source_expressions[1])
-        return f"(({later})::date - ({earlier})::date)", [*later_params, *earlier_params]
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        later, later_params = compiler.compile(self.source_expressions[0])
-        earlier, earlier_params = compiler.compile(self.source_expressions[1])
-        return (f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)",
-                [*later_params, *earlier_params])
 
 
 def latest_of(*dates: Expression) -> NullIf:

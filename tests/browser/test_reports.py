@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from careplans.models import TeamRole
 from tests.outcomes.reports import builders as b
@@ -41,21 +42,21 @@ def test_admin_runs_reports_and_exports_the_registry(page, login, clinic_admin, 
     people = _clinic(prescriber, therapist, care_manager)
     login(clinic_admin)
     page.get_by_role("link", name="Reports", exact=True).click()
-    assert page.get_by_role("heading", name="Reports", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Reports", exact=True)).to_be_visible()
     screenshot("reports_index")
 
     page.get_by_role("link", name="Registry", exact=True).first.click()
-    assert page.get_by_role("heading", name="Active patients").is_visible()
-    assert page.get_by_text("Rows 1–12 of 12").is_visible()
-    assert page.locator(".flag-safety_alert").first.is_visible()
+    expect(page.get_by_role("heading", name="Active patients")).to_be_visible()
+    expect(page.get_by_text("Rows 1–12 of 12")).to_be_visible()
+    expect(page.locator(".flag-safety_alert").first).to_be_visible()
     screenshot("reports_registry")
 
     page.get_by_label("Safety alert open").check()
     page.get_by_role("button", name="Show report").click()
-    assert page.get_by_text("Rows 1–1 of 1").is_visible()
+    expect(page.get_by_text("Rows 1–1 of 1")).to_be_visible()
 
     page.get_by_role("button", name="Export CSV").click()
-    assert page.get_by_role("heading", name="Export: Registry").is_visible()
+    expect(page.get_by_role("heading", name="Export: Registry")).to_be_visible()
     download = page.get_by_role("button", name="Download CSV")  # a link styled as a button
     download.wait_for()
     screenshot("reports_export_done")
@@ -68,10 +69,10 @@ def test_admin_runs_reports_and_exports_the_registry(page, login, clinic_admin, 
     assert people[0].mrn not in text  # the filter was exported too
 
     page.goto("/reports/treatment_outcomes/?period=12m")
-    assert page.locator("svg.bar-chart").first.is_visible()
+    expect(page.locator("svg.bar-chart").first).to_be_visible()
     screenshot("reports_treatment_outcomes")
     page.goto("/reports/therapy/?period=12m")
-    assert page.get_by_role("heading", name="By therapist", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="By therapist", exact=True)).to_be_visible()
     screenshot("reports_therapy")
     assert not [m for m in page.console_messages if "Content Security Policy" in m]
 
@@ -81,6 +82,6 @@ def test_print_view_has_no_navigation_and_says_it_is_confidential(page, login, c
     _clinic(prescriber, therapist, care_manager)
     login(clinic_admin)
     page.goto("/reports/process/print/?period=12m")
-    assert page.get_by_text("Confidential: contains patient information.").is_visible()
+    expect(page.get_by_text("Confidential: contains patient information.")).to_be_visible()
     assert page.get_by_role("navigation", name="Main").count() == 0
     screenshot("reports_process_print")

@@ -82,3 +82,30 @@ def test_background_run_with_bad_options_is_a_400(api, clinic_admin, today):
     response = api(clinic_admin).post("/api/v1/reports/runs/", {"report": "nope"}, format="json")
     assert list(response.json()) == ["report"]
     assert not ReportRun.objects.exists()
+
+
+def test_api_query_count_does_not_grow_with_patients(api, clinic_admin, today, team, care_manager, prescriber):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(clinic_admin)
+
+    def add(count):  # type: ignore[no-untyped-def]
+        for index in range(count):
+            person = b.patient(team=team)
+            b.score(person, "PHQ-9", 16, date(2025, 10, 1), by=care_manager)
+            b.score(person, "PHQ-9", 6 + index % 9, date(2026, 1, 5), by=care_manager)
+            if index % 2:
+                b.regimen(person, "Lithium carbonate", date(2025, 12, 1), by=prescriber)
+
+    def count(url):  # type: ignore[no-untyped-def]
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    add(5)
+    client.get("/api/v1/reports/")  # the first audit row also creates the chain head
+    count("/api/v1/reports/therapy/")
+    before = {key: count(f"/api/v1/reports/{key}/") for key in ("registry", "treatment_outcomes", "monitoring")}
+    add(45)
+    assert {key: count(f"/api/v1/reports/{key}/") for key in before} == before
