@@ -9,7 +9,7 @@ bar a <title>.
 from dataclasses import dataclass
 from typing import Any
 
-LABEL_WIDTH = 190
+LABEL_WIDTH = 230
 BAR_AREA = 360
 VALUE_WIDTH = 70
 BAR_HEIGHT = 16

@@ -74,6 +74,11 @@ def test_admin_runs_reports_and_exports_the_registry(page, login, clinic_admin, 
     page.goto("/reports/therapy/?period=12m")
     expect(page.get_by_role("heading", name="By therapist", exact=True)).to_be_visible()
     screenshot("reports_therapy")
+    for key, heading in (("monitoring", "Overdue tests"), ("medication", "Dose changes per month"),
+                         ("process", "PHQ-9 in each 4-month period")):
+        page.goto(f"/reports/{key}/?period=12m")
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
+        screenshot(f"reports_{key}")
     assert not [m for m in page.console_messages if "Content Security Policy" in m]
 
 
