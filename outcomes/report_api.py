@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from clinic.access import Action, user_can
+from clinic.audit import audit_denied
 from clinic.models import ReportRun, ReportRunStatus
 from outcomes.reports.base import Report, ReportResult
 from outcomes.reports.catalog import report_get, report_keys, reports_all
@@ -46,7 +47,10 @@ class RunsReports(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         if not request.user or not request.user.is_authenticated:
             return False  # DRF answers 401: no credentials
-        return user_can(request.user, Action.RUN_REPORTS)
+        if user_can(request.user, Action.RUN_REPORTS):
+            return True
+        audit_denied(actor=request.user, object_type="outcomes.report", object_id=request.path[:64])
+        return False
 
 
 def _form_errors(*forms: Any) -> dict[str, list[str]]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import Action, user_can
+from clinic.audit import audit_denied
 from outcomes.reports.base import Report
 from outcomes.reports.catalog import report_get, reports_all
 from outcomes.reports.params import ReportParamsForm
@@ -34,6 +35,9 @@ DEFAULT_PERIOD = {"period": "12m"}
 
 def _require_reports(request: HttpRequest) -> None:
     if not user_can(request.user, Action.RUN_REPORTS):
+        # Every denial is audited (SECURITY.md AL-1); clinicians are refused with 403, as the
+        # reports are not patient-scoped.
+        audit_denied(actor=request.user, object_type="outcomes.report", object_id=request.path[:64])
         raise PermissionDenied
 
 

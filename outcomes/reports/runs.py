@@ -20,7 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from clinic.access import Action, user_can
-from clinic.audit import audit_record
+from clinic.audit import audit_denied, audit_record
 from clinic.models import AuditAction, ReportRun, ReportRunStatus, User
 from outcomes.reports.base import Report, ReportResult
 from outcomes.reports.catalog import report_get
@@ -33,10 +33,6 @@ logger = logging.getLogger("outcomes.reports")
 BULK_EXPORT_ROWS = 1000
 # How many background runs the reports page lists.
 RECENT_RUNS = 10
-
-
-class ReportParametersInvalid(ValidationError):
-    pass
 
 
 def _bulk_alarm(*, user: User, report: Report, rows: int) -> None:
@@ -144,6 +140,7 @@ def report_run_for(*, user: User, public_id: UUID | str) -> ReportRun:
     try:
         return report_runs_of(user).get(public_id=public_id)
     except (ReportRun.DoesNotExist, ValueError, TypeError, ValidationError):
+        audit_denied(actor=user, object_type="clinic.reportrun", object_id=str(public_id)[:64])
         raise Http404 from None
 
 

@@ -94,3 +94,26 @@ def test_reports_link_shows_in_the_header_for_admins_only(client, clinic_admin, 
     assert b'href="/reports/"' in client.get(reverse("careplans:patient_directory")).content
     client.force_login(prescriber)
     assert b'href="/reports/"' not in client.get(reverse("careplans:caseload")).content
+
+
+def test_refusals_are_audited(client, api, prescriber, today):
+    client.force_login(prescriber)
+    client.get(reverse("reports:report", kwargs={"key": "registry"}))
+    api(prescriber).get("/api/v1/reports/registry/")
+    denied = AuditEvent.objects.filter(action="access_denied", object_type="outcomes.report")
+    assert [(event.outcome, event.object_id) for event in denied] == [
+        ("denied", "/reports/registry/"), ("denied", "/api/v1/reports/registry/")]
+
+
+def test_bulk_export_raises_an_operator_alert_with_ids_only(client, clinic_admin, today, team, caplog, monkeypatch):
+    from outcomes.reports import runs
+    from tests.outcomes.reports import builders as b
+
+    monkeypatch.setattr(runs, "BULK_EXPORT_ROWS", 1)  # the real threshold is 1,000 records
+    b.patient(team=team, family_name="Zzyzx")
+    b.patient(team=team, family_name="Qwerty")
+    client.force_login(clinic_admin)
+    with caplog.at_level("WARNING", logger="outcomes.reports"):
+        client.get(reverse("reports:report", kwargs={"key": "registry"}))
+    alerts = [record.getMessage() for record in caplog.records if "bulk export alert" in record.getMessage()]
+    assert alerts == [f"bulk export alert: user_id={clinic_admin.pk} report=registry rows=2"]
