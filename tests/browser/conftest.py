@@ -3,6 +3,7 @@
 Screenshots go to test-artifacts/screenshots/ so a person can look at them.
 """
 
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -37,16 +38,44 @@ def chromium() -> Iterator[object]:
         if IN_CI:
             pytest.fail("Chromium is not installed (.ci/run installs Debian's chromium)")
         pytest.skip("Chromium is not installed: apt-get install -y chromium")
+    from django.db import connection
     from playwright.sync_api import sync_playwright
 
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if contents:
+        _MIGRATED_DATA.append(_catalog_rows(contents))
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
 
+CATALOG_APPS = {"medications", "therapy", "outcomes", "careplans", "clinic"}
+_MIGRATED_DATA: list[str] = []  # Django's serialized copy of the freshly migrated test database
+
+
+def _restore_migration_data() -> None:
+    """Put back the rows data migrations ship (drug catalog, protocols, modalities) if an earlier
+    transactional test's flush removed them. Serialized rollback does not reach here: once
+    Playwright's greenlet runs, Django hands out a new connection object without the copy."""
+    from django.db import connection
+
+    from medications.models import Medication
+
+    if _MIGRATED_DATA and not Medication.objects.exists():
+        connection.creation.deserialize_db_from_string(_MIGRATED_DATA[0])
+
+
+def _catalog_rows(serialized: str) -> str:
+    """Only the apps' own shipped rows: content types and permissions come back by themselves
+    after a flush (post_migrate), with new ids that the old copies would collide with."""
+    rows = [row for row in json.loads(serialized) if row["model"].split(".")[0] in CATALOG_APPS]
+    return json.dumps(rows)
+
+
 @pytest.fixture
 def page(chromium, live_server):  # type: ignore[no-untyped-def]
+    _restore_migration_data()
     context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
