@@ -81,9 +81,12 @@ def reports_index(request: HttpRequest) -> HttpResponse:
     _require_reports(request)
     form = ReportParamsForm(request.GET if request.GET else DEFAULT_PERIOD)
     query = urlencode(form.query()) if form.is_valid() else ""
+    runs = list(report_runs_of(request.user)[:RECENT_RUNS])
+    for run in runs:
+        known = report_get(run.report)
+        run.title = known.title if known is not None else run.report  # type: ignore[attr-defined]
     return render(request, "outcomes/reports/index.html", {
-        "reports": reports_all(), "form": form, "query": query,
-        "runs": list(report_runs_of(request.user)[:RECENT_RUNS]),
+        "reports": reports_all(), "form": form, "query": query, "runs": runs,
     })
 
 

@@ -46,6 +46,9 @@ def test_export_runs_in_the_background_and_the_csv_is_kept_for_download(
     assert (run.status, run.progress, run.row_count) == (ReportRunStatus.DONE, 100, 1)
     page = client.get(reverse("reports:run", kwargs={"run_id": run.public_id}))
     assert b"Download CSV" in page.content
+    index = client.get(reverse("reports:index")).content.decode()
+    assert '<th scope="row">Registry</th>' in index  # listed under "Your recent exports"
+    assert f'href="/reports/runs/{run.public_id}/csv/"' in index
     response = client.get(reverse("reports:run_csv", kwargs={"run_id": run.public_id}))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="tandem-registry-2026-03-02.csv"'
