@@ -47,6 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("CI needs the real services: " + "; ".join(problems))
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group markers
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); always runs in CI")
     skip_redis = pytest.mark.skip(reason="needs Redis (set REDIS_URL); always runs in CI")

@@ -39,10 +39,11 @@ def _database_url() -> str:
 
 
 def _worker_broker_url() -> str:
-    """A Redis db of the worker tests' own (REDIS_URL's db + 8), so a task that some other test
-    publishes on the shared broker can never reach these workers (and theirs never leak out)."""
+    """A Redis db of the worker tests' own (REDIS_URL's db + 8, + the xdist worker number), so a
+    task some other test publishes can never reach these workers, nor theirs leak out."""
     base, _, db = settings.REDIS_URL.rpartition("/")
-    return f"{base}/{(int(db or 0) + 8) % 16}"
+    xdist_number = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+    return f"{base}/{(int(db or 0) + 8 + xdist_number) % 16}"
 
 
 BROKER_URL = _worker_broker_url()

@@ -24,9 +24,9 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(tra
 
 
 def _broker_url() -> str:
-    """A Redis db of this test's own (REDIS_URL's db + 8), so no other test's task reaches it."""
+    """A Redis db of this test's own (REDIS_URL's db + 12; the reminder worker tests use + 8 and + 9)."""
     base, _, db = settings.REDIS_URL.rpartition("/")
-    return f"{base}/{(int(db or 0) + 8) % 16}"
+    return f"{base}/{(int(db or 0) + 12) % 16}"
 
 
 def _database_url() -> str:
