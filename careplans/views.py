@@ -85,10 +85,11 @@ def patient_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        # Validation already wrote the new values onto `form.instance`; the service gets an
+        # unmodified copy so the audit trail records the real before -> after.
+        unchanged = selectors.patient_for_demographics(user=request.user, public_id=patient_id)
         try:
-            services.patient_update(patient=selectors.patient_for_demographics(user=request.user,
-                                                                               public_id=patient_id),
-                                    actor=request.user, **changes)
+            services.patient_update(patient=unchanged, actor=request.user, **changes)
         except ValidationError as error:
             form.add_error(None, error)
         else:
