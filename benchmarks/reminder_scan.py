@@ -42,30 +42,53 @@ TODAY = date(2026, 12, 1)
 
 def out(text: str) -> None:
     sys.stdout.write(text + "\n")
+
+
 MARK = "bench-"
 
 
 def seed(patients: int) -> None:
     with transaction.atomic():
-        staff = User.objects.bulk_create([
-            User(username=f"{MARK}{role}{n}", email=f"{role}{n}@bench.test", is_prescriber=role == "p",
-                 is_therapist=role == "t", is_care_manager=role == "c")
-            for role in "ptc" for n in range(20)
-        ])
+        staff = User.objects.bulk_create(
+            [
+                User(
+                    username=f"{MARK}{role}{n}",
+                    email=f"{role}{n}@bench.test",
+                    is_prescriber=role == "p",
+                    is_therapist=role == "t",
+                    is_care_manager=role == "c",
+                )
+                for role in "ptc"
+                for n in range(20)
+            ]
+        )
         by_role = {role: [u for u in staff if u.username.startswith(f"{MARK}{role}")] for role in "ptc"}
-        rows = Patient.objects.bulk_create([
-            Patient(mrn=f"B{n:07d}", given_name="Bench", family_name=f"Patient{n}", birth_date=date(1980, 1, 1))
-            for n in range(patients)
-        ], batch_size=5000)
-        CarePlan.objects.bulk_create([
-            CarePlan(patient=p, review_date=TODAY - timedelta(days=n % 30) if n % 3 == 0 else TODAY + timedelta(days=n % 90))
-            for n, p in enumerate(rows)
-        ], batch_size=5000)
+        rows = Patient.objects.bulk_create(
+            [
+                Patient(mrn=f"B{n:07d}", given_name="Bench", family_name=f"Patient{n}", birth_date=date(1980, 1, 1))
+                for n in range(patients)
+            ],
+            batch_size=5000,
+        )
+        CarePlan.objects.bulk_create(
+            [
+                CarePlan(
+                    patient=p,
+                    review_date=TODAY - timedelta(days=n % 30) if n % 3 == 0 else TODAY + timedelta(days=n % 90),
+                )
+                for n, p in enumerate(rows)
+            ],
+            batch_size=5000,
+        )
         roles = {"p": TeamRole.PRESCRIBER, "t": TeamRole.THERAPIST, "c": TeamRole.CARE_MANAGER}
-        CareTeamMember.objects.bulk_create([
-            CareTeamMember(patient=p, user=by_role[key][n % 20], role=roles[key])
-            for n, p in enumerate(rows) for key in "ptc"
-        ], batch_size=5000)
+        CareTeamMember.objects.bulk_create(
+            [
+                CareTeamMember(patient=p, user=by_role[key][n % 20], role=roles[key])
+                for n, p in enumerate(rows)
+                for key in "ptc"
+            ],
+            batch_size=5000,
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -84,23 +107,29 @@ def main() -> None:
         seed(args.patients)
         out(f"seeded {args.patients} patients, plans and teams in {time.perf_counter() - started:.1f} s")
     Reminder.objects.all().delete()  # its own database: every run starts from an empty outbox
-    out(f"patients={Patient.objects.count()} plans={CarePlan.objects.count()} "
-          f"memberships={CareTeamMember.objects.count()} rules={sorted(reminder_rules())}")
+    out(
+        f"patients={Patient.objects.count()} plans={CarePlan.objects.count()} "
+        f"memberships={CareTeamMember.objects.count()} rules={sorted(reminder_rules())}"
+    )
     for run in range(1, 4):
         started = time.perf_counter()
         result = delivery.reminders_scan(today=TODAY)
         elapsed = time.perf_counter() - started
         written = Reminder.objects.filter(kind=ReminderKind.CARE_PLAN_REVIEW).count()
-        out(f"scan {run}: {elapsed:.2f} s  offered={sum(result.offered.values())} failed={result.failed} "
-              f"care_plan_review rows={written}")
+        out(
+            f"scan {run}: {elapsed:.2f} s  offered={sum(result.offered.values())} failed={result.failed} "
+            f"care_plan_review rows={written}"
+        )
     for name, rule in sorted(reminder_rules().items()):
         started = time.perf_counter()
         drafts = list(rule(TODAY))
         queried = time.perf_counter() - started
         with transaction.atomic():
             reminders_write(drafts)
-        out(f"  rule {name}: query {queried:.2f} s, write {time.perf_counter() - started - queried:.2f} s, "
-              f"{len(drafts)} drafts")
+        out(
+            f"  rule {name}: query {queried:.2f} s, write {time.perf_counter() - started - queried:.2f} s, "
+            f"{len(drafts)} drafts"
+        )
 
 
 if __name__ == "__main__":

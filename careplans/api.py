@@ -29,14 +29,30 @@ class PatientSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patient
-        fields = ["id", "mrn", "given_name", "family_name", "birth_date", "preferred_name", "phone", "email",
-                  "status", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "mrn",
+            "given_name",
+            "family_name",
+            "birth_date",
+            "preferred_name",
+            "phone",
+            "email",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["created_at", "updated_at"]
         # Uniqueness is checked again by the service; the validator gives the per-field message.
 
 
-class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class PatientViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Patients on the caller's care teams; clinic admins see all (demographics only)."""
 
     serializer_class = PatientSerializer
@@ -70,8 +86,9 @@ class CareTeamMemberSerializer(serializers.ModelSerializer):
         read_only_fields = ["started_at", "ended_at"]
 
 
-class CareTeamViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
-                      viewsets.GenericViewSet):
+class CareTeamViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
     """A patient's active care team. DELETE ends a membership; the row stays for the record."""
 
     serializer_class = CareTeamMemberSerializer
@@ -116,8 +133,18 @@ class CarePlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CarePlan
-        fields = ["id", "patient", "status", "version", "summary", "diagnoses", "review_date",
-                  "created_at", "updated_at", "updated_by"]
+        fields = [
+            "id",
+            "patient",
+            "status",
+            "version",
+            "summary",
+            "diagnoses",
+            "review_date",
+            "created_at",
+            "updated_at",
+            "updated_by",
+        ]
         read_only_fields = ["created_at", "updated_at"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -135,8 +162,13 @@ class CarePlanSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("patient", str, description="Patient id")]))
-class CarePlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                      mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class CarePlanViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Shared care plans. PATCH must carry the `version` it read; a stale one gets 409."""
 
     serializer_class = CarePlanSerializer
@@ -177,13 +209,23 @@ class CarePlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
 class GoalSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    status_changed_by = serializers.UUIDField(source="status_changed_by.public_id", read_only=True,
-                                              allow_null=True, default=None)
+    status_changed_by = serializers.UUIDField(
+        source="status_changed_by.public_id", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = Goal
-        fields = ["id", "domain", "description", "target", "due_date", "status", "version",
-                  "status_changed_at", "status_changed_by"]
+        fields = [
+            "id",
+            "domain",
+            "description",
+            "target",
+            "due_date",
+            "status",
+            "version",
+            "status_changed_at",
+            "status_changed_by",
+        ]
         read_only_fields = ["version", "status_changed_at"]
 
 

@@ -46,35 +46,50 @@ class Recommendation:
 
 
 def open_case_review_of(patient: Patient) -> CaseReview | None:
-    return (CaseReview.objects.filter(patient=patient, status=CaseReviewStatus.REQUESTED)
-            .select_related("requested_by").first())
+    return (
+        CaseReview.objects.filter(patient=patient, status=CaseReviewStatus.REQUESTED)
+        .select_related("requested_by")
+        .first()
+    )
 
 
 def case_reviews_of(patient: Patient) -> QuerySet[CaseReview]:
-    return (CaseReview.objects.filter(patient=patient)
-            .select_related("requested_by", "reviewed_by")
-            .prefetch_related(Prefetch("tasks", queryset=CarePlanTask.objects.order_by("id"))))
+    return (
+        CaseReview.objects.filter(patient=patient)
+        .select_related("requested_by", "reviewed_by")
+        .prefetch_related(Prefetch("tasks", queryset=CarePlanTask.objects.order_by("id")))
+    )
 
 
 def case_reviews_visible_to(user: User) -> QuerySet[CaseReview]:
-    return (CaseReview.objects.filter(patient__in=patients_on_care_team_of(user))
-            .select_related("patient", "requested_by", "reviewed_by")
-            .prefetch_related(Prefetch("tasks", queryset=CarePlanTask.objects.order_by("id"))))
+    return (
+        CaseReview.objects.filter(patient__in=patients_on_care_team_of(user))
+        .select_related("patient", "requested_by", "reviewed_by")
+        .prefetch_related(Prefetch("tasks", queryset=CarePlanTask.objects.order_by("id")))
+    )
 
 
 def case_review_for(*, user: User, public_id: UUID | str) -> CaseReview:
-    return _get_or_deny(case_reviews_visible_to(user), user=user, public_id=public_id,
-                        object_type="careplans.casereview")
+    return _get_or_deny(
+        case_reviews_visible_to(user), user=user, public_id=public_id, object_type="careplans.casereview"
+    )
 
 
 def open_tasks_of(plan: CarePlan) -> QuerySet[CarePlanTask]:
-    return (CarePlanTask.objects.filter(care_plan=plan, status=TaskStatus.OPEN)
-            .select_related("source_review", "created_by").order_by(F("due_date").asc(nulls_last=True), "id"))
+    return (
+        CarePlanTask.objects.filter(care_plan=plan, status=TaskStatus.OPEN)
+        .select_related("source_review", "created_by")
+        .order_by(F("due_date").asc(nulls_last=True), "id")
+    )
 
 
 def task_for(*, user: User, plan: CarePlan, public_id: UUID | str) -> CarePlanTask:
-    return _get_or_deny(CarePlanTask.objects.filter(care_plan=plan), user=user, public_id=public_id,
-                        object_type="careplans.careplantask")
+    return _get_or_deny(
+        CarePlanTask.objects.filter(care_plan=plan),
+        user=user,
+        public_id=public_id,
+        object_type="careplans.careplantask",
+    )
 
 
 # --- Writes -------------------------------------------------------------------------
@@ -92,34 +107,61 @@ def case_review_flag(*, patient: Patient, actor: User, reason: str) -> CaseRevie
             review.save()
     except IntegrityError:  # a colleague flagged the patient a moment ago
         raise ValidationError({"patient": ["This patient is already on the case-review list."]}) from None
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=review, patient_id=patient.public_id,
-                 changes={"status": [None, review.status], "reason": [None, review.reason]})
-    reviewers = sorted(set(active_team_members(roles=REVIEWER_ROLES).filter(patient=patient)
-                           .values_list("user_id", flat=True)))
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=review,
+        patient_id=patient.public_id,
+        changes={"status": [None, review.status], "reason": [None, review.reason]},
+    )
+    reviewers = sorted(
+        set(active_team_members(roles=REVIEWER_ROLES).filter(patient=patient).values_list("user_id", flat=True))
+    )
     reminders_write(
-        ReminderDraft(recipient_id=user_id, patient_id=patient.pk, kind=ReminderKind.CASE_REVIEW,
-                      subject_type=CaseReview._meta.label_lower, subject_id=str(review.public_id),
-                      due_date=timezone.localdate(), detail="Flagged for discussion at case review.")
+        ReminderDraft(
+            recipient_id=user_id,
+            patient_id=patient.pk,
+            kind=ReminderKind.CASE_REVIEW,
+            subject_type=CaseReview._meta.label_lower,
+            subject_id=str(review.public_id),
+            due_date=timezone.localdate(),
+            detail="Flagged for discussion at case review.",
+        )
         for user_id in reviewers
     )
     return review
 
 
 def _task_create(*, plan: CarePlan, review: CaseReview, actor: User, item: Recommendation) -> CarePlanTask:
-    task = CarePlanTask(care_plan=plan, description=item.description.strip(), assigned_role=item.assigned_role,
-                        due_date=item.due_date, source_review=review, created_by=actor)
+    task = CarePlanTask(
+        care_plan=plan,
+        description=item.description.strip(),
+        assigned_role=item.assigned_role,
+        due_date=item.due_date,
+        source_review=review,
+        created_by=actor,
+    )
     task.full_clean()
     task.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=task, patient_id=plan.patient.public_id,
-                 changes={"description": [None, task.description], "assigned_role": [None, task.assigned_role],
-                          "due_date": [None, task.due_date.isoformat() if task.due_date else None],
-                          "source_review": [None, str(review.public_id)]})
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=task,
+        patient_id=plan.patient.public_id,
+        changes={
+            "description": [None, task.description],
+            "assigned_role": [None, task.assigned_role],
+            "due_date": [None, task.due_date.isoformat() if task.due_date else None],
+            "source_review": [None, str(review.public_id)],
+        },
+    )
     return task
 
 
 @transaction.atomic
-def case_review_record(*, patient: Patient, actor: User, summary: str,
-                       recommendations: list[Recommendation]) -> CaseReview:
+def case_review_record(
+    *, patient: Patient, actor: User, summary: str, recommendations: list[Recommendation]
+) -> CaseReview:
     """Complete the open review (or record an unrequested one); each recommendation becomes
     an open task on the patient's care plan."""
     items = [item for item in recommendations if item.description.strip()]
@@ -128,8 +170,7 @@ def case_review_record(*, patient: Patient, actor: User, summary: str,
     plan = open_care_plan_of(patient)
     if items and plan is None:
         raise ValidationError({"recommendations": ["Start a care plan first: recommendations become its tasks."]})
-    review = (CaseReview.objects.select_for_update()
-              .filter(patient=patient, status=CaseReviewStatus.REQUESTED).first())
+    review = CaseReview.objects.select_for_update().filter(patient=patient, status=CaseReviewStatus.REQUESTED).first()
     if review is None:
         review = CaseReview(patient=patient, reason=UNREQUESTED_REASON, requested_by=actor)
     before_status = review.status if review.pk else None
@@ -139,10 +180,13 @@ def case_review_record(*, patient: Patient, actor: User, summary: str,
     review.recommendations = "\n".join([summary.strip(), *(f"- {i.description.strip()}" for i in items)]).strip()
     review.full_clean(validate_constraints=False)
     review.save()
-    audit_record(actor=actor, action=AuditAction.UPDATE if before_status else AuditAction.CREATE, obj=review,
-                 patient_id=patient.public_id,
-                 changes={"status": [before_status, review.status],
-                          "recommendations": [None, review.recommendations]})
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE if before_status else AuditAction.CREATE,
+        obj=review,
+        patient_id=patient.public_id,
+        changes={"status": [before_status, review.status], "recommendations": [None, review.recommendations]},
+    )
     for item in items:
         _task_create(plan=plan, review=review, actor=actor, item=item)  # type: ignore[arg-type]
     return review
@@ -156,6 +200,11 @@ def care_plan_task_complete(*, task: CarePlanTask, actor: User) -> CarePlanTask:
     task.completed_by = actor
     task.completed_at = timezone.now()
     task.save(update_fields=["status", "completed_by", "completed_at", "updated_at"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, obj=task, patient_id=task.care_plan.patient.public_id,
-                 changes={"status": [TaskStatus.OPEN, TaskStatus.DONE]})
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=task,
+        patient_id=task.care_plan.patient.public_id,
+        changes={"status": [TaskStatus.OPEN, TaskStatus.DONE]},
+    )
     return task

@@ -32,8 +32,12 @@ def chart_context(*, user, patient_id, tab: str) -> dict:  # type: ignore[no-unt
 
     patient = selectors.patient_for_clinical_use(user=user, public_id=patient_id)
     services.chart_opened(patient=patient, actor=user)
-    return {"patient": patient, "team": list(selectors.care_team_of(patient)), "active_tab": tab,
-            "chart_banners": chart_banners(patient=patient, user=user)}
+    return {
+        "patient": patient,
+        "team": list(selectors.care_team_of(patient)),
+        "active_tab": tab,
+        "chart_banners": chart_banners(patient=patient, user=user),
+    }
 
 
 # A banner another app shows above every chart tab (e.g. outcomes' open safety alert):

@@ -143,8 +143,10 @@ def recipients_to_deliver(*, now: datetime | None = None, urgent_only: bool = Fa
     """User ids with something to e-mail: one delivery task (one e-mail) per id."""
     now = now or timezone.now()
     return list(
-        deliverable(now=now, urgent_only=urgent_only).order_by("recipient_id")
-        .values_list("recipient_id", flat=True).distinct()
+        deliverable(now=now, urgent_only=urgent_only)
+        .order_by("recipient_id")
+        .values_list("recipient_id", flat=True)
+        .distinct()
     )
 
 
@@ -152,8 +154,13 @@ def reminders_claim(*, recipient_id: int, now: datetime, urgent_only: bool = Fal
     """Atomically move the recipient's deliverable rows to `sending` under a fresh token."""
     token = uuid.uuid4()
     candidates = deliverable(now=now, urgent_only=urgent_only).filter(recipient_id=recipient_id).order_by("id")
-    claim_fields = {"status": ReminderStatus.SENDING, "claim_token": token, "claimed_at": now,
-                    "attempts": F("attempts") + 1, "updated_at": now}
+    claim_fields = {
+        "status": ReminderStatus.SENDING,
+        "claim_token": token,
+        "claimed_at": now,
+        "attempts": F("attempts") + 1,
+        "updated_at": now,
+    }
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             # PostgreSQL: lock the candidates, skipping rows another worker holds.
@@ -163,9 +170,9 @@ def reminders_claim(*, recipient_id: int, now: datetime, urgent_only: bool = Fal
             Reminder.objects.filter(id__in=ids, status=ReminderStatus.PENDING).update(**claim_fields)
         else:
             # SQLite: one UPDATE statement is atomic; `status = pending` in its WHERE decides the winner.
-            Reminder.objects.filter(
-                id__in=candidates.values("id")[:limit], status=ReminderStatus.PENDING
-            ).update(**claim_fields)
+            Reminder.objects.filter(id__in=candidates.values("id")[:limit], status=ReminderStatus.PENDING).update(
+                **claim_fields
+            )
         claimed = list(Reminder.objects.filter(claim_token=token).values_list("id", "urgent"))
     if not claimed:
         return None
@@ -247,13 +254,21 @@ def reminders_deliver_to(*, recipient_id: int, urgent_only: bool = False) -> Del
         except Exception as error:
             transient = _is_transient(error)
             retry_in = _release(claim, retry=transient or not isinstance(error, smtplib.SMTPException))
-            logger.warning("reminder e-mail failed: recipient=%s count=%d error=%s retry_in=%s",
-                           recipient_id, count, type(error).__name__, retry_in or "never")
+            logger.warning(
+                "reminder e-mail failed: recipient=%s count=%d error=%s retry_in=%s",
+                recipient_id,
+                count,
+                type(error).__name__,
+                retry_in or "never",
+            )
             if retry_in:
                 raise TransientDeliveryError(retry_in) from None
             given_up = Reminder.objects.filter(id__in=claim.reminder_ids[:50]).values_list("public_id", flat=True)
-            alarm_logger.error("reminder e-mail gave up: recipient=%s reminders=%s", recipient_id,
-                               ",".join(str(public_id) for public_id in given_up))
+            alarm_logger.error(
+                "reminder e-mail gave up: recipient=%s reminders=%s",
+                recipient_id,
+                ",".join(str(public_id) for public_id in given_up),
+            )
             return Delivery(failed=count)
     else:
         logger.info("recipient has no e-mail address; inbox only: recipient=%s", recipient_id)
@@ -304,7 +319,9 @@ def reminders_overdue_alarm(*, now: datetime | None = None, show: int = 50) -> l
         total = overdue.count() if len(ids) == show else len(ids)
         alarm_logger.error(
             "OVERDUE reminders: %d undelivered more than %d minutes past due; ids: %s",
-            total, int(overdue_after().total_seconds() // 60), ",".join(str(i) for i in ids),
+            total,
+            int(overdue_after().total_seconds() // 60),
+            ",".join(str(i) for i in ids),
         )
     return ids
 
@@ -327,7 +344,8 @@ def delivery_status(*, now: datetime | None = None, show: int = 50) -> DeliveryS
         overdue_count=overdue.count(),
         overdue_ids=list(overdue.order_by("due_date", "id").values_list("public_id", flat=True)[:show]),
         failed_ids=list(
-            Reminder.objects.filter(status=ReminderStatus.FAILED).order_by("-updated_at", "-id")
+            Reminder.objects.filter(status=ReminderStatus.FAILED)
+            .order_by("-updated_at", "-id")
             .values_list("public_id", flat=True)[:show]
         ),
         overdue_minutes=int(overdue_after().total_seconds() // 60),

@@ -39,11 +39,15 @@ class CarePlanForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     status = forms.ChoiceField(choices=CarePlanStatus.choices)
     summary = forms.CharField(
-        label="Shared formulation", required=False, widget=forms.Textarea(attrs={"rows": 5}),
+        label="Shared formulation",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
         help_text="What the whole team agrees is going on and what the plan is for.",
     )
     diagnoses = forms.CharField(
-        label="Problem list / diagnoses", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label="Problem list / diagnoses",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text="One per line, ICD-10 code first if known: “F32.1 Major depressive disorder, moderate”.",
     )
     review_date = forms.DateField(required=False, widget=DateInput())
@@ -57,7 +61,9 @@ class GoalForm(forms.Form):
     domain = forms.ChoiceField(choices=GoalDomain.choices)
     description = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
     target = forms.CharField(
-        max_length=300, required=False, label="Measurable target",
+        max_length=300,
+        required=False,
+        label="Measurable target",
         help_text="How the team will know, e.g. “PHQ-9 below 5” or “back at work 3 days a week”.",
     )
     due_date = forms.DateField(required=False, widget=DateInput())
@@ -66,14 +72,17 @@ class GoalForm(forms.Form):
 
 class RelapsePlanForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    warning_signs = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                                    help_text="Early signs that things are slipping.")
+    warning_signs = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Early signs that things are slipping."
+    )
     triggers = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    coping_strategies = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                                        help_text="What helps; keep doing it.")
+    coping_strategies = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="What helps; keep doing it."
+    )
     people_to_contact = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    crisis_steps = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                                   help_text="What to do and whom to call in a crisis.")
+    crisis_steps = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="What to do and whom to call in a crisis."
+    )
 
 
 class PlanAgreementForm(forms.Form):
@@ -90,5 +99,3 @@ class CareTeamMemberForm(forms.Form):
     def __init__(self, *args: Any, clinicians: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = clinicians
-
-

@@ -62,9 +62,7 @@ def _visible(user: User) -> Q:
 
 def open_q(today: date) -> Q:
     """Not yet dealt with, or a snooze that has run out."""
-    return Q(status__in=OPEN_STATUSES, due_date__lte=today) | Q(
-        status=ReminderStatus.SNOOZED, snoozed_until__lte=today
-    )
+    return Q(status__in=OPEN_STATUSES, due_date__lte=today) | Q(status=ReminderStatus.SNOOZED, snoozed_until__lte=today)
 
 
 def inbox_open_count(user: User) -> int:
@@ -155,10 +153,15 @@ def _transition(*, reminder: Reminder, actor: User, to: str, **values: object) -
     locked.save()
     after = {"status": locked.status, "snoozed_until": locked.snoozed_until}
     audit_record(
-        actor=actor, action=AuditAction.UPDATE, obj=locked,
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=locked,
         patient_id=reminder.patient.public_id if reminder.patient_id else None,
-        changes={name: [str(before[name]) if before[name] else None, str(after[name]) if after[name] else None]
-                 for name in before if before[name] != after[name]},
+        changes={
+            name: [str(before[name]) if before[name] else None, str(after[name]) if after[name] else None]
+            for name in before
+            if before[name] != after[name]
+        },
     )
     locked.patient = reminder.patient  # keep what the caller loaded (templates use it)
     return locked
@@ -166,8 +169,7 @@ def _transition(*, reminder: Reminder, actor: User, to: str, **values: object) -
 
 @transaction.atomic
 def reminder_acknowledge(*, reminder: Reminder, actor: User) -> Reminder:
-    return _transition(reminder=reminder, actor=actor, to=ReminderStatus.ACKNOWLEDGED,
-                       acknowledged_at=timezone.now())
+    return _transition(reminder=reminder, actor=actor, to=ReminderStatus.ACKNOWLEDGED, acknowledged_at=timezone.now())
 
 
 @transaction.atomic

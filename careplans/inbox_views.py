@@ -44,9 +44,12 @@ def _tab_counts(request: HttpRequest, today: date) -> dict[str, int]:
     """Open / snoozed / done counts for the tabs, in one aggregate query."""
     rows = inbox.reminders_of(request.user)
     return rows.aggregate(
-        open=Count("id", filter=Q(status__in=inbox.OPEN_STATUSES, due_date__lte=today)
-                   | Q(status=ReminderStatus.SNOOZED, snoozed_until__lte=today)
-                   | Q(status=ReminderStatus.ACKNOWLEDGED, due_date__lte=today)),
+        open=Count(
+            "id",
+            filter=Q(status__in=inbox.OPEN_STATUSES, due_date__lte=today)
+            | Q(status=ReminderStatus.SNOOZED, snoozed_until__lte=today)
+            | Q(status=ReminderStatus.ACKNOWLEDGED, due_date__lte=today),
+        ),
         snoozed=Count("id", filter=Q(status=ReminderStatus.SNOOZED, snoozed_until__gt=today)),
         done=Count("id", filter=Q(status=ReminderStatus.DONE)),
     )
@@ -75,9 +78,11 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
 def _row_response(request: HttpRequest, reminder: Reminder, *, error: str = "", until: str = "") -> HttpResponse:
     today = timezone.localdate()
     _decorate([reminder], today, {str(reminder.public_id): {"message": error, "until": until}})
-    return render(request, "careplans/_inbox_row_response.html",
-                  {"r": reminder, "today": today, "tomorrow": today + timedelta(days=1),
-                   "view": _view_name_posted(request)})
+    return render(
+        request,
+        "careplans/_inbox_row_response.html",
+        {"r": reminder, "today": today, "tomorrow": today + timedelta(days=1), "view": _view_name_posted(request)},
+    )
 
 
 def _view_name_posted(request: HttpRequest) -> str:
@@ -111,12 +116,18 @@ def _act(request: HttpRequest, reminder_id: str, action: str) -> HttpResponse:
             reminder = inbox.reminder_complete(reminder=reminder, actor=request.user)
             done_message = "Reminder marked done."
     except ValidationError as error:
-        text = " ".join(error.message_dict.get("until", error.message_dict.get("status", error.messages))
-                        if hasattr(error, "error_dict") else error.messages)
+        text = " ".join(
+            error.message_dict.get("until", error.message_dict.get("status", error.messages))
+            if hasattr(error, "error_dict")
+            else error.messages
+        )
         if request.htmx:
             return _row_response(request, reminder, error=text, until=until_raw)
-        context = _page_context(request, view=_view_name_posted(request),
-                                errors={str(reminder.public_id): {"message": text, "until": until_raw}})
+        context = _page_context(
+            request,
+            view=_view_name_posted(request),
+            errors={str(reminder.public_id): {"message": text, "until": until_raw}},
+        )
         if all(row.public_id != reminder.public_id for row in context["reminders"]):
             messages.error(request, text)  # the row is not on this page: say it at the top
         return render(request, "careplans/inbox.html", context, status=400)

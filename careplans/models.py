@@ -175,8 +175,12 @@ class Goal(ClinicalRecord):
         ordering = ["due_date", "id"]
         base_manager_name = "all_records"
         constraints = [
-            models.CheckConstraint(condition=Q(domain__in=GoalDomain.values), name="%(app_label)s_%(class)s_domain_valid"),
-            models.CheckConstraint(condition=Q(status__in=GoalStatus.values), name="%(app_label)s_%(class)s_status_valid"),
+            models.CheckConstraint(
+                condition=Q(domain__in=GoalDomain.values), name="%(app_label)s_%(class)s_domain_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=GoalStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
             models.CheckConstraint(condition=~Q(description=""), name="%(app_label)s_%(class)s_description_required"),
         ]
 
@@ -233,13 +237,13 @@ class PlanAgreement(ClinicalRecord):
         ordering = ["-agreed_on", "-id"]
         base_manager_name = "all_records"
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=AgreementKind.values), name="%(app_label)s_%(class)s_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=AgreementKind.values), name="%(app_label)s_%(class)s_kind_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"plan agreement {self.public_id} ({self.kind})"
-
-
 
 
 class ReminderKind(models.TextChoices):
@@ -293,13 +297,20 @@ class Reminder(PublicIdModel):
         ordering = ["-urgent", "due_date", "id"]
         indexes = [models.Index(fields=["recipient", "status"]), models.Index(fields=["status", "claimed_at"])]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "subject_type", "subject_id", "due_date", "recipient"],
-                                    name="%(app_label)s_%(class)s_once_per_subject_due_recipient"),
-            models.CheckConstraint(condition=Q(kind__in=ReminderKind.values), name="%(app_label)s_%(class)s_kind_valid"),
-            models.CheckConstraint(condition=Q(status__in=ReminderStatus.values),
-                                   name="%(app_label)s_%(class)s_status_valid"),
-            models.CheckConstraint(condition=~Q(status=ReminderStatus.SNOOZED) | Q(snoozed_until__isnull=False),
-                                   name="%(app_label)s_%(class)s_snooze_has_date"),
+            models.UniqueConstraint(
+                fields=["kind", "subject_type", "subject_id", "due_date", "recipient"],
+                name="%(app_label)s_%(class)s_once_per_subject_due_recipient",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ReminderKind.values), name="%(app_label)s_%(class)s_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ReminderStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReminderStatus.SNOOZED) | Q(snoozed_until__isnull=False),
+                name="%(app_label)s_%(class)s_snooze_has_date",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -333,14 +344,18 @@ class CaseReview(ClinicalRecord):
         ordering = ["-requested_at", "-id"]
         base_manager_name = "all_records"
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=CaseReviewStatus.values),
-                                   name="%(app_label)s_%(class)s_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=CaseReviewStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(status=CaseReviewStatus.REQUESTED) | Q(reviewed_at__isnull=False),
                 name="%(app_label)s_%(class)s_completed_has_review",
             ),
-            models.UniqueConstraint(fields=["patient"], condition=Q(status="requested", entered_in_error_at__isnull=True),
-                                    name="%(app_label)s_%(class)s_one_open_per_patient"),
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(status="requested", entered_in_error_at__isnull=True),
+                name="%(app_label)s_%(class)s_one_open_per_patient",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -361,8 +376,7 @@ class CarePlanTask(ClinicalRecord):
     assigned_role = models.CharField(max_length=24, choices=TeamRole.choices, blank=True)
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
-    source_review = models.ForeignKey(CaseReview, null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="tasks")
+    source_review = models.ForeignKey(CaseReview, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -373,7 +387,9 @@ class CarePlanTask(ClinicalRecord):
         ordering = ["status", "due_date", "id"]
         base_manager_name = "all_records"
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=TaskStatus.values), name="%(app_label)s_%(class)s_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=TaskStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:

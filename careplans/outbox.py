@@ -52,9 +52,15 @@ def reminders_write(drafts: Iterable[ReminderDraft], *, batch_size: int = 2000) 
     is skipped by the database. Returns how many drafts were offered."""
     rows = [
         Reminder(
-            recipient_id=d.recipient_id, patient_id=d.patient_id, kind=d.kind, subject_type=d.subject_type,
-            subject_id=d.subject_id, due_date=d.due_date, detail=d.detail[:300],
-            urgent=d.kind in URGENT_REMINDER_KINDS, status=ReminderStatus.PENDING,
+            recipient_id=d.recipient_id,
+            patient_id=d.patient_id,
+            kind=d.kind,
+            subject_type=d.subject_type,
+            subject_id=d.subject_id,
+            due_date=d.due_date,
+            detail=d.detail[:300],
+            urgent=d.kind in URGENT_REMINDER_KINDS,
+            status=ReminderStatus.PENDING,
         )
         for d in drafts
     ]

@@ -63,10 +63,14 @@ def care_plan_review_due(today: date) -> Iterator[ReminderDraft]:
 
 
 DEMO_MESSAGES = [
-    ("Did sleep worsen after the dose increase? They mentioned waking at 4 am in session.",
-     "Yes, since the increase. Let us review the timing of the dose at Friday's visit."),
-    ("Homework completion has dropped the last three weeks; worth asking about side effects?",
-     "Will ask. No new side effects reported at the last check."),
+    (
+        "Did sleep worsen after the dose increase? They mentioned waking at 4 am in session.",
+        "Yes, since the increase. Let us review the timing of the dose at Friday's visit.",
+    ),
+    (
+        "Homework completion has dropped the last three weeks; worth asking about side effects?",
+        "Will ask. No new side effects reported at the last check.",
+    ),
     ("PHQ-9 is flat since week 6. Shall we bring this to case review?", ""),
 ]
 

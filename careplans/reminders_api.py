@@ -32,8 +32,21 @@ class ReminderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Reminder
-        fields = ["id", "kind", "patient", "due_date", "status", "urgent", "detail", "link", "snoozed_until",
-                  "created_at", "sent_at", "acknowledged_at", "done_at"]
+        fields = [
+            "id",
+            "kind",
+            "patient",
+            "due_date",
+            "status",
+            "urgent",
+            "detail",
+            "link",
+            "snoozed_until",
+            "created_at",
+            "sent_at",
+            "acknowledged_at",
+            "done_at",
+        ]
         read_only_fields = fields
 
     def get_link(self, reminder: Reminder) -> str:
@@ -57,8 +70,12 @@ def _choice(params: Any, name: str, allowed: list[str]) -> str | None:
         parameters=[
             OpenApiParameter("patient", OpenApiTypes.UUID, description="Patient id"),
             OpenApiParameter("kind", str, enum=ReminderKind.values),
-            OpenApiParameter("status", str, enum=STATUS_FILTERS,
-                             description="`open`: not yet acknowledged, snoozed or done (the header badge)."),
+            OpenApiParameter(
+                "status",
+                str,
+                enum=STATUS_FILTERS,
+                description="`open`: not yet acknowledged, snoozed or done (the header badge).",
+            ),
         ],
     ),
 )
@@ -119,13 +136,22 @@ class TeamMessageSerializer(serializers.ModelSerializer):
     author = serializers.UUIDField(source="author.public_id", read_only=True)
     author_name = serializers.SerializerMethodField()
     recipient = serializers.UUIDField(
-        source="recipient.public_id", allow_null=True, required=False, default=None,
+        source="recipient.public_id",
+        allow_null=True,
+        required=False,
+        default=None,
         help_text="A colleague on the care team; empty: the whole team. Not allowed on replies.",
     )
-    reply_to = serializers.UUIDField(write_only=True, required=False, allow_null=True,
-                                     help_text="A message on this patient's thread to reply to.")
-    thread = serializers.UUIDField(source="thread.public_id", read_only=True, allow_null=True, default=None,
-                                   help_text="The thread's first message (empty for a first message).")
+    reply_to = serializers.UUIDField(
+        write_only=True, required=False, allow_null=True, help_text="A message on this patient's thread to reply to."
+    )
+    thread = serializers.UUIDField(
+        source="thread.public_id",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="The thread's first message (empty for a first message).",
+    )
 
     class Meta:
         model = TeamMessage
@@ -174,5 +200,9 @@ class TeamMessageViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewset
             if reply_to is None:
                 raise DjangoValidationError({"reply_to": "No such message on this patient's thread."})
         serializer.instance = team_messages.team_message_send(
-            patient=patient, actor=self.request.user, body=data["body"], recipient=recipient, reply_to=reply_to,
+            patient=patient,
+            actor=self.request.user,
+            body=data["body"],
+            recipient=recipient,
+            reply_to=reply_to,
         )

@@ -19,9 +19,7 @@ from clinic.models import User
 
 
 def _active_membership(user: User) -> Exists:
-    return Exists(
-        CareTeamMember.objects.filter(patient=OuterRef("pk"), user=user, ended_at__isnull=True)
-    )
+    return Exists(CareTeamMember.objects.filter(patient=OuterRef("pk"), user=user, ended_at__isnull=True))
 
 
 def patients_on_care_team_of(user: User) -> QuerySet[Patient]:
@@ -50,15 +48,11 @@ def _get_or_deny(queryset: QuerySet, *, user: User, public_id: UUID | str, objec
 
 def patient_for_clinical_use(*, user: User, public_id: UUID | str) -> Patient:
     """The patient, if the user is on its care team; else an audited 404."""
-    return _get_or_deny(
-        patients_on_care_team_of(user), user=user, public_id=public_id, object_type="careplans.patient"
-    )
+    return _get_or_deny(patients_on_care_team_of(user), user=user, public_id=public_id, object_type="careplans.patient")
 
 
 def patient_for_demographics(*, user: User, public_id: UUID | str) -> Patient:
-    return _get_or_deny(
-        patients_visible_to(user), user=user, public_id=public_id, object_type="careplans.patient"
-    )
+    return _get_or_deny(patients_visible_to(user), user=user, public_id=public_id, object_type="careplans.patient")
 
 
 def care_team_of(patient: Patient) -> QuerySet[CareTeamMember]:
@@ -87,15 +81,11 @@ def caseload_for(user: User) -> QuerySet[Patient]:
 
 
 def care_plans_visible_to(user: User) -> QuerySet[CarePlan]:
-    return CarePlan.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
-        "patient", "updated_by"
-    )
+    return CarePlan.objects.filter(patient__in=patients_on_care_team_of(user)).select_related("patient", "updated_by")
 
 
 def care_plan_for(*, user: User, public_id: UUID | str) -> CarePlan:
-    return _get_or_deny(
-        care_plans_visible_to(user), user=user, public_id=public_id, object_type="careplans.careplan"
-    )
+    return _get_or_deny(care_plans_visible_to(user), user=user, public_id=public_id, object_type="careplans.careplan")
 
 
 def open_care_plan_of(patient: Patient) -> CarePlan | None:

@@ -65,15 +65,22 @@ def _check_transition(table: dict[str, frozenset[str]], old: str, new: str) -> N
 
 
 @transaction.atomic
-def patient_create(*, actor: User, mrn: str, given_name: str, family_name: str, birth_date: date,
-                   **optional: Any) -> Patient:
+def patient_create(
+    *, actor: User, mrn: str, given_name: str, family_name: str, birth_date: date, **optional: Any
+) -> Patient:
     """Register a patient. A clinician who does so joins its care team (DESIGN.md API contract)."""
-    patient = Patient(mrn=mrn, given_name=given_name, family_name=family_name,
-                      birth_date=birth_date, created_by=actor, **optional)
+    patient = Patient(
+        mrn=mrn, given_name=given_name, family_name=family_name, birth_date=birth_date, created_by=actor, **optional
+    )
     patient.full_clean()
     patient.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=patient, patient_id=patient.public_id,
-                 changes=diff({}, snapshot(patient, PATIENT_FIELDS)))
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=patient,
+        patient_id=patient.public_id,
+        changes=diff({}, snapshot(patient, PATIENT_FIELDS)),
+    )
     team_role = next((_DEFAULT_TEAM_ROLE[Role(r)] for r in actor.roles if Role(r) in _DEFAULT_TEAM_ROLE), None)
     if team_role is not None:
         care_team_member_add(patient=patient, user=actor, role=team_role, actor=actor)
@@ -89,8 +96,13 @@ def patient_update(*, patient: Patient, actor: User, **changes: Any) -> Patient:
         setattr(patient, name, value)
     patient.full_clean()
     patient.save()
-    audit_record(actor=actor, action=AuditAction.UPDATE, obj=patient, patient_id=patient.public_id,
-                 changes=diff(before, snapshot(patient, PATIENT_FIELDS)))
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=patient,
+        patient_id=patient.public_id,
+        changes=diff(before, snapshot(patient, PATIENT_FIELDS)),
+    )
     return patient
 
 
@@ -105,8 +117,13 @@ def care_team_member_add(*, patient: Patient, user: User, role: str, actor: User
             member.save()
     except IntegrityError:
         raise ValidationError({"user": "This clinician already holds that role on the care team."}) from None
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=member, patient_id=patient.public_id,
-                 changes={"user": [None, str(user.public_id)], "role": [None, role]})
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=member,
+        patient_id=patient.public_id,
+        changes={"user": [None, str(user.public_id)], "role": [None, role]},
+    )
     return member
 
 
@@ -118,8 +135,13 @@ def care_team_member_end(*, member: CareTeamMember, actor: User) -> CareTeamMemb
     member.ended_at = timezone.now()
     member.ended_by = actor
     member.save(update_fields=["ended_at", "ended_by", "updated_at"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, obj=member, patient_id=member.patient.public_id,
-                 changes={"ended_at": [None, member.ended_at.isoformat()]})
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=member,
+        patient_id=member.patient.public_id,
+        changes={"ended_at": [None, member.ended_at.isoformat()]},
+    )
     return member
 
 
@@ -136,8 +158,13 @@ def care_plan_create(*, patient: Patient, actor: User, **fields: Any) -> CarePla
     plan.full_clean()
     plan.save()
     RelapsePreventionPlan.objects.create(care_plan=plan, updated_by=actor)
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=plan, patient_id=patient.public_id,
-                 changes=diff({}, snapshot(plan, CARE_PLAN_FIELDS)))
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=plan,
+        patient_id=patient.public_id,
+        changes=diff({}, snapshot(plan, CARE_PLAN_FIELDS)),
+    )
     return plan
 
 
@@ -157,8 +184,13 @@ def care_plan_update(*, care_plan: CarePlan, actor: User, version: int | None, *
     plan.updated_by = actor
     plan.full_clean()
     plan.save()
-    audit_record(actor=actor, action=AuditAction.UPDATE, obj=plan, patient_id=plan.patient.public_id,
-                 changes=diff(before, snapshot(plan, CARE_PLAN_FIELDS)))
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=plan,
+        patient_id=plan.patient.public_id,
+        changes=diff(before, snapshot(plan, CARE_PLAN_FIELDS)),
+    )
     return plan
 
 
@@ -177,8 +209,13 @@ def relapse_plan_update(*, care_plan: CarePlan, actor: User, version: int | None
     relapse.save()
     plan.updated_by = actor
     plan.save(update_fields=["updated_by", "updated_at"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, obj=relapse, patient_id=plan.patient.public_id,
-                 changes=diff(before, snapshot(relapse, RELAPSE_PLAN_FIELDS)))
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=relapse,
+        patient_id=plan.patient.public_id,
+        changes=diff(before, snapshot(relapse, RELAPSE_PLAN_FIELDS)),
+    )
     return plan
 
 
@@ -188,15 +225,36 @@ def _touch_plan(plan: CarePlan, actor: User) -> None:
 
 
 @transaction.atomic
-def goal_create(*, care_plan: CarePlan, actor: User, domain: str, description: str, target: str = "",
-                due_date: date | None = None, status: str = GoalStatus.PROPOSED) -> Goal:
-    goal = Goal(care_plan=care_plan, domain=domain, description=description, target=target,
-                due_date=due_date, status=status, status_changed_by=actor, created_by=actor)
+def goal_create(
+    *,
+    care_plan: CarePlan,
+    actor: User,
+    domain: str,
+    description: str,
+    target: str = "",
+    due_date: date | None = None,
+    status: str = GoalStatus.PROPOSED,
+) -> Goal:
+    goal = Goal(
+        care_plan=care_plan,
+        domain=domain,
+        description=description,
+        target=target,
+        due_date=due_date,
+        status=status,
+        status_changed_by=actor,
+        created_by=actor,
+    )
     goal.full_clean()
     goal.save()
     _touch_plan(care_plan, actor)
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=goal, patient_id=care_plan.patient.public_id,
-                 changes=diff({}, snapshot(goal, GOAL_FIELDS)))
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=goal,
+        patient_id=care_plan.patient.public_id,
+        changes=diff({}, snapshot(goal, GOAL_FIELDS)),
+    )
     return goal
 
 
@@ -216,8 +274,13 @@ def goal_update(*, goal: Goal, actor: User, version: int | None, **changes: Any)
     goal.full_clean()
     goal.save()
     _touch_plan(goal.care_plan, actor)
-    audit_record(actor=actor, action=AuditAction.UPDATE, obj=goal, patient_id=goal.care_plan.patient.public_id,
-                 changes=diff(before, snapshot(goal, GOAL_FIELDS)))
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=goal,
+        patient_id=goal.care_plan.patient.public_id,
+        changes=diff(before, snapshot(goal, GOAL_FIELDS)),
+    )
     return goal
 
 
@@ -229,21 +292,38 @@ def goal_enter_in_error(*, goal: Goal, actor: User, reason: str) -> Goal:
     goal.entered_in_error_by = actor
     goal.entered_in_error_reason = reason.strip()
     goal.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason"])
-    audit_record(actor=actor, action=AuditAction.ENTER_IN_ERROR, obj=goal,
-                 patient_id=goal.care_plan.patient.public_id, changes={"reason": [None, reason.strip()]})
+    audit_record(
+        actor=actor,
+        action=AuditAction.ENTER_IN_ERROR,
+        obj=goal,
+        patient_id=goal.care_plan.patient.public_id,
+        changes={"reason": [None, reason.strip()]},
+    )
     return goal
 
 
 @transaction.atomic
-def plan_agreement_record(*, care_plan: CarePlan, actor: User, kind: str, agreed_on: date,
-                          participants: str, agreement: str) -> PlanAgreement:
-    record = PlanAgreement(care_plan=care_plan, kind=kind, agreed_on=agreed_on,
-                           participants=participants, agreement=agreement, recorded_by=actor)
+def plan_agreement_record(
+    *, care_plan: CarePlan, actor: User, kind: str, agreed_on: date, participants: str, agreement: str
+) -> PlanAgreement:
+    record = PlanAgreement(
+        care_plan=care_plan,
+        kind=kind,
+        agreed_on=agreed_on,
+        participants=participants,
+        agreement=agreement,
+        recorded_by=actor,
+    )
     record.full_clean()
     record.save()
     _touch_plan(care_plan, actor)
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=record, patient_id=care_plan.patient.public_id,
-                 changes=diff({}, snapshot(record, ("kind", "agreed_on", "participants", "agreement"))))
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=record,
+        patient_id=care_plan.patient.public_id,
+        changes=diff({}, snapshot(record, ("kind", "agreed_on", "participants", "agreement"))),
+    )
     return record
 
 

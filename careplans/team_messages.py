@@ -33,7 +33,9 @@ def team_colleagues(*, patient: Patient, actor: User) -> list[User]:
     """Active team members the actor can write to (one entry per person, whatever their roles)."""
     members = (
         CareTeamMember.objects.filter(patient=patient, ended_at__isnull=True, user__is_active=True)
-        .exclude(user=actor).select_related("user").order_by("user__last_name", "user__first_name", "user_id")
+        .exclude(user=actor)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user_id")
     )
     seen: dict[int, User] = {}
     for member in members:
@@ -77,8 +79,9 @@ def _thread_participants(thread: TeamMessage) -> set[int]:
 
 
 @transaction.atomic
-def team_message_send(*, patient: Patient, actor: User, body: str, recipient: User | None = None,
-                      reply_to: TeamMessage | None = None) -> TeamMessage:
+def team_message_send(
+    *, patient: Patient, actor: User, body: str, recipient: User | None = None, reply_to: TeamMessage | None = None
+) -> TeamMessage:
     """Post a message (or a reply) and put it in each recipient's inbox.
 
     The caller has already checked that `actor` is on `patient`'s care team.
@@ -109,16 +112,28 @@ def team_message_send(*, patient: Patient, actor: User, body: str, recipient: Us
     message.full_clean()
     message.save()
     audit_record(
-        actor=actor, action=AuditAction.CREATE, obj=message, patient_id=patient.public_id,
-        changes={"recipient": [None, str(recipient.public_id) if recipient else "team"],
-                 "thread": [None, str(thread.public_id) if thread else None], "body": [None, body]},
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=message,
+        patient_id=patient.public_id,
+        changes={
+            "recipient": [None, str(recipient.public_id) if recipient else "team"],
+            "thread": [None, str(thread.public_id) if thread else None],
+            "body": [None, body],
+        },
     )
     sender = actor.get_full_name() or actor.username
     today = timezone.localdate()
     reminders_write(
-        ReminderDraft(recipient_id=user_id, patient_id=patient.pk, kind=ReminderKind.TEAM_MESSAGE,
-                      subject_type=MESSAGE_SUBJECT, subject_id=str(message.public_id), due_date=today,
-                      detail=f"{'Reply' if thread else 'Message'} from {sender}: {body}"[:300])
+        ReminderDraft(
+            recipient_id=user_id,
+            patient_id=patient.pk,
+            kind=ReminderKind.TEAM_MESSAGE,
+            subject_type=MESSAGE_SUBJECT,
+            subject_id=str(message.public_id),
+            due_date=today,
+            detail=f"{'Reply' if thread else 'Message'} from {sender}: {body}"[:300],
+        )
         for user_id in sorted(to)
     )
     return message

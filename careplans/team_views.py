@@ -24,9 +24,12 @@ from clinic.models import User
 
 class TeamMessageForm(forms.Form):
     recipient = forms.ChoiceField(label="To", required=False)
-    body = forms.CharField(label="Message", max_length=team_messages.BODY_MAX,
-                           widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text="Short and specific, e.g. \u201cdid sleep worsen after the increase?\u201d")
+    body = forms.CharField(
+        label="Message",
+        max_length=team_messages.BODY_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Short and specific, e.g. \u201cdid sleep worsen after the increase?\u201d",
+    )
 
     def __init__(self, *args: Any, colleagues: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -41,12 +44,16 @@ class TeamMessageForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(label="Reply", max_length=team_messages.BODY_MAX,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    body = forms.CharField(label="Reply", max_length=team_messages.BODY_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-def _render(request: HttpRequest, context: dict[str, Any], form: TeamMessageForm,
-            reply_errors: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
+def _render(
+    request: HttpRequest,
+    context: dict[str, Any],
+    form: TeamMessageForm,
+    reply_errors: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     patient: Patient = context["patient"]
     threads = team_messages.team_threads(patient)
     for thread in threads:
@@ -72,7 +79,9 @@ def team_thread(request: HttpRequest, patient_id: str) -> HttpResponse:
         if form.is_valid():
             try:
                 message = team_messages.team_message_send(
-                    patient=patient, actor=request.user, body=form.cleaned_data["body"],
+                    patient=patient,
+                    actor=request.user,
+                    body=form.cleaned_data["body"],
                     recipient=form.cleaned_data["recipient"],
                 )
             except ValidationError as error:
@@ -95,7 +104,10 @@ def team_reply(request: HttpRequest, patient_id: str, message_id: str) -> HttpRe
     if reply.is_valid():
         try:
             message = team_messages.team_message_send(
-                patient=patient, actor=request.user, body=reply.cleaned_data["body"], reply_to=original,
+                patient=patient,
+                actor=request.user,
+                body=reply.cleaned_data["body"],
+                reply_to=original,
             )
         except ValidationError as error:
             reply.add_error(None, error)

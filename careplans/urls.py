@@ -17,8 +17,7 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/goals/<uuid:goal_id>/edit/", views.goal_edit, name="goal_edit"),
     path("patients/<uuid:patient_id>/agreements/new/", views.agreement_create, name="agreement_create"),
     path("patients/<uuid:patient_id>/care-team/", views.care_team, name="care_team"),
-    path("patients/<uuid:patient_id>/care-team/<uuid:member_id>/end/", views.care_team_end,
-         name="care_team_end"),
+    path("patients/<uuid:patient_id>/care-team/<uuid:member_id>/end/", views.care_team_end, name="care_team_end"),
 ]
 
 # Inbox, reminder delivery and the care team's thread (issue 3: reminders).

@@ -141,8 +141,13 @@ def care_plan_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = selectors.patient_for_clinical_use(user=request.user, public_id=patient_id)
     _require(request, Action.EDIT_CARE_PLAN)
     plan = _open_plan_or_404(patient)
-    initial = {"version": plan.version, "status": plan.status, "summary": plan.summary,
-               "diagnoses": diagnoses_to_lines(plan.diagnoses), "review_date": plan.review_date}
+    initial = {
+        "version": plan.version,
+        "status": plan.status,
+        "summary": plan.summary,
+        "diagnoses": diagnoses_to_lines(plan.diagnoses),
+        "review_date": plan.review_date,
+    }
     form = CarePlanForm(request.POST or None, initial=initial)
     conflict = None
     if request.method == "POST" and form.is_valid():
@@ -158,10 +163,19 @@ def care_plan_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
         else:
             messages.success(request, "Care plan saved.")
             return redirect("careplans:chart", patient_id=patient.public_id)
-    return render(request, "careplans/care_plan_form.html",
-                  {"patient": patient, "plan": plan, "form": form, "conflict": conflict,
-                   "conflict_diagnoses": diagnoses_to_lines(conflict.diagnoses) if conflict else "",
-                   "active_tab": "care_plan", "team": list(selectors.care_team_of(patient))})
+    return render(
+        request,
+        "careplans/care_plan_form.html",
+        {
+            "patient": patient,
+            "plan": plan,
+            "form": form,
+            "conflict": conflict,
+            "conflict_diagnoses": diagnoses_to_lines(conflict.diagnoses) if conflict else "",
+            "active_tab": "care_plan",
+            "team": list(selectors.care_team_of(patient)),
+        },
+    )
 
 
 def _rebase(form_class: type, data: object, version: int):  # type: ignore[no-untyped-def]
@@ -196,9 +210,18 @@ def relapse_plan_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
         else:
             messages.success(request, "Relapse-prevention plan saved.")
             return redirect("careplans:chart", patient_id=patient.public_id)
-    return render(request, "careplans/relapse_plan_form.html",
-                  {"patient": patient, "plan": plan, "form": form, "conflict": conflict,
-                   "active_tab": "care_plan", "team": list(selectors.care_team_of(patient))})
+    return render(
+        request,
+        "careplans/relapse_plan_form.html",
+        {
+            "patient": patient,
+            "plan": plan,
+            "form": form,
+            "conflict": conflict,
+            "active_tab": "care_plan",
+            "team": list(selectors.care_team_of(patient)),
+        },
+    )
 
 
 @login_required
@@ -210,8 +233,9 @@ def goal_edit(request: HttpRequest, patient_id: str, goal_id: str | None = None)
     goal = selectors.goal_for(user=request.user, care_plan=plan, public_id=goal_id) if goal_id else None
     initial = {}
     if goal is not None:
-        initial = {name: getattr(goal, name) for name in ("version", "domain", "description", "target",
-                                                          "due_date", "status")}
+        initial = {
+            name: getattr(goal, name) for name in ("version", "domain", "description", "target", "due_date", "status")
+        }
     form = GoalForm(request.POST or None, initial=initial)
     conflict = None
     if request.method == "POST" and form.is_valid():
@@ -231,9 +255,19 @@ def goal_edit(request: HttpRequest, patient_id: str, goal_id: str | None = None)
         else:
             messages.success(request, "Goal saved.")
             return redirect("careplans:chart", patient_id=patient.public_id)
-    return render(request, "careplans/goal_form.html",
-                  {"patient": patient, "plan": plan, "goal": goal, "form": form, "conflict": conflict,
-                   "active_tab": "care_plan", "team": list(selectors.care_team_of(patient))})
+    return render(
+        request,
+        "careplans/goal_form.html",
+        {
+            "patient": patient,
+            "plan": plan,
+            "goal": goal,
+            "form": form,
+            "conflict": conflict,
+            "active_tab": "care_plan",
+            "team": list(selectors.care_team_of(patient)),
+        },
+    )
 
 
 @login_required
@@ -251,9 +285,11 @@ def agreement_create(request: HttpRequest, patient_id: str) -> HttpResponse:
         else:
             messages.success(request, "Agreement recorded.")
             return redirect("careplans:chart", patient_id=patient.public_id)
-    return render(request, "careplans/agreement_form.html",
-                  {"patient": patient, "form": form, "active_tab": "care_plan",
-                   "team": list(selectors.care_team_of(patient))})
+    return render(
+        request,
+        "careplans/agreement_form.html",
+        {"patient": patient, "form": form, "active_tab": "care_plan", "team": list(selectors.care_team_of(patient))},
+    )
 
 
 @login_required
@@ -273,11 +309,19 @@ def care_team(request: HttpRequest, patient_id: str) -> HttpResponse:
             else:
                 messages.success(request, "Added to the care team.")
                 return redirect("careplans:care_team", patient_id=patient.public_id)
-    return render(request, "careplans/care_team.html",
-                  {"patient": patient, "team": list(selectors.care_team_of(patient)), "form": form,
-                   "can_manage": can_manage, "active_tab": "care_team",
-                   "show_tabs": user_can(request.user, Action.VIEW_CLINICAL)
-                   and selectors.patients_on_care_team_of(request.user).filter(pk=patient.pk).exists()})
+    return render(
+        request,
+        "careplans/care_team.html",
+        {
+            "patient": patient,
+            "team": list(selectors.care_team_of(patient)),
+            "form": form,
+            "can_manage": can_manage,
+            "active_tab": "care_team",
+            "show_tabs": user_can(request.user, Action.VIEW_CLINICAL)
+            and selectors.patients_on_care_team_of(request.user).filter(pk=patient.pk).exists(),
+        },
+    )
 
 
 @login_required

@@ -19,8 +19,16 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets,  # type: ignore[misc]
         ("Tandem roles", {"fields": ("is_prescriber", "is_therapist", "is_care_manager", "is_clinic_admin")}),
     )
-    list_display = ("username", "first_name", "last_name", "is_prescriber", "is_therapist",
-                    "is_care_manager", "is_clinic_admin", "is_active")
+    list_display = (
+        "username",
+        "first_name",
+        "last_name",
+        "is_prescriber",
+        "is_therapist",
+        "is_care_manager",
+        "is_clinic_admin",
+        "is_active",
+    )
 
 
 @admin.register(AuditEvent)

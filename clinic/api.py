@@ -32,30 +32,36 @@ class TokenLoginView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField(),
-                                                            "expiry": serializers.DateTimeField()})},
+        responses={
+            200: inline_serializer(
+                "TokenResponse", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
+            )
+        },
     )
     def post(self, request: Request) -> Response:
         given = TokenRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         # django-axes counts this failure and refuses (403) while the account is locked (AU-3).
-        user = authenticate(request._request, username=given.validated_data["username"],
-                            password=given.validated_data["password"])
+        user = authenticate(
+            request._request, username=given.validated_data["username"], password=given.validated_data["password"]
+        )
         if user is None or not user.is_active:
             # Same answer for an unknown user and a wrong password.
-            return Response({"non_field_errors": ["Unable to log in with the credentials provided."]},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"non_field_errors": ["Unable to log in with the credentials provided."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         instance, token = AuthToken.objects.create(user=user)
-        audit_record(actor=user, action=AuditAction.LOGIN, object_type="knox.authtoken",
-                     object_id=instance.token_key)
+        audit_record(actor=user, action=AuditAction.LOGIN, object_type="knox.authtoken", object_id=instance.token_key)
         return Response({"token": token, "expiry": instance.expiry})
 
 
 class UserSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), allow_empty=False)
-    password = serializers.CharField(write_only=True, required=False, trim_whitespace=False,
-                                     style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True, required=False, trim_whitespace=False, style={"input_type": "password"}
+    )
 
     class Meta:
         model = User
@@ -80,8 +86,14 @@ class _ClinicAdminOnly:
             raise PermissionDenied("Only clinic admins manage staff accounts.")
 
 
-class UserViewSet(_ClinicAdminOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                  mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class UserViewSet(
+    _ClinicAdminOnly,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Staff accounts (clinic admins only)."""
 
     lookup_field = "public_id"
@@ -111,8 +123,21 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditEvent
-        fields = ["id", "occurred_at", "actor", "actor_roles", "action", "object_type", "object_id",
-                  "patient", "outcome", "changes", "request_id", "prev_hash", "hash"]
+        fields = [
+            "id",
+            "occurred_at",
+            "actor",
+            "actor_roles",
+            "action",
+            "object_type",
+            "object_id",
+            "patient",
+            "outcome",
+            "changes",
+            "request_id",
+            "prev_hash",
+            "hash",
+        ]
         read_only_fields = fields
 
 

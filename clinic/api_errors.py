@@ -21,8 +21,10 @@ logger = logging.getLogger(__name__)
 
 def validation_error_detail(error: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(error, "error_dict"):
-        return {("non_field_errors" if field == "__all__" else field): list(messages)
-                for field, messages in error.message_dict.items()}
+        return {
+            ("non_field_errors" if field == "__all__" else field): list(messages)
+            for field, messages in error.message_dict.items()
+        }
     return {"non_field_errors": list(error.messages)}
 
 

@@ -83,9 +83,7 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(getattr(obj, "public_id", obj.pk))
     info = current_request.get()
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-        id=1, defaults={"last_hash": GENESIS_HASH}
-    )
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1, defaults={"last_hash": GENESIS_HASH})
     event = AuditEvent(
         occurred_at=timezone.now(),
         actor=actor if actor is not None and actor.is_authenticated else None,

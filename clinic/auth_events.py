@@ -31,5 +31,4 @@ def _audit_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")
 def _audit_login_failed(sender: Any, credentials: Any, request: Any = None, **kwargs: Any) -> None:
-    audit_record(actor=None, action=AuditAction.LOGIN_FAILED, outcome=AuditOutcome.DENIED,
-                 object_type="session")
+    audit_record(actor=None, action=AuditAction.LOGIN_FAILED, outcome=AuditOutcome.DENIED, object_type="session")

@@ -23,9 +23,7 @@ def claim_version(instance: M, expected_version: int | None) -> M:
     finds the version moved. Call inside the transaction that saves the change.
     """
     manager: Any = type(instance)._base_manager
-    moved = manager.filter(pk=instance.pk, version=expected_version).update(
-        version=models.F("version") + 1
-    )
+    moved = manager.filter(pk=instance.pk, version=expected_version).update(version=models.F("version") + 1)
     current = manager.get(pk=instance.pk)
     if not moved:
         raise StaleVersionError(current=current)

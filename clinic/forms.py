@@ -13,7 +13,9 @@ class StaffForm(forms.Form):
     email = forms.EmailField(required=False)
     roles = forms.MultipleChoiceField(choices=Role.choices, widget=forms.CheckboxSelectMultiple)
     password = forms.CharField(
-        widget=forms.PasswordInput(render_value=False), required=False, strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        strip=False,
         help_text=password_validators_help_text_html(),
     )
     is_active = forms.BooleanField(required=False, initial=True, label="Account active")

@@ -54,8 +54,12 @@ class ClinicalRecord(PublicIdModel):
 
     entered_in_error_at = models.DateTimeField(null=True, blank=True, editable=False)
     entered_in_error_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     entered_in_error_reason = models.CharField(max_length=500, blank=True, editable=False)
 
@@ -230,10 +234,12 @@ class ReportRun(PublicIdModel):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["requested_by", "created_at"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(status__in=ReportRunStatus.values),
-                                   name="%(app_label)s_%(class)s_status_valid"),
-            models.CheckConstraint(condition=models.Q(progress__lte=100),
-                                   name="%(app_label)s_%(class)s_progress_in_range"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ReportRunStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="%(app_label)s_%(class)s_progress_in_range"
+            ),
             models.CheckConstraint(
                 condition=~models.Q(status=ReportRunStatus.DONE) | models.Q(progress=100, finished_at__isnull=False),
                 name="%(app_label)s_%(class)s_done_is_complete",

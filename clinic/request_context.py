@@ -16,5 +16,6 @@ class RequestInfo:
 
 
 current_request: contextvars.ContextVar[RequestInfo] = contextvars.ContextVar(
-    "current_request", default=RequestInfo()  # noqa: B039  (frozen dataclass: immutable)
+    "current_request",
+    default=RequestInfo(),  # noqa: B039  (frozen dataclass: immutable)
 )

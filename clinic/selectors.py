@@ -25,9 +25,11 @@ def staff_member_for(*, user: User, public_id: UUID | str) -> User:
 
 def clinicians() -> QuerySet[User]:
     """Active clinicians, for choosing care-team members."""
-    return User.objects.filter(is_active=True).exclude(
-        is_prescriber=False, is_therapist=False, is_care_manager=False
-    ).order_by("last_name", "first_name")
+    return (
+        User.objects.filter(is_active=True)
+        .exclude(is_prescriber=False, is_therapist=False, is_care_manager=False)
+        .order_by("last_name", "first_name")
+    )
 
 
 def audit_events_visible_to(user: User, *, patient_id: UUID | None = None) -> QuerySet[AuditEvent]:

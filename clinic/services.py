@@ -9,8 +9,17 @@ from django.db import transaction
 from clinic.audit import audit_record, diff, snapshot
 from clinic.models import AuditAction, Role, User
 
-USER_FIELDS = ("username", "first_name", "last_name", "email", "is_active",
-               "is_prescriber", "is_therapist", "is_care_manager", "is_clinic_admin")
+USER_FIELDS = (
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "is_active",
+    "is_prescriber",
+    "is_therapist",
+    "is_care_manager",
+    "is_clinic_admin",
+)
 
 
 def _clean_roles(roles: list[str]) -> list[str]:
@@ -23,8 +32,16 @@ def _clean_roles(roles: list[str]) -> list[str]:
 
 
 @transaction.atomic
-def user_create(*, actor: User, username: str, password: str, roles: list[str], first_name: str = "",
-                last_name: str = "", email: str = "") -> User:
+def user_create(
+    *,
+    actor: User,
+    username: str,
+    password: str,
+    roles: list[str],
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+) -> User:
     user = User(username=username, first_name=first_name, last_name=last_name, email=email)
     user.set_roles(_clean_roles(roles))
     try:
@@ -39,8 +56,7 @@ def user_create(*, actor: User, username: str, password: str, roles: list[str], 
 
 
 @transaction.atomic
-def user_update(*, user: User, actor: User, roles: list[str] | None = None, password: str = "",
-                **changes: Any) -> User:
+def user_update(*, user: User, actor: User, roles: list[str] | None = None, password: str = "", **changes: Any) -> User:
     before = snapshot(user, USER_FIELDS)
     for name, value in changes.items():
         if name not in ("first_name", "last_name", "email", "is_active"):

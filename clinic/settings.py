@@ -270,9 +270,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"escape_controls": {"()": "clinic.log_filters.EscapeControlCharacters"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["escape_controls"]}
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["escape_controls"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's request logger would print the URL and, in error reports, POST bodies.

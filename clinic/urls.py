@@ -19,14 +19,15 @@ router = SimpleRouter()
 router.register("users", clinic_api.UserViewSet, basename="user")
 router.register("audit-events", clinic_api.AuditEventViewSet, basename="auditevent")
 router.register("patients", careplans_api.PatientViewSet, basename="patient")
-router.register(r"patients/(?P<patient_public_id>[0-9a-f-]{36})/care-team", careplans_api.CareTeamViewSet,
-                basename="careteam")
+router.register(
+    r"patients/(?P<patient_public_id>[0-9a-f-]{36})/care-team", careplans_api.CareTeamViewSet, basename="careteam"
+)
 router.register("care-plans", careplans_api.CarePlanViewSet, basename="careplan")
-router.register(r"care-plans/(?P<care_plan_public_id>[0-9a-f-]{36})/goals", careplans_api.GoalViewSet,
-                basename="goal")
+router.register(r"care-plans/(?P<care_plan_public_id>[0-9a-f-]{36})/goals", careplans_api.GoalViewSet, basename="goal")
 router.register("reminders", reminders_api.ReminderViewSet, basename="reminder")
-router.register(r"patients/(?P<patient_public_id>[0-9a-f-]{36})/messages", reminders_api.TeamMessageViewSet,
-                basename="teammessage")
+router.register(
+    r"patients/(?P<patient_public_id>[0-9a-f-]{36})/messages", reminders_api.TeamMessageViewSet, basename="teammessage"
+)
 medications_api.register_routes(router)
 therapy_api.register_routes(router)
 outcomes_api.register_routes(router)
@@ -57,4 +58,3 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("django-admin/", admin.site.urls),
 ]
-

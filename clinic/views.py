@@ -40,9 +40,14 @@ def staff_edit(request: HttpRequest, user_id: str | None = None) -> HttpResponse
     member = staff_member_for(user=request.user, public_id=user_id) if user_id else None
     initial = {}
     if member is not None:
-        initial = {"username": member.username, "first_name": member.first_name,
-                   "last_name": member.last_name, "email": member.email, "roles": member.roles,
-                   "is_active": member.is_active}
+        initial = {
+            "username": member.username,
+            "first_name": member.first_name,
+            "last_name": member.last_name,
+            "email": member.email,
+            "roles": member.roles,
+            "is_active": member.is_active,
+        }
     form = StaffForm(request.POST or None, initial=initial, editing=member is not None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

@@ -39,8 +39,7 @@ class _CatalogAdmin(admin.ModelAdmin):
 class MonitoringStepInline(admin.TabularInline):
     model = MonitoringStep
     extra = 1
-    fields = ("position", "test", "kind", "offset_days", "interval_days", "until_day", "window_days", "rule",
-              "label")
+    fields = ("position", "test", "kind", "offset_days", "interval_days", "until_day", "window_days", "rule", "label")
     ordering = ("position", "id")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -71,8 +70,19 @@ class MedicationAdmin(_CatalogAdmin):
     list_filter = ("drug_class", "is_active", "monitoring_protocol")
     search_fields = ("name",)
     list_select_related = ("monitoring_protocol",)
-    fields = ("name", "drug_class", "unit", "max_daily_dose", "max_dose_source", "monitoring_protocol",
-              "level_test", "target_level_low", "target_level_high", "target_level_source", "is_active")
+    fields = (
+        "name",
+        "drug_class",
+        "unit",
+        "max_daily_dose",
+        "max_dose_source",
+        "monitoring_protocol",
+        "level_test",
+        "target_level_low",
+        "target_level_high",
+        "target_level_source",
+        "is_active",
+    )
 
 
 @admin.register(InteractionRule)
@@ -81,5 +91,14 @@ class InteractionRuleAdmin(_CatalogAdmin):
     list_filter = ("severity", "is_active")
     list_select_related = ("medication_a", "medication_b")
     autocomplete_fields = ("medication_a", "medication_b")
-    fields = ("medication_a", "drug_class_a", "medication_b", "drug_class_b", "severity", "risk", "advice",
-              "source", "is_active")
+    fields = (
+        "medication_a",
+        "drug_class_a",
+        "medication_b",
+        "drug_class_b",
+        "severity",
+        "risk",
+        "advice",
+        "source",
+        "is_active",
+    )

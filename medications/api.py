@@ -89,8 +89,18 @@ class MedicationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Medication
-        fields = ["id", "name", "drug_class", "unit", "max_daily_dose", "monitoring_protocol", "max_dose_source",
-                  "level_test", "target_level_low", "target_level_high"]
+        fields = [
+            "id",
+            "name",
+            "drug_class",
+            "unit",
+            "max_daily_dose",
+            "monitoring_protocol",
+            "max_dose_source",
+            "level_test",
+            "target_level_low",
+            "target_level_high",
+        ]
         read_only_fields = fields
 
 
@@ -126,27 +136,57 @@ class InteractionWarningSerializer(serializers.Serializer):
 class RegimenSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     patient = _VisiblePatientField()
-    medication = serializers.SlugRelatedField(slug_field="public_id", queryset=Medication.objects.filter(
-        is_active=True))
+    medication = serializers.SlugRelatedField(
+        slug_field="public_id", queryset=Medication.objects.filter(is_active=True)
+    )
     medication_name = serializers.CharField(source="medication.name", read_only=True)
     dose = serializers.DecimalField(max_digits=9, decimal_places=3)
-    unit = serializers.CharField(required=False, allow_blank=True, max_length=8,
-                                 help_text="Defaults to the catalog's unit; any other is refused.")
+    unit = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=8,
+        help_text="Defaults to the catalog's unit; any other is refused.",
+    )
     frequency = serializers.ChoiceField(choices=Frequency.choices)
     route = serializers.ChoiceField(choices=Route.choices, default=Route.ORAL)
     target_dose = serializers.DecimalField(max_digits=9, decimal_places=3, required=False, allow_null=True)
-    override_reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=500,
-                                            help_text="Required when the daily dose exceeds the usual maximum.")
+    override_reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="Required when the daily dose exceeds the usual maximum.",
+    )
     prescriber = serializers.UUIDField(source="prescriber.public_id", read_only=True)
     daily_dose = serializers.DecimalField(max_digits=10, decimal_places=3, read_only=True)
     warnings = serializers.SerializerMethodField()
 
     class Meta:
         model = Regimen
-        fields = ["id", "patient", "medication", "medication_name", "dose", "unit", "frequency", "daily_dose",
-                  "route", "start_date", "indication", "target_dose", "target_level_low", "target_level_high",
-                  "status", "status_reason", "stopped_on", "version", "prescriber", "override_reason",
-                  "warnings", "created_at"]
+        fields = [
+            "id",
+            "patient",
+            "medication",
+            "medication_name",
+            "dose",
+            "unit",
+            "frequency",
+            "daily_dose",
+            "route",
+            "start_date",
+            "indication",
+            "target_dose",
+            "target_level_low",
+            "target_level_high",
+            "status",
+            "status_reason",
+            "stopped_on",
+            "version",
+            "prescriber",
+            "override_reason",
+            "warnings",
+            "created_at",
+        ]
         read_only_fields = ["status", "status_reason", "stopped_on", "version", "created_at"]
 
     @extend_schema_field(InteractionWarningSerializer(many=True))
@@ -159,13 +199,15 @@ class RegimenSerializer(serializers.ModelSerializer):
 
 class RegimenStatusSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    version = serializers.IntegerField(required=False, min_value=1,
-                                       help_text="The version you read; a stale one answers 409.")
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The version you read; a stale one answers 409."
+    )
 
 
 @extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
-class RegimenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     viewsets.GenericViewSet):
+class RegimenViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Regimens of patients on the caller's care teams; prescribers start, pause, resume and stop them."""
 
     serializer_class = RegimenSerializer
@@ -196,9 +238,13 @@ class RegimenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         require(request.user, Action.PRESCRIBE)
         given = RegimenStatusSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        regimen = services.regimen_status_change(regimen=regimen, status=new_status, actor=request.user,
-                                                 reason=given.validated_data.get("reason", ""),
-                                                 version=given.validated_data.get("version"))
+        regimen = services.regimen_status_change(
+            regimen=regimen,
+            status=new_status,
+            actor=request.user,
+            reason=given.validated_data.get("reason", ""),
+            version=given.validated_data.get("version"),
+        )
         return Response(self.get_serializer(regimen).data)
 
     @extend_schema(request=RegimenStatusSerializer, responses=RegimenSerializer)
@@ -226,19 +272,32 @@ class DoseChangeSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     dose = serializers.DecimalField(max_digits=9, decimal_places=3)
     reason = serializers.CharField(max_length=500)
-    reason_code = serializers.ChoiceField(choices=[c for c in DoseReason.choices if c[0] != DoseReason.START],
-                                          required=False, allow_blank=True)
+    reason_code = serializers.ChoiceField(
+        choices=[c for c in DoseReason.choices if c[0] != DoseReason.START], required=False, allow_blank=True
+    )
     override_reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
     effective_on = serializers.DateField(required=False, help_text="Defaults to today.")
     unit = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=8)
-    version = serializers.IntegerField(write_only=True, required=False, min_value=1,
-                                       help_text="The regimen version you read; a stale one answers 409.")
+    version = serializers.IntegerField(
+        write_only=True, required=False, min_value=1, help_text="The regimen version you read; a stale one answers 409."
+    )
     changed_by = serializers.UUIDField(source="changed_by.public_id", read_only=True)
 
     class Meta:
         model = DoseChange
-        fields = ["id", "previous_dose", "dose", "reason", "reason_code", "override_reason", "effective_on",
-                  "unit", "version", "changed_by", "changed_at"]
+        fields = [
+            "id",
+            "previous_dose",
+            "dose",
+            "reason",
+            "reason_code",
+            "override_reason",
+            "effective_on",
+            "unit",
+            "version",
+            "changed_by",
+            "changed_at",
+        ]
         read_only_fields = ["previous_dose", "changed_at"]
 
     def to_representation(self, instance: DoseChange) -> dict[str, Any]:
@@ -256,8 +315,7 @@ class DoseChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
 
     def regimen(self) -> Regimen:
         if not hasattr(self, "_regimen"):
-            self._regimen = selectors.regimen_for(user=self.request.user,
-                                                  public_id=self.kwargs["regimen_public_id"])
+            self._regimen = selectors.regimen_for(user=self.request.user, public_id=self.kwargs["regimen_public_id"])
         return self._regimen
 
     def get_queryset(self) -> Any:
@@ -265,8 +323,15 @@ class DoseChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
             return DoseChange.objects.none()
         return selectors.dose_history(self.regimen())
 
-    @extend_schema(responses={201: DoseChangeSerializer, 409: inline_serializer("StaleRegimen", {
-        "detail": serializers.CharField(), "code": serializers.CharField(), "current": RegimenSerializer()})})
+    @extend_schema(
+        responses={
+            201: DoseChangeSerializer,
+            409: inline_serializer(
+                "StaleRegimen",
+                {"detail": serializers.CharField(), "code": serializers.CharField(), "current": RegimenSerializer()},
+            ),
+        }
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         regimen = self.regimen()
         require(request.user, Action.PRESCRIBE)
@@ -276,8 +341,9 @@ class DoseChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
             change = services.dose_change_record(regimen=regimen, actor=request.user, **given.validated_data)
         except StaleVersionError as error:
             current = RegimenSerializer(error.current, context=self.get_serializer_context()).data
-            return Response({"detail": str(error), "code": "stale_version", "current": current},
-                            status=status.HTTP_409_CONFLICT)
+            return Response(
+                {"detail": str(error), "code": "stale_version", "current": current}, status=status.HTTP_409_CONFLICT
+            )
         return Response(self.get_serializer(change).data, status=status.HTTP_201_CREATED)
 
 
@@ -288,8 +354,9 @@ class EnteredInErrorSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
-class _PatientRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                            viewsets.GenericViewSet):
+class _PatientRecordViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     lookup_field = "public_id"
     write_action: Action
     object_type: str
@@ -304,8 +371,9 @@ class _PatientRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
         return _patient_filter(self.visible(), self.request)
 
     def get_object(self) -> Any:
-        return selectors._get_or_deny(self.visible(), user=self.request.user, public_id=self.kwargs["public_id"],
-                                      object_type=self.object_type)
+        return selectors._get_or_deny(
+            self.visible(), user=self.request.user, public_id=self.kwargs["public_id"], object_type=self.object_type
+        )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         require(request.user, self.write_action)
@@ -331,8 +399,17 @@ class SideEffectSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SideEffect
-        fields = ["id", "patient", "regimen", "effect", "severity", "onset", "action_taken", "recorded_by",
-                  "created_at"]
+        fields = [
+            "id",
+            "patient",
+            "regimen",
+            "effect",
+            "severity",
+            "onset",
+            "action_taken",
+            "recorded_by",
+            "created_at",
+        ]
         read_only_fields = ["created_at"]
 
 
@@ -361,8 +438,17 @@ class AdherenceCheckSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AdherenceCheck
-        fields = ["id", "patient", "regimen", "checked_on", "method", "percent", "barriers", "recorded_by",
-                  "created_at"]
+        fields = [
+            "id",
+            "patient",
+            "regimen",
+            "checked_on",
+            "method",
+            "percent",
+            "barriers",
+            "recorded_by",
+            "created_at",
+        ]
         read_only_fields = ["created_at"]
 
 
@@ -393,23 +479,36 @@ class LabResultSerializer(serializers.ModelSerializer):
     regimen = _VisibleRegimenField(required=False, allow_null=True)
     test = serializers.ChoiceField(choices=LabTest.choices)
     value = serializers.DecimalField(max_digits=10, decimal_places=3)
-    unit = serializers.CharField(required=False, allow_blank=True, max_length=16,
-                                 help_text="Defaults to the test's unit; any other is refused.")
+    unit = serializers.CharField(
+        required=False, allow_blank=True, max_length=16, help_text="Defaults to the test's unit; any other is refused."
+    )
     flag = serializers.SerializerMethodField()
     recorded_by = serializers.UUIDField(source="recorded_by.public_id", read_only=True)
 
     class Meta:
         model = LabResult
-        fields = ["id", "patient", "regimen", "test", "value", "unit", "taken_on", "comment", "flag",
-                  "recorded_by", "created_at"]
+        fields = [
+            "id",
+            "patient",
+            "regimen",
+            "test",
+            "value",
+            "unit",
+            "taken_on",
+            "comment",
+            "flag",
+            "recorded_by",
+            "created_at",
+        ]
         read_only_fields = ["created_at"]
 
     @extend_schema_field(LabFlagSerializer(allow_null=True))
     def get_flag(self, obj: LabResult) -> dict[str, str] | None:
         flags = self.context.get("flags")
         if flags is None:
-            flags = selectors.lab_flags([obj], list(Regimen.objects.filter(patient_id=obj.patient_id)
-                                                    .select_related("medication")))
+            flags = selectors.lab_flags(
+                [obj], list(Regimen.objects.filter(patient_id=obj.patient_id).select_related("medication"))
+            )
         flag = flags.get(obj.pk)
         return {"level": flag.level, "text": flag.text} if flag else None
 
@@ -428,8 +527,9 @@ class LabResultViewSet(_PatientRecordViewSet):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        regimens = list(Regimen.objects.filter(patient_id__in={r.patient_id for r in page})
-                        .select_related("medication"))
+        regimens = list(
+            Regimen.objects.filter(patient_id__in={r.patient_id for r in page}).select_related("medication")
+        )
         context = {**self.get_serializer_context(), "flags": selectors.lab_flags(page, regimens)}
         return self.get_paginated_response(LabResultSerializer(page, many=True, context=context).data)
 
@@ -470,10 +570,12 @@ def register_routes(router: SimpleRouter) -> None:
     """Add this app's viewsets to the /api/v1/ router."""
     router.register("medications", MedicationViewSet, basename="medication")
     router.register("regimens", RegimenViewSet, basename="regimen")
-    router.register(r"regimens/(?P<regimen_public_id>[0-9a-f-]{36})/dose-changes", DoseChangeViewSet,
-                    basename="dosechange")
+    router.register(
+        r"regimens/(?P<regimen_public_id>[0-9a-f-]{36})/dose-changes", DoseChangeViewSet, basename="dosechange"
+    )
     router.register("lab-results", LabResultViewSet, basename="labresult")
     router.register("side-effects", SideEffectViewSet, basename="sideeffect")
     router.register("adherence-checks", AdherenceCheckViewSet, basename="adherencecheck")
-    router.register(r"patients/(?P<patient_public_id>[0-9a-f-]{36})/monitoring", MonitoringViewSet,
-                    basename="monitoring")
+    router.register(
+        r"patients/(?P<patient_public_id>[0-9a-f-]{36})/monitoring", MonitoringViewSet, basename="monitoring"
+    )

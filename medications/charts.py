@@ -41,8 +41,9 @@ def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def dose_step_chart(*, steps: Sequence[tuple[date, Decimal]], end: date, unit: str,
-                    target: Decimal | None = None) -> StepChart | None:
+def dose_step_chart(
+    *, steps: Sequence[tuple[date, Decimal]], end: date, unit: str, target: Decimal | None = None
+) -> StepChart | None:
     """Steps are (effective date, dose), oldest first; the line holds each dose until the next."""
     if not steps:
         return None
@@ -67,8 +68,17 @@ def dose_step_chart(*, steps: Sequence[tuple[date, Decimal]], end: date, unit: s
     points = [ChartPoint(x(day), y(dose), f"{day:%Y-%m-%d}: {_fmt(dose)} {unit}") for day, dose in steps]
     description = "; ".join(f"{_fmt(dose)} {unit} from {day:%Y-%m-%d}" for day, dose in steps)
     return StepChart(
-        width=WIDTH, height=HEIGHT, path=" ".join(commands), points=points, x_start=f"{first:%Y-%m-%d}",
-        x_end=f"{end:%Y-%m-%d}", y_max=f"{_fmt(top / Decimal('1.15'))} {unit}", y_max_y=y(top / Decimal("1.15")), axis_y=HEIGHT - BOTTOM,
-        plot_left=LEFT, plot_right=WIDTH - RIGHT, target_y=y(target) if target else None,
+        width=WIDTH,
+        height=HEIGHT,
+        path=" ".join(commands),
+        points=points,
+        x_start=f"{first:%Y-%m-%d}",
+        x_end=f"{end:%Y-%m-%d}",
+        y_max=f"{_fmt(top / Decimal('1.15'))} {unit}",
+        y_max_y=y(top / Decimal("1.15")),
+        axis_y=HEIGHT - BOTTOM,
+        plot_left=LEFT,
+        plot_right=WIDTH - RIGHT,
+        target_y=y(target) if target else None,
         description=description,
     )

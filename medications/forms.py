@@ -21,8 +21,10 @@ from medications.models import (
     Severity,
 )
 
-DAILY_DOSE_HELP = ("The daily dose is this dose × doses per day (twice daily = 2); above the usual "
-                   "maximum it needs an override reason.")
+DAILY_DOSE_HELP = (
+    "The daily dose is this dose × doses per day (twice daily = 2); above the usual "
+    "maximum it needs an override reason."
+)
 
 
 class DateInput(forms.DateInput):
@@ -42,40 +44,58 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
 
 
 def _medication_label(medication: Medication) -> str:
-    return f"{medication.name} ({medication.unit}, usual max {medication.max_daily_dose.normalize():f} " \
-           f"{medication.unit}/day)"
+    return (
+        f"{medication.name} ({medication.unit}, usual max {medication.max_daily_dose.normalize():f} "
+        f"{medication.unit}/day)"
+    )
 
 
 class RegimenStartForm(forms.Form):
     medication = forms.ChoiceField(label="Medication")
-    dose = forms.DecimalField(label="Dose per administration", max_digits=9, decimal_places=3,
-                              help_text=DAILY_DOSE_HELP)
-    unit = forms.ChoiceField(choices=DoseUnit.choices, initial=DoseUnit.MG,
-                             help_text="Must be the catalog's unit for this medication.")
+    dose = forms.DecimalField(
+        label="Dose per administration", max_digits=9, decimal_places=3, help_text=DAILY_DOSE_HELP
+    )
+    unit = forms.ChoiceField(
+        choices=DoseUnit.choices, initial=DoseUnit.MG, help_text="Must be the catalog's unit for this medication."
+    )
     frequency = forms.ChoiceField(choices=Frequency.choices)
     route = forms.ChoiceField(choices=Route.choices, initial=Route.ORAL)
     start_date = forms.DateField(widget=DateInput())
     indication = forms.CharField(max_length=200, required=False)
-    target_dose = forms.DecimalField(label="Target dose (titration)", max_digits=9, decimal_places=3,
-                                     required=False, help_text="Where the titration is heading, per administration.")
-    target_level_low = forms.DecimalField(label="Target level from", max_digits=7, decimal_places=2, required=False,
-                                          help_text="For drugs with a serum level, e.g. lithium: empty = NICE "
-                                                    "0.6–1.0 mmol/L.")
-    target_level_high = forms.DecimalField(label="Target level to", max_digits=7, decimal_places=2,
-                                           required=False)
-    override_reason = forms.CharField(label="Override reason", max_length=500, required=False,
-                                      widget=forms.Textarea(attrs={"rows": 2}),
-                                      help_text="Only needed for a daily dose above the usual maximum.")
+    target_dose = forms.DecimalField(
+        label="Target dose (titration)",
+        max_digits=9,
+        decimal_places=3,
+        required=False,
+        help_text="Where the titration is heading, per administration.",
+    )
+    target_level_low = forms.DecimalField(
+        label="Target level from",
+        max_digits=7,
+        decimal_places=2,
+        required=False,
+        help_text="For drugs with a serum level, e.g. lithium: empty = NICE 0.6–1.0 mmol/L.",
+    )
+    target_level_high = forms.DecimalField(label="Target level to", max_digits=7, decimal_places=2, required=False)
+    override_reason = forms.CharField(
+        label="Override reason",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only needed for a daily dose above the usual maximum.",
+    )
     confirm_interactions = forms.BooleanField(
-        required=False, label="I have reviewed the interaction warnings above and start this medication anyway")
+        required=False, label="I have reviewed the interaction warnings above and start this medication anyway"
+    )
 
     def __init__(self, *args: Any, medications: list[Medication], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._medications = {str(m.public_id): m for m in medications}
         groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for medication in medications:
-            groups[DrugClass(medication.drug_class).label].append((str(medication.public_id),
-                                                                   _medication_label(medication)))
+            groups[DrugClass(medication.drug_class).label].append(
+                (str(medication.public_id), _medication_label(medication))
+            )
         self.fields["medication"].choices = [("", "Choose a medication…"), *groups.items()]
         self.fields["confirm_interactions"].widget = forms.HiddenInput()
 
@@ -100,15 +120,25 @@ class RegimenStartForm(forms.Form):
 
 class DoseChangeForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    dose = forms.DecimalField(label="New dose per administration", max_digits=9, decimal_places=3,
-                              help_text=DAILY_DOSE_HELP)
-    reason_code = forms.ChoiceField(label="Reason", choices=[("", "Choose…")] + [
-        c for c in DoseReason.choices if c[0] != DoseReason.START])
-    reason = forms.CharField(label="Details", max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text="Why, in a sentence: what you saw and what you expect.")
-    override_reason = forms.CharField(label="Override reason", max_length=500, required=False,
-                                      widget=forms.Textarea(attrs={"rows": 2}),
-                                      help_text="Only needed for a daily dose above the usual maximum.")
+    dose = forms.DecimalField(
+        label="New dose per administration", max_digits=9, decimal_places=3, help_text=DAILY_DOSE_HELP
+    )
+    reason_code = forms.ChoiceField(
+        label="Reason", choices=[("", "Choose…")] + [c for c in DoseReason.choices if c[0] != DoseReason.START]
+    )
+    reason = forms.CharField(
+        label="Details",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why, in a sentence: what you saw and what you expect.",
+    )
+    override_reason = forms.CharField(
+        label="Override reason",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only needed for a daily dose above the usual maximum.",
+    )
     effective_on = forms.DateField(label="Takes effect on", widget=DateInput())
 
 
@@ -134,7 +164,8 @@ class _RegimenChoiceForm(forms.Form):
         self._regimens = {str(r.public_id): r for r in regimens}
         empty = "Choose…" if regimen_required else "Not tied to one medication"
         self.fields["regimen"].choices = [("", empty)] + [
-            (str(r.public_id), f"{r.medication.name} ({r.get_status_display().lower()})") for r in regimens]
+            (str(r.public_id), f"{r.medication.name} ({r.get_status_display().lower()})") for r in regimens
+        ]
         self.fields["regimen"].required = regimen_required
 
     def clean_regimen(self) -> Regimen | None:
@@ -161,8 +192,9 @@ class AdherenceForm(_RegimenChoiceForm):
 
 
 class LabResultForm(_RegimenChoiceForm):
-    test = forms.ChoiceField(choices=[("", "Choose…")] + [
-        (value, f"{label} ({LAB_UNITS[value]})") for value, label in LabTest.choices])
+    test = forms.ChoiceField(
+        choices=[("", "Choose…")] + [(value, f"{label} ({LAB_UNITS[value]})") for value, label in LabTest.choices]
+    )
     value = forms.DecimalField(max_digits=10, decimal_places=3, help_text="In the unit shown with the test.")
     taken_on = forms.DateField(widget=DateInput())
     comment = forms.CharField(max_length=300, required=False)

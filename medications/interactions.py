@@ -29,10 +29,17 @@ class InteractionWarning:
         return f"{self.drug} + {self.other_drug}: {self.risk}."
 
     def as_dict(self) -> dict[str, str | None]:
-        return {"drugs": f"{self.drug} + {self.other_drug}", "drug": self.drug, "other_drug": self.other_drug,
-                "other_regimen": str(self.other_regimen) if self.other_regimen else None,
-                "severity": self.severity, "risk": self.risk, "advice": self.advice, "source": self.source,
-                "message": self.message}
+        return {
+            "drugs": f"{self.drug} + {self.other_drug}",
+            "drug": self.drug,
+            "other_drug": self.other_drug,
+            "other_regimen": str(self.other_regimen) if self.other_regimen else None,
+            "severity": self.severity,
+            "risk": self.risk,
+            "advice": self.advice,
+            "source": self.source,
+            "message": self.message,
+        }
 
 
 def active_rules() -> list[InteractionRule]:
@@ -53,8 +60,9 @@ def _rule_matches(rule: InteractionRule, first: Medication, second: Medication) 
     return (a_first and b_second) or (a_second and b_first)
 
 
-def interactions_between(*, medication: Medication, others: Iterable[tuple[Medication, UUID | None]],
-                         rules: Sequence[InteractionRule]) -> list[InteractionWarning]:
+def interactions_between(
+    *, medication: Medication, others: Iterable[tuple[Medication, UUID | None]], rules: Sequence[InteractionRule]
+) -> list[InteractionWarning]:
     """Warnings for taking `medication` together with each of `others` (drug, its regimen id)."""
     warnings = []
     for other, regimen_id in others:
@@ -62,18 +70,26 @@ def interactions_between(*, medication: Medication, others: Iterable[tuple[Medic
             continue
         for rule in rules:
             if _rule_matches(rule, medication, other):
-                warnings.append(InteractionWarning(
-                    drug=medication.name, other_drug=other.name, other_regimen=regimen_id,
-                    severity=rule.severity, risk=rule.risk, advice=rule.advice, source=rule.source))
+                warnings.append(
+                    InteractionWarning(
+                        drug=medication.name,
+                        other_drug=other.name,
+                        other_regimen=regimen_id,
+                        severity=rule.severity,
+                        risk=rule.risk,
+                        advice=rule.advice,
+                        source=rule.source,
+                    )
+                )
                 break  # one warning per pair of drugs is enough
     return warnings
 
 
-def interaction_warnings(*, patient: Patient, medication: Medication,
-                         exclude_regimen: Regimen | None = None) -> list[InteractionWarning]:
+def interaction_warnings(
+    *, patient: Patient, medication: Medication, exclude_regimen: Regimen | None = None
+) -> list[InteractionWarning]:
     """What starting `medication` would combine with among the patient's current regimens."""
-    current = Regimen.objects.filter(patient=patient, status__in=CURRENT_REGIMEN_STATUSES).select_related(
-        "medication")
+    current = Regimen.objects.filter(patient=patient, status__in=CURRENT_REGIMEN_STATUSES).select_related("medication")
     if exclude_regimen is not None:
         current = current.exclude(pk=exclude_regimen.pk)
     others = [(regimen.medication, regimen.public_id) for regimen in current]
@@ -90,8 +106,9 @@ def warnings_for_regimens(regimens: Sequence[Regimen]) -> dict[int, list[Interac
         return {}
     patient_ids = {r.patient_id for r in regimens if r.pk in current_ids}
     by_patient: dict[int, list[Regimen]] = defaultdict(list)
-    for regimen in Regimen.objects.filter(patient_id__in=patient_ids, status__in=CURRENT_REGIMEN_STATUSES) \
-            .select_related("medication"):
+    for regimen in Regimen.objects.filter(
+        patient_id__in=patient_ids, status__in=CURRENT_REGIMEN_STATUSES
+    ).select_related("medication"):
         by_patient[regimen.patient_id].append(regimen)
     rules = active_rules()
     result: dict[int, list[InteractionWarning]] = {}

@@ -140,14 +140,17 @@ class MonitoringStep(models.Model):
     test = models.CharField(max_length=24, choices=LabTest.choices)
     kind = models.CharField(max_length=20, choices=StepKind.choices)
     offset_days = models.PositiveIntegerField(
-        default=0, help_text="Once: days after the start. Repeat: the day this phase begins. "
-                             "After a dose change: days after each change.")
-    interval_days = models.PositiveIntegerField(null=True, blank=True,
-                                                help_text="Repeat: days between tests.")
-    until_day = models.PositiveIntegerField(null=True, blank=True,
-                                            help_text="Repeat: the day this phase ends (blank: never).")
+        default=0,
+        help_text="Once: days after the start. Repeat: the day this phase begins. "
+        "After a dose change: days after each change.",
+    )
+    interval_days = models.PositiveIntegerField(null=True, blank=True, help_text="Repeat: days between tests.")
+    until_day = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Repeat: the day this phase ends (blank: never)."
+    )
     window_days = models.PositiveIntegerField(
-        default=7, help_text="A result up to this many days before the due date still counts.")
+        default=7, help_text="A result up to this many days before the due date still counts."
+    )
     rule = models.CharField(max_length=24, choices=StepRule.choices, blank=True, default=StepRule.NONE)
     label = models.CharField(max_length=80, help_text="How the step reads on the chart, e.g. “Week 12”.")
     position = models.PositiveSmallIntegerField(default=0)
@@ -178,13 +181,16 @@ class Medication(PublicIdModel):
     name = models.CharField(max_length=80, unique=True)
     drug_class = models.CharField(max_length=24, choices=DrugClass.choices)
     unit = models.CharField(max_length=8, choices=DoseUnit.choices, default=DoseUnit.MG)
-    max_daily_dose = models.DecimalField(max_digits=9, decimal_places=3,
-                                         help_text="Usual maximum adult daily dose from the labeling.")
+    max_daily_dose = models.DecimalField(
+        max_digits=9, decimal_places=3, help_text="Usual maximum adult daily dose from the labeling."
+    )
     max_dose_source = models.CharField(max_length=300, help_text="Where the maximum comes from.")
-    monitoring_protocol = models.ForeignKey(MonitoringProtocol, null=True, blank=True,
-                                            on_delete=models.PROTECT, related_name="medications")
-    level_test = models.CharField(max_length=24, choices=LabTest.choices, blank=True,
-                                  help_text="The serum level that tracks this drug, if any.")
+    monitoring_protocol = models.ForeignKey(
+        MonitoringProtocol, null=True, blank=True, on_delete=models.PROTECT, related_name="medications"
+    )
+    level_test = models.CharField(
+        max_length=24, choices=LabTest.choices, blank=True, help_text="The serum level that tracks this drug, if any."
+    )
     target_level_low = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     target_level_high = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     target_level_source = models.CharField(max_length=300, blank=True)
@@ -193,13 +199,14 @@ class Medication(PublicIdModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(drug_class__in=DrugClass.values),
-                                   name="%(app_label)s_%(class)s_drug_class_valid"),
-            models.CheckConstraint(condition=Q(unit__in=DoseUnit.values), name="%(app_label)s_%(class)s_unit_valid"),
-            models.CheckConstraint(condition=Q(max_daily_dose__gt=0),
-                                   name="%(app_label)s_%(class)s_max_dose_positive"),
             models.CheckConstraint(
-                condition=Q(target_level_low__isnull=True) | Q(target_level_high__isnull=True)
+                condition=Q(drug_class__in=DrugClass.values), name="%(app_label)s_%(class)s_drug_class_valid"
+            ),
+            models.CheckConstraint(condition=Q(unit__in=DoseUnit.values), name="%(app_label)s_%(class)s_unit_valid"),
+            models.CheckConstraint(condition=Q(max_daily_dose__gt=0), name="%(app_label)s_%(class)s_max_dose_positive"),
+            models.CheckConstraint(
+                condition=Q(target_level_low__isnull=True)
+                | Q(target_level_high__isnull=True)
                 | Q(target_level_low__lt=models.F("target_level_high")),
                 name="%(app_label)s_%(class)s_target_range_in_order",
             ),
@@ -221,11 +228,9 @@ class InteractionRule(models.Model):
     A small hand-kept table, NOT a complete interaction database (README; CLINICAL.md b10).
     """
 
-    medication_a = models.ForeignKey(Medication, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
+    medication_a = models.ForeignKey(Medication, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     drug_class_a = models.CharField(max_length=24, choices=DrugClass.choices, blank=True)
-    medication_b = models.ForeignKey(Medication, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
+    medication_b = models.ForeignKey(Medication, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     drug_class_b = models.CharField(max_length=24, choices=DrugClass.choices, blank=True)
     severity = models.CharField(max_length=16, choices=InteractionSeverity.choices)
     risk = models.CharField(max_length=200, help_text="The danger, e.g. “serotonin syndrome”.")
@@ -236,8 +241,9 @@ class InteractionRule(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=Q(severity__in=InteractionSeverity.values),
-                                   name="%(app_label)s_%(class)s_severity_valid"),
+            models.CheckConstraint(
+                condition=Q(severity__in=InteractionSeverity.values), name="%(app_label)s_%(class)s_severity_valid"
+            ),
             models.CheckConstraint(
                 condition=(Q(medication_a__isnull=False) & Q(drug_class_a=""))
                 | (Q(medication_a__isnull=True) & ~Q(drug_class_a="")),
@@ -275,20 +281,25 @@ class Regimen(ClinicalRecord):
     route = models.CharField(max_length=16, choices=Route.choices, default=Route.ORAL)
     start_date = models.DateField()
     indication = models.CharField(max_length=200, blank=True)
-    target_dose = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True,
-                                      help_text="Where a titration is heading.")
+    target_dose = models.DecimalField(
+        max_digits=9, decimal_places=3, null=True, blank=True, help_text="Where a titration is heading."
+    )
     target_level_low = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     target_level_high = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     status = models.CharField(max_length=10, choices=RegimenStatus.choices, default=RegimenStatus.ACTIVE)
     status_reason = models.CharField(max_length=300, blank=True)
     status_changed_at = models.DateTimeField(default=timezone.now)
-    status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                          on_delete=models.PROTECT, related_name="+")
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     stopped_on = models.DateField(null=True, blank=True)
     monitoring_restart_on = models.DateField(
-        null=True, blank=True, editable=False,
+        null=True,
+        blank=True,
+        editable=False,
         help_text="Resumed after an interruption of more than 30 days: clozapine ANC monitoring restarts "
-                  "as for a new patient from this date.")
+        "as for a new patient from this date.",
+    )
     prescriber = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField(default=1)
 
@@ -296,19 +307,26 @@ class Regimen(ClinicalRecord):
         ordering = ["medication__name", "-start_date", "id"]
         base_manager_name = "all_records"
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=RegimenStatus.values),
-                                   name="%(app_label)s_%(class)s_status_valid"),
-            models.CheckConstraint(condition=Q(frequency__in=Frequency.values),
-                                   name="%(app_label)s_%(class)s_frequency_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=RegimenStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(frequency__in=Frequency.values), name="%(app_label)s_%(class)s_frequency_valid"
+            ),
             models.CheckConstraint(condition=Q(route__in=Route.values), name="%(app_label)s_%(class)s_route_valid"),
             models.CheckConstraint(condition=Q(unit__in=DoseUnit.values), name="%(app_label)s_%(class)s_unit_valid"),
             models.CheckConstraint(condition=Q(dose__gt=0), name="%(app_label)s_%(class)s_dose_positive"),
-            models.CheckConstraint(condition=Q(target_dose__isnull=True) | Q(target_dose__gt=0),
-                                   name="%(app_label)s_%(class)s_target_dose_positive"),
-            models.CheckConstraint(condition=Q(stopped_on__isnull=True) | Q(stopped_on__gte=models.F("start_date")),
-                                   name="%(app_label)s_%(class)s_dates_in_order"),
             models.CheckConstraint(
-                condition=Q(target_level_low__isnull=True) | Q(target_level_high__isnull=True)
+                condition=Q(target_dose__isnull=True) | Q(target_dose__gt=0),
+                name="%(app_label)s_%(class)s_target_dose_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(stopped_on__isnull=True) | Q(stopped_on__gte=models.F("start_date")),
+                name="%(app_label)s_%(class)s_dates_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(target_level_low__isnull=True)
+                | Q(target_level_high__isnull=True)
                 | Q(target_level_low__lt=models.F("target_level_high")),
                 name="%(app_label)s_%(class)s_target_range_in_order",
             ),
@@ -358,8 +376,9 @@ class DoseChange(ClinicalRecord):
     dose = models.DecimalField(max_digits=9, decimal_places=3)
     reason = models.CharField(max_length=500)
     reason_code = models.CharField(max_length=20, choices=DoseReason.choices, blank=True)
-    override_reason = models.CharField(max_length=500, blank=True,
-                                       help_text="Why a daily dose above the usual maximum is intended.")
+    override_reason = models.CharField(
+        max_length=500, blank=True, help_text="Why a daily dose above the usual maximum is intended."
+    )
     effective_on = models.DateField(default=timezone.localdate)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     changed_at = models.DateTimeField(default=timezone.now)
@@ -370,8 +389,9 @@ class DoseChange(ClinicalRecord):
         indexes = [models.Index(fields=["regimen", "effective_on"])]
         constraints = [
             models.CheckConstraint(condition=Q(dose__gt=0), name="%(app_label)s_%(class)s_dose_positive"),
-            models.CheckConstraint(condition=Q(reason_code__in=[*DoseReason.values, ""]),
-                                   name="%(app_label)s_%(class)s_reason_code_valid"),
+            models.CheckConstraint(
+                condition=Q(reason_code__in=[*DoseReason.values, ""]), name="%(app_label)s_%(class)s_reason_code_valid"
+            ),
             models.CheckConstraint(condition=~Q(reason=""), name="%(app_label)s_%(class)s_reason_required"),
         ]
 
@@ -391,8 +411,7 @@ class Severity(models.TextChoices):
 
 class SideEffect(ClinicalRecord):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="side_effects")
-    regimen = models.ForeignKey(Regimen, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="side_effects")
+    regimen = models.ForeignKey(Regimen, null=True, blank=True, on_delete=models.PROTECT, related_name="side_effects")
     effect = models.CharField(max_length=200)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     onset = models.DateField()
@@ -403,8 +422,9 @@ class SideEffect(ClinicalRecord):
         ordering = ["-onset", "-id"]
         base_manager_name = "all_records"
         constraints = [
-            models.CheckConstraint(condition=Q(severity__in=Severity.values),
-                                   name="%(app_label)s_%(class)s_severity_valid"),
+            models.CheckConstraint(
+                condition=Q(severity__in=Severity.values), name="%(app_label)s_%(class)s_severity_valid"
+            ),
             models.CheckConstraint(condition=~Q(effect=""), name="%(app_label)s_%(class)s_effect_required"),
         ]
 
@@ -420,8 +440,9 @@ class AdherenceMethod(models.TextChoices):
 
 class AdherenceCheck(ClinicalRecord):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="adherence_checks")
-    regimen = models.ForeignKey(Regimen, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="adherence_checks")
+    regimen = models.ForeignKey(
+        Regimen, null=True, blank=True, on_delete=models.PROTECT, related_name="adherence_checks"
+    )
     checked_on = models.DateField()
     method = models.CharField(max_length=16, choices=AdherenceMethod.choices)
     percent = models.PositiveSmallIntegerField(help_text="Doses taken as prescribed, 0–100 %.")
@@ -432,10 +453,12 @@ class AdherenceCheck(ClinicalRecord):
         ordering = ["-checked_on", "-id"]
         base_manager_name = "all_records"
         constraints = [
-            models.CheckConstraint(condition=Q(method__in=AdherenceMethod.values),
-                                   name="%(app_label)s_%(class)s_method_valid"),
-            models.CheckConstraint(condition=Q(percent__gte=0, percent__lte=100),
-                                   name="%(app_label)s_%(class)s_percent_in_range"),
+            models.CheckConstraint(
+                condition=Q(method__in=AdherenceMethod.values), name="%(app_label)s_%(class)s_method_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=0, percent__lte=100), name="%(app_label)s_%(class)s_percent_in_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -444,8 +467,7 @@ class AdherenceCheck(ClinicalRecord):
 
 class LabResult(ClinicalRecord):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="lab_results")
-    regimen = models.ForeignKey(Regimen, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="lab_results")
+    regimen = models.ForeignKey(Regimen, null=True, blank=True, on_delete=models.PROTECT, related_name="lab_results")
     test = models.CharField(max_length=24, choices=LabTest.choices)
     value = models.DecimalField(max_digits=10, decimal_places=3)
     unit = models.CharField(max_length=16)

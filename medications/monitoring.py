@@ -120,9 +120,9 @@ def anc_band(value: Decimal) -> AncBand:
 ANC_BAND_TEXT = {
     AncBand.MILD: "Mild neutropenia (1000-1499/µL): continue; ANC three times weekly until >= 1500",
     AncBand.MODERATE: "Moderate neutropenia (500-999/µL): interrupt clozapine, haematology consult; "
-                      "ANC daily until >= 1000",
+    "ANC daily until >= 1000",
     AncBand.SEVERE: "Severe neutropenia (< 500/µL): interrupt clozapine, haematology consult; "
-                    "ANC daily until >= 1000; no rechallenge unless benefit outweighs risk",
+    "ANC daily until >= 1000; no rechallenge unless benefit outweighs risk",
 }
 
 
@@ -162,8 +162,9 @@ def lab_flag(*, test: str, value: Decimal, target_range: tuple[Decimal, Decimal]
 # --- Schedule ---------------------------------------------------------------------------
 
 
-def _first_result(results: Sequence[Observation], *, not_before: date, before: date | None = None,
-                  after: date | None = None) -> Observation | None:
+def _first_result(
+    results: Sequence[Observation], *, not_before: date, before: date | None = None, after: date | None = None
+) -> Observation | None:
     for result in results:
         if result.taken_on < not_before or (after is not None and result.taken_on <= after):
             continue
@@ -194,8 +195,13 @@ def _once(step: Step, start: date, results: Sequence[Observation], out: _TestSch
         out.pending.append(_Pending(due, step.label))
 
 
-def _after_dose_change(step: Step, anchors: list[date], results: Sequence[Observation],
-                       target_range: tuple[Decimal, Decimal] | None, out: _TestSchedule) -> None:
+def _after_dose_change(
+    step: Step,
+    anchors: list[date],
+    results: Sequence[Observation],
+    target_range: tuple[Decimal, Decimal] | None,
+    out: _TestSchedule,
+) -> None:
     # NHS SPS lithium monitoring (CLINICAL.md b7): a level 1 week after the start and after
     # ANY dose change, then weekly until stable. "Stable" is taken as: a level within the
     # patient's target range, taken after the latest change.
@@ -203,15 +209,15 @@ def _after_dose_change(step: Step, anchors: list[date], results: Sequence[Observ
         next_anchor = anchors[index + 1] if index + 1 < len(anchors) else None
         due = anchor + timedelta(days=step.offset_days)
         while True:
-            met = _first_result(results, not_before=due - timedelta(days=step.window_days),
-                                before=next_anchor, after=anchor)
+            met = _first_result(
+                results, not_before=due - timedelta(days=step.window_days), before=next_anchor, after=anchor
+            )
             if met is None:
                 if next_anchor is None:
                     out.pending.append(_Pending(due, step.label))
                 break  # else superseded by the next dose change
             out.done.append(MonitoringItem(step.test, due, ItemStatus.DONE, step.label, done_on=met.taken_on))
-            if step.rule != StepRule.UNTIL_IN_RANGE or not step.interval_days \
-                    or _in_range(met.value, target_range):
+            if step.rule != StepRule.UNTIL_IN_RANGE or not step.interval_days or _in_range(met.value, target_range):
                 break
             due = met.taken_on + timedelta(days=step.interval_days)
 
@@ -271,15 +277,17 @@ def _anc_override(start: date, results: Sequence[Observation], label: str) -> tu
     band = anc_band(last.value)
     if band == AncBand.NORMAL:
         if state.weekly_until is not None and last.taken_on < state.weekly_until:
-            return state.clock, _Pending(last.taken_on + timedelta(days=7), label,
-                                         "Weekly for 4 weeks after moderate neutropenia")
+            return state.clock, _Pending(
+                last.taken_on + timedelta(days=7), label, "Weekly for 4 weeks after moderate neutropenia"
+            )
         return state.clock, None
     if band in (AncBand.MODERATE, AncBand.SEVERE):
         return state.clock, _Pending(last.taken_on + timedelta(days=1), label, ANC_BAND_TEXT[band])
     if state.previous in (None, AncBand.NORMAL):
         # "Confirm all initial reports of ANC < 1500/µL with a repeat within 24 hours."
-        return state.clock, _Pending(last.taken_on + timedelta(days=1), label,
-                                     "Confirm the first ANC below 1500/µL within 24 hours")
+        return state.clock, _Pending(
+            last.taken_on + timedelta(days=1), label, "Confirm the first ANC below 1500/µL within 24 hours"
+        )
     if state.episode in (AncBand.MODERATE, AncBand.SEVERE):
         note = "Recovering from neutropenia: ANC three times weekly until >= 1500"
     else:
@@ -288,9 +296,17 @@ def _anc_override(start: date, results: Sequence[Observation], label: str) -> tu
     return state.clock, _Pending(last.taken_on + timedelta(days=2), label, note)
 
 
-def _schedule_test(test: str, steps: list[Step], *, start: date, anchors: list[date],
-                   results: Sequence[Observation], today: date,
-                   target_range: tuple[Decimal, Decimal] | None, restart: date | None) -> list[MonitoringItem]:
+def _schedule_test(
+    test: str,
+    steps: list[Step],
+    *,
+    start: date,
+    anchors: list[date],
+    results: Sequence[Observation],
+    today: date,
+    target_range: tuple[Decimal, Decimal] | None,
+    restart: date | None,
+) -> list[MonitoringItem]:
     out = _TestSchedule()
     for step in steps:
         if step.kind == StepKind.ONCE:
@@ -314,15 +330,29 @@ def _schedule_test(test: str, steps: list[Step], *, start: date, anchors: list[d
     if out.pending:
         first = min(out.pending, key=lambda pending: pending.due)
         status = ItemStatus.OVERDUE if first.due < today else ItemStatus.DUE
-        items.append(MonitoringItem(test, first.due, status, first.label, note=first.note,
-                                    last_done_on=results[-1].taken_on if results else None))
+        items.append(
+            MonitoringItem(
+                test,
+                first.due,
+                status,
+                first.label,
+                note=first.note,
+                last_done_on=results[-1].taken_on if results else None,
+            )
+        )
     return items
 
 
-def monitoring_schedule(*, steps: Iterable[Step], start_date: date, dose_change_dates: Iterable[date],
-                        results: Iterable[Observation], today: date,
-                        target_range: tuple[Decimal, Decimal] | None = None,
-                        restart_date: date | None = None) -> list[MonitoringItem]:
+def monitoring_schedule(
+    *,
+    steps: Iterable[Step],
+    start_date: date,
+    dose_change_dates: Iterable[date],
+    results: Iterable[Observation],
+    today: date,
+    target_range: tuple[Decimal, Decimal] | None = None,
+    restart_date: date | None = None,
+) -> list[MonitoringItem]:
     """Every test of one active regimen: the requirements met (done) and, per test, the next
     one (due or overdue). `results` are the patient's results of any test; only those taken
     up to today count. `dose_change_dates` are the changes after the start; `restart_date`
@@ -337,7 +367,16 @@ def monitoring_schedule(*, steps: Iterable[Step], start_date: date, dose_change_
     tests = list(dict.fromkeys(step.test for step in steps))
     items: list[MonitoringItem] = []
     for test in tests:
-        items.extend(_schedule_test(test, [s for s in steps if s.test == test], start=start_date,
-                                    anchors=anchors, results=by_test.get(test, []), today=today,
-                                    target_range=target_range, restart=restart_date))
+        items.extend(
+            _schedule_test(
+                test,
+                [s for s in steps if s.test == test],
+                start=start_date,
+                anchors=anchors,
+                results=by_test.get(test, []),
+                today=today,
+                target_range=target_range,
+                restart=restart_date,
+            )
+        )
     return items

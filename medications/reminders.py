@@ -31,8 +31,12 @@ def _drafts(regimens: Sequence[Regimen], today: date, *, overdue: bool = True) -
     if not schedules:
         return
     prescribers: dict[int, list[int]] = defaultdict(list)
-    for patient_id, user_id in active_team_members(roles=[TeamRole.PRESCRIBER]).filter(
-            patient_id__in={r.patient_id for r in regimens}).values_list("patient_id", "user_id").distinct():
+    for patient_id, user_id in (
+        active_team_members(roles=[TeamRole.PRESCRIBER])
+        .filter(patient_id__in={r.patient_id for r in regimens})
+        .values_list("patient_id", "user_id")
+        .distinct()
+    ):
         prescribers[patient_id].append(user_id)
     horizon = today + timedelta(days=UPCOMING_DAYS)
     by_pk = {r.pk: r for r in regimens}
@@ -47,16 +51,23 @@ def _drafts(regimens: Sequence[Regimen], today: date, *, overdue: bool = True) -
             detail = f"{LabTest(item.test).label} {when} {item.due_date:%Y-%m-%d} ({regimen.medication.name})"
             for user_id in prescribers[regimen.patient_id]:
                 yield ReminderDraft(
-                    recipient_id=user_id, patient_id=regimen.patient_id, kind=ReminderKind.MONITORING_DUE,
-                    subject_type=SUBJECT_TYPE, subject_id=f"{regimen.public_id}:{item.test}",
-                    due_date=item.due_date, detail=detail)
+                    recipient_id=user_id,
+                    patient_id=regimen.patient_id,
+                    kind=ReminderKind.MONITORING_DUE,
+                    subject_type=SUBJECT_TYPE,
+                    subject_id=f"{regimen.public_id}:{item.test}",
+                    due_date=item.due_date,
+                    detail=detail,
+                )
 
 
 def monitoring_due(today: date) -> list[ReminderDraft]:
     """The daily rule (registered in MedicationsConfig.ready)."""
-    regimens = list(Regimen.objects.filter(status=RegimenStatus.ACTIVE,
-                                           medication__monitoring_protocol__isnull=False)
-                    .select_related("medication").order_by("id"))
+    regimens = list(
+        Regimen.objects.filter(status=RegimenStatus.ACTIVE, medication__monitoring_protocol__isnull=False)
+        .select_related("medication")
+        .order_by("id")
+    )
     return list(_drafts(regimens, today))
 
 

@@ -31,19 +31,27 @@ PLANS: dict[str, list[tuple[str, str, str, list[tuple[str, str]], str]]] = {
         ("Sertraline", "once_daily", "25", [("50", "titration_up"), ("100", "titration_up")], "Generalized anxiety"),
     ],
     "bipolar": [
-        ("Lithium carbonate", "twice_daily", "300", [("450", "titration_up"), ("400", "side_effect")],
-         "Bipolar disorder, maintenance"),
-        ("Lamotrigine", "once_daily", "25", [("50", "titration_up"), ("100", "titration_up")],
-         "Bipolar depression"),
-        ("Quetiapine", "at_bedtime", "50", [("150", "titration_up"), ("300", "titration_up")],
-         "Bipolar depression"),
+        (
+            "Lithium carbonate",
+            "twice_daily",
+            "300",
+            [("450", "titration_up"), ("400", "side_effect")],
+            "Bipolar disorder, maintenance",
+        ),
+        ("Lamotrigine", "once_daily", "25", [("50", "titration_up"), ("100", "titration_up")], "Bipolar depression"),
+        ("Quetiapine", "at_bedtime", "50", [("150", "titration_up"), ("300", "titration_up")], "Bipolar depression"),
     ],
     "ptsd": [
         ("Sertraline", "once_daily", "25", [("50", "titration_up"), ("100", "ineffective")], "PTSD"),
     ],
     "psychosis": [
-        ("Clozapine", "twice_daily", "12.5", [("100", "titration_up"), ("200", "titration_up")],
-         "Treatment-resistant schizophrenia"),
+        (
+            "Clozapine",
+            "twice_daily",
+            "12.5",
+            [("100", "titration_up"), ("200", "titration_up")],
+            "Treatment-resistant schizophrenia",
+        ),
         ("Aripiprazole", "once_daily", "10", [("15", "titration_up"), ("10", "side_effect")], "Schizophrenia"),
         ("Olanzapine", "at_bedtime", "5", [("10", "titration_up"), ("15", "ineffective")], "Schizophrenia"),
     ],
@@ -51,29 +59,50 @@ PLANS: dict[str, list[tuple[str, str, str, list[tuple[str, str]], str]]] = {
 
 # Plausible values per test (low, high, decimals): synthetic, not reference ranges.
 VALUES: dict[str, tuple[float, float, int]] = {
-    LabTest.LITHIUM_LEVEL: (0.45, 0.95, 2), LabTest.ANC: (1700, 4200, 0), LabTest.FBC: (4.0, 9.5, 1),
-    LabTest.PLATELETS: (170, 360, 0), LabTest.LFT: (12, 45, 0), LabTest.INR: (0.9, 1.15, 2),
-    LabTest.EGFR: (68, 112, 0), LabTest.CREATININE: (55, 98, 0), LabTest.TSH: (0.8, 3.9, 2),
-    LabTest.CALCIUM: (2.2, 2.55, 2), LabTest.BMI: (21, 33, 1), LabTest.WAIST: (78, 104, 0),
-    LabTest.BP_SYSTOLIC: (108, 142, 0), LabTest.FASTING_GLUCOSE: (82, 118, 0), LabTest.FASTING_LIPIDS: (85, 165, 0),
+    LabTest.LITHIUM_LEVEL: (0.45, 0.95, 2),
+    LabTest.ANC: (1700, 4200, 0),
+    LabTest.FBC: (4.0, 9.5, 1),
+    LabTest.PLATELETS: (170, 360, 0),
+    LabTest.LFT: (12, 45, 0),
+    LabTest.INR: (0.9, 1.15, 2),
+    LabTest.EGFR: (68, 112, 0),
+    LabTest.CREATININE: (55, 98, 0),
+    LabTest.TSH: (0.8, 3.9, 2),
+    LabTest.CALCIUM: (2.2, 2.55, 2),
+    LabTest.BMI: (21, 33, 1),
+    LabTest.WAIST: (78, 104, 0),
+    LabTest.BP_SYSTOLIC: (108, 142, 0),
+    LabTest.FASTING_GLUCOSE: (82, 118, 0),
+    LabTest.FASTING_LIPIDS: (85, 165, 0),
 }
 
-REASONS = {"titration_up": "Tolerating well, partial response: titrating up",
-           "ineffective": "Little improvement at review; increasing",
-           "side_effect": "Side effects at the higher dose; reducing"}
+REASONS = {
+    "titration_up": "Tolerating well, partial response: titrating up",
+    "ineffective": "Little improvement at review; increasing",
+    "side_effect": "Side effects at the higher dose; reducing",
+}
 
-SIDE_EFFECTS = [("Nausea", "mild", "Take with food"), ("Insomnia", "mild", "Moved the dose to the morning"),
-                ("Tremor", "moderate", "Reviewed the level; dose reduced"), ("Weight gain", "moderate",
-                                                                             "Dietitian referral"),
-                ("Sedation", "mild", "Dose moved to bedtime")]
+SIDE_EFFECTS = [
+    ("Nausea", "mild", "Take with food"),
+    ("Insomnia", "mild", "Moved the dose to the morning"),
+    ("Tremor", "moderate", "Reviewed the level; dose reduced"),
+    ("Weight gain", "moderate", "Dietitian referral"),
+    ("Sedation", "mild", "Dose moved to bedtime"),
+]
 BARRIERS = ["", "", "Forgets the evening dose", "Worried about side effects", "Ran out before the refill"]
 
 
 def _kind(patient: Patient) -> str:
     plan = open_care_plan_of(patient)
     codes = " ".join(d.get("code", "") for d in (plan.diagnoses if plan else []))
-    for prefix, kind in (("F20", "psychosis"), ("F31", "bipolar"), ("F43", "ptsd"), ("F32", "depression"),
-                         ("F33", "depression"), ("F41", "anxiety")):
+    for prefix, kind in (
+        ("F20", "psychosis"),
+        ("F31", "bipolar"),
+        ("F43", "ptsd"),
+        ("F32", "depression"),
+        ("F33", "depression"),
+        ("F41", "anxiety"),
+    ):
         if prefix in codes:
             return kind
     return "depression"
@@ -98,8 +127,14 @@ def _labs(regimen: Regimen, prescriber: User, today: date, rng: random.Random) -
                 skipped.add((item.test, item.due_date))
                 continue
             taken = min(item.due_date + timedelta(days=rng.randint(0, 2)), today)
-            services.lab_result_record(patient=regimen.patient, actor=prescriber, test=item.test,
-                                       value=_value(item.test, rng), taken_on=taken, regimen=regimen)
+            services.lab_result_record(
+                patient=regimen.patient,
+                actor=prescriber,
+                test=item.test,
+                value=_value(item.test, rng),
+                taken_on=taken,
+                regimen=regimen,
+            )
 
 
 @transaction.atomic
@@ -107,33 +142,60 @@ def _seed_patient(patient: Patient, prescriber: User, today: date, rng: random.R
     drug, frequency, dose, changes, indication = rng.choice(PLANS[_kind(patient)])
     medication = Medication.objects.get(name=drug)
     start = today - timedelta(days=rng.randint(60, 320))
-    regimen = services.regimen_start(patient=patient, medication=medication, dose=Decimal(dose),
-                                     frequency=frequency, start_date=start, actor=prescriber,
-                                     indication=indication)
+    regimen = services.regimen_start(
+        patient=patient,
+        medication=medication,
+        dose=Decimal(dose),
+        frequency=frequency,
+        start_date=start,
+        actor=prescriber,
+        indication=indication,
+    )
     when = start
     for new_dose, code in changes[: rng.choice([1, 2, 2])]:
         when = min(when + timedelta(days=rng.randint(14, 35)), today)
-        services.dose_change_record(regimen=regimen, dose=Decimal(new_dose), reason=REASONS[code],
-                                    reason_code=code, actor=prescriber, effective_on=when)
+        services.dose_change_record(
+            regimen=regimen,
+            dose=Decimal(new_dose),
+            reason=REASONS[code],
+            reason_code=code,
+            actor=prescriber,
+            effective_on=when,
+        )
     regimen.refresh_from_db()
     if medication.monitoring_protocol_id:
         _labs(regimen, prescriber, today, rng)
     if rng.random() < 0.5:
         effect, severity, action = rng.choice(SIDE_EFFECTS)
-        services.side_effect_record(patient=patient, actor=prescriber, regimen=regimen, effect=effect,
-                                    severity=severity, onset=start + timedelta(days=rng.randint(3, 20)),
-                                    action_taken=action)
-    services.adherence_check_record(patient=patient, actor=prescriber, regimen=regimen,
-                                    checked_on=today - timedelta(days=rng.randint(0, 30)),
-                                    method=rng.choice(["self_report", "pill_count", "pharmacy_refill"]),
-                                    percent=rng.choice([70, 80, 90, 95, 100]), barriers=rng.choice(BARRIERS))
+        services.side_effect_record(
+            patient=patient,
+            actor=prescriber,
+            regimen=regimen,
+            effect=effect,
+            severity=severity,
+            onset=start + timedelta(days=rng.randint(3, 20)),
+            action_taken=action,
+        )
+    services.adherence_check_record(
+        patient=patient,
+        actor=prescriber,
+        regimen=regimen,
+        checked_on=today - timedelta(days=rng.randint(0, 30)),
+        method=rng.choice(["self_report", "pill_count", "pharmacy_refill"]),
+        percent=rng.choice([70, 80, 90, 95, 100]),
+        barriers=rng.choice(BARRIERS),
+    )
 
 
 def seed_medications(clinic: DemoClinic) -> None:
     today = timezone.localdate()
-    prescribers = dict(CareTeamMember.objects.filter(
-        patient__in=clinic.patients, role=TeamRole.PRESCRIBER, ended_at__isnull=True,
-    ).values_list("patient_id", "user_id"))
+    prescribers = dict(
+        CareTeamMember.objects.filter(
+            patient__in=clinic.patients,
+            role=TeamRole.PRESCRIBER,
+            ended_at__isnull=True,
+        ).values_list("patient_id", "user_id")
+    )
     users = {u.pk: u for u in clinic.staff.values()}
     for patient in clinic.patients:
         if patient.pk not in prescribers or Regimen.all_records.filter(patient=patient).exists():

@@ -65,10 +65,7 @@ def timeline_dose_events(*, patient: Patient) -> list[DoseEvent]:
 def patients_on_medication_ids() -> QuerySet:
     """Ids (pks) of patients with an active regimen, for clinic reports: `pk__in=` this."""
     return (
-        Regimen.objects.filter(status=RegimenStatus.ACTIVE)
-        .values_list("patient_id", flat=True)
-        .distinct()
-        .order_by()
+        Regimen.objects.filter(status=RegimenStatus.ACTIVE).values_list("patient_id", flat=True).distinct().order_by()
     )
 
 
@@ -97,48 +94,63 @@ def _get_or_deny(queryset: QuerySet, *, user: User, public_id: UUID | str, objec
 
 def regimens_visible_to(user: User) -> QuerySet[Regimen]:
     return Regimen.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
-        "patient", "medication", "prescriber")
+        "patient", "medication", "prescriber"
+    )
 
 
 def regimen_for(*, user: User, public_id: UUID | str) -> Regimen:
-    return _get_or_deny(regimens_visible_to(user), user=user, public_id=public_id,
-                        object_type="medications.regimen")
+    return _get_or_deny(regimens_visible_to(user), user=user, public_id=public_id, object_type="medications.regimen")
 
 
 def regimen_of_patient(*, user: User, patient: Patient, public_id: UUID | str) -> Regimen:
-    return _get_or_deny(Regimen.objects.filter(patient=patient).select_related("medication", "patient"),
-                        user=user, public_id=public_id, object_type="medications.regimen")
+    return _get_or_deny(
+        Regimen.objects.filter(patient=patient).select_related("medication", "patient"),
+        user=user,
+        public_id=public_id,
+        object_type="medications.regimen",
+    )
 
 
 def dose_history(regimen: Regimen) -> QuerySet[DoseChange]:
     """Valid changes, oldest first; the last is the current dose."""
-    return DoseChange.objects.filter(regimen=regimen).select_related("changed_by").order_by(
-        "effective_on", "changed_at", "id")
+    return (
+        DoseChange.objects.filter(regimen=regimen)
+        .select_related("changed_by")
+        .order_by("effective_on", "changed_at", "id")
+    )
 
 
 def dose_change_of(*, user: User, regimen: Regimen, public_id: UUID | str) -> DoseChange:
-    return _get_or_deny(DoseChange.objects.filter(regimen=regimen).select_related("regimen"), user=user,
-                        public_id=public_id, object_type="medications.dosechange")
+    return _get_or_deny(
+        DoseChange.objects.filter(regimen=regimen).select_related("regimen"),
+        user=user,
+        public_id=public_id,
+        object_type="medications.dosechange",
+    )
 
 
 def side_effects_visible_to(user: User) -> QuerySet[SideEffect]:
     return SideEffect.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
-        "patient", "regimen__medication", "recorded_by")
+        "patient", "regimen__medication", "recorded_by"
+    )
 
 
 def adherence_checks_visible_to(user: User) -> QuerySet[AdherenceCheck]:
     return AdherenceCheck.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
-        "patient", "regimen__medication", "recorded_by")
+        "patient", "regimen__medication", "recorded_by"
+    )
 
 
 def lab_results_visible_to(user: User) -> QuerySet[LabResult]:
     return LabResult.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
-        "patient", "regimen", "recorded_by")
+        "patient", "regimen", "recorded_by"
+    )
 
 
 def lab_result_for(*, user: User, public_id: UUID | str) -> LabResult:
-    return _get_or_deny(lab_results_visible_to(user), user=user, public_id=public_id,
-                        object_type="medications.labresult")
+    return _get_or_deny(
+        lab_results_visible_to(user), user=user, public_id=public_id, object_type="medications.labresult"
+    )
 
 
 # --- Monitoring ---------------------------------------------------------------------------
@@ -159,25 +171,50 @@ def monitoring_for_regimens(regimens: Sequence[Regimen], *, today: date) -> dict
     steps_by_protocol: dict[int, list[Step]] = defaultdict(list)
     protocol_ids = {r.medication.monitoring_protocol_id for r in regimens}
     for step in MonitoringStep.objects.filter(protocol_id__in=protocol_ids).order_by("protocol_id", "position", "id"):
-        steps_by_protocol[step.protocol_id].append(Step(
-            test=step.test, kind=step.kind, offset_days=step.offset_days, interval_days=step.interval_days,
-            until_day=step.until_day, window_days=step.window_days, rule=step.rule, label=step.label))
+        steps_by_protocol[step.protocol_id].append(
+            Step(
+                test=step.test,
+                kind=step.kind,
+                offset_days=step.offset_days,
+                interval_days=step.interval_days,
+                until_day=step.until_day,
+                window_days=step.window_days,
+                rule=step.rule,
+                label=step.label,
+            )
+        )
     tests = {s.test for steps in steps_by_protocol.values() for s in steps}
     results: dict[int, list[Observation]] = defaultdict(list)
-    for patient_id, test, taken_on, value in LabResult.objects.filter(
-            patient_id__in={r.patient_id for r in regimens}, test__in=tests, taken_on__lte=today,
-    ).values_list("patient_id", "test", "taken_on", "value").order_by():
+    for patient_id, test, taken_on, value in (
+        LabResult.objects.filter(
+            patient_id__in={r.patient_id for r in regimens},
+            test__in=tests,
+            taken_on__lte=today,
+        )
+        .values_list("patient_id", "test", "taken_on", "value")
+        .order_by()
+    ):
         results[patient_id].append(Observation(test, taken_on, value))
     changes: dict[int, list[date]] = defaultdict(list)
-    for regimen_id, effective_on in DoseChange.objects.filter(
-            regimen_id__in=[r.pk for r in regimens], previous_dose__isnull=False,
-    ).values_list("regimen_id", "effective_on").order_by():
+    for regimen_id, effective_on in (
+        DoseChange.objects.filter(
+            regimen_id__in=[r.pk for r in regimens],
+            previous_dose__isnull=False,
+        )
+        .values_list("regimen_id", "effective_on")
+        .order_by()
+    ):
         changes[regimen_id].append(effective_on)
     return {
         regimen.pk: monitoring_schedule(
-            steps=steps_by_protocol[regimen.medication.monitoring_protocol_id], start_date=regimen.start_date,
-            dose_change_dates=changes[regimen.pk], results=results[regimen.patient_id], today=today,
-            target_range=_target_range(regimen), restart_date=regimen.monitoring_restart_on)
+            steps=steps_by_protocol[regimen.medication.monitoring_protocol_id],
+            start_date=regimen.start_date,
+            dose_change_dates=changes[regimen.pk],
+            results=results[regimen.patient_id],
+            today=today,
+            target_range=_target_range(regimen),
+            restart_date=regimen.monitoring_restart_on,
+        )
         for regimen in regimens
     }
 
@@ -195,18 +232,24 @@ class MonitoringRow:
 _STATUS_ORDER = {"overdue": 0, "due": 1, "done": 2}
 
 
-def monitoring_for_patient(*, patient: Patient, today: date,
-                           regimens: Sequence[Regimen] | None = None) -> list[MonitoringRow]:
+def monitoring_for_patient(
+    *, patient: Patient, today: date, regimens: Sequence[Regimen] | None = None
+) -> list[MonitoringRow]:
     """The patient's monitoring rows: overdue first, then due, then done, by date."""
     if regimens is None:
-        regimens = list(Regimen.objects.filter(patient=patient, status=RegimenStatus.ACTIVE)
-                        .select_related("medication"))
+        regimens = list(
+            Regimen.objects.filter(patient=patient, status=RegimenStatus.ACTIVE).select_related("medication")
+        )
     by_regimen = monitoring_for_regimens(regimens, today=today)
     index = {r.pk: r for r in regimens}
     rows = [MonitoringRow(index[pk], item) for pk, items in by_regimen.items() for item in items]
-    rows.sort(key=lambda row: (_STATUS_ORDER[row.item.status],
-                               row.item.due_date.toordinal() * (-1 if row.item.status == "done" else 1),
-                               row.regimen.medication.name))
+    rows.sort(
+        key=lambda row: (
+            _STATUS_ORDER[row.item.status],
+            row.item.due_date.toordinal() * (-1 if row.item.status == "done" else 1),
+            row.regimen.medication.name,
+        )
+    )
     return rows
 
 
@@ -259,23 +302,32 @@ class MedicationsTab:
 
 def medications_tab(*, patient: Patient, today: date, lab_limit: int = 100) -> MedicationsTab:
     """Everything the tab shows, in a fixed number of queries whatever the history's length."""
-    history = Prefetch("dose_changes", queryset=DoseChange.objects.select_related("changed_by")
-                       .order_by("effective_on", "changed_at", "id"), to_attr="history")
-    regimens = list(Regimen.objects.filter(patient=patient).select_related("medication", "prescriber",
-                                                                           "status_changed_by")
-                    .prefetch_related(history).order_by("medication__name", "-start_date", "id"))
+    history = Prefetch(
+        "dose_changes",
+        queryset=DoseChange.objects.select_related("changed_by").order_by("effective_on", "changed_at", "id"),
+        to_attr="history",
+    )
+    regimens = list(
+        Regimen.objects.filter(patient=patient)
+        .select_related("medication", "prescriber", "status_changed_by")
+        .prefetch_related(history)
+        .order_by("medication__name", "-start_date", "id")
+    )
     warnings = warnings_for_regimens(regimens)
     views = [RegimenView(r, r.history, warnings.get(r.pk, [])) for r in regimens]  # type: ignore[attr-defined]
-    labs = list(LabResult.objects.filter(patient=patient).select_related("recorded_by")
-                .order_by("-taken_on", "-id")[:lab_limit])
+    labs = list(
+        LabResult.objects.filter(patient=patient).select_related("recorded_by").order_by("-taken_on", "-id")[:lab_limit]
+    )
     flags = lab_flags(labs, regimens)
     return MedicationsTab(
         current=[v for v in views if v.regimen.is_current],
         past=[v for v in views if not v.regimen.is_current],
-        side_effects=list(SideEffect.objects.filter(patient=patient).select_related(
-            "regimen__medication", "recorded_by")),
-        adherence=list(AdherenceCheck.objects.filter(patient=patient).select_related(
-            "regimen__medication", "recorded_by")),
+        side_effects=list(
+            SideEffect.objects.filter(patient=patient).select_related("regimen__medication", "recorded_by")
+        ),
+        adherence=list(
+            AdherenceCheck.objects.filter(patient=patient).select_related("regimen__medication", "recorded_by")
+        ),
         labs=[(lab, flags.get(lab.pk)) for lab in labs],
         monitoring=monitoring_for_patient(patient=patient, today=today, regimens=regimens),
     )

@@ -36,8 +36,21 @@ from medications.models import (
     SideEffect,
 )
 
-REGIMEN_FIELDS = ("medication", "dose", "unit", "frequency", "route", "start_date", "indication", "target_dose",
-                  "target_level_low", "target_level_high", "status", "status_reason", "stopped_on")
+REGIMEN_FIELDS = (
+    "medication",
+    "dose",
+    "unit",
+    "frequency",
+    "route",
+    "start_date",
+    "indication",
+    "target_dose",
+    "target_level_low",
+    "target_level_high",
+    "status",
+    "status_reason",
+    "stopped_on",
+)
 DOSE_CHANGE_FIELDS = ("previous_dose", "dose", "reason", "reason_code", "override_reason", "effective_on")
 
 # STYLE.md rule 7: a regimen's status moves only along these edges.
@@ -66,8 +79,15 @@ def _as_decimal(value: Any, field: str) -> Decimal:
     return number
 
 
-def dose_validate(*, medication: Medication, dose: Any, frequency: str, override_reason: str = "",
-                  unit: str | None = None, field: str = "dose") -> Decimal:
+def dose_validate(
+    *,
+    medication: Medication,
+    dose: Any,
+    frequency: str,
+    override_reason: str = "",
+    unit: str | None = None,
+    field: str = "dose",
+) -> Decimal:
     """The dose rules (DESIGN.md, SECURITY.md IV-2): a positive number, in the medication's
     unit, and a daily dose (dose x doses per day) at most the catalog maximum unless an
     override reason is given. Returns the dose as a Decimal or raises per-field errors."""
@@ -107,46 +127,92 @@ def _not_future(day: date, field: str) -> None:
 
 
 @transaction.atomic
-def regimen_start(*, patient: Patient, medication: Medication, dose: Any, frequency: str, start_date: date,
-                  actor: User, unit: str | None = None, route: str = Route.ORAL, indication: str = "",
-                  target_dose: Any = None, target_level_low: Decimal | None = None,
-                  target_level_high: Decimal | None = None, override_reason: str = "") -> Regimen:
+def regimen_start(
+    *,
+    patient: Patient,
+    medication: Medication,
+    dose: Any,
+    frequency: str,
+    start_date: date,
+    actor: User,
+    unit: str | None = None,
+    route: str = Route.ORAL,
+    indication: str = "",
+    target_dose: Any = None,
+    target_level_low: Decimal | None = None,
+    target_level_high: Decimal | None = None,
+    override_reason: str = "",
+) -> Regimen:
     """Start a regimen; its first DoseChange (previous dose empty) records the starting dose.
     Interaction warnings are the caller's to show before it calls this (interactions.py)."""
     _require_prescriber(actor)
     if not medication.is_active:
         raise ValidationError({"medication": "This medication is no longer offered in the catalog."})
-    number = dose_validate(medication=medication, dose=dose, frequency=frequency,
-                           override_reason=override_reason, unit=unit)
+    number = dose_validate(
+        medication=medication, dose=dose, frequency=frequency, override_reason=override_reason, unit=unit
+    )
     if target_dose not in (None, ""):
-        target_dose = dose_validate(medication=medication, dose=target_dose, frequency=frequency,
-                                    override_reason=override_reason, field="target_dose")
+        target_dose = dose_validate(
+            medication=medication,
+            dose=target_dose,
+            frequency=frequency,
+            override_reason=override_reason,
+            field="target_dose",
+        )
     _not_future(start_date, "start_date")
     if Regimen.objects.filter(patient=patient, medication=medication, status__in=CURRENT_REGIMEN_STATUSES).exists():
-        raise ValidationError({"medication": f"{medication.name} is already on this patient's current list: "
-                                             "adjust that regimen instead."})
+        raise ValidationError(
+            {"medication": f"{medication.name} is already on this patient's current list: adjust that regimen instead."}
+        )
     if medication.level_test and target_level_low is None and target_level_high is None:
         target_level_low, target_level_high = medication.target_level_low, medication.target_level_high
-    regimen = Regimen(patient=patient, medication=medication, dose=number, unit=medication.unit,
-                      frequency=frequency, route=route, start_date=start_date, indication=indication.strip(),
-                      target_dose=target_dose or None, target_level_low=target_level_low,
-                      target_level_high=target_level_high, prescriber=actor, status_changed_by=actor)
+    regimen = Regimen(
+        patient=patient,
+        medication=medication,
+        dose=number,
+        unit=medication.unit,
+        frequency=frequency,
+        route=route,
+        start_date=start_date,
+        indication=indication.strip(),
+        target_dose=target_dose or None,
+        target_level_low=target_level_low,
+        target_level_high=target_level_high,
+        prescriber=actor,
+        status_changed_by=actor,
+    )
     regimen.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
             regimen.save()
     except IntegrityError:
-        raise ValidationError({"medication": f"{medication.name} is already on this patient's current list."}) \
-            from None
-    start = DoseChange(regimen=regimen, previous_dose=None, dose=number, reason="Regimen started",
-                       reason_code=DoseReason.START, override_reason=override_reason.strip(),
-                       effective_on=start_date, changed_by=actor)
+        raise ValidationError({"medication": f"{medication.name} is already on this patient's current list."}) from None
+    start = DoseChange(
+        regimen=regimen,
+        previous_dose=None,
+        dose=number,
+        reason="Regimen started",
+        reason_code=DoseReason.START,
+        override_reason=override_reason.strip(),
+        effective_on=start_date,
+        changed_by=actor,
+    )
     start.full_clean()
     start.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=regimen, patient_id=patient.public_id,
-                 changes=diff({}, snapshot(regimen, REGIMEN_FIELDS)))
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=start, patient_id=patient.public_id,
-                 changes=diff({}, snapshot(start, DOSE_CHANGE_FIELDS)))
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=regimen,
+        patient_id=patient.public_id,
+        changes=diff({}, snapshot(regimen, REGIMEN_FIELDS)),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=start,
+        patient_id=patient.public_id,
+        changes=diff({}, snapshot(start, DOSE_CHANGE_FIELDS)),
+    )
     reminders.monitoring_reminders_write(regimens=[regimen], today=timezone.localdate())
     return regimen
 
@@ -163,16 +229,30 @@ def _locked(regimen: Regimen, version: int | None) -> Regimen:
 
 
 @transaction.atomic
-def dose_change_record(*, regimen: Regimen, dose: Any, reason: str, actor: User, version: int | None = None,
-                       reason_code: str = "", override_reason: str = "", unit: str | None = None,
-                       effective_on: date | None = None) -> DoseChange:
+def dose_change_record(
+    *,
+    regimen: Regimen,
+    dose: Any,
+    reason: str,
+    actor: User,
+    version: int | None = None,
+    reason_code: str = "",
+    override_reason: str = "",
+    unit: str | None = None,
+    effective_on: date | None = None,
+) -> DoseChange:
     """Append a dose change. The new current dose is this one; nothing earlier is rewritten."""
     _require_prescriber(actor)
     current = _locked(regimen, version)
     if current.status != RegimenStatus.ACTIVE:
         raise ValidationError({"dose": "Only an active regimen's dose can change: resume it first."})
-    number = dose_validate(medication=current.medication, dose=dose, frequency=current.frequency,
-                           override_reason=override_reason, unit=unit)
+    number = dose_validate(
+        medication=current.medication,
+        dose=dose,
+        frequency=current.frequency,
+        override_reason=override_reason,
+        unit=unit,
+    )
     errors: dict[str, str] = {}
     if number == current.dose:
         errors["dose"] = f"{_fmt(number)} {current.unit} is already the current dose."
@@ -185,28 +265,42 @@ def dose_change_record(*, regimen: Regimen, dose: Any, reason: str, actor: User,
     if effective_on > timezone.localdate():
         errors["effective_on"] = "This date is in the future."
     elif latest is not None and effective_on < latest.effective_on:
-        errors["effective_on"] = f"The last change took effect on {latest.effective_on:%Y-%m-%d}; " \
-                                 "a new one cannot take effect before it."
+        errors["effective_on"] = (
+            f"The last change took effect on {latest.effective_on:%Y-%m-%d}; a new one cannot take effect before it."
+        )
     if errors:
         raise ValidationError(errors)
-    change = DoseChange(regimen=current, previous_dose=current.dose, dose=number, reason=reason.strip(),
-                        reason_code=reason_code, override_reason=override_reason.strip(),
-                        effective_on=effective_on, changed_by=actor)
+    change = DoseChange(
+        regimen=current,
+        previous_dose=current.dose,
+        dose=number,
+        reason=reason.strip(),
+        reason_code=reason_code,
+        override_reason=override_reason.strip(),
+        effective_on=effective_on,
+        changed_by=actor,
+    )
     change.full_clean()
     change.save()
     current.dose = number
     current.version += 1
     current.save(update_fields=["dose", "version", "updated_at"])
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=change, patient_id=current.patient.public_id,
-                 changes=diff({}, snapshot(change, DOSE_CHANGE_FIELDS)))
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=change,
+        patient_id=current.patient.public_id,
+        changes=diff({}, snapshot(change, DOSE_CHANGE_FIELDS)),
+    )
     # The lithium rule: a level one week after every dose change (monitoring.py).
     reminders.monitoring_reminders_write(regimens=[current], today=timezone.localdate())
     return change
 
 
 @transaction.atomic
-def dose_change_enter_in_error(*, dose_change: DoseChange, actor: User, reason: str,
-                               version: int | None = None) -> DoseChange:
+def dose_change_enter_in_error(
+    *, dose_change: DoseChange, actor: User, reason: str, version: int | None = None
+) -> DoseChange:
     """Mark the latest dose change as entered in error; the dose before it is current again.
     Only the latest may be marked, so the history's chain previous -> new stays unbroken."""
     _require_prescriber(actor)
@@ -221,25 +315,31 @@ def dose_change_enter_in_error(*, dose_change: DoseChange, actor: User, reason: 
     dose_change.entered_in_error_at = timezone.now()
     dose_change.entered_in_error_by = actor
     dose_change.entered_in_error_reason = reason.strip()
-    dose_change.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason",
-                                    "updated_at"])
+    dose_change.save(
+        update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason", "updated_at"]
+    )
     current.dose = dose_change.previous_dose  # type: ignore[assignment]
     current.version += 1
     current.save(update_fields=["dose", "version", "updated_at"])
-    audit_record(actor=actor, action=AuditAction.ENTER_IN_ERROR, obj=dose_change,
-                 patient_id=current.patient.public_id, changes={"reason": [None, reason.strip()]})
+    audit_record(
+        actor=actor,
+        action=AuditAction.ENTER_IN_ERROR,
+        obj=dose_change,
+        patient_id=current.patient.public_id,
+        changes={"reason": [None, reason.strip()]},
+    )
     return dose_change
 
 
 @transaction.atomic
-def regimen_status_change(*, regimen: Regimen, status: str, actor: User, reason: str = "",
-                          version: int | None = None) -> Regimen:
+def regimen_status_change(
+    *, regimen: Regimen, status: str, actor: User, reason: str = "", version: int | None = None
+) -> Regimen:
     """Pause, resume or stop a regimen. Pausing and stopping need a reason."""
     _require_prescriber(actor)
     current = _locked(regimen, version)
     if status not in REGIMEN_TRANSITIONS.get(current.status, frozenset()):
-        raise ValidationError({"status": f"A {current.get_status_display().lower()} regimen cannot become "
-                                         f"{status}."})
+        raise ValidationError({"status": f"A {current.get_status_display().lower()} regimen cannot become {status}."})
     if status in (RegimenStatus.PAUSED, RegimenStatus.STOPPED) and not reason.strip():
         raise ValidationError({"reason": "Say why."})
     before = snapshot(current, REGIMEN_FIELDS)
@@ -257,8 +357,13 @@ def regimen_status_change(*, regimen: Regimen, status: str, actor: User, reason:
     current.version += 1
     current.full_clean(validate_constraints=False)
     current.save()
-    audit_record(actor=actor, action=AuditAction.UPDATE, obj=current, patient_id=current.patient.public_id,
-                 changes=diff(before, snapshot(current, REGIMEN_FIELDS)))
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=current,
+        patient_id=current.patient.public_id,
+        changes=diff(before, snapshot(current, REGIMEN_FIELDS)),
+    )
     return current
 
 
@@ -272,38 +377,87 @@ def _regimen_of_patient(regimen: Regimen | None, patient: Patient) -> None:
 
 
 @transaction.atomic
-def side_effect_record(*, patient: Patient, actor: User, effect: str, severity: str, onset: date,
-                       action_taken: str = "", regimen: Regimen | None = None) -> SideEffect:
+def side_effect_record(
+    *,
+    patient: Patient,
+    actor: User,
+    effect: str,
+    severity: str,
+    onset: date,
+    action_taken: str = "",
+    regimen: Regimen | None = None,
+) -> SideEffect:
     _regimen_of_patient(regimen, patient)
     _not_future(onset, "onset")
-    record = SideEffect(patient=patient, regimen=regimen, effect=effect.strip(), severity=severity, onset=onset,
-                        action_taken=action_taken.strip(), recorded_by=actor)
+    record = SideEffect(
+        patient=patient,
+        regimen=regimen,
+        effect=effect.strip(),
+        severity=severity,
+        onset=onset,
+        action_taken=action_taken.strip(),
+        recorded_by=actor,
+    )
     record.full_clean()
     record.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=record, patient_id=patient.public_id,
-                 changes=diff({}, snapshot(record, ("regimen", "effect", "severity", "onset", "action_taken"))))
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=record,
+        patient_id=patient.public_id,
+        changes=diff({}, snapshot(record, ("regimen", "effect", "severity", "onset", "action_taken"))),
+    )
     return record
 
 
 @transaction.atomic
-def adherence_check_record(*, patient: Patient, actor: User, checked_on: date, method: str, percent: int,
-                           barriers: str = "", regimen: Regimen | None = None) -> AdherenceCheck:
+def adherence_check_record(
+    *,
+    patient: Patient,
+    actor: User,
+    checked_on: date,
+    method: str,
+    percent: int,
+    barriers: str = "",
+    regimen: Regimen | None = None,
+) -> AdherenceCheck:
     _regimen_of_patient(regimen, patient)
     _not_future(checked_on, "checked_on")
     if not 0 <= int(percent) <= 100:
         raise ValidationError({"percent": "Enter a percentage from 0 to 100."})
-    record = AdherenceCheck(patient=patient, regimen=regimen, checked_on=checked_on, method=method,
-                            percent=percent, barriers=barriers.strip(), recorded_by=actor)
+    record = AdherenceCheck(
+        patient=patient,
+        regimen=regimen,
+        checked_on=checked_on,
+        method=method,
+        percent=percent,
+        barriers=barriers.strip(),
+        recorded_by=actor,
+    )
     record.full_clean()
     record.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=record, patient_id=patient.public_id,
-                 changes=diff({}, snapshot(record, ("regimen", "checked_on", "method", "percent", "barriers"))))
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=record,
+        patient_id=patient.public_id,
+        changes=diff({}, snapshot(record, ("regimen", "checked_on", "method", "percent", "barriers"))),
+    )
     return record
 
 
 @transaction.atomic
-def lab_result_record(*, patient: Patient, actor: User, test: str, value: Any, taken_on: date,
-                      unit: str | None = None, regimen: Regimen | None = None, comment: str = "") -> LabResult:
+def lab_result_record(
+    *,
+    patient: Patient,
+    actor: User,
+    test: str,
+    value: Any,
+    taken_on: date,
+    unit: str | None = None,
+    regimen: Regimen | None = None,
+    comment: str = "",
+) -> LabResult:
     _regimen_of_patient(regimen, patient)
     if test not in LabTest.values:
         raise ValidationError({"test": "Choose a listed test."})
@@ -314,26 +468,44 @@ def lab_result_record(*, patient: Patient, actor: User, test: str, value: Any, t
     if number < 0:
         raise ValidationError({"value": "A result cannot be negative."})
     _not_future(taken_on, "taken_on")
-    record = LabResult(patient=patient, regimen=regimen, test=test, value=number, unit=expected,
-                       taken_on=taken_on, comment=comment.strip(), recorded_by=actor)
+    record = LabResult(
+        patient=patient,
+        regimen=regimen,
+        test=test,
+        value=number,
+        unit=expected,
+        taken_on=taken_on,
+        comment=comment.strip(),
+        recorded_by=actor,
+    )
     record.full_clean()
     record.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=record, patient_id=patient.public_id,
-                 changes=diff({}, snapshot(record, ("regimen", "test", "value", "unit", "taken_on"))))
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=record,
+        patient_id=patient.public_id,
+        changes=diff({}, snapshot(record, ("regimen", "test", "value", "unit", "taken_on"))),
+    )
     return record
 
 
 @transaction.atomic
-def record_enter_in_error(*, record: SideEffect | AdherenceCheck | LabResult, actor: User,
-                          reason: str) -> SideEffect | AdherenceCheck | LabResult:
+def record_enter_in_error(
+    *, record: SideEffect | AdherenceCheck | LabResult, actor: User, reason: str
+) -> SideEffect | AdherenceCheck | LabResult:
     """Withdraw a side effect, adherence check or lab result entered by mistake (kept, hidden)."""
     if not reason.strip():
         raise ValidationError({"reason": "Say why this entry was made in error."})
     record.entered_in_error_at = timezone.now()
     record.entered_in_error_by = actor
     record.entered_in_error_reason = reason.strip()
-    record.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason",
-                               "updated_at"])
-    audit_record(actor=actor, action=AuditAction.ENTER_IN_ERROR, obj=record,
-                 patient_id=record.patient.public_id, changes={"reason": [None, reason.strip()]})
+    record.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.ENTER_IN_ERROR,
+        obj=record,
+        patient_id=record.patient.public_id,
+        changes={"reason": [None, reason.strip()]},
+    )
     return record

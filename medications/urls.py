@@ -8,12 +8,23 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/medications/", views.tab, name="tab"),
     path("patients/<uuid:patient_id>/medications/start/", views.regimen_start, name="regimen_start"),
     path("patients/<uuid:patient_id>/medications/<uuid:regimen_id>/dose/", views.dose_change, name="dose_change"),
-    path("patients/<uuid:patient_id>/medications/<uuid:regimen_id>/dose/<uuid:change_id>/entered-in-error/",
-         views.dose_change_error, name="dose_change_error"),
-    *[path(f"patients/<uuid:patient_id>/medications/<uuid:regimen_id>/{verb}/", views.regimen_status,
-           {"verb": verb}, name=f"regimen_{verb}") for verb in ("pause", "resume", "stop")],
-    path("patients/<uuid:patient_id>/medications/side-effects/new/", views.side_effect_create,
-         name="side_effect_create"),
+    path(
+        "patients/<uuid:patient_id>/medications/<uuid:regimen_id>/dose/<uuid:change_id>/entered-in-error/",
+        views.dose_change_error,
+        name="dose_change_error",
+    ),
+    *[
+        path(
+            f"patients/<uuid:patient_id>/medications/<uuid:regimen_id>/{verb}/",
+            views.regimen_status,
+            {"verb": verb},
+            name=f"regimen_{verb}",
+        )
+        for verb in ("pause", "resume", "stop")
+    ],
+    path(
+        "patients/<uuid:patient_id>/medications/side-effects/new/", views.side_effect_create, name="side_effect_create"
+    ),
     path("patients/<uuid:patient_id>/medications/adherence/new/", views.adherence_create, name="adherence_create"),
     path("patients/<uuid:patient_id>/medications/labs/new/", views.lab_create, name="lab_create"),
 ]

@@ -48,14 +48,18 @@ def _require(request: HttpRequest, action: Action) -> None:
 
 def _page(request: HttpRequest, template: str, patient: Any, **context: Any) -> HttpResponse:
     """A form page under the chart header (no second chart-open audit: the form is not the chart)."""
-    return render(request, template, {"patient": patient, "team": list(care_team_of(patient)),
-                                      "active_tab": "medications", **context})
+    return render(
+        request,
+        template,
+        {"patient": patient, "team": list(care_team_of(patient)), "active_tab": "medications", **context},
+    )
 
 
 def _chart(regimen: Regimen, history: list[DoseChange], today: Any) -> Any:
     end = regimen.stopped_on or today
-    return dose_step_chart(steps=[(c.effective_on, c.dose) for c in history], end=end, unit=regimen.unit,
-                           target=regimen.target_dose)
+    return dose_step_chart(
+        steps=[(c.effective_on, c.dose) for c in history], end=end, unit=regimen.unit, target=regimen.target_dose
+    )
 
 
 @login_required
@@ -66,7 +70,8 @@ def tab(request: HttpRequest, patient_id: str) -> HttpResponse:
     for view in data.current + data.past:
         view.chart = _chart(view.regimen, view.history, today)  # type: ignore[attr-defined]
     context |= {
-        "tab": data, "today": today,
+        "tab": data,
+        "today": today,
         "can_prescribe": user_can(request.user, Action.PRESCRIBE),
         "can_record": user_can(request.user, Action.RECORD_LAB_RESULT),
         "overdue_count": sum(1 for row in data.monitoring if row.item.status == "overdue"),
@@ -80,8 +85,7 @@ def regimen_start(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
     _require(request, Action.PRESCRIBE)
     catalog = list(selectors.medication_catalog())
-    form = RegimenStartForm(request.POST or None, medications=catalog,
-                            initial={"start_date": timezone.localdate()})
+    form = RegimenStartForm(request.POST or None, medications=catalog, initial={"start_date": timezone.localdate()})
     warnings: list[Any] = []
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -104,13 +108,27 @@ def regimen_start(request: HttpRequest, patient_id: str) -> HttpResponse:
     return _page(request, "medications/regimen_form.html", patient, form=form, warnings=warnings)
 
 
-def _dose_page(request: HttpRequest, patient: Any, regimen: Regimen, form: DoseChangeForm,
-               conflict: Regimen | None = None, error_form: EnteredInErrorForm | None = None) -> HttpResponse:
+def _dose_page(
+    request: HttpRequest,
+    patient: Any,
+    regimen: Regimen,
+    form: DoseChangeForm,
+    conflict: Regimen | None = None,
+    error_form: EnteredInErrorForm | None = None,
+) -> HttpResponse:
     history = list(selectors.dose_history(regimen))
     today = timezone.localdate()
-    return _page(request, "medications/dose_form.html", patient, regimen=regimen, form=form, conflict=conflict,
-                 history=history, chart=_chart(regimen, history, today),
-                 error_form=error_form or EnteredInErrorForm(initial={"version": regimen.version}))
+    return _page(
+        request,
+        "medications/dose_form.html",
+        patient,
+        regimen=regimen,
+        form=form,
+        conflict=conflict,
+        history=history,
+        chart=_chart(regimen, history, today),
+        error_form=error_form or EnteredInErrorForm(initial={"version": regimen.version}),
+    )
 
 
 @login_required
@@ -119,8 +137,9 @@ def dose_change(request: HttpRequest, patient_id: str, regimen_id: str) -> HttpR
     patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
     regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
     _require(request, Action.PRESCRIBE)
-    form = DoseChangeForm(request.POST or None, initial={"version": regimen.version,
-                                                         "effective_on": timezone.localdate()})
+    form = DoseChangeForm(
+        request.POST or None, initial={"version": regimen.version, "effective_on": timezone.localdate()}
+    )
     conflict = None
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -128,9 +147,12 @@ def dose_change(request: HttpRequest, patient_id: str, regimen_id: str) -> HttpR
             services.dose_change_record(regimen=regimen, actor=request.user, **data)
         except StaleVersionError as error:
             conflict = error.current
-            messages.error(request, "Not saved: someone changed this regimen while you were editing. "
-                                    "The current dose and history are shown; your entry is kept below, "
-                                    "check it and save again.")
+            messages.error(
+                request,
+                "Not saved: someone changed this regimen while you were editing. "
+                "The current dose and history are shown; your entry is kept below, "
+                "check it and save again.",
+            )
             rebased = request.POST.copy()
             rebased["version"] = str(conflict.version)
             form = DoseChangeForm(rebased)
@@ -157,8 +179,7 @@ def dose_change_error(request: HttpRequest, patient_id: str, regimen_id: str, ch
             services.dose_change_enter_in_error(dose_change=change, actor=request.user, **error_form.cleaned_data)
         except StaleVersionError:
             messages.error(request, "Not saved: the regimen changed meanwhile. Check the history and try again.")
-            return redirect("medications:dose_change", patient_id=patient.public_id,
-                            regimen_id=regimen.public_id)
+            return redirect("medications:dose_change", patient_id=patient.public_id, regimen_id=regimen.public_id)
         except ValidationError as error:
             add_service_errors(error_form, error)
         else:
@@ -175,31 +196,39 @@ def regimen_status(request: HttpRequest, patient_id: str, regimen_id: str, verb:
     regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
     _require(request, Action.PRESCRIBE)
     new_status, label, reason_required = STATUS_ACTIONS[verb]
-    form = StatusForm(request.POST or None, reason_required=reason_required,
-                      initial={"version": regimen.version})
+    form = StatusForm(request.POST or None, reason_required=reason_required, initial={"version": regimen.version})
     if request.method == "POST" and form.is_valid():
         try:
-            services.regimen_status_change(regimen=regimen, status=new_status, actor=request.user,
-                                           **form.cleaned_data)
+            services.regimen_status_change(regimen=regimen, status=new_status, actor=request.user, **form.cleaned_data)
         except StaleVersionError:
-            messages.error(request, "Not saved: someone changed this regimen while you were editing. "
-                                    "Check it and try again.")
+            messages.error(
+                request, "Not saved: someone changed this regimen while you were editing. Check it and try again."
+            )
             return redirect("medications:tab", patient_id=patient.public_id)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, f"{regimen.medication.name}: {new_status}.")
             return redirect("medications:tab", patient_id=patient.public_id)
-    return _page(request, "medications/status_form.html", patient, regimen=regimen, form=form, verb=verb,
-                 label=label)
+    return _page(request, "medications/status_form.html", patient, regimen=regimen, form=form, verb=verb, label=label)
 
 
-def _record_view(request: HttpRequest, patient_id: str, *, form_class: type, action: Action, service: Any,
-                 title: str, initial: dict[str, Any], done: str) -> HttpResponse:
+def _record_view(
+    request: HttpRequest,
+    patient_id: str,
+    *,
+    form_class: type,
+    action: Action,
+    service: Any,
+    title: str,
+    initial: dict[str, Any],
+    done: str,
+) -> HttpResponse:
     patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
     _require(request, action)
-    regimens = list(Regimen.objects.filter(patient=patient).select_related("medication")
-                    .order_by("status", "medication__name"))
+    regimens = list(
+        Regimen.objects.filter(patient=patient).select_related("medication").order_by("status", "medication__name")
+    )
     form = form_class(request.POST or None, regimens=regimens, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -215,25 +244,47 @@ def _record_view(request: HttpRequest, patient_id: str, *, form_class: type, act
 @login_required
 @require_http_methods(["GET", "POST"])
 def side_effect_create(request: HttpRequest, patient_id: str) -> HttpResponse:
-    return _record_view(request, patient_id, form_class=SideEffectForm, action=Action.RECORD_SIDE_EFFECT,
-                        service=services.side_effect_record, title="Record a side effect",
-                        initial={"onset": timezone.localdate(), "regimen": request.GET.get("regimen", "")},
-                        done="Side effect recorded.")
+    return _record_view(
+        request,
+        patient_id,
+        form_class=SideEffectForm,
+        action=Action.RECORD_SIDE_EFFECT,
+        service=services.side_effect_record,
+        title="Record a side effect",
+        initial={"onset": timezone.localdate(), "regimen": request.GET.get("regimen", "")},
+        done="Side effect recorded.",
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def adherence_create(request: HttpRequest, patient_id: str) -> HttpResponse:
-    return _record_view(request, patient_id, form_class=AdherenceForm, action=Action.RECORD_ADHERENCE,
-                        service=services.adherence_check_record, title="Record an adherence check",
-                        initial={"checked_on": timezone.localdate()}, done="Adherence check recorded.")
+    return _record_view(
+        request,
+        patient_id,
+        form_class=AdherenceForm,
+        action=Action.RECORD_ADHERENCE,
+        service=services.adherence_check_record,
+        title="Record an adherence check",
+        initial={"checked_on": timezone.localdate()},
+        done="Adherence check recorded.",
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def lab_create(request: HttpRequest, patient_id: str) -> HttpResponse:
-    return _record_view(request, patient_id, form_class=LabResultForm, action=Action.RECORD_LAB_RESULT,
-                        service=services.lab_result_record, title="Enter a lab result",
-                        initial={"taken_on": timezone.localdate(), "test": request.GET.get("test", ""),
-                                 "regimen": request.GET.get("regimen", "")},
-                        done="Lab result saved.")
+    return _record_view(
+        request,
+        patient_id,
+        form_class=LabResultForm,
+        action=Action.RECORD_LAB_RESULT,
+        service=services.lab_result_record,
+        title="Enter a lab result",
+        initial={
+            "taken_on": timezone.localdate(),
+            "test": request.GET.get("test", ""),
+            "regimen": request.GET.get("regimen", ""),
+        },
+        done="Lab result saved.",
+    )

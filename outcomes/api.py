@@ -83,8 +83,20 @@ class AssessmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Assessment
-        fields = ["id", "patient", "instrument", "administered_on", "responses", "total_score", "severity",
-                  "severity_label", "safety_item_positive", "items", "entered_by", "created_at"]
+        fields = [
+            "id",
+            "patient",
+            "instrument",
+            "administered_on",
+            "responses",
+            "total_score",
+            "severity",
+            "severity_label",
+            "safety_item_positive",
+            "items",
+            "entered_by",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -92,8 +104,11 @@ class AssessmentSerializer(serializers.ModelSerializer):
 class AssessmentInputSerializer(serializers.Serializer):
     patient = serializers.UUIDField()
     instrument = Choice(choices=InstrumentCode.choices)
-    responses = serializers.ListField(child=serializers.IntegerField(), allow_empty=False,
-                                      help_text="One answer per item, in the order printed on the form.")
+    responses = serializers.ListField(
+        child=serializers.IntegerField(),
+        allow_empty=False,
+        help_text="One answer per item, in the order printed on the form.",
+    )
     administered_on = serializers.DateField(required=False, help_text="Defaults to today.")
 
 
@@ -102,8 +117,9 @@ class EnterInErrorSerializer(serializers.Serializer):
 
 
 @extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
-class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                        viewsets.GenericViewSet):
+class AssessmentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Completed questionnaires (PHQ-9, GAD-7, WSAS), newest first."""
 
     serializer_class = AssessmentSerializer
@@ -111,7 +127,8 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
 
     def get_queryset(self) -> Any:
         assessments = selectors.assessments_visible_to(self.request.user).order_by(
-            "-administered_on", "-created_at", "-id")
+            "-administered_on", "-created_at", "-id"
+        )
         return filter_by_patient(self.request, assessments)
 
     def get_object(self) -> Assessment:
@@ -125,7 +142,10 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         patient = patient_for_clinical_use(user=request.user, public_id=data["patient"])
         require(request.user, Action.ENTER_ASSESSMENT, "Your role may not enter questionnaires.")
         assessment = services.assessment_record(
-            patient=patient, actor=request.user, instrument=data["instrument"], responses=data["responses"],
+            patient=patient,
+            actor=request.user,
+            instrument=data["instrument"],
+            responses=data["responses"],
             administered_on=data.get("administered_on") or timezone.localdate(),
         )
         return Response(AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
@@ -138,8 +158,9 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         require(request.user, Action.ENTER_ASSESSMENT, "Your role may not change questionnaires.")
         given = EnterInErrorSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        services.assessment_enter_in_error(assessment=assessment, actor=request.user,
-                                           reason=given.validated_data["reason"])
+        services.assessment_enter_in_error(
+            assessment=assessment, actor=request.user, reason=given.validated_data["reason"]
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -154,8 +175,9 @@ class InstrumentOutcomeSerializer(serializers.Serializer):
     change_percent = serializers.FloatField(allow_null=True, help_text="Negative = fewer symptoms.")
     response = serializers.BooleanField(allow_null=True, help_text=">= 50 % reduction from baseline.")
     remission = serializers.BooleanField(allow_null=True, help_text="PHQ-9 < 5, GAD-7 < 5.")
-    not_improving = serializers.BooleanField(allow_null=True,
-                                             help_text="< 50 % reduction with the baseline 10+ weeks old.")
+    not_improving = serializers.BooleanField(
+        allow_null=True, help_text="< 50 % reduction with the baseline 10+ weeks old."
+    )
     weeks_in_treatment = serializers.IntegerField(allow_null=True)
     count = serializers.IntegerField(help_text="Scores in this episode.")
 
@@ -201,8 +223,7 @@ class SafetyAlertSerializer(serializers.ModelSerializer):
     assessment = serializers.UUIDField(source="assessment.public_id", read_only=True)
     administered_on = serializers.DateField(source="assessment.administered_on", read_only=True)
     status = Choice(choices=SafetyAlertStatus.choices, read_only=True)
-    follow_up = serializers.UUIDField(source="follow_up.public_id", read_only=True, allow_null=True,
-                                      default=None)
+    follow_up = serializers.UUIDField(source="follow_up.public_id", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = SafetyAlert
@@ -221,8 +242,12 @@ class SafetyAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return filter_by_patient(self.request, selectors.safety_alerts_visible_to(self.request.user))
 
     def get_object(self) -> SafetyAlert:
-        return selectors._get_or_deny(self.get_queryset(), user=self.request.user,
-                                      public_id=self.kwargs["public_id"], object_type="outcomes.safetyalert")
+        return selectors._get_or_deny(
+            self.get_queryset(),
+            user=self.request.user,
+            public_id=self.kwargs["public_id"],
+            object_type="outcomes.safetyalert",
+        )
 
 
 class SafetyFollowUpSerializer(serializers.ModelSerializer):
@@ -236,8 +261,18 @@ class SafetyFollowUpSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SafetyFollowUp
-        fields = ["id", "patient", "assessed_on", "format", "outcome", "plan", "plan_details",
-                  "recorded_by", "created_at", "resolved_alerts"]
+        fields = [
+            "id",
+            "patient",
+            "assessed_on",
+            "format",
+            "outcome",
+            "plan",
+            "plan_details",
+            "recorded_by",
+            "created_at",
+            "resolved_alerts",
+        ]
         read_only_fields = fields
 
     def get_resolved_alerts(self, obj: SafetyFollowUp) -> list[str]:
@@ -255,8 +290,9 @@ class SafetyFollowUpInputSerializer(serializers.Serializer):
 
 
 @extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
-class SafetyFollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                            viewsets.GenericViewSet):
+class SafetyFollowUpViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """The structured risk assessment that answers every open safety alert of the patient."""
 
     serializer_class = SafetyFollowUpSerializer
@@ -266,8 +302,12 @@ class SafetyFollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
         return filter_by_patient(self.request, selectors.safety_follow_ups_visible_to(self.request.user))
 
     def get_object(self) -> SafetyFollowUp:
-        return selectors._get_or_deny(self.get_queryset(), user=self.request.user,
-                                      public_id=self.kwargs["public_id"], object_type="outcomes.safetyfollowup")
+        return selectors._get_or_deny(
+            self.get_queryset(),
+            user=self.request.user,
+            public_id=self.kwargs["public_id"],
+            object_type="outcomes.safetyfollowup",
+        )
 
     @extend_schema(request=SafetyFollowUpInputSerializer, responses={201: SafetyFollowUpSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -275,8 +315,9 @@ class SafetyFollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
         given.is_valid(raise_exception=True)
         data = dict(given.validated_data)
         patient = patient_for_clinical_use(user=request.user, public_id=data.pop("patient"))
-        require(request.user, Action.RECORD_SAFETY_FOLLOW_UP,
-                "Only a prescriber or therapist records the risk follow-up.")
+        require(
+            request.user, Action.RECORD_SAFETY_FOLLOW_UP, "Only a prescriber or therapist records the risk follow-up."
+        )
         follow_up = services.safety_follow_up_record(patient=patient, actor=request.user, **data)
         return Response(SafetyFollowUpSerializer(follow_up).data, status=status.HTTP_201_CREATED)
 
@@ -300,14 +341,23 @@ class CaseReviewSerializer(serializers.ModelSerializer):
     patient = serializers.UUIDField(source="patient.public_id", read_only=True)
     status = Choice(choices=CaseReviewStatus.choices, read_only=True)
     requested_by = serializers.UUIDField(source="requested_by.public_id", read_only=True)
-    reviewed_by = serializers.UUIDField(source="reviewed_by.public_id", read_only=True, allow_null=True,
-                                        default=None)
+    reviewed_by = serializers.UUIDField(source="reviewed_by.public_id", read_only=True, allow_null=True, default=None)
     tasks = CarePlanTaskSerializer(many=True, read_only=True)
 
     class Meta:
         model = CaseReview
-        fields = ["id", "patient", "status", "reason", "requested_by", "requested_at", "reviewed_by",
-                  "reviewed_at", "recommendations", "tasks"]
+        fields = [
+            "id",
+            "patient",
+            "status",
+            "reason",
+            "requested_by",
+            "requested_at",
+            "reviewed_by",
+            "reviewed_at",
+            "recommendations",
+            "tasks",
+        ]
         read_only_fields = fields
 
 
@@ -319,11 +369,13 @@ class CaseReviewFlagSerializer(serializers.Serializer):
 class RecommendationSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=500)
     # A plain string (validated below) so the schema keeps one name for the team-role enum.
-    assigned_role = serializers.CharField(required=False, allow_blank=True, default="",
-                                          help_text="prescriber, therapist, care_manager, "
-                                                    "psychiatric_consultant, or empty for anyone.")
+    assigned_role = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="prescriber, therapist, care_manager, psychiatric_consultant, or empty for anyone.",
+    )
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
-
 
     def validate_assigned_role(self, value: str) -> str:
         if value and value not in TeamRole.values:
@@ -337,8 +389,9 @@ class CaseReviewRecordSerializer(serializers.Serializer):
 
 
 @extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
-class CaseReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                        viewsets.GenericViewSet):
+class CaseReviewViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Psychiatric case review: care managers flag a patient; prescribers record the review."""
 
     serializer_class = CaseReviewSerializer
@@ -356,8 +409,9 @@ class CaseReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         given.is_valid(raise_exception=True)
         patient: Patient = patient_for_clinical_use(user=request.user, public_id=given.validated_data["patient"])
         require(request.user, Action.FLAG_CASE_REVIEW, "Only a care manager flags a patient for case review.")
-        review = case_reviews.case_review_flag(patient=patient, actor=request.user,
-                                               reason=given.validated_data["reason"])
+        review = case_reviews.case_review_flag(
+            patient=patient, actor=request.user, reason=given.validated_data["reason"]
+        )
         return Response(CaseReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CaseReviewRecordSerializer, responses={200: CaseReviewSerializer})
@@ -370,21 +424,23 @@ class CaseReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         if review.status != "requested":
             raise serializers.ValidationError({"status": ["This review has already been recorded."]})
         recommendations = [case_reviews.Recommendation(**item) for item in given.validated_data["recommendations"]]
-        review = case_reviews.case_review_record(patient=review.patient, actor=request.user,
-                                                 summary=given.validated_data["summary"],
-                                                 recommendations=recommendations)
-        return Response(CaseReviewSerializer(case_reviews.case_review_for(user=request.user,
-                                                                          public_id=review.public_id)).data)
+        review = case_reviews.case_review_record(
+            patient=review.patient,
+            actor=request.user,
+            summary=given.validated_data["summary"],
+            recommendations=recommendations,
+        )
+        return Response(
+            CaseReviewSerializer(case_reviews.case_review_for(user=request.user, public_id=review.public_id)).data
+        )
 
 
 def register_routes(router: SimpleRouter) -> None:
     """Add this app's viewsets to the /api/v1/ router."""
     router.register("assessments", AssessmentViewSet, basename="assessment")
-    router.register(r"patients/(?P<patient_public_id>[0-9a-f-]{36})/outcomes", PatientOutcomesViewSet,
-                    basename="patient-outcomes")
+    router.register(
+        r"patients/(?P<patient_public_id>[0-9a-f-]{36})/outcomes", PatientOutcomesViewSet, basename="patient-outcomes"
+    )
     router.register("safety-alerts", SafetyAlertViewSet, basename="safetyalert")
     router.register("safety-follow-ups", SafetyFollowUpViewSet, basename="safetyfollowup")
     router.register("case-reviews", CaseReviewViewSet, basename="casereview")
-
-
-

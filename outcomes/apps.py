@@ -19,8 +19,14 @@ class OutcomesConfig(AppConfig):
 
         chart_tab_register(ChartTab(key="outcomes", label="Overview", url_name="outcomes:tab", order=10))
         chart_banner_register(views.safety_banner)
-        care_plan_panel_register(CarePlanPanel(key="case_review", template="outcomes/_care_plan_tasks.html",
-                                               context=views.care_plan_panel_context, order=40))
+        care_plan_panel_register(
+            CarePlanPanel(
+                key="case_review",
+                template="outcomes/_care_plan_tasks.html",
+                context=views.care_plan_panel_context,
+                order=40,
+            )
+        )
         reminder_rule_register("outcomes.measurement_due", reminders.measurement_due)
         reminder_rule_register("outcomes.not_improving", reminders.not_improving)
         demo_seeder_register(seeding.seed_outcomes, order=90)

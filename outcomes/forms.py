@@ -24,63 +24,95 @@ class AssessmentForm(forms.Form):
         choices = [(option.value, option.label) for option in instrument.options]
         for item in instrument.items:
             self.fields[f"item_{item.number}"] = forms.TypedChoiceField(
-                label=item.text, choices=choices, coerce=int, widget=forms.RadioSelect,
-                error_messages={"required": f"Answer item {item.number}.",
-                                "invalid_choice": f"Choose one of the answers for item {item.number}."},
+                label=item.text,
+                choices=choices,
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": f"Answer item {item.number}.",
+                    "invalid_choice": f"Choose one of the answers for item {item.number}.",
+                },
             )
 
     def item_fields(self) -> list[dict[str, Any]]:
-        return [{"number": item.number, "field": self[f"item_{item.number}"],
-                 "is_safety_item": self.instrument.code == phq9.INSTRUMENT.code and item.number == phq9.SAFETY_ITEM}
-                for item in self.instrument.items]
+        return [
+            {
+                "number": item.number,
+                "field": self[f"item_{item.number}"],
+                "is_safety_item": self.instrument.code == phq9.INSTRUMENT.code and item.number == phq9.SAFETY_ITEM,
+            }
+            for item in self.instrument.items
+        ]
 
     def responses(self) -> list[int]:
         return [self.cleaned_data[f"item_{item.number}"] for item in self.instrument.items]
 
 
 class SafetyFollowUpForm(forms.Form):
-    assessed_on = forms.DateField(label="Date of the risk assessment", initial=timezone.localdate,
-                                  widget=forms.DateInput(attrs={"type": "date"}))
-    format = forms.ChoiceField(label="How the patient was seen", choices=ContactMethod.choices,
-                               widget=forms.RadioSelect)
-    outcome = forms.ChoiceField(label="What the assessment found", choices=RiskOutcome.choices,
-                                widget=forms.RadioSelect)
-    plan = forms.ChoiceField(label="Plan", choices=RiskPlan.choices, widget=forms.RadioSelect,
-                             help_text="Intent, a plan or recent suicidal behaviour needs a same-day "
-                                       "evaluation or emergency services.")
-    plan_details = forms.CharField(label="What was done and agreed", max_length=4000,
-                                   widget=forms.Textarea(attrs={"rows": 4}),
-                                   help_text="Who follows up, and when. Crisis numbers given, means "
-                                             "restriction discussed, people involved.")
+    assessed_on = forms.DateField(
+        label="Date of the risk assessment", initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    format = forms.ChoiceField(
+        label="How the patient was seen", choices=ContactMethod.choices, widget=forms.RadioSelect
+    )
+    outcome = forms.ChoiceField(
+        label="What the assessment found", choices=RiskOutcome.choices, widget=forms.RadioSelect
+    )
+    plan = forms.ChoiceField(
+        label="Plan",
+        choices=RiskPlan.choices,
+        widget=forms.RadioSelect,
+        help_text="Intent, a plan or recent suicidal behaviour needs a same-day evaluation or emergency services.",
+    )
+    plan_details = forms.CharField(
+        label="What was done and agreed",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Who follows up, and when. Crisis numbers given, means restriction discussed, people involved.",
+    )
 
 
 class CaseReviewFlagForm(forms.Form):
-    reason = forms.CharField(label="What should the consultant look at?", max_length=500,
-                             widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label="What should the consultant look at?", max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class CaseReviewRecordForm(forms.Form):
-    summary = forms.CharField(label="Review summary", required=False, max_length=4000,
-                              widget=forms.Textarea(attrs={"rows": 4}))
+    summary = forms.CharField(
+        label="Review summary", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         roles = [("", "Anyone on the team"), *TeamRole.choices]
         for row in range(1, RECOMMENDATION_ROWS + 1):
             self.fields[f"rec_{row}_description"] = forms.CharField(
-                label=f"Recommendation {row}", required=False, max_length=500)
+                label=f"Recommendation {row}", required=False, max_length=500
+            )
             self.fields[f"rec_{row}_role"] = forms.ChoiceField(label="For", choices=roles, required=False)
-            self.fields[f"rec_{row}_due"] = forms.DateField(label="Due", required=False,
-                                                            widget=forms.DateInput(attrs={"type": "date"}))
+            self.fields[f"rec_{row}_due"] = forms.DateField(
+                label="Due", required=False, widget=forms.DateInput(attrs={"type": "date"})
+            )
 
     def rows(self) -> list[dict[str, Any]]:
-        return [{"description": self[f"rec_{row}_description"], "role": self[f"rec_{row}_role"],
-                 "due": self[f"rec_{row}_due"]} for row in range(1, RECOMMENDATION_ROWS + 1)]
+        return [
+            {
+                "description": self[f"rec_{row}_description"],
+                "role": self[f"rec_{row}_role"],
+                "due": self[f"rec_{row}_due"],
+            }
+            for row in range(1, RECOMMENDATION_ROWS + 1)
+        ]
 
     def recommendations(self) -> list[Recommendation]:
         data = self.cleaned_data
         return [
-            Recommendation(description=data[f"rec_{row}_description"], assigned_role=data[f"rec_{row}_role"],
-                           due_date=data[f"rec_{row}_due"])
-            for row in range(1, RECOMMENDATION_ROWS + 1) if data.get(f"rec_{row}_description", "").strip()
+            Recommendation(
+                description=data[f"rec_{row}_description"],
+                assigned_role=data[f"rec_{row}_role"],
+                due_date=data[f"rec_{row}_due"],
+            )
+            for row in range(1, RECOMMENDATION_ROWS + 1)
+            if data.get(f"rec_{row}_description", "").strip()
         ]

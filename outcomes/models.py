@@ -31,14 +31,19 @@ class Assessment(ClinicalRecord):
         base_manager_name = "all_records"
         indexes = [models.Index(fields=["patient", "instrument", "administered_on"])]
         constraints = [
-            models.CheckConstraint(condition=Q(instrument__in=InstrumentCode.values),
-                                   name="%(app_label)s_%(class)s_instrument_valid"),
-            models.CheckConstraint(condition=Q(severity__in=Severity.values),
-                                   name="%(app_label)s_%(class)s_severity_valid"),
-            models.CheckConstraint(condition=Q(total_score__lte=MAX_TOTAL),
-                                   name="%(app_label)s_%(class)s_total_in_range"),
-            models.CheckConstraint(condition=Q(safety_item_positive=False) | Q(instrument=InstrumentCode.PHQ9),
-                                   name="%(app_label)s_%(class)s_safety_item_only_phq9"),
+            models.CheckConstraint(
+                condition=Q(instrument__in=InstrumentCode.values), name="%(app_label)s_%(class)s_instrument_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(severity__in=Severity.values), name="%(app_label)s_%(class)s_severity_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(total_score__lte=MAX_TOTAL), name="%(app_label)s_%(class)s_total_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(safety_item_positive=False) | Q(instrument=InstrumentCode.PHQ9),
+                name="%(app_label)s_%(class)s_safety_item_only_phq9",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -56,8 +61,13 @@ class Assessment(ClinicalRecord):
         """Each item with its wording and the answer given, for the detail page and API."""
         definition = self.instrument_definition
         return [
-            {"number": item.number, "text": item.text, "loinc": item.loinc, "value": value,
-             "label": definition.option_label(value)}
+            {
+                "number": item.number,
+                "text": item.text,
+                "loinc": item.loinc,
+                "value": value,
+                "label": definition.option_label(value),
+            }
             for item, value in zip(definition.items, self.responses, strict=True)
         ]
 
@@ -108,14 +118,14 @@ class SafetyFollowUp(ClinicalRecord):
         ordering = ["-assessed_on", "-created_at", "-id"]
         base_manager_name = "all_records"
         constraints = [
-            models.CheckConstraint(condition=Q(format__in=ContactMethod.values),
-                                   name="%(app_label)s_%(class)s_format_valid"),
-            models.CheckConstraint(condition=Q(outcome__in=RiskOutcome.values),
-                                   name="%(app_label)s_%(class)s_outcome_valid"),
-            models.CheckConstraint(condition=Q(plan__in=RiskPlan.values),
-                                   name="%(app_label)s_%(class)s_plan_valid"),
-            models.CheckConstraint(condition=~Q(plan_details=""),
-                                   name="%(app_label)s_%(class)s_plan_details_required"),
+            models.CheckConstraint(
+                condition=Q(format__in=ContactMethod.values), name="%(app_label)s_%(class)s_format_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=RiskOutcome.values), name="%(app_label)s_%(class)s_outcome_valid"
+            ),
+            models.CheckConstraint(condition=Q(plan__in=RiskPlan.values), name="%(app_label)s_%(class)s_plan_valid"),
+            models.CheckConstraint(condition=~Q(plan_details=""), name="%(app_label)s_%(class)s_plan_details_required"),
             models.CheckConstraint(
                 condition=~Q(outcome__in=list(HIGH_RISK_OUTCOMES)) | Q(plan__in=list(URGENT_PLANS)),
                 name="%(app_label)s_%(class)s_high_risk_needs_urgent_plan",
@@ -141,16 +151,18 @@ class SafetyAlert(ClinicalRecord):
     assessment = models.OneToOneField(Assessment, on_delete=models.PROTECT, related_name="safety_alert")
     status = models.CharField(max_length=10, choices=SafetyAlertStatus.choices, default=SafetyAlertStatus.OPEN)
     raised_at = models.DateTimeField(default=timezone.now)
-    follow_up = models.ForeignKey(SafetyFollowUp, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="resolved_alerts")
+    follow_up = models.ForeignKey(
+        SafetyFollowUp, null=True, blank=True, on_delete=models.PROTECT, related_name="resolved_alerts"
+    )
 
     class Meta:
         ordering = ["-raised_at", "-id"]
         base_manager_name = "all_records"
         indexes = [models.Index(fields=["patient", "status"])]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=SafetyAlertStatus.values),
-                                   name="%(app_label)s_%(class)s_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=SafetyAlertStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(status=SafetyAlertStatus.OPEN, follow_up__isnull=True)
                 | Q(status=SafetyAlertStatus.RESOLVED, follow_up__isnull=False),

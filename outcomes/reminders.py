@@ -31,16 +31,20 @@ PATIENT_SUBJECT = Patient._meta.label_lower
 
 
 def _plan_names(instrument: str) -> Exists:
-    return Exists(Goal.objects.filter(
-        care_plan__patient=OuterRef("pk"), target__icontains=instrument,
-        care_plan__status__in=[CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD],
-    ))
+    return Exists(
+        Goal.objects.filter(
+            care_plan__patient=OuterRef("pk"),
+            target__icontains=instrument,
+            care_plan__status__in=[CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD],
+        )
+    )
 
 
 def _last_score_on(instrument: str) -> Subquery:
     return Subquery(
         Assessment.objects.filter(patient=OuterRef("pk"), instrument=instrument)
-        .order_by("-administered_on").values("administered_on")[:1],
+        .order_by("-administered_on")
+        .values("administered_on")[:1],
         output_field=DateField(),
     )
 
@@ -63,22 +67,37 @@ def measurement_due(today: date) -> list[ReminderDraft]:
     uses_gad7 = _plan_names(InstrumentCode.GAD7) & ~_plan_names(InstrumentCode.PHQ9)
     due = (
         Patient.objects.filter(status=PatientStatus.ACTIVE)
-        .annotate(instrument=Case(When(uses_gad7, then=Value(InstrumentCode.GAD7.value)),
-                                  default=Value(InstrumentCode.PHQ9.value)))
-        .annotate(anchor=Coalesce(
-            Case(When(uses_gad7, then=_last_score_on(InstrumentCode.GAD7)),
-                 default=_last_score_on(InstrumentCode.PHQ9), output_field=DateField()),
-            TruncDate("created_at"), output_field=DateField()))
+        .annotate(
+            instrument=Case(
+                When(uses_gad7, then=Value(InstrumentCode.GAD7.value)), default=Value(InstrumentCode.PHQ9.value)
+            )
+        )
+        .annotate(
+            anchor=Coalesce(
+                Case(
+                    When(uses_gad7, then=_last_score_on(InstrumentCode.GAD7)),
+                    default=_last_score_on(InstrumentCode.PHQ9),
+                    output_field=DateField(),
+                ),
+                TruncDate("created_at"),
+                output_field=DateField(),
+            )
+        )
         .filter(anchor__lte=today - MEASUREMENT_INTERVAL)
         .values_list("pk", "public_id", "anchor", "instrument")
     )
     due = list(due)
     recipients = _recipients((row[0] for row in due), [TeamRole.CARE_MANAGER], fallback_to_team=True)
     return [
-        ReminderDraft(recipient_id=user_id, patient_id=pk, kind=ReminderKind.MEASUREMENT_DUE,
-                      subject_type=PATIENT_SUBJECT, subject_id=str(public_id),
-                      due_date=anchor + MEASUREMENT_INTERVAL,
-                      detail=f"No {instrument} for 4 weeks: time to measure again.")
+        ReminderDraft(
+            recipient_id=user_id,
+            patient_id=pk,
+            kind=ReminderKind.MEASUREMENT_DUE,
+            subject_type=PATIENT_SUBJECT,
+            subject_id=str(public_id),
+            due_date=anchor + MEASUREMENT_INTERVAL,
+            detail=f"No {instrument} for 4 weeks: time to measure again.",
+        )
         for pk, public_id, anchor, instrument in due
         for user_id in recipients.get(pk, [])
     ]
@@ -86,20 +105,27 @@ def measurement_due(today: date) -> list[ReminderDraft]:
 
 def not_improving(today: date) -> list[ReminderDraft]:
     flagged = list(
-        annotate_outcomes(Patient.objects.filter(status=PatientStatus.ACTIVE), today=today,
-                          instruments=(InstrumentCode.PHQ9,))
+        annotate_outcomes(
+            Patient.objects.filter(status=PatientStatus.ACTIVE), today=today, instruments=(InstrumentCode.PHQ9,)
+        )
         .annotate(twice_latest=F("phq9_latest") * 2)
-        .filter(phq9_baseline_on__lte=today - NOT_IMPROVING_AFTER, phq9_latest__gte=5,
-                twice_latest__gt=F("phq9_baseline"))
+        .filter(
+            phq9_baseline_on__lte=today - NOT_IMPROVING_AFTER, phq9_latest__gte=5, twice_latest__gt=F("phq9_baseline")
+        )
         .values_list("pk", "public_id", "phq9_baseline_on")
     )
     recipients = _recipients((row[0] for row in flagged), [TeamRole.PRESCRIBER], fallback_to_team=False)
     return [
-        ReminderDraft(recipient_id=user_id, patient_id=pk, kind=ReminderKind.NOT_IMPROVING,
-                      subject_type=PATIENT_SUBJECT, subject_id=str(public_id),
-                      due_date=baseline_on + NOT_IMPROVING_AFTER,
-                      detail="PHQ-9 less than 50 % below baseline after 10 weeks: consider case review "
-                             "and a change of treatment.")
+        ReminderDraft(
+            recipient_id=user_id,
+            patient_id=pk,
+            kind=ReminderKind.NOT_IMPROVING,
+            subject_type=PATIENT_SUBJECT,
+            subject_id=str(public_id),
+            due_date=baseline_on + NOT_IMPROVING_AFTER,
+            detail="PHQ-9 less than 50 % below baseline after 10 weeks: consider case review "
+            "and a change of treatment.",
+        )
         for pk, public_id, baseline_on in flagged
         for user_id in recipients.get(pk, [])
     ]

@@ -104,8 +104,10 @@ def result_data(result: ReportResult) -> dict[str, Any]:
                 "note": section.note,
                 "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in section.columns],
                 "rows": [
-                    {**({"patient_id": row["patient_id"]} if "patient_id" in row else {}),
-                     **{c.key: _cell(row.get(c.key)) for c in section.columns}}
+                    {
+                        **({"patient_id": row["patient_id"]} if "patient_id" in row else {}),
+                        **{c.key: _cell(row.get(c.key)) for c in section.columns},
+                    }
                     for row in section.rows
                 ],
                 "count": section.total_rows,
@@ -192,8 +194,19 @@ class ReportRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReportRun
-        fields = ["id", "report", "parameters", "status", "progress", "row_count", "error_id", "created_at",
-                  "started_at", "finished_at", "csv_url"]
+        fields = [
+            "id",
+            "report",
+            "parameters",
+            "status",
+            "progress",
+            "row_count",
+            "error_id",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "csv_url",
+        ]
         read_only_fields = fields
 
     def get_csv_url(self, run: ReportRun) -> str | None:
@@ -208,8 +221,10 @@ class ReportRunRequestSerializer(serializers.Serializer):
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)
     clinician = serializers.UUIDField(required=False)
-    options = serializers.DictField(required=False, help_text="The report's sort/filter options, e.g. "
-                                                              '{"sort": "-phq9_latest", "flag": ["safety_alert"]}.')
+    options = serializers.DictField(
+        required=False,
+        help_text='The report\'s sort/filter options, e.g. {"sort": "-phq9_latest", "flag": ["safety_alert"]}.',
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -238,13 +253,19 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         report = report_get(given.validated_data["report"])
         if report is None:  # pragma: no cover - the choice field allows known keys only
             raise NotFound
-        data = {k: (v.isoformat() if hasattr(v, "isoformat") else str(v))
-                for k, v in given.validated_data.items() if k not in {"report", "options"}}
+        data = {
+            k: (v.isoformat() if hasattr(v, "isoformat") else str(v))
+            for k, v in given.validated_data.items()
+            if k not in {"report", "options"}
+        }
         given_options = given.validated_data.get("options") or {}
         _refuse_unknown(given_options, _option_names(report) - {"page"})
         form, options_form = _valid_forms(report, data, given_options)
-        options = {k: v for k, v in (options_form.cleaned_data if options_form is not None else {}).items()
-                   if k != "page" and v not in (None, "", [])}
+        options = {
+            k: v
+            for k, v in (options_form.cleaned_data if options_form is not None else {}).items()
+            if k != "page" and v not in (None, "", [])
+        }
         if not user_can(request.user, Action.RUN_REPORTS):  # pragma: no cover - the permission class checks
             raise PermissionDenied
         run = report_run_request(actor=request.user, report=report, params_query=form.query(), options=options)

@@ -65,10 +65,18 @@ def _report_context(request: HttpRequest, report: Report, *, fmt: str) -> dict[s
         report_used(user=request.user, result=result, fmt=fmt)
         fields = {**form.query(), **_options_query(options)}
         query = urlencode(fields, doseq=True)
-        export_fields = [(name, item) for name, value in fields.items()
-                         for item in (value if isinstance(value, list) else [value])]
-    return {"report": report, "reports": reports_all(), "form": form, "options_form": options_form,
-            "result": result, "query": query, "export_fields": export_fields}
+        export_fields = [
+            (name, item) for name, value in fields.items() for item in (value if isinstance(value, list) else [value])
+        ]
+    return {
+        "report": report,
+        "reports": reports_all(),
+        "form": form,
+        "options_form": options_form,
+        "result": result,
+        "query": query,
+        "export_fields": export_fields,
+    }
 
 
 def _options_query(options: dict[str, Any]) -> dict[str, Any]:
@@ -85,9 +93,16 @@ def reports_index(request: HttpRequest) -> HttpResponse:
     for run in runs:
         known = report_get(run.report)
         run.title = known.title if known is not None else run.report  # type: ignore[attr-defined]
-    return render(request, "outcomes/reports/index.html", {
-        "reports": reports_all(), "form": form, "query": query, "runs": runs,
-    })
+    return render(
+        request,
+        "outcomes/reports/index.html",
+        {
+            "reports": reports_all(),
+            "form": form,
+            "query": query,
+            "runs": runs,
+        },
+    )
 
 
 @login_required
@@ -116,8 +131,14 @@ def report_export(request: HttpRequest, key: str) -> HttpResponse:
     report = _report_or_404(key)
     form, options_form = _forms(request, report, request.POST)
     if not form.is_valid() or (options_form is not None and not options_form.is_valid()):
-        context = {"report": report, "reports": reports_all(), "form": form, "options_form": options_form,
-                   "result": None, "query": ""}
+        context = {
+            "report": report,
+            "reports": reports_all(),
+            "form": form,
+            "options_form": options_form,
+            "result": None,
+            "query": "",
+        }
         return render(request, "outcomes/reports/report.html", context, status=400)
     options = _options_query(options_form.cleaned_data) if options_form is not None else {}
     run = report_run_request(actor=request.user, report=report, params_query=form.query(), options=options)

@@ -51,9 +51,9 @@ def responses_clean(instrument: Instrument, responses: Sequence[object]) -> tupl
         raise ValidationError({"responses": ["Send a list with one answer per item."]})
     expected = len(instrument.items)
     if len(responses) != expected:
-        raise ValidationError({"responses": [
-            f"{instrument.code} has {expected} items; {len(responses)} answers were sent."
-        ]})
+        raise ValidationError(
+            {"responses": [f"{instrument.code} has {expected} items; {len(responses)} answers were sent."]}
+        )
     low, high = instrument.min_answer, instrument.max_answer
     errors = []
     for number, answer in enumerate(responses, start=1):

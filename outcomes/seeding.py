@@ -52,8 +52,9 @@ def _score(baseline: int, end_fraction: float, step: int, steps: int, rng: rando
     return max(0, min(ceiling, round(value)))
 
 
-def _history(patient: Patient, actor: User, prescriber: User | None, number: int, rng: random.Random,
-             today: date) -> None:
+def _history(
+    patient: Patient, actor: User, prescriber: User | None, number: int, rng: random.Random, today: date
+) -> None:
     name, (low, high), end_fraction = TRAJECTORIES[number % len(TRAJECTORIES)]
     weeks = rng.randint(3, 6) if name == "recent" else rng.randint(14, 30)
     start = today - timedelta(weeks=weeks)
@@ -64,27 +65,46 @@ def _history(patient: Patient, actor: User, prescriber: User | None, number: int
         day = start + timedelta(weeks=2 * step)
         total = _score(baseline, end_fraction, step, steps, rng, ceiling=24)
         item9 = 1 if safety_patient and step == steps - (1 if number == 2 else 0) else 0
-        services.assessment_record(patient=patient, actor=actor, instrument="PHQ-9",
-                                   responses=_answers("PHQ-9", total + item9, rng, item9), administered_on=day)
+        services.assessment_record(
+            patient=patient,
+            actor=actor,
+            instrument="PHQ-9",
+            responses=_answers("PHQ-9", total + item9, rng, item9),
+            administered_on=day,
+        )
         if number % 2 == 0 and step % 2 == 0:
             gad = _score(round(baseline * 0.8), end_fraction, step, steps, rng, ceiling=21)
-            services.assessment_record(patient=patient, actor=actor, instrument="GAD-7",
-                                       responses=_answers("GAD-7", gad, rng), administered_on=day)
+            services.assessment_record(
+                patient=patient,
+                actor=actor,
+                instrument="GAD-7",
+                responses=_answers("GAD-7", gad, rng),
+                administered_on=day,
+            )
         if number % 3 == 0 and step in (0, steps):
             wsas = _score(baseline + 8, end_fraction, step, steps, rng, ceiling=40)
-            services.assessment_record(patient=patient, actor=actor, instrument="WSAS",
-                                       responses=_answers("WSAS", wsas, rng), administered_on=day)
+            services.assessment_record(
+                patient=patient,
+                actor=actor,
+                instrument="WSAS",
+                responses=_answers("WSAS", wsas, rng),
+                administered_on=day,
+            )
     if number == 2 and prescriber is not None:  # followed up; patient 7's alert stays open
         services.safety_follow_up_record(
-            patient=patient, actor=prescriber, format="phone", outcome=RiskOutcome.PASSIVE_IDEATION,
-            plan=RiskPlan.SAFETY_PLAN, plan_details="Called the same day. Passive thoughts, no intent or plan. "
-            "Safety plan reviewed, crisis line number given; therapist to check in at Thursday's session.")
+            patient=patient,
+            actor=prescriber,
+            format="phone",
+            outcome=RiskOutcome.PASSIVE_IDEATION,
+            plan=RiskPlan.SAFETY_PLAN,
+            plan_details="Called the same day. Passive thoughts, no intent or plan. "
+            "Safety plan reviewed, crisis line number given; therapist to check in at Thursday's session.",
+        )
 
 
 def seed_outcomes(clinic: DemoClinic) -> None:
     today = timezone.localdate()
-    members = (CareTeamMember.objects.filter(patient__in=clinic.patients, ended_at__isnull=True)
-               .select_related("user"))
+    members = CareTeamMember.objects.filter(patient__in=clinic.patients, ended_at__isnull=True).select_related("user")
     by_patient: dict[int, dict[str, User]] = {}
     for member in members:
         by_patient.setdefault(member.patient_id, {}).setdefault(member.role, member.user)

@@ -43,9 +43,7 @@ _NO_EPISODE_START = date(1900, 1, 1)
 
 
 def assessments_visible_to(user: User) -> QuerySet[Assessment]:
-    return Assessment.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
-        "patient", "entered_by"
-    )
+    return Assessment.objects.filter(patient__in=patients_on_care_team_of(user)).select_related("patient", "entered_by")
 
 
 def _get_or_deny(queryset: QuerySet, *, user: User, public_id: UUID | str, object_type: str):  # type: ignore[no-untyped-def]
@@ -70,9 +68,11 @@ def safety_alerts_visible_to(user: User) -> QuerySet[SafetyAlert]:
 
 
 def safety_follow_ups_visible_to(user: User) -> QuerySet[SafetyFollowUp]:
-    return SafetyFollowUp.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
-        "patient", "recorded_by"
-    ).prefetch_related("resolved_alerts__assessment")
+    return (
+        SafetyFollowUp.objects.filter(patient__in=patients_on_care_team_of(user))
+        .select_related("patient", "recorded_by")
+        .prefetch_related("resolved_alerts__assessment")
+    )
 
 
 # --- One patient ------------------------------------------------------------------
@@ -85,7 +85,8 @@ def assessments_of(patient: Patient) -> QuerySet[Assessment]:
 def open_safety_alerts_of(patient: Patient) -> list[SafetyAlert]:
     return list(
         SafetyAlert.objects.filter(patient=patient, status=SafetyAlertStatus.OPEN)
-        .select_related("assessment").order_by("raised_at", "id")
+        .select_related("assessment")
+        .order_by("raised_at", "id")
     )
 
 
@@ -97,7 +98,9 @@ def episode_start_of(patient: Patient) -> date | None:
     """The day the patient's last completed care plan closed; scores after it start a new episode."""
     completed = (
         CarePlan.objects.filter(patient=patient, status=CarePlanStatus.COMPLETED)
-        .order_by("-updated_at").values_list("updated_at", flat=True).first()
+        .order_by("-updated_at")
+        .values_list("updated_at", flat=True)
+        .first()
     )
     return timezone.localdate(completed) if completed else None
 
@@ -111,8 +114,9 @@ class OutcomeFlags:
     weeks_in_treatment: int
 
 
-def outcome_flags(*, instrument: Instrument, baseline_score: int, baseline_date: date, latest_score: int,
-                  today: date) -> OutcomeFlags:
+def outcome_flags(
+    *, instrument: Instrument, baseline_score: int, baseline_date: date, latest_score: int, today: date
+) -> OutcomeFlags:
     """Treat-to-target flags for one instrument (module docstring has the sources)."""
     change = None if baseline_score == 0 else round((latest_score - baseline_score) * 100 / baseline_score, 1)
     weeks = max((today - baseline_date).days, 0) // 7
@@ -133,21 +137,34 @@ class OutcomeSummary:
     count: int
 
 
-def outcome_summaries(*, assessments: list[Assessment], episode_start: date | None, today: date,
-                      ) -> dict[str, OutcomeSummary]:
+def outcome_summaries(
+    *,
+    assessments: list[Assessment],
+    episode_start: date | None,
+    today: date,
+) -> dict[str, OutcomeSummary]:
     """Per instrument, from assessments already loaded in date order (no further queries)."""
     summaries = {}
     for code in SUMMARY_INSTRUMENTS:
         instrument = INSTRUMENTS[code]
-        episode = [a for a in assessments if a.instrument == code and a.administered_on <= today
-                   and (episode_start is None or a.administered_on > episode_start)]
+        episode = [
+            a
+            for a in assessments
+            if a.instrument == code
+            and a.administered_on <= today
+            and (episode_start is None or a.administered_on > episode_start)
+        ]
         if not episode:
             summaries[code.value] = OutcomeSummary(instrument, None, None, None, 0)
             continue
         baseline, latest = episode[0], episode[-1]
-        flags = outcome_flags(instrument=instrument, baseline_score=baseline.total_score,
-                              baseline_date=baseline.administered_on, latest_score=latest.total_score,
-                              today=today)
+        flags = outcome_flags(
+            instrument=instrument,
+            baseline_score=baseline.total_score,
+            baseline_date=baseline.administered_on,
+            latest_score=latest.total_score,
+            today=today,
+        )
         summaries[code.value] = OutcomeSummary(instrument, baseline, latest, flags, len(episode))
     return summaries
 
@@ -164,20 +181,30 @@ def patient_outcome_summaries(*, patient: Patient, today: date | None = None) ->
 def _episode_start() -> Coalesce:
     last_completed = (
         CarePlan.objects.filter(patient=OuterRef("pk"), status=CarePlanStatus.COMPLETED)
-        .order_by("-updated_at").annotate(day=TruncDate("updated_at")).values("day")[:1]
+        .order_by("-updated_at")
+        .annotate(day=TruncDate("updated_at"))
+        .values("day")[:1]
     )
-    return Coalesce(Subquery(last_completed, output_field=DateField()), Value(_NO_EPISODE_START),
-                    output_field=DateField())
+    return Coalesce(
+        Subquery(last_completed, output_field=DateField()), Value(_NO_EPISODE_START), output_field=DateField()
+    )
 
 
 def _episode_scores(code: str, today: date) -> QuerySet[Assessment]:
-    return Assessment.objects.filter(patient=OuterRef("pk"), instrument=code, administered_on__lte=today,
-                                     administered_on__gt=OuterRef("episode_start"))
+    return Assessment.objects.filter(
+        patient=OuterRef("pk"),
+        instrument=code,
+        administered_on__lte=today,
+        administered_on__gt=OuterRef("episode_start"),
+    )
 
 
-def annotate_outcomes(patients: QuerySet[Patient], *, today: date,
-                      instruments: tuple[str, ...] = (InstrumentCode.PHQ9, InstrumentCode.GAD7),
-                      ) -> QuerySet[Patient]:
+def annotate_outcomes(
+    patients: QuerySet[Patient],
+    *,
+    today: date,
+    instruments: tuple[str, ...] = (InstrumentCode.PHQ9, InstrumentCode.GAD7),
+) -> QuerySet[Patient]:
     """Adds, per instrument ("phq9", "gad7"): <key>_baseline, <key>_baseline_on, <key>_latest,
     <key>_latest_on; plus safety_alert_open and case_review_open. One SQL query."""
     annotated = patients.annotate(episode_start=_episode_start())
@@ -185,17 +212,17 @@ def annotate_outcomes(patients: QuerySet[Patient], *, today: date,
         key = annotation_key(code)
         first = _episode_scores(code, today).order_by("administered_on", "created_at", "id")
         last = _episode_scores(code, today).order_by("-administered_on", "-created_at", "-id")
-        annotated = annotated.annotate(**{
-            f"{key}_baseline": Subquery(first.values("total_score")[:1]),
-            f"{key}_baseline_on": Subquery(first.values("administered_on")[:1]),
-            f"{key}_latest": Subquery(last.values("total_score")[:1]),
-            f"{key}_latest_on": Subquery(last.values("administered_on")[:1]),
-        })
+        annotated = annotated.annotate(
+            **{
+                f"{key}_baseline": Subquery(first.values("total_score")[:1]),
+                f"{key}_baseline_on": Subquery(first.values("administered_on")[:1]),
+                f"{key}_latest": Subquery(last.values("total_score")[:1]),
+                f"{key}_latest_on": Subquery(last.values("administered_on")[:1]),
+            }
+        )
     return annotated.annotate(
-        safety_alert_open=Exists(SafetyAlert.objects.filter(patient=OuterRef("pk"),
-                                                            status=SafetyAlertStatus.OPEN)),
-        case_review_open=Exists(CaseReview.objects.filter(patient=OuterRef("pk"),
-                                                          status=CaseReviewStatus.REQUESTED)),
+        safety_alert_open=Exists(SafetyAlert.objects.filter(patient=OuterRef("pk"), status=SafetyAlertStatus.OPEN)),
+        case_review_open=Exists(CaseReview.objects.filter(patient=OuterRef("pk"), status=CaseReviewStatus.REQUESTED)),
     )
 
 
@@ -208,9 +235,13 @@ def flags_from_annotations(patient: Patient, code: str, today: date) -> OutcomeF
     baseline = getattr(patient, f"{key}_baseline")
     if baseline is None:
         return None
-    return outcome_flags(instrument=INSTRUMENTS[code], baseline_score=baseline,
-                         baseline_date=getattr(patient, f"{key}_baseline_on"),
-                         latest_score=getattr(patient, f"{key}_latest"), today=today)
+    return outcome_flags(
+        instrument=INSTRUMENTS[code],
+        baseline_score=baseline,
+        baseline_date=getattr(patient, f"{key}_baseline_on"),
+        latest_score=getattr(patient, f"{key}_latest"),
+        today=today,
+    )
 
 
 @dataclass
@@ -247,11 +278,16 @@ def caseload_outcomes(*, user: User, today: date | None = None, sort: str = "saf
     """The user's caseload with treat-to-target flags; sorted by an allow-listed key."""
     today = today or timezone.localdate()
     patients = annotate_outcomes(patients_on_care_team_of(user), today=today).order_by(
-        "family_name", "given_name", "id")
+        "family_name", "given_name", "id"
+    )
     rows = [
-        CaseloadRow(patient=p, phq9=flags_from_annotations(p, InstrumentCode.PHQ9, today),
-                    gad7=flags_from_annotations(p, InstrumentCode.GAD7, today),
-                    safety_alert_open=p.safety_alert_open, case_review_open=p.case_review_open)
+        CaseloadRow(
+            patient=p,
+            phq9=flags_from_annotations(p, InstrumentCode.PHQ9, today),
+            gad7=flags_from_annotations(p, InstrumentCode.GAD7, today),
+            safety_alert_open=p.safety_alert_open,
+            case_review_open=p.case_review_open,
+        )
         for p in patients
     ]
     by_name = CASELOAD_SORTS["name"][1]

@@ -38,22 +38,32 @@ def _administered_on_clean(patient: Patient, administered_on: date) -> None:
 
 
 @transaction.atomic
-def assessment_record(*, patient: Patient, actor: User, instrument: str, responses: list[object],
-                      administered_on: date) -> Assessment:
+def assessment_record(
+    *, patient: Patient, actor: User, instrument: str, responses: list[object], administered_on: date
+) -> Assessment:
     """Score and store a completed questionnaire. A positive PHQ-9 item 9 raises a safety alert
     to the prescriber(s) and therapist(s) in this same transaction."""
     score = assessment_score(instrument_code=instrument, responses=responses)
     _administered_on_clean(patient, administered_on)
     assessment = Assessment(
-        patient=patient, instrument=score.instrument.code, administered_on=administered_on,
-        responses=list(score.responses), total_score=score.total, severity=score.severity,
-        safety_item_positive=score.safety_item_positive, entered_by=actor,
+        patient=patient,
+        instrument=score.instrument.code,
+        administered_on=administered_on,
+        responses=list(score.responses),
+        total_score=score.total,
+        severity=score.severity,
+        safety_item_positive=score.safety_item_positive,
+        entered_by=actor,
     )
     assessment.full_clean()
     assessment.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=assessment, patient_id=patient.public_id,
-                 changes={"instrument": [None, assessment.instrument],
-                          "administered_on": [None, administered_on.isoformat()]})
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=assessment,
+        patient_id=patient.public_id,
+        changes={"instrument": [None, assessment.instrument], "administered_on": [None, administered_on.isoformat()]},
+    )
     if score.safety_item_positive:
         safety_alert_raise(assessment=assessment, actor=actor)
     return assessment
@@ -73,51 +83,88 @@ def safety_alert_raise(*, assessment: Assessment, actor: User) -> SafetyAlert:
     alert = SafetyAlert(patient=assessment.patient, assessment=assessment)
     alert.full_clean()
     alert.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=alert, patient_id=assessment.patient.public_id,
-                 changes={"status": [None, alert.status],
-                          "assessment": [None, str(assessment.public_id)]})
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=alert,
+        patient_id=assessment.patient.public_id,
+        changes={"status": [None, alert.status], "assessment": [None, str(assessment.public_id)]},
+    )
     reminders_write(
-        ReminderDraft(recipient_id=user_id, patient_id=assessment.patient_id, kind=ReminderKind.SAFETY_ALERT,
-                      subject_type=SafetyAlert._meta.label_lower, subject_id=str(alert.public_id),
-                      due_date=timezone.localdate(), detail=SAFETY_ALERT_DETAIL)
+        ReminderDraft(
+            recipient_id=user_id,
+            patient_id=assessment.patient_id,
+            kind=ReminderKind.SAFETY_ALERT,
+            subject_type=SafetyAlert._meta.label_lower,
+            subject_id=str(alert.public_id),
+            due_date=timezone.localdate(),
+            detail=SAFETY_ALERT_DETAIL,
+        )
         for user_id in _safety_alert_recipients(assessment.patient)
     )
     return alert
 
 
 @transaction.atomic
-def safety_follow_up_record(*, patient: Patient, actor: User, format: str, outcome: str, plan: str,
-                            plan_details: str, assessed_on: date | None = None) -> SafetyFollowUp:
+def safety_follow_up_record(
+    *,
+    patient: Patient,
+    actor: User,
+    format: str,
+    outcome: str,
+    plan: str,
+    plan_details: str,
+    assessed_on: date | None = None,
+) -> SafetyFollowUp:
     """Record the risk assessment; it answers every alert of the patient open at this moment."""
-    open_alerts = list(
-        SafetyAlert.objects.select_for_update().filter(patient=patient, status=SafetyAlertStatus.OPEN)
-    )
+    open_alerts = list(SafetyAlert.objects.select_for_update().filter(patient=patient, status=SafetyAlertStatus.OPEN))
     if not open_alerts:
         raise ValidationError({"patient": ["This patient has no open safety alert to follow up."]})
     assessed_on = assessed_on or timezone.localdate()
     if assessed_on > timezone.localdate():
         raise ValidationError({"assessed_on": ["A risk assessment cannot be dated in the future."]})
-    follow_up = SafetyFollowUp(patient=patient, assessed_on=assessed_on, format=format, outcome=outcome,
-                               plan=plan, plan_details=plan_details.strip(), recorded_by=actor)
+    follow_up = SafetyFollowUp(
+        patient=patient,
+        assessed_on=assessed_on,
+        format=format,
+        outcome=outcome,
+        plan=plan,
+        plan_details=plan_details.strip(),
+        recorded_by=actor,
+    )
     if outcome in HIGH_RISK_OUTCOMES and plan not in URGENT_PLANS:
-        raise ValidationError({"plan": [
-            "Intent, a plan or recent suicidal behaviour needs a same-day evaluation or emergency "
-            "services (Columbia triage)."
-        ]})
+        raise ValidationError(
+            {
+                "plan": [
+                    "Intent, a plan or recent suicidal behaviour needs a same-day evaluation or emergency "
+                    "services (Columbia triage)."
+                ]
+            }
+        )
     follow_up.full_clean()
     follow_up.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=follow_up, patient_id=patient.public_id,
-                 changes={"outcome": [None, outcome], "plan": [None, plan],
-                          "assessed_on": [None, assessed_on.isoformat()]})
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=follow_up,
+        patient_id=patient.public_id,
+        changes={"outcome": [None, outcome], "plan": [None, plan], "assessed_on": [None, assessed_on.isoformat()]},
+    )
     for alert in open_alerts:
         alert.status = SafetyAlertStatus.RESOLVED
         alert.follow_up = follow_up
         alert.save(update_fields=["status", "follow_up", "updated_at"])
-        audit_record(actor=actor, action=AuditAction.UPDATE, obj=alert, patient_id=patient.public_id,
-                     changes={"status": [SafetyAlertStatus.OPEN, SafetyAlertStatus.RESOLVED],
-                              "follow_up": [None, str(follow_up.public_id)]})
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=alert,
+            patient_id=patient.public_id,
+            changes={
+                "status": [SafetyAlertStatus.OPEN, SafetyAlertStatus.RESOLVED],
+                "follow_up": [None, str(follow_up.public_id)],
+            },
+        )
     return follow_up
-
 
 
 @transaction.atomic
@@ -131,8 +178,14 @@ def assessment_enter_in_error(*, assessment: Assessment, actor: User, reason: st
     assessment.entered_in_error_at = timezone.now()
     assessment.entered_in_error_by = actor
     assessment.entered_in_error_reason = reason.strip()[:500]
-    assessment.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason",
-                                   "updated_at"])
-    audit_record(actor=actor, action=AuditAction.ENTER_IN_ERROR, obj=assessment,
-                 patient_id=assessment.patient.public_id, changes={"reason": [None, reason.strip()[:500]]})
+    assessment.save(
+        update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason", "updated_at"]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.ENTER_IN_ERROR,
+        obj=assessment,
+        patient_id=assessment.patient.public_id,
+        changes={"reason": [None, reason.strip()[:500]]},
+    )
     return assessment

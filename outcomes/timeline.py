@@ -170,22 +170,40 @@ def _panel(code: str, points: Sequence[ScorePoint], top: float, scale: _XScale) 
     def y(value: float) -> float:
         return round(bottom - value * PANEL_HEIGHT / top_value, 1)
 
-    panel = Panel(instrument=code, name=code, top=top, bottom=bottom,
-                  point_radius=4 if len(points) <= 60 else 2.6)
+    panel = Panel(instrument=code, name=code, top=top, bottom=bottom, point_radius=4 if len(points) <= 60 else 2.6)
     for band in instrument.bands:
         upper = band.high + (0 if band.high == top_value else 1)
-        panel.bands.append(Shape(x=LEFT, y=y(upper), width=WIDTH - LEFT - RIGHT, height=y(band.low) - y(upper),
-                                 css=f"band band-{band.severity}", title=f"{band.label} {band.low}–{band.high}"))
-        panel.band_labels.append(Shape(x=LEFT - 8, y=round((y(upper) + y(band.low)) / 2 + 4, 1),
-                                       text=f"{band.axis_label} {band.low}–{band.high}", anchor="end",
-                                       css="band-label"))
+        panel.bands.append(
+            Shape(
+                x=LEFT,
+                y=y(upper),
+                width=WIDTH - LEFT - RIGHT,
+                height=y(band.low) - y(upper),
+                css=f"band band-{band.severity}",
+                title=f"{band.label} {band.low}–{band.high}",
+            )
+        )
+        panel.band_labels.append(
+            Shape(
+                x=LEFT - 8,
+                y=round((y(upper) + y(band.low)) / 2 + 4, 1),
+                text=f"{band.axis_label} {band.low}–{band.high}",
+                anchor="end",
+                css="band-label",
+            )
+        )
         if band.low:
             panel.gridlines.append(Shape(x=LEFT, x2=WIDTH - RIGHT, y=y(band.low), y2=y(band.low), css="grid"))
     coordinates = [(scale(p.day), y(p.total)) for p in points]
     panel.line = " ".join(f"{x},{yy}" for x, yy in coordinates)
     panel.points = [
-        Shape(x=x, y=yy, css=f"point point-{p.severity}", url=p.url,
-              title=f"{p.instrument} {p.total} ({instrument.band_for(p.total).label}) on {p.day.isoformat()}")
+        Shape(
+            x=x,
+            y=yy,
+            css=f"point point-{p.severity}",
+            url=p.url,
+            title=f"{p.instrument} {p.total} ({instrument.band_for(p.total).label}) on {p.day.isoformat()}",
+        )
         for p, (x, yy) in zip(points, coordinates, strict=True)
     ]
     return panel
@@ -226,12 +244,14 @@ def _medication_row(name: str, events: Sequence[DoseLike], top: float, scale: _X
     if steps:
         steps.append(f"{scale(end)},{steps[-1].split(',')[1]}")
     label = Shape(x=LEFT - 8, y=round(bottom - 10, 1), text=name, anchor="end", css="row-label")
-    return MedicationRow(name=name, top=top, bottom=bottom, label=label, steps=" ".join(steps),
-                         markers=markers, labels=labels)
+    return MedicationRow(
+        name=name, top=top, bottom=bottom, label=label, steps=" ".join(steps), markers=markers, labels=labels
+    )
 
 
-def timeline_build(*, scores: Sequence[ScorePoint], doses: Sequence[DoseLike] = (),
-                   sessions: Sequence[SessionLike] = (), today: date) -> Timeline:
+def timeline_build(
+    *, scores: Sequence[ScorePoint], doses: Sequence[DoseLike] = (), sessions: Sequence[SessionLike] = (), today: date
+) -> Timeline:
     """Lay out the timeline. Inputs in any order; nothing here touches the database."""
     all_days = [p.day for p in scores] + [d.changed_on for d in doses] + [s.session_date for s in sessions]
     start, end = _date_range(all_days, today) if all_days else (today - timedelta(days=30), today)
@@ -252,30 +272,54 @@ def timeline_build(*, scores: Sequence[ScorePoint], doses: Sequence[DoseLike] = 
         y += MED_ROW_HEIGHT
     session_shapes, session_row = [], None
     if sessions:
-        session_row = Shape(x=LEFT - 8, y=y + SESSION_ROW_HEIGHT / 2 + 4, text="Therapy sessions",
-                            anchor="end", css="row-label")
+        session_row = Shape(
+            x=LEFT - 8, y=y + SESSION_ROW_HEIGHT / 2 + 4, text="Therapy sessions", anchor="end", css="row-label"
+        )
         for s in sorted(sessions, key=lambda s: s.session_date):
             attended = s.attendance == "attended"
             missed = s.attendance in MISSED
             top = y + (6 if attended else SESSION_ROW_HEIGHT / 2)
             css = "session-attended" if attended else ("session-missed" if missed else "session-cancelled")
-            session_shapes.append(Shape(x=scale(s.session_date), y=top, x2=scale(s.session_date),
-                                        y2=y + SESSION_ROW_HEIGHT - 4, css=f"session {css}",
-                                        title=f"{s.session_date.isoformat()}: {s.modality_code} session, "
-                                              f"{s.attendance.replace('_', ' ')}"))
+            session_shapes.append(
+                Shape(
+                    x=scale(s.session_date),
+                    y=top,
+                    x2=scale(s.session_date),
+                    y2=y + SESSION_ROW_HEIGHT - 4,
+                    css=f"session {css}",
+                    title=f"{s.session_date.isoformat()}: {s.modality_code} session, {s.attendance.replace('_', ' ')}",
+                )
+            )
         y += SESSION_ROW_HEIGHT
     axis_y = y + 4
     guides = []
     if panels:
-        guides = [Shape(x=scale(e.changed_on), x2=scale(e.changed_on), y=panels[0].top, y2=axis_y, css="guide")
-                  for e in doses]
-    today_mark = Shape(x=scale(today), x2=scale(today), y=TOP, y2=axis_y, css="today", text="Today",
-                       anchor="middle") if start <= today <= end else None
+        guides = [
+            Shape(x=scale(e.changed_on), x2=scale(e.changed_on), y=panels[0].top, y2=axis_y, css="guide") for e in doses
+        ]
+    today_mark = (
+        Shape(x=scale(today), x2=scale(today), y=TOP, y2=axis_y, css="today", text="Today", anchor="middle")
+        if start <= today <= end
+        else None
+    )
     return Timeline(
-        width=WIDTH, height=axis_y + AXIS_HEIGHT, start=start, end=end, panels=panels, medications=medications,
-        sessions=session_shapes, session_row=session_row, guides=guides,
-        ticks=_month_ticks(start, end, scale, axis_y), axis_y=axis_y, today=today_mark,
-        counts={"scores": len(scores), "doses": len(doses), "sessions": len(sessions),
-                "attended": sum(1 for s in sessions if s.attendance == "attended"),
-                "missed": sum(1 for s in sessions if s.attendance in MISSED)},
+        width=WIDTH,
+        height=axis_y + AXIS_HEIGHT,
+        start=start,
+        end=end,
+        panels=panels,
+        medications=medications,
+        sessions=session_shapes,
+        session_row=session_row,
+        guides=guides,
+        ticks=_month_ticks(start, end, scale, axis_y),
+        axis_y=axis_y,
+        today=today_mark,
+        counts={
+            "scores": len(scores),
+            "doses": len(doses),
+            "sessions": len(sessions),
+            "attended": sum(1 for s in sessions if s.attendance == "attended"),
+            "missed": sum(1 for s in sessions if s.attendance in MISSED),
+        },
     )

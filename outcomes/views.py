@@ -53,15 +53,29 @@ def tab(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = context["patient"]
     today = timezone.localdate()
     assessments = list(selectors.assessments_of(patient).order_by("administered_on", "created_at", "id"))
-    summaries = selectors.outcome_summaries(assessments=assessments,
-                                           episode_start=selectors.episode_start_of(patient), today=today)
-    detail = reverse("outcomes:assessment_detail", kwargs={"patient_id": patient.public_id,
-                                                           "assessment_id": "00000000-0000-0000-0000-000000000000"})
-    points = [ScorePoint(day=a.administered_on, instrument=a.instrument, total=a.total_score, severity=a.severity,
-                         url=detail.replace("00000000-0000-0000-0000-000000000000", str(a.public_id)))
-              for a in assessments]
-    timeline = timeline_build(scores=points, doses=selectors.dose_events_of(patient),
-                              sessions=selectors.session_events_of(patient), today=today)
+    summaries = selectors.outcome_summaries(
+        assessments=assessments, episode_start=selectors.episode_start_of(patient), today=today
+    )
+    detail = reverse(
+        "outcomes:assessment_detail",
+        kwargs={"patient_id": patient.public_id, "assessment_id": "00000000-0000-0000-0000-000000000000"},
+    )
+    points = [
+        ScorePoint(
+            day=a.administered_on,
+            instrument=a.instrument,
+            total=a.total_score,
+            severity=a.severity,
+            url=detail.replace("00000000-0000-0000-0000-000000000000", str(a.public_id)),
+        )
+        for a in assessments
+    ]
+    timeline = timeline_build(
+        scores=points,
+        doses=selectors.dose_events_of(patient),
+        sessions=selectors.session_events_of(patient),
+        today=today,
+    )
     context |= {
         "summaries": [summaries[code] for code in summaries if summaries[code].count or code != "WSAS"],
         "timeline": timeline,
@@ -83,27 +97,40 @@ def assessment_create(request: HttpRequest, patient_id: str, instrument: str) ->
     context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
     patient = context["patient"]
     _require(request.user, Action.ENTER_ASSESSMENT)
-    form = AssessmentForm(request.POST or None, instrument=definition,
-                          initial={"administered_on": timezone.localdate()})
+    form = AssessmentForm(
+        request.POST or None, instrument=definition, initial={"administered_on": timezone.localdate()}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             assessment = services.assessment_record(
-                patient=patient, actor=request.user, instrument=definition.code, responses=form.responses(),
-                administered_on=form.cleaned_data["administered_on"])
+                patient=patient,
+                actor=request.user,
+                instrument=definition.code,
+                responses=form.responses(),
+                administered_on=form.cleaned_data["administered_on"],
+            )
         except ValidationError as error:
             form.add_error(None, _for_form(error))
         else:
             if assessment.safety_item_positive:
-                next_step = ("Record the risk follow-up today." if user_can(request.user, Action.RECORD_SAFETY_FOLLOW_UP)
-                             else "They record the risk follow-up.")
-                messages.warning(request, "Item 9 was answered above 0: the prescriber and therapist have been "
-                                          f"alerted. {next_step}")
+                next_step = (
+                    "Record the risk follow-up today."
+                    if user_can(request.user, Action.RECORD_SAFETY_FOLLOW_UP)
+                    else "They record the risk follow-up."
+                )
+                messages.warning(
+                    request, f"Item 9 was answered above 0: the prescriber and therapist have been alerted. {next_step}"
+                )
             else:
-                messages.success(request, f"{definition.code} saved: {assessment.total_score} "
-                                          f"({assessment.severity_label.lower()}).")
+                messages.success(
+                    request, f"{definition.code} saved: {assessment.total_score} ({assessment.severity_label.lower()})."
+                )
             return redirect("outcomes:tab", patient_id=patient.public_id)
-    return render(request, "outcomes/assessment_form.html",
-                  context | {"form": form, "instrument": definition, "safety_item": phq9.SAFETY_ITEM})
+    return render(
+        request,
+        "outcomes/assessment_form.html",
+        context | {"form": form, "instrument": definition, "safety_item": phq9.SAFETY_ITEM},
+    )
 
 
 def _for_form(error: ValidationError) -> ValidationError:
@@ -120,10 +147,18 @@ def assessment_detail(request: HttpRequest, patient_id: str, assessment_id: str)
     context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
     assessment = selectors.assessment_for(user=request.user, public_id=assessment_id, patient=context["patient"])
     alert = getattr(assessment, "safety_alert", None) if assessment.safety_item_positive else None
-    return render(request, "outcomes/assessment_detail.html",
-                  context | {"assessment": assessment, "items": assessment.item_answers(), "alert": alert,
-                             "can_enter": user_can(request.user, Action.ENTER_ASSESSMENT),
-                             "safety_item": phq9.SAFETY_ITEM if assessment.instrument == "PHQ-9" else None})
+    return render(
+        request,
+        "outcomes/assessment_detail.html",
+        context
+        | {
+            "assessment": assessment,
+            "items": assessment.item_answers(),
+            "alert": alert,
+            "can_enter": user_can(request.user, Action.ENTER_ASSESSMENT),
+            "safety_item": phq9.SAFETY_ITEM if assessment.instrument == "PHQ-9" else None,
+        },
+    )
 
 
 @login_required
@@ -133,14 +168,19 @@ def assessment_enter_in_error(request: HttpRequest, patient_id: str, assessment_
     assessment = selectors.assessment_for(user=request.user, public_id=assessment_id, patient=context["patient"])
     _require(request.user, Action.ENTER_ASSESSMENT)
     try:
-        services.assessment_enter_in_error(assessment=assessment, actor=request.user,
-                                           reason=request.POST.get("reason", ""))
+        services.assessment_enter_in_error(
+            assessment=assessment, actor=request.user, reason=request.POST.get("reason", "")
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect("outcomes:assessment_detail", patient_id=context["patient"].public_id,
-                        assessment_id=assessment.public_id)
-    messages.success(request, f"{assessment.instrument} of {assessment.administered_on:%Y-%m-%d} marked entered "
-                              "in error; it no longer counts in the summary or the timeline.")
+        return redirect(
+            "outcomes:assessment_detail", patient_id=context["patient"].public_id, assessment_id=assessment.public_id
+        )
+    messages.success(
+        request,
+        f"{assessment.instrument} of {assessment.administered_on:%Y-%m-%d} marked entered "
+        "in error; it no longer counts in the summary or the timeline.",
+    )
     return redirect("outcomes:tab", patient_id=context["patient"].public_id)
 
 
@@ -168,9 +208,12 @@ def safety_follow_up(request: HttpRequest, patient_id: str) -> HttpResponse:
         else:
             messages.success(request, "Risk follow-up recorded; the safety alert is closed.")
             return redirect("outcomes:tab", patient_id=patient.public_id)
-    return render(request, "outcomes/safety_follow_up_form.html",
-                  context | {"form": form, "open_alerts": open_alerts,
-                             "history": list(selectors.safety_follow_ups_of(patient)[:5])})
+    return render(
+        request,
+        "outcomes/safety_follow_up_form.html",
+        context
+        | {"form": form, "open_alerts": open_alerts, "history": list(selectors.safety_follow_ups_of(patient)[:5])},
+    )
 
 
 @login_required
@@ -206,18 +249,28 @@ def case_review_record(request: HttpRequest, patient_id: str) -> HttpResponse:
     form = CaseReviewRecordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            case_reviews.case_review_record(patient=patient, actor=request.user,
-                                            summary=form.cleaned_data["summary"],
-                                            recommendations=form.recommendations())
+            case_reviews.case_review_record(
+                patient=patient,
+                actor=request.user,
+                summary=form.cleaned_data["summary"],
+                recommendations=form.recommendations(),
+            )
         except ValidationError as error:
             form.add_error(None, ValidationError(error.messages))
         else:
             messages.success(request, "Case review recorded; its recommendations are on the care plan.")
             return redirect("careplans:chart", patient_id=patient.public_id)
-    return render(request, "outcomes/case_review_record_form.html",
-                  context | {"form": form, "open_review": case_reviews.open_case_review_of(patient),
-                             "summaries": selectors.patient_outcome_summaries(patient=patient).values(),
-                             "has_plan": open_care_plan_of(patient) is not None})
+    return render(
+        request,
+        "outcomes/case_review_record_form.html",
+        context
+        | {
+            "form": form,
+            "open_review": case_reviews.open_case_review_of(patient),
+            "summaries": selectors.patient_outcome_summaries(patient=patient).values(),
+            "has_plan": open_care_plan_of(patient) is not None,
+        },
+    )
 
 
 @login_required
@@ -259,16 +312,25 @@ def safety_banner(*, patient: Any, user: User) -> dict[str, Any] | None:
     alerts = selectors.open_safety_alerts_of(patient)
     if not alerts:
         return None
-    return {"template": "outcomes/_safety_banner.html",
-            "context": {"patient": patient, "alerts": alerts, "first": alerts[0],
-                        "can_follow_up": user_can(user, Action.RECORD_SAFETY_FOLLOW_UP)}}
+    return {
+        "template": "outcomes/_safety_banner.html",
+        "context": {
+            "patient": patient,
+            "alerts": alerts,
+            "first": alerts[0],
+            "can_follow_up": user_can(user, Action.RECORD_SAFETY_FOLLOW_UP),
+        },
+    }
 
 
 def care_plan_panel_context(*, user: User, patient: Any, plan: Any) -> dict[str, Any]:
     """Open tasks and the latest case review, on the care-plan tab."""
     reviews = list(case_reviews.case_reviews_of(patient)[:2])
-    return {"patient": patient, "plan": plan,
-            "tasks": list(case_reviews.open_tasks_of(plan)) if plan else [],
-            "open_review": next((r for r in reviews if r.status == "requested"), None),
-            "last_review": next((r for r in reviews if r.status == "completed"), None),
-            **_permissions(user)}
+    return {
+        "patient": patient,
+        "plan": plan,
+        "tasks": list(case_reviews.open_tasks_of(plan)) if plan else [],
+        "open_review": next((r for r in reviews if r.status == "requested"), None),
+        "last_review": next((r for r in reviews if r.status == "completed"), None),
+        **_permissions(user),
+    }

@@ -67,7 +67,8 @@ def _keep_migration_data(item: pytest.Item) -> None:
     protocols, modalities) for the tests after them. Django's serialized rollback restores them."""
     marker = item.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or "live_server" in getattr(
-        item, "fixturenames", ())
+        item, "fixturenames", ()
+    )
     if transactional:
         kwargs = dict(marker.kwargs) if marker is not None else {}
         kwargs.update(transaction=True, serialized_rollback=True)

@@ -83,10 +83,13 @@ class _AuditedListMixin:
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().list(request, *args, **kwargs)  # type: ignore[misc]
         results = response.data.get("results", []) if isinstance(response.data, dict) else []
-        audit_record(actor=request.user, action=AuditAction.SEARCH, object_type=self.object_type,
-                     patient_id=_patient_filter(request),
-                     changes={"filter": {"patient": request.query_params.get("patient", "")},
-                              "returned": len(results)})
+        audit_record(
+            actor=request.user,
+            action=AuditAction.SEARCH,
+            object_type=self.object_type,
+            patient_id=_patient_filter(request),
+            changes={"filter": {"patient": request.query_params.get("patient", "")}, "returned": len(results)},
+        )
         return response
 
 
@@ -109,8 +112,11 @@ class TherapyCourseSerializer(serializers.Serializer):
     planned_sessions = serializers.IntegerField(min_value=1, max_value=200, required=False)
     usual_duration_minutes = serializers.IntegerField(min_value=5, max_value=480, required=False)
     usual_format = UsualFormatField(choices=SessionFormat.choices, required=False)
-    goals = GoalIdsField(child=serializers.UUIDField(), required=False,
-                         help_text="Ids of goals on the patient's care plan that this course addresses.")
+    goals = GoalIdsField(
+        child=serializers.UUIDField(),
+        required=False,
+        help_text="Ids of goals on the patient's care plan that this course addresses.",
+    )
     status = serializers.ChoiceField(choices=CourseStatus.choices, required=False)
     started_on = serializers.DateField(required=False)
     ended_on = serializers.DateField(read_only=True, allow_null=True)
@@ -134,8 +140,14 @@ class TherapyCourseSerializer(serializers.Serializer):
 
 
 @extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
-class TherapyCourseViewSet(_AuditedListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                           mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class TherapyCourseViewSet(
+    _AuditedListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Courses of psychotherapy. Opening and changing one: therapists only."""
 
     serializer_class = TherapyCourseSerializer
@@ -181,8 +193,7 @@ class TherapyCourseViewSet(_AuditedListMixin, mixins.ListModelMixin, mixins.Retr
         if "goals" in data:
             data["goals"] = given.goals_of(course.patient, data["goals"])
         services.course_update(course=course, actor=request.user, **data)
-        return Response(self.get_serializer(selectors.course_for(user=request.user,
-                                                                 public_id=course.public_id)).data)
+        return Response(self.get_serializer(selectors.course_for(user=request.user, public_id=course.public_id)).data)
 
 
 # --- Sessions -----------------------------------------------------------------------
@@ -199,31 +210,39 @@ REVIEWED = [(value, label) for value, label in HomeworkCompletion.choices if val
 class TherapySessionSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     patient = serializers.UUIDField(source="course.patient.public_id")
-    course = serializers.UUIDField(source="course.public_id", required=False,
-                                   help_text="Optional: the patient's course for the modality and the "
-                                             "logging therapist is used, or opened.")
-    modality = ModalityCodeField(source="course.modality", required=False,
-                                 help_text="Catalog code: CBT, DBT, IPT, family, ...")
+    course = serializers.UUIDField(
+        source="course.public_id",
+        required=False,
+        help_text="Optional: the patient's course for the modality and the logging therapist is used, or opened.",
+    )
+    modality = ModalityCodeField(
+        source="course.modality", required=False, help_text="Catalog code: CBT, DBT, IPT, family, ..."
+    )
     session_date = serializers.DateField()
-    duration_minutes = serializers.IntegerField(min_value=0, max_value=480, required=False,
-                                                help_text="Defaults to the course's usual duration.")
+    duration_minutes = serializers.IntegerField(
+        min_value=0, max_value=480, required=False, help_text="Defaults to the course's usual duration."
+    )
     format = serializers.ChoiceField(choices=SessionFormat.choices, required=False)
     attendance = serializers.ChoiceField(choices=Attendance.choices, required=False)
-    summary = serializers.CharField(allow_blank=True, required=False,
-                                    help_text="Shared with the care team.")
+    summary = serializers.CharField(allow_blank=True, required=False, help_text="Shared with the care team.")
     private_note = serializers.CharField(
-        source="own_note", allow_blank=True, required=False, trim_whitespace=False,
+        source="own_note",
+        allow_blank=True,
+        required=False,
+        trim_whitespace=False,
         help_text="Your private process note. Write-only for everyone; present in a response only "
-                  "for its author, never for colleagues.",
+        "for its author, never for colleagues.",
     )
     participants = serializers.CharField(max_length=300, allow_blank=True, required=False)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
     risk_note = serializers.CharField(max_length=500, allow_blank=True, required=False)
     goal_progress = GoalProgressSerializer(many=True, required=False)
-    homework = serializers.CharField(max_length=500, allow_blank=True, required=False,
-                                     help_text="Homework set in this session.")
-    last_homework = serializers.ChoiceField(choices=REVIEWED, required=False,
-                                            help_text="Whether the homework from the last session was done.")
+    homework = serializers.CharField(
+        max_length=500, allow_blank=True, required=False, help_text="Homework set in this session."
+    )
+    last_homework = serializers.ChoiceField(
+        choices=REVIEWED, required=False, help_text="Whether the homework from the last session was done."
+    )
     therapist = serializers.UUIDField(source="logged_by.public_id", read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
@@ -261,8 +280,14 @@ class SessionEnterInErrorSerializer(serializers.Serializer):
 
 
 @extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
-class TherapySessionViewSet(_AuditedListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                            mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class TherapySessionViewSet(
+    _AuditedListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Logged therapy sessions. Reads: the care team. Writes: therapists only."""
 
     serializer_class = TherapySessionSerializer
@@ -282,8 +307,9 @@ class TherapySessionViewSet(_AuditedListMixin, mixins.ListModelMixin, mixins.Ret
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         session = self.get_object()
-        audit_record(actor=request.user, action=AuditAction.READ, obj=session,
-                     patient_id=session.course.patient.public_id)
+        audit_record(
+            actor=request.user, action=AuditAction.READ, obj=session, patient_id=session.course.patient.public_id
+        )
         return Response(self.get_serializer(session).data)
 
     def _course(self, patient: Patient, public_id: Any) -> TherapyCourse | None:
@@ -298,8 +324,9 @@ class TherapySessionViewSet(_AuditedListMixin, mixins.ListModelMixin, mixins.Ret
         _require_therapist(request.user)
         given = self.get_serializer(data=request.data)
         given.is_valid(raise_exception=True)
-        patient = patient_for_clinical_use(user=request.user,
-                                           public_id=given.validated_data["course"]["patient"]["public_id"])
+        patient = patient_for_clinical_use(
+            user=request.user, public_id=given.validated_data["course"]["patient"]["public_id"]
+        )
         data = given.service_fields(patient)
         course = self._course(patient, data.pop("course_public_id"))
         if course is None and data.get("modality") is None:
@@ -325,8 +352,7 @@ class TherapySessionViewSet(_AuditedListMixin, mixins.ListModelMixin, mixins.Ret
         if modality is not None and modality != session.course.modality:
             raise serializers.ValidationError({"modality": ["A session cannot change modality."]})
         services.session_update(session=session, actor=request.user, **data)
-        return Response(self.get_serializer(selectors.session_for(user=request.user,
-                                                                  public_id=session.public_id)).data)
+        return Response(self.get_serializer(selectors.session_for(user=request.user, public_id=session.public_id)).data)
 
     @extend_schema(request=SessionEnterInErrorSerializer, responses={204: None})
     @action(detail=True, methods=["post"], url_path="enter-in-error")

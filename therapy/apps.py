@@ -13,7 +13,11 @@ class TherapyConfig(AppConfig):
 
         chart_tab_register(ChartTab(key="therapy", label="Therapy", url_name="therapy:tab", order=40))
         reminder_rule_register("therapy.course_overdue", reminders.overdue_courses)
-        care_plan_panel_register(CarePlanPanel(key="therapy_goal_progress",
-                                               template="therapy/_goal_progress_panel.html",
-                                               context=selectors.goal_progress_panel))
+        care_plan_panel_register(
+            CarePlanPanel(
+                key="therapy_goal_progress",
+                template="therapy/_goal_progress_panel.html",
+                context=selectors.goal_progress_panel,
+            )
+        )
         demo_seeder_register(seeding.demo_therapy_seed, order=40)

@@ -38,19 +38,30 @@ class GoalChoiceField(forms.ModelMultipleChoiceField):
 
 
 class CourseForm(forms.Form):
-    modality = forms.ModelChoiceField(queryset=Modality.objects.none(), to_field_name="code",
-                                      empty_label="Choose a modality")
-    planned_frequency = forms.ChoiceField(label="Planned frequency", choices=Frequency.choices,
-                                          initial=Frequency.WEEKLY)
-    planned_sessions = forms.IntegerField(label="Planned number of sessions", min_value=1, max_value=200,
-                                          initial=12)
+    modality = forms.ModelChoiceField(
+        queryset=Modality.objects.none(), to_field_name="code", empty_label="Choose a modality"
+    )
+    planned_frequency = forms.ChoiceField(
+        label="Planned frequency", choices=Frequency.choices, initial=Frequency.WEEKLY
+    )
+    planned_sessions = forms.IntegerField(label="Planned number of sessions", min_value=1, max_value=200, initial=12)
     usual_duration_minutes = forms.IntegerField(
-        label="Usual session length (minutes)", min_value=5, max_value=480, required=False,
-        help_text="Leave empty for the modality's usual length.")
-    usual_format = forms.ChoiceField(label="Usual format", choices=SessionFormat.choices,
-                                     initial=SessionFormat.IN_PERSON, widget=forms.RadioSelect)
-    goals = GoalChoiceField(queryset=Goal.objects.none(), required=False, to_field_name="public_id",
-                            widget=forms.CheckboxSelectMultiple, label="Care-plan goals this course addresses")
+        label="Usual session length (minutes)",
+        min_value=5,
+        max_value=480,
+        required=False,
+        help_text="Leave empty for the modality's usual length.",
+    )
+    usual_format = forms.ChoiceField(
+        label="Usual format", choices=SessionFormat.choices, initial=SessionFormat.IN_PERSON, widget=forms.RadioSelect
+    )
+    goals = GoalChoiceField(
+        queryset=Goal.objects.none(),
+        required=False,
+        to_field_name="public_id",
+        widget=forms.CheckboxSelectMultiple,
+        label="Care-plan goals this course addresses",
+    )
     started_on = forms.DateField(label="Start date", widget=DateInput())
 
     def __init__(self, *args: Any, modalities: Any, goals: Any, **kwargs: Any) -> None:
@@ -63,8 +74,7 @@ class CourseForm(forms.Form):
 class CourseEditForm(CourseForm):
     status = forms.ChoiceField(choices=CourseStatus.choices)
 
-    field_order = ["status", "planned_frequency", "planned_sessions", "usual_duration_minutes", "usual_format",
-                   "goals"]
+    field_order = ["status", "planned_frequency", "planned_sessions", "usual_duration_minutes", "usual_format", "goals"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -72,36 +82,51 @@ class CourseEditForm(CourseForm):
         del self.fields["started_on"]
 
 
-REVIEW_CHOICES = [(value, label) for value, label in HomeworkCompletion.choices
-                  if value != HomeworkCompletion.ASSIGNED]
+REVIEW_CHOICES = [(value, label) for value, label in HomeworkCompletion.choices if value != HomeworkCompletion.ASSIGNED]
 
 
 class SessionForm(forms.Form):
     session_date = forms.DateField(label="Date", widget=DateInput())
-    attendance = forms.ChoiceField(choices=Attendance.choices, initial=Attendance.ATTENDED,
-                                   widget=forms.RadioSelect)
+    attendance = forms.ChoiceField(choices=Attendance.choices, initial=Attendance.ATTENDED, widget=forms.RadioSelect)
     format = forms.ChoiceField(choices=SessionFormat.choices, widget=forms.RadioSelect)
     duration_minutes = forms.IntegerField(label="Minutes", min_value=0, max_value=480)
-    participants = forms.CharField(max_length=300, required=False, label="Who took part",
-                                   help_text="E.g. patient, mother, younger brother.")
+    participants = forms.CharField(
+        max_length=300, required=False, label="Who took part", help_text="E.g. patient, mother, younger brother."
+    )
     summary = forms.CharField(
-        label="Shared summary", required=False, widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="The care team (prescriber, care manager) reads this. Keep private reflections below.")
-    last_homework = forms.ChoiceField(label="Was the last homework done?", required=False,
-                                      choices=[("", "Not reviewed"), *REVIEW_CHOICES], widget=forms.RadioSelect)
+        label="Shared summary",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The care team (prescriber, care manager) reads this. Keep private reflections below.",
+    )
+    last_homework = forms.ChoiceField(
+        label="Was the last homework done?",
+        required=False,
+        choices=[("", "Not reviewed"), *REVIEW_CHOICES],
+        widget=forms.RadioSelect,
+    )
     homework = forms.CharField(max_length=500, required=False, label="Homework until next session")
-    risk_level = forms.ChoiceField(label="Risk check", choices=RiskLevel.choices, initial=RiskLevel.NONE,
-                                   widget=forms.RadioSelect)
-    risk_note = forms.CharField(max_length=500, required=False, label="Risk note",
-                                help_text="Required when risk is raised: the prescriber is alerted at once.")
+    risk_level = forms.ChoiceField(
+        label="Risk check", choices=RiskLevel.choices, initial=RiskLevel.NONE, widget=forms.RadioSelect
+    )
+    risk_note = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Risk note",
+        help_text="Required when risk is raised: the prescriber is alerted at once.",
+    )
     private_note = forms.CharField(
-        label="Private process note — only you can ever see this", required=False, strip=False,
+        label="Private process note — only you can ever see this",
+        required=False,
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 3, "class": "private-note"}),
         help_text="Stored apart from the session record. Never shown to colleagues, in reports, "
-                  "exports, e-mails or the audit trail.")
+        "exports, e-mails or the audit trail.",
+    )
 
-    def __init__(self, *args: Any, course: TherapyCourse, goals: Iterable[Goal], open_homework: Homework | None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, course: TherapyCourse, goals: Iterable[Goal], open_homework: Homework | None, **kwargs: Any
+    ) -> None:
         initial = kwargs.setdefault("initial", {})
         initial.setdefault("session_date", timezone.localdate())
         initial.setdefault("format", course.usual_format)
@@ -113,12 +138,14 @@ class SessionForm(forms.Form):
         if open_homework is None:
             del self.fields["last_homework"]
         else:
-            self.fields["last_homework"].help_text = f"Set on {open_homework.assigned_in.session_date:%Y-%m-%d}: " \
-                                                     f"{open_homework.description}"
+            self.fields["last_homework"].help_text = (
+                f"Set on {open_homework.assigned_in.session_date:%Y-%m-%d}: {open_homework.description}"
+            )
         self.goals = list(goals)
         for goal in self.goals:
             self.fields[f"{GOAL_PREFIX}{goal.public_id}"] = forms.ChoiceField(
-                label=goal.description, required=False,
+                label=goal.description,
+                required=False,
                 choices=[("", "No update"), *GoalProgress.choices],
             )
 

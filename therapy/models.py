@@ -107,18 +107,27 @@ class TherapyCourse(ClinicalRecord):
         ordering = ["-started_on", "-id"]
         base_manager_name = "all_records"
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=CourseStatus.values),
-                                   name="%(app_label)s_%(class)s_status_valid"),
-            models.CheckConstraint(condition=Q(planned_frequency__in=Frequency.values),
-                                   name="%(app_label)s_%(class)s_frequency_valid"),
-            models.CheckConstraint(condition=Q(usual_format__in=SessionFormat.values),
-                                   name="%(app_label)s_%(class)s_format_valid"),
-            models.CheckConstraint(condition=Q(planned_sessions__gte=1, planned_sessions__lte=200),
-                                   name="%(app_label)s_%(class)s_planned_sessions_in_range"),
-            models.CheckConstraint(condition=Q(usual_duration_minutes__gte=5, usual_duration_minutes__lte=480),
-                                   name="%(app_label)s_%(class)s_duration_in_range"),
-            models.CheckConstraint(condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
-                                   name="%(app_label)s_%(class)s_dates_in_order"),
+            models.CheckConstraint(
+                condition=Q(status__in=CourseStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_frequency__in=Frequency.values), name="%(app_label)s_%(class)s_frequency_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(usual_format__in=SessionFormat.values), name="%(app_label)s_%(class)s_format_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_sessions__gte=1, planned_sessions__lte=200),
+                name="%(app_label)s_%(class)s_planned_sessions_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(usual_duration_minutes__gte=5, usual_duration_minutes__lte=480),
+                name="%(app_label)s_%(class)s_duration_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="%(app_label)s_%(class)s_dates_in_order",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=OPEN_COURSE_STATUSES, ended_on__isnull=True)
                 | (~Q(status__in=OPEN_COURSE_STATUSES) & Q(ended_on__isnull=False)),
@@ -187,19 +196,28 @@ class TherapySession(ClinicalRecord):
         base_manager_name = "all_records"
         indexes = [models.Index(fields=["course", "session_date"])]
         constraints = [
-            models.CheckConstraint(condition=Q(attendance__in=Attendance.values),
-                                   name="%(app_label)s_%(class)s_attendance_valid"),
-            models.CheckConstraint(condition=Q(format__in=SessionFormat.values),
-                                   name="%(app_label)s_%(class)s_format_valid"),
-            models.CheckConstraint(condition=Q(risk_level__in=RiskLevel.values),
-                                   name="%(app_label)s_%(class)s_risk_level_valid"),
-            models.CheckConstraint(condition=Q(duration_minutes__gte=0, duration_minutes__lte=480),
-                                   name="%(app_label)s_%(class)s_duration_in_range"),
+            models.CheckConstraint(
+                condition=Q(attendance__in=Attendance.values), name="%(app_label)s_%(class)s_attendance_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(format__in=SessionFormat.values), name="%(app_label)s_%(class)s_format_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(risk_level__in=RiskLevel.values), name="%(app_label)s_%(class)s_risk_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=0, duration_minutes__lte=480),
+                name="%(app_label)s_%(class)s_duration_in_range",
+            ),
             # A session that took place took some time; a missed one may be logged as 0.
-            models.CheckConstraint(condition=~Q(attendance=Attendance.ATTENDED) | Q(duration_minutes__gte=1),
-                                   name="%(app_label)s_%(class)s_attended_has_duration"),
-            models.CheckConstraint(condition=~Q(risk_level=RiskLevel.RAISED) | ~Q(risk_note=""),
-                                   name="%(app_label)s_%(class)s_raised_risk_has_note"),
+            models.CheckConstraint(
+                condition=~Q(attendance=Attendance.ATTENDED) | Q(duration_minutes__gte=1),
+                name="%(app_label)s_%(class)s_attended_has_duration",
+            ),
+            models.CheckConstraint(
+                condition=~Q(risk_level=RiskLevel.RAISED) | ~Q(risk_note=""),
+                name="%(app_label)s_%(class)s_raised_risk_has_note",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -223,8 +241,9 @@ class SessionGoalProgress(PublicIdModel):
     class Meta:
         ordering = ["session", "goal", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(progress__in=GoalProgress.values),
-                                   name="%(app_label)s_%(class)s_progress_valid"),
+            models.CheckConstraint(
+                condition=Q(progress__in=GoalProgress.values), name="%(app_label)s_%(class)s_progress_valid"
+            ),
             models.UniqueConstraint(fields=["session", "goal"], name="%(app_label)s_%(class)s_once_per_session"),
         ]
 
@@ -244,17 +263,20 @@ class Homework(PublicIdModel):
 
     assigned_in = models.ForeignKey(TherapySession, on_delete=models.PROTECT, related_name="homework_assigned")
     description = models.CharField(max_length=500)
-    completion = models.CharField(max_length=10, choices=HomeworkCompletion.choices,
-                                  default=HomeworkCompletion.ASSIGNED)
-    reviewed_in = models.ForeignKey(TherapySession, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="homework_reviewed")
+    completion = models.CharField(
+        max_length=10, choices=HomeworkCompletion.choices, default=HomeworkCompletion.ASSIGNED
+    )
+    reviewed_in = models.ForeignKey(
+        TherapySession, null=True, blank=True, on_delete=models.PROTECT, related_name="homework_reviewed"
+    )
 
     class Meta:
         ordering = ["-assigned_in__session_date", "-id"]
         verbose_name_plural = "homework"
         constraints = [
-            models.CheckConstraint(condition=Q(completion__in=HomeworkCompletion.values),
-                                   name="%(app_label)s_%(class)s_completion_valid"),
+            models.CheckConstraint(
+                condition=Q(completion__in=HomeworkCompletion.values), name="%(app_label)s_%(class)s_completion_valid"
+            ),
             models.CheckConstraint(condition=~Q(description=""), name="%(app_label)s_%(class)s_description_required"),
             models.CheckConstraint(
                 condition=Q(completion=HomeworkCompletion.ASSIGNED, reviewed_in__isnull=True)

@@ -52,8 +52,12 @@ def missed_session_drafts(session: TherapySession) -> list[ReminderDraft]:
     recipients = _session_recipients(session)
     return [
         ReminderDraft(
-            recipient_id=user_id, patient_id=session.course.patient_id, kind=ReminderKind.SESSION_FOLLOW_UP,
-            subject_type=SESSION_SUBJECT, subject_id=str(session.public_id), due_date=session.session_date,
+            recipient_id=user_id,
+            patient_id=session.course.patient_id,
+            kind=ReminderKind.SESSION_FOLLOW_UP,
+            subject_type=SESSION_SUBJECT,
+            subject_id=str(session.public_id),
+            due_date=session.session_date,
             detail=f"Therapy session on {session.session_date:%Y-%m-%d}: {label}. Follow up with the patient.",
         )
         for user_id in recipients
@@ -72,10 +76,14 @@ def risk_raised_drafts(session: TherapySession, *, today: date) -> list[Reminder
         recipients = list(fallback.filter(patient_id=session.course.patient_id).values_list("user_id", flat=True))
     return [
         ReminderDraft(
-            recipient_id=user_id, patient_id=session.course.patient_id, kind=ReminderKind.SAFETY_ALERT,
-            subject_type=SESSION_SUBJECT, subject_id=str(session.public_id), due_date=today,
+            recipient_id=user_id,
+            patient_id=session.course.patient_id,
+            kind=ReminderKind.SAFETY_ALERT,
+            subject_type=SESSION_SUBJECT,
+            subject_id=str(session.public_id),
+            due_date=today,
             detail=f"Risk raised in the therapy session on {session.session_date:%Y-%m-%d}. "
-                   "See the therapy tab and contact the therapist.",
+            "See the therapy tab and contact the therapist.",
         )
         for user_id in dict.fromkeys(recipients)
     ]
@@ -85,9 +93,10 @@ def overdue_courses(today: date) -> list[ReminderDraft]:
     """Daily rule: active courses whose last attended session (or start, if none) is older
     than the planned interval. One query; due date = the day the next session was expected,
     so re-running the scan on later days is a no-op until a session is logged."""
-    last_attended = Max("sessions__session_date",
-                        filter=Q(sessions__attendance=Attendance.ATTENDED,
-                                 sessions__entered_in_error_at__isnull=True))
+    last_attended = Max(
+        "sessions__session_date",
+        filter=Q(sessions__attendance=Attendance.ATTENDED, sessions__entered_in_error_at__isnull=True),
+    )
     overdue = Q()
     for frequency, days in FREQUENCY_INTERVAL_DAYS.items():
         overdue |= Q(planned_frequency=frequency, anchor__lt=today - timedelta(days=days))
@@ -103,8 +112,11 @@ def overdue_courses(today: date) -> list[ReminderDraft]:
     )
     return [
         ReminderDraft(
-            recipient_id=therapist_id, patient_id=patient_id, kind=ReminderKind.SESSION_FOLLOW_UP,
-            subject_type=COURSE_SUBJECT, subject_id=str(public_id),
+            recipient_id=therapist_id,
+            patient_id=patient_id,
+            kind=ReminderKind.SESSION_FOLLOW_UP,
+            subject_type=COURSE_SUBJECT,
+            subject_id=str(public_id),
             due_date=anchor + timedelta(days=FREQUENCY_INTERVAL_DAYS[frequency]),
             detail=f"No therapy session since {anchor:%Y-%m-%d}: the course's planned interval has passed.",
         )

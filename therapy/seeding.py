@@ -30,10 +30,24 @@ from therapy.models import (
 from therapy.selectors import open_homework_of
 
 # Modality codes weighted roughly as a community clinic's caseload.
-MODALITY_WEIGHTS = {"CBT": 10, "IPT": 3, "ACT": 3, "DBT": 2, "psychodynamic": 2, "MI": 2, "EMDR": 2,
-                    "family": 1, "couples": 1, "group": 1}
-ATTENDANCE_WEIGHTS = {Attendance.ATTENDED: 84, Attendance.CANCELLED: 6, Attendance.LATE_CANCEL: 4,
-                      Attendance.NO_SHOW: 6}
+MODALITY_WEIGHTS = {
+    "CBT": 10,
+    "IPT": 3,
+    "ACT": 3,
+    "DBT": 2,
+    "psychodynamic": 2,
+    "MI": 2,
+    "EMDR": 2,
+    "family": 1,
+    "couples": 1,
+    "group": 1,
+}
+ATTENDANCE_WEIGHTS = {
+    Attendance.ATTENDED: 84,
+    Attendance.CANCELLED: 6,
+    Attendance.LATE_CANCEL: 4,
+    Attendance.NO_SHOW: 6,
+}
 SUMMARIES = [
     "Reviewed the week's mood ratings; identified two situations that triggered low mood and practised "
     "challenging the associated thoughts.",
@@ -58,8 +72,11 @@ PRIVATE_NOTES = [
     "Noticed my own frustration when the homework was skipped again; bring to supervision.",
     "Possible rupture at the end of the session; repair next time.",
 ]
-PARTICIPANTS = {"family": "Patient, mother, younger brother", "couples": "Patient and partner",
-                "group": "Patient and 6 group members"}
+PARTICIPANTS = {
+    "family": "Patient, mother, younger brother",
+    "couples": "Patient and partner",
+    "group": "Patient and 6 group members",
+}
 
 
 def demo_therapy_seed(clinic: DemoClinic) -> None:
@@ -86,10 +103,14 @@ def _seed_course(*, patient: Patient, therapist: User, modality: Modality, rng: 
     goals = list(Goal.objects.filter(care_plan__patient=patient))
     linked = rng.sample(goals, k=min(len(goals), rng.randint(1, 2)))
     course = services.course_open(
-        patient=patient, actor=therapist, modality=modality, planned_frequency=frequency,
-        planned_sessions=rng.choice([12, 16, 20]), usual_format=rng.choice(
-            [SessionFormat.IN_PERSON, SessionFormat.IN_PERSON, SessionFormat.TELEHEALTH]),
-        goals=linked, started_on=started,
+        patient=patient,
+        actor=therapist,
+        modality=modality,
+        planned_frequency=frequency,
+        planned_sessions=rng.choice([12, 16, 20]),
+        usual_format=rng.choice([SessionFormat.IN_PERSON, SessionFormat.IN_PERSON, SessionFormat.TELEHEALTH]),
+        goals=linked,
+        started_on=started,
     )
     lapsed = rng.random() < 0.12  # a course that went quiet: the daily scan will flag it
     end = today - timedelta(days=30) if lapsed else today
@@ -105,20 +126,31 @@ def _session_dates(start: date, end: date, interval: int, rng: random.Random) ->
     return days
 
 
-def _seed_session(*, course: TherapyCourse, therapist: User, day: date, number: int, goals: list[Goal],
-                  rng: random.Random) -> None:
-    attendance = Attendance.ATTENDED if number == 0 else rng.choices(
-        list(ATTENDANCE_WEIGHTS), list(ATTENDANCE_WEIGHTS.values()))[0]
+def _seed_session(
+    *, course: TherapyCourse, therapist: User, day: date, number: int, goals: list[Goal], rng: random.Random
+) -> None:
+    attendance = (
+        Attendance.ATTENDED
+        if number == 0
+        else rng.choices(list(ATTENDANCE_WEIGHTS), list(ATTENDANCE_WEIGHTS.values()))[0]
+    )
     if attendance != Attendance.ATTENDED:
         services.session_log(course=course, actor=therapist, session_date=day, attendance=attendance)
         return
-    stage = GoalProgress.NOT_STARTED if number == 0 else (
-        GoalProgress.ACHIEVED if number > 10 and rng.random() < 0.3 else GoalProgress.IN_PROGRESS)
+    stage = (
+        GoalProgress.NOT_STARTED
+        if number == 0
+        else (GoalProgress.ACHIEVED if number > 10 and rng.random() < 0.3 else GoalProgress.IN_PROGRESS)
+    )
     raised = rng.random() < 0.01
     services.session_log(
-        course=course, actor=therapist, session_date=day, attendance=attendance,
+        course=course,
+        actor=therapist,
+        session_date=day,
+        attendance=attendance,
         duration_minutes=course.usual_duration_minutes + rng.choice([0, 0, 0, -5, 5]),
-        participants=PARTICIPANTS.get(course.modality.code, ""), summary=rng.choice(SUMMARIES),
+        participants=PARTICIPANTS.get(course.modality.code, ""),
+        summary=rng.choice(SUMMARIES),
         risk_level=RiskLevel.RAISED if raised else rng.choice([RiskLevel.NONE] * 6 + [RiskLevel.LOW]),
         risk_note="Passive thoughts of death this week; no plan or intent. Safety plan reviewed." if raised else "",
         goal_progress={goal: stage for goal in goals},
@@ -131,5 +163,4 @@ def _seed_session(*, course: TherapyCourse, therapist: User, day: date, number: 
 def _homework_review(course: TherapyCourse, rng: random.Random) -> str:
     if open_homework_of(course) is None:
         return ""
-    return rng.choices([HomeworkCompletion.DONE, HomeworkCompletion.PARTLY, HomeworkCompletion.NOT_DONE],
-                       [5, 3, 2])[0]
+    return rng.choices([HomeworkCompletion.DONE, HomeworkCompletion.PARTLY, HomeworkCompletion.NOT_DONE], [5, 3, 2])[0]

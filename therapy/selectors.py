@@ -73,19 +73,24 @@ def _course_stats(courses: QuerySet[TherapyCourse]) -> QuerySet[TherapyCourse]:
     current = Q(sessions__entered_in_error_at__isnull=True)
     return courses.annotate(
         sessions_logged=Count("sessions", filter=current, distinct=True),
-        sessions_attended=Count("sessions", filter=current & Q(sessions__attendance=Attendance.ATTENDED),
-                                distinct=True),
-        sessions_missed=Count("sessions", filter=current & Q(sessions__attendance__in=[
-            Attendance.NO_SHOW, Attendance.LATE_CANCEL]), distinct=True),
-        last_attended=Max("sessions__session_date",
-                          filter=current & Q(sessions__attendance=Attendance.ATTENDED)),
+        sessions_attended=Count(
+            "sessions", filter=current & Q(sessions__attendance=Attendance.ATTENDED), distinct=True
+        ),
+        sessions_missed=Count(
+            "sessions",
+            filter=current & Q(sessions__attendance__in=[Attendance.NO_SHOW, Attendance.LATE_CANCEL]),
+            distinct=True,
+        ),
+        last_attended=Max("sessions__session_date", filter=current & Q(sessions__attendance=Attendance.ATTENDED)),
     )
 
 
 def courses_visible_to(user: User) -> QuerySet[TherapyCourse]:
     courses = TherapyCourse.objects.filter(patient__in=patients_on_care_team_of(user))
-    return _course_stats(courses).select_related("patient", "therapist", "modality").prefetch_related(
-        Prefetch("goals", queryset=Goal.objects.order_by("id"))
+    return (
+        _course_stats(courses)
+        .select_related("patient", "therapist", "modality")
+        .prefetch_related(Prefetch("goals", queryset=Goal.objects.order_by("id")))
     )
 
 
@@ -109,8 +114,11 @@ def courses_of(patient: Patient) -> list[TherapyCourse]:
 
 
 def open_course_of(*, patient: Patient, public_id: UUID | str) -> TherapyCourse:
-    course = (TherapyCourse.objects.filter(patient=patient, public_id=public_id)
-              .select_related("modality", "therapist").first())
+    course = (
+        TherapyCourse.objects.filter(patient=patient, public_id=public_id)
+        .select_related("modality", "therapist")
+        .first()
+    )
     if course is None:
         raise Http404
     return course
@@ -131,12 +139,14 @@ def _with_own_note(sessions: QuerySet[TherapySession], user: User) -> QuerySet[T
 
 
 def _session_rows(sessions: QuerySet[TherapySession], user: User) -> QuerySet[TherapySession]:
-    return _with_own_note(sessions, user).select_related(
-        "course__patient", "course__modality", "course__therapist", "logged_by"
-    ).prefetch_related(
-        Prefetch("goal_progress", queryset=SessionGoalProgress.objects.select_related("goal").order_by("goal_id")),
-        Prefetch("homework_assigned", queryset=Homework.objects.order_by("id")),
-        Prefetch("homework_reviewed", queryset=Homework.objects.order_by("id")),
+    return (
+        _with_own_note(sessions, user)
+        .select_related("course__patient", "course__modality", "course__therapist", "logged_by")
+        .prefetch_related(
+            Prefetch("goal_progress", queryset=SessionGoalProgress.objects.select_related("goal").order_by("goal_id")),
+            Prefetch("homework_assigned", queryset=Homework.objects.order_by("id")),
+            Prefetch("homework_reviewed", queryset=Homework.objects.order_by("id")),
+        )
     )
 
 
@@ -165,8 +175,11 @@ def process_note_of(*, session: TherapySession, author: User) -> ProcessNote | N
 
 def attendance_by_course(patient: Patient) -> dict[int, list[tuple[date, str]]]:
     """Course pk -> [(date, attendance), ...] oldest first, for the attendance strip: one query."""
-    rows = (TherapySession.objects.filter(course__patient=patient).order_by("session_date", "id")
-            .values_list("course_id", "session_date", "attendance"))
+    rows = (
+        TherapySession.objects.filter(course__patient=patient)
+        .order_by("session_date", "id")
+        .values_list("course_id", "session_date", "attendance")
+    )
     by_course: dict[int, list[tuple[date, str]]] = defaultdict(list)
     for course_id, day, attendance in rows:
         by_course[course_id].append((day, attendance))
@@ -175,17 +188,25 @@ def attendance_by_course(patient: Patient) -> dict[int, list[tuple[date, str]]]:
 
 def homework_of(patient: Patient, *, limit: int = 20) -> list[Homework]:
     """Latest homework, open first, with the session that set and reviewed it: one query."""
-    rows = (Homework.objects.filter(assigned_in__course__patient=patient,
-                                    assigned_in__entered_in_error_at__isnull=True)
-            .select_related("assigned_in__course__modality", "reviewed_in")
-            .order_by("-assigned_in__session_date", "-id")[:limit])
+    rows = (
+        Homework.objects.filter(assigned_in__course__patient=patient, assigned_in__entered_in_error_at__isnull=True)
+        .select_related("assigned_in__course__modality", "reviewed_in")
+        .order_by("-assigned_in__session_date", "-id")[:limit]
+    )
     return sorted(rows, key=lambda hw: hw.completion != HomeworkCompletion.ASSIGNED)
 
 
 def open_homework_of(course: TherapyCourse) -> Homework | None:
-    return (Homework.objects.filter(assigned_in__course=course, completion=HomeworkCompletion.ASSIGNED,
-                                    assigned_in__entered_in_error_at__isnull=True)
-            .select_related("assigned_in").order_by("-assigned_in__session_date", "-id").first())
+    return (
+        Homework.objects.filter(
+            assigned_in__course=course,
+            completion=HomeworkCompletion.ASSIGNED,
+            assigned_in__entered_in_error_at__isnull=True,
+        )
+        .select_related("assigned_in")
+        .order_by("-assigned_in__session_date", "-id")
+        .first()
+    )
 
 
 def last_session_of(course: TherapyCourse) -> TherapySession | None:
@@ -198,18 +219,23 @@ def last_session_of(course: TherapyCourse) -> TherapySession | None:
 def goal_progress_panel(*, user: User, patient: Patient, plan: CarePlan) -> dict[str, Any]:
     """Context of the care-plan tab's "progress from therapy" panel: for each goal a course
     addresses, the latest progress judged in a session and the recent trail. Two queries."""
-    goals = list(Goal.objects.filter(care_plan=plan, therapy_courses__isnull=False,
-                                     therapy_courses__entered_in_error_at__isnull=True)
-                 .distinct().order_by("due_date", "id"))
-    progress = (SessionGoalProgress.objects.filter(goal__in=goals, session__entered_in_error_at__isnull=True)
-                .select_related("session__course__modality")
-                .order_by("goal_id", "-session__session_date", "-id"))
+    goals = list(
+        Goal.objects.filter(
+            care_plan=plan, therapy_courses__isnull=False, therapy_courses__entered_in_error_at__isnull=True
+        )
+        .distinct()
+        .order_by("due_date", "id")
+    )
+    progress = (
+        SessionGoalProgress.objects.filter(goal__in=goals, session__entered_in_error_at__isnull=True)
+        .select_related("session__course__modality")
+        .order_by("goal_id", "-session__session_date", "-id")
+    )
     by_goal: dict[int, list[SessionGoalProgress]] = defaultdict(list)
     for row in progress:
         by_goal[row.goal_id].append(row)
     rows = []
     for goal in goals:
         trail = by_goal.get(goal.pk, [])
-        rows.append({"goal": goal, "latest": trail[0] if trail else None,
-                     "trail": list(reversed(trail[:8]))})
+        rows.append({"goal": goal, "latest": trail[0] if trail else None, "trail": list(reversed(trail[:8]))})
     return {"patient": patient, "rows": rows}

@@ -37,13 +37,32 @@ from therapy.models import (
     TherapySession,
 )
 
-COURSE_FIELDS = ("therapist", "modality", "planned_frequency", "planned_sessions", "usual_duration_minutes",
-                 "usual_format", "status", "started_on", "ended_on")
-SESSION_FIELDS = ("course", "session_date", "duration_minutes", "format", "attendance", "participants",
-                  "summary", "risk_level", "risk_note")
+COURSE_FIELDS = (
+    "therapist",
+    "modality",
+    "planned_frequency",
+    "planned_sessions",
+    "usual_duration_minutes",
+    "usual_format",
+    "status",
+    "started_on",
+    "ended_on",
+)
+SESSION_FIELDS = (
+    "course",
+    "session_date",
+    "duration_minutes",
+    "format",
+    "attendance",
+    "participants",
+    "summary",
+    "risk_level",
+    "risk_note",
+)
 SESSION_EDITABLE = frozenset(SESSION_FIELDS) - {"course"}
-COURSE_EDITABLE = frozenset({"planned_frequency", "planned_sessions", "usual_duration_minutes", "usual_format",
-                             "status", "goals"})
+COURSE_EDITABLE = frozenset(
+    {"planned_frequency", "planned_sessions", "usual_duration_minutes", "usual_format", "status", "goals"}
+)
 
 # How far ahead a session date may be: a day, for time zones; anything later is a typo.
 MAX_DAYS_AHEAD = 1
@@ -78,8 +97,9 @@ def _goals_of_patient(patient: Patient, goals: Iterable[Goal]) -> list[Goal]:
     return goals
 
 
-def _audit_changes(before: Mapping[str, Any], after: Mapping[str, Any], *, note_changed: bool,
-                   extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def _audit_changes(
+    before: Mapping[str, Any], after: Mapping[str, Any], *, note_changed: bool, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     changes: dict[str, Any] = diff(before, after)
     changes.update(extra or {})
     if note_changed:
@@ -91,10 +111,18 @@ def _audit_changes(before: Mapping[str, Any], after: Mapping[str, Any], *, note_
 
 
 @transaction.atomic
-def course_open(*, patient: Patient, actor: User, modality: Modality,
-                planned_frequency: str = Frequency.WEEKLY, planned_sessions: int = 12,
-                usual_duration_minutes: int | None = None, usual_format: str = SessionFormat.IN_PERSON,
-                goals: Iterable[Goal] = (), started_on: date | None = None) -> TherapyCourse:
+def course_open(
+    *,
+    patient: Patient,
+    actor: User,
+    modality: Modality,
+    planned_frequency: str = Frequency.WEEKLY,
+    planned_sessions: int = 12,
+    usual_duration_minutes: int | None = None,
+    usual_format: str = SessionFormat.IN_PERSON,
+    goals: Iterable[Goal] = (),
+    started_on: date | None = None,
+) -> TherapyCourse:
     """Open a course with the acting therapist as its therapist."""
     _require_therapist(actor)
     if not _on_team(patient=patient, user=actor):
@@ -103,8 +131,13 @@ def course_open(*, patient: Patient, actor: User, modality: Modality,
         raise ValidationError({"modality": "This modality is no longer offered."})
     goals = _goals_of_patient(patient, goals)
     course = TherapyCourse(
-        patient=patient, therapist=actor, modality=modality, planned_frequency=planned_frequency,
-        planned_sessions=planned_sessions, usual_format=usual_format, created_by=actor,
+        patient=patient,
+        therapist=actor,
+        modality=modality,
+        planned_frequency=planned_frequency,
+        planned_sessions=planned_sessions,
+        usual_format=usual_format,
+        created_by=actor,
         usual_duration_minutes=usual_duration_minutes or modality.default_duration_minutes,
         started_on=started_on or timezone.localdate(),
     )
@@ -119,22 +152,38 @@ def course_open(*, patient: Patient, actor: User, modality: Modality,
             {"modality": "You already have an open course of this modality with this patient."}
         ) from None
     course.goals.set(goals)
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=course, patient_id=patient.public_id,
-                 changes=_audit_changes({}, snapshot(course, COURSE_FIELDS), note_changed=False,
-                                        extra={"goals": [None, [str(g.public_id) for g in goals]]}))
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=course,
+        patient_id=patient.public_id,
+        changes=_audit_changes(
+            {},
+            snapshot(course, COURSE_FIELDS),
+            note_changed=False,
+            extra={"goals": [None, [str(g.public_id) for g in goals]]},
+        ),
+    )
     return course
 
 
-def course_for_session(*, patient: Patient, actor: User, modality: Modality, session_date: date,
-                       format: str = SessionFormat.IN_PERSON) -> TherapyCourse:
+def course_for_session(
+    *, patient: Patient, actor: User, modality: Modality, session_date: date, format: str = SessionFormat.IN_PERSON
+) -> TherapyCourse:
     """The acting therapist's open course of `modality` with the patient, opened if there is
     none (DESIGN.md API: `course` is optional on a session)."""
-    course = TherapyCourse.objects.filter(patient=patient, therapist=actor, modality=modality,
-                                          status__in=OPEN_COURSE_STATUSES).first()
+    course = TherapyCourse.objects.filter(
+        patient=patient, therapist=actor, modality=modality, status__in=OPEN_COURSE_STATUSES
+    ).first()
     if course is not None:
         return course
-    return course_open(patient=patient, actor=actor, modality=modality, usual_format=format,
-                       started_on=min(session_date, timezone.localdate()))
+    return course_open(
+        patient=patient,
+        actor=actor,
+        modality=modality,
+        usual_format=format,
+        started_on=min(session_date, timezone.localdate()),
+    )
 
 
 @transaction.atomic
@@ -162,8 +211,9 @@ def course_update(*, course: TherapyCourse, actor: User, **changes: Any) -> Ther
         with transaction.atomic():
             course.save()
     except IntegrityError:
-        raise ValidationError({"status": "There is already an open course of this modality with this "
-                                         "therapist."}) from None
+        raise ValidationError(
+            {"status": "There is already an open course of this modality with this therapist."}
+        ) from None
     extra: dict[str, Any] = {}
     if new_goals is not None:
         new_goals = _goals_of_patient(course.patient, new_goals)
@@ -171,8 +221,13 @@ def course_update(*, course: TherapyCourse, actor: User, **changes: Any) -> Ther
         goals_after = sorted(str(g.public_id) for g in new_goals)
         if goals_after != goals_before:
             extra["goals"] = [goals_before, goals_after]
-    audit_record(actor=actor, action=AuditAction.UPDATE, obj=course, patient_id=course.patient.public_id,
-                 changes=_audit_changes(before, snapshot(course, COURSE_FIELDS), note_changed=False, extra=extra))
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=course,
+        patient_id=course.patient.public_id,
+        changes=_audit_changes(before, snapshot(course, COURSE_FIELDS), note_changed=False, extra=extra),
+    )
     return course
 
 
@@ -207,8 +262,9 @@ def _goal_progress_write(session: TherapySession, progress: Mapping[Goal, str]) 
     return changed
 
 
-def _homework_write(session: TherapySession, *, homework: str | None, last_homework: str | None,
-                    new: bool = False) -> dict[str, Any]:
+def _homework_write(
+    session: TherapySession, *, homework: str | None, last_homework: str | None, new: bool = False
+) -> dict[str, Any]:
     """Record whether the last homework was done, and the homework set in this session."""
     changes: dict[str, Any] = {}
     if new and not (homework or "").strip():
@@ -218,8 +274,11 @@ def _homework_write(session: TherapySession, *, homework: str | None, last_homew
             raise ValidationError({"last_homework": "Say whether it was done, partly done or not done."})
         # Correcting a session re-reviews what it reviewed; a new one reviews the latest open homework.
         pending = Homework.objects.filter(reviewed_in=session).first() or (
-            Homework.objects.filter(assigned_in__course=session.course, completion=HomeworkCompletion.ASSIGNED,
-                                    assigned_in__session_date__lte=session.session_date)
+            Homework.objects.filter(
+                assigned_in__course=session.course,
+                completion=HomeworkCompletion.ASSIGNED,
+                assigned_in__session_date__lte=session.session_date,
+            )
             .exclude(assigned_in=session)
             .order_by("-assigned_in__session_date", "-id")
             .first()
@@ -280,11 +339,23 @@ def _session_reminders(session: TherapySession, *, before: Mapping[str, Any] | N
 
 
 @transaction.atomic
-def session_log(*, course: TherapyCourse, actor: User, session_date: date, attendance: str = Attendance.ATTENDED,
-                duration_minutes: int | None = None, format: str | None = None, participants: str = "",
-                summary: str = "", risk_level: str = RiskLevel.NONE, risk_note: str = "",
-                goal_progress: Mapping[Goal, str] | None = None, homework: str = "", last_homework: str = "",
-                private_note: str = "") -> TherapySession:
+def session_log(
+    *,
+    course: TherapyCourse,
+    actor: User,
+    session_date: date,
+    attendance: str = Attendance.ATTENDED,
+    duration_minutes: int | None = None,
+    format: str | None = None,
+    participants: str = "",
+    summary: str = "",
+    risk_level: str = RiskLevel.NONE,
+    risk_note: str = "",
+    goal_progress: Mapping[Goal, str] | None = None,
+    homework: str = "",
+    last_homework: str = "",
+    private_note: str = "",
+) -> TherapySession:
     """Log one session; duration and format default to the course's usual ones."""
     _require_therapist(actor)
     if not course.is_open:
@@ -292,9 +363,16 @@ def session_log(*, course: TherapyCourse, actor: User, session_date: date, atten
     if duration_minutes is None:
         duration_minutes = course.usual_duration_minutes if attendance == Attendance.ATTENDED else 0
     session = TherapySession(
-        course=course, session_date=session_date, duration_minutes=duration_minutes,
-        format=format or course.usual_format, attendance=attendance, participants=participants.strip(),
-        summary=summary.strip(), risk_level=risk_level, risk_note=risk_note.strip(), logged_by=actor,
+        course=course,
+        session_date=session_date,
+        duration_minutes=duration_minutes,
+        format=format or course.usual_format,
+        attendance=attendance,
+        participants=participants.strip(),
+        summary=summary.strip(),
+        risk_level=risk_level,
+        risk_note=risk_note.strip(),
+        logged_by=actor,
     )
     _session_clean(session)
     session.save()
@@ -304,9 +382,13 @@ def session_log(*, course: TherapyCourse, actor: User, session_date: date, atten
         extra["goal_progress"] = [None, progress]
     extra |= _homework_write(session, homework=homework, last_homework=last_homework, new=True)
     note_changed = _process_note_write(session, author=actor, text=private_note, new=True)
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=session, patient_id=course.patient.public_id,
-                 changes=_audit_changes({}, snapshot(session, SESSION_FIELDS), note_changed=note_changed,
-                                        extra=extra))
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=session,
+        patient_id=course.patient.public_id,
+        changes=_audit_changes({}, snapshot(session, SESSION_FIELDS), note_changed=note_changed, extra=extra),
+    )
     _session_reminders(session, before=None)
     return session
 
@@ -327,9 +409,16 @@ def _session_clean(session: TherapySession) -> None:
 
 
 @transaction.atomic
-def session_update(*, session: TherapySession, actor: User, goal_progress: Mapping[Goal, str] | None = None,
-                   homework: str | None = None, last_homework: str | None = None,
-                   private_note: str | None = None, **changes: Any) -> TherapySession:
+def session_update(
+    *,
+    session: TherapySession,
+    actor: User,
+    goal_progress: Mapping[Goal, str] | None = None,
+    homework: str | None = None,
+    last_homework: str | None = None,
+    private_note: str | None = None,
+    **changes: Any,
+) -> TherapySession:
     """Correct a logged session. `private_note` changes the actor's own note only."""
     _require_therapist(actor)
     session = TherapySession.objects.select_for_update().select_related("course__patient").get(pk=session.pk)
@@ -347,8 +436,13 @@ def session_update(*, session: TherapySession, actor: User, goal_progress: Mappi
     extra |= _homework_write(session, homework=homework, last_homework=last_homework)
     note_changed = _process_note_write(session, author=actor, text=private_note)
     changes_out = _audit_changes(before, snapshot(session, SESSION_FIELDS), note_changed=note_changed, extra=extra)
-    audit_record(actor=actor, action=AuditAction.UPDATE, obj=session,
-                 patient_id=session.course.patient.public_id, changes=changes_out)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=session,
+        patient_id=session.course.patient.public_id,
+        changes=changes_out,
+    )
     _session_reminders(session, before=before)
     return session
 
@@ -362,15 +456,26 @@ def session_enter_in_error(*, session: TherapySession, actor: User, reason: str)
     session.entered_in_error_by = actor
     session.entered_in_error_reason = reason.strip()
     session.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason"])
-    audit_record(actor=actor, action=AuditAction.ENTER_IN_ERROR, obj=session,
-                 patient_id=session.course.patient.public_id, changes={"reason": [None, reason.strip()]})
+    audit_record(
+        actor=actor,
+        action=AuditAction.ENTER_IN_ERROR,
+        obj=session,
+        patient_id=session.course.patient.public_id,
+        changes={"reason": [None, reason.strip()]},
+    )
     return session
 
 
 @transaction.atomic
-def session_log_for_patient(*, patient: Patient, actor: User, modality: Modality | None = None,
-                            course: TherapyCourse | None = None, session_date: date,
-                            **fields: Any) -> TherapySession:
+def session_log_for_patient(
+    *,
+    patient: Patient,
+    actor: User,
+    modality: Modality | None = None,
+    course: TherapyCourse | None = None,
+    session_date: date,
+    **fields: Any,
+) -> TherapySession:
     """Log a session on `course`, or on the actor's open course of `modality` with the
     patient, opening one if needed (DESIGN.md API). One transaction: if the session is
     refused, no course is left behind."""
@@ -378,8 +483,13 @@ def session_log_for_patient(*, patient: Patient, actor: User, modality: Modality
     if course is None:
         if modality is None:
             raise ValidationError({"modality": "Choose a modality (or name the course)."})
-        course = course_for_session(patient=patient, actor=actor, modality=modality, session_date=session_date,
-                                    format=fields.get("format") or SessionFormat.IN_PERSON)
+        course = course_for_session(
+            patient=patient,
+            actor=actor,
+            modality=modality,
+            session_date=session_date,
+            format=fields.get("format") or SessionFormat.IN_PERSON,
+        )
     elif course.patient_id != patient.pk:
         raise ValidationError({"course": "This course belongs to another patient."})
     elif modality is not None and course.modality_id != modality.pk:

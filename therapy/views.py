@@ -68,8 +68,7 @@ def _chart(patient: object, **extra: object) -> dict:
 def course_open(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
     _require_therapist(request)
-    form = CourseForm(request.POST or None, modalities=selectors.modalities(),
-                      goals=selectors.linkable_goals(patient))
+    form = CourseForm(request.POST or None, modalities=selectors.modalities(), goals=selectors.linkable_goals(patient))
     if request.method == "POST" and form.is_valid():
         try:
             course = services.course_open(patient=patient, actor=request.user, **form.cleaned_data)
@@ -87,11 +86,17 @@ def course_edit(request: HttpRequest, patient_id: str, course_id: str) -> HttpRe
     patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
     _require_therapist(request)
     course = selectors.open_course_of(patient=patient, public_id=course_id)
-    initial = {name: getattr(course, name) for name in ("status", "planned_frequency", "planned_sessions",
-                                                        "usual_duration_minutes", "usual_format")}
+    initial = {
+        name: getattr(course, name)
+        for name in ("status", "planned_frequency", "planned_sessions", "usual_duration_minutes", "usual_format")
+    }
     initial["goals"] = list(course.goals.all())
-    form = CourseEditForm(request.POST or None, initial=initial, modalities=selectors.modalities(),
-                          goals=selectors.linkable_goals(patient))
+    form = CourseEditForm(
+        request.POST or None,
+        initial=initial,
+        modalities=selectors.modalities(),
+        goals=selectors.linkable_goals(patient),
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         if data.get("usual_duration_minutes") is None:
@@ -107,8 +112,13 @@ def course_edit(request: HttpRequest, patient_id: str, course_id: str) -> HttpRe
 
 
 def _session_form(request: HttpRequest, course: TherapyCourse, **kwargs: object) -> SessionForm:
-    return SessionForm(request.POST or None, course=course, goals=course.goals.all(),
-                       open_homework=selectors.open_homework_of(course), **kwargs)  # type: ignore[arg-type]
+    return SessionForm(
+        request.POST or None,
+        course=course,
+        goals=course.goals.all(),
+        open_homework=selectors.open_homework_of(course),
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 @login_required
@@ -127,9 +137,11 @@ def session_log(request: HttpRequest, patient_id: str, course_id: str) -> HttpRe
         else:
             messages.success(request, f"Session on {session.session_date:%Y-%m-%d} logged.")
             return redirect("therapy:tab", patient_id=patient.public_id)
-    return render(request, "therapy/session_form.html",
-                  _chart(patient, form=form, course=course, session=None,
-                         last_session=selectors.last_session_of(course)))
+    return render(
+        request,
+        "therapy/session_form.html",
+        _chart(patient, form=form, course=course, session=None, last_session=selectors.last_session_of(course)),
+    )
 
 
 @login_required
@@ -144,13 +156,32 @@ def session_edit(request: HttpRequest, patient_id: str, session_id: str) -> Http
     course = session.course
     reviewed = next(iter(session.homework_reviewed.all()), None)
     assigned = next(iter(session.homework_assigned.all()), None)
-    initial = {name: getattr(session, name) for name in ("session_date", "attendance", "format", "duration_minutes",
-                                                         "participants", "summary", "risk_level", "risk_note")}
-    initial |= {"private_note": session.own_note or "", "homework": assigned.description if assigned else "",
-                "last_homework": reviewed.completion if reviewed else ""}
+    initial = {
+        name: getattr(session, name)
+        for name in (
+            "session_date",
+            "attendance",
+            "format",
+            "duration_minutes",
+            "participants",
+            "summary",
+            "risk_level",
+            "risk_note",
+        )
+    }
+    initial |= {
+        "private_note": session.own_note or "",
+        "homework": assigned.description if assigned else "",
+        "last_homework": reviewed.completion if reviewed else "",
+    }
     initial |= {f"{GOAL_PREFIX}{row.goal.public_id}": row.progress for row in session.goal_progress.all()}
-    form = SessionForm(request.POST or None, course=course, goals=course.goals.all(),
-                       open_homework=reviewed or selectors.open_homework_of(course), initial=initial)
+    form = SessionForm(
+        request.POST or None,
+        course=course,
+        goals=course.goals.all(),
+        open_homework=reviewed or selectors.open_homework_of(course),
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.service_fields()
         try:
@@ -160,9 +191,11 @@ def session_edit(request: HttpRequest, patient_id: str, session_id: str) -> Http
         else:
             messages.success(request, "Session saved.")
             return redirect("therapy:tab", patient_id=patient.public_id)
-    return render(request, "therapy/session_form.html",
-                  _chart(patient, form=form, course=course, session=session, last_session=None))
-
+    return render(
+        request,
+        "therapy/session_form.html",
+        _chart(patient, form=form, course=course, session=session, last_session=None),
+    )
 
 
 @login_required

@@ -11,7 +11,10 @@ register = template.Library()
 @register.simple_tag
 def chart_tabs(patient: Any, active: str) -> list[dict[str, Any]]:
     return [
-        {"label": tab.label, "url": reverse(tab.url_name, kwargs={"patient_id": patient.public_id}),
-         "active": tab.key == active}
+        {
+            "label": tab.label,
+            "url": reverse(tab.url_name, kwargs={"patient_id": patient.public_id}),
+            "active": tab.key == active,
+        }
         for tab in registered_tabs()
     ]

@@ -10,10 +10,19 @@ from outcomes.instruments.base import (
     Severity,
 )
 
-INSTRUMENTS: dict[str, Instrument] = {
-    module.INSTRUMENT.code.value: module.INSTRUMENT for module in (phq9, gad7, wsas)
-}
+INSTRUMENTS: dict[str, Instrument] = {module.INSTRUMENT.code.value: module.INSTRUMENT for module in (phq9, gad7, wsas)}
 BY_SLUG: dict[str, Instrument] = {instrument.slug: instrument for instrument in INSTRUMENTS.values()}
 
-__all__ = ["INSTRUMENTS", "BY_SLUG", "AnswerOption", "Band", "Instrument", "InstrumentCode", "Item",
-           "Severity", "phq9", "gad7", "wsas"]
+__all__ = [
+    "INSTRUMENTS",
+    "BY_SLUG",
+    "AnswerOption",
+    "Band",
+    "Instrument",
+    "InstrumentCode",
+    "Item",
+    "Severity",
+    "phq9",
+    "gad7",
+    "wsas",
+]

@@ -35,15 +35,20 @@ INSTRUMENT = Instrument(
         Item(3, "Trouble falling or staying asleep, or sleeping too much", "44259-0"),
         Item(4, "Feeling tired or having little energy", "44254-1"),
         Item(5, "Poor appetite or overeating", "44251-7"),
-        Item(6, "Feeling bad about yourself — or that you are a failure or have let yourself "
-                "or your family down", "44258-2"),
-        Item(7, "Trouble concentrating on things, such as reading the newspaper or watching "
-                "television", "44252-5"),
-        Item(8, "Moving or speaking so slowly that other people could have noticed? Or the "
-                "opposite — being so fidgety or restless that you have been moving around a lot "
-                "more than usual", "44253-3"),
-        Item(9, "Thoughts that you would be better off dead or of hurting yourself in some way",
-             "44260-8"),
+        Item(
+            6,
+            "Feeling bad about yourself — or that you are a failure or have let yourself or your family down",
+            "44258-2",
+        ),
+        Item(7, "Trouble concentrating on things, such as reading the newspaper or watching television", "44252-5"),
+        Item(
+            8,
+            "Moving or speaking so slowly that other people could have noticed? Or the "
+            "opposite — being so fidgety or restless that you have been moving around a lot "
+            "more than usual",
+            "44253-3",
+        ),
+        Item(9, "Thoughts that you would be better off dead or of hurting yourself in some way", "44260-8"),
     ),
     options=FREQUENCY_OPTIONS,
     bands=(

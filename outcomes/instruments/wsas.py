@@ -19,17 +19,29 @@ INSTRUMENT = Instrument(
     name="Work and Social Adjustment Scale (WSAS)",
     slug="wsas",
     preamble="Because of my problem, how impaired is my ability to carry out each of these "
-             "activities? 0 means not at all impaired and 8 means very severely impaired.",
+    "activities? 0 means not at all impaired and 8 means very severely impaired.",
     items=(
         Item(1, "Because of my problem my ability to work is impaired."),
-        Item(2, "Because of my problem my home management (cleaning, tidying, shopping, cooking, "
-                "looking after home or children, paying bills) is impaired."),
-        Item(3, "Because of my problem my social leisure activities (with other people, e.g. "
-                "parties, bars, clubs, outings, visits, dating, home entertaining) are impaired."),
-        Item(4, "Because of my problem my private leisure activities (done alone, such as reading, "
-                "gardening, collecting, sewing, walking alone) are impaired."),
-        Item(5, "Because of my problem my ability to form and maintain close relationships with "
-                "others, including those I live with, is impaired."),
+        Item(
+            2,
+            "Because of my problem my home management (cleaning, tidying, shopping, cooking, "
+            "looking after home or children, paying bills) is impaired.",
+        ),
+        Item(
+            3,
+            "Because of my problem my social leisure activities (with other people, e.g. "
+            "parties, bars, clubs, outings, visits, dating, home entertaining) are impaired.",
+        ),
+        Item(
+            4,
+            "Because of my problem my private leisure activities (done alone, such as reading, "
+            "gardening, collecting, sewing, walking alone) are impaired.",
+        ),
+        Item(
+            5,
+            "Because of my problem my ability to form and maintain close relationships with "
+            "others, including those I live with, is impaired.",
+        ),
     ),
     options=(
         AnswerOption(0, "0 – Not at all"),

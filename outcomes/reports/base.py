@@ -97,8 +97,12 @@ class Section:
 
 def cell_display(column: Column, row: dict[str, Any]) -> dict[str, Any]:
     value = row.get(column.key)
-    cell: dict[str, Any] = {"kind": column.kind, "numeric": column.numeric, "css": column.css,
-                            "text": "—" if value is None else ""}
+    cell: dict[str, Any] = {
+        "kind": column.kind,
+        "numeric": column.numeric,
+        "css": column.css,
+        "text": "—" if value is None else "",
+    }
     if value is None:
         return cell
     if column.kind == "percent":
@@ -146,14 +150,21 @@ class Report:
         """Sort/filter options (allow-listed choices), or None when the report has none."""
         return None
 
-    def run(self, params: ReportParams, *, options: Mapping[str, Any] | None = None,
-            paginate: bool = True, progress: Progress = no_progress) -> ReportResult:
+    def run(
+        self,
+        params: ReportParams,
+        *,
+        options: Mapping[str, Any] | None = None,
+        paginate: bool = True,
+        progress: Progress = no_progress,
+    ) -> ReportResult:
         """Compute the report. `paginate=False` gives every row (CSV export)."""
         with _without_jit():
             return self.compute(params, options=options or {}, paginate=paginate, progress=progress)
 
-    def compute(self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool,
-                progress: Progress) -> ReportResult:
+    def compute(
+        self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool, progress: Progress
+    ) -> ReportResult:
         raise NotImplementedError
 
 
@@ -181,8 +192,12 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def patients_in_scope(params: ReportParams, *, start: date | None = None, end: date | None = None,
-                      ) -> QuerySet[Patient]:
+def patients_in_scope(
+    params: ReportParams,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+) -> QuerySet[Patient]:
     """The patients a report counts: every patient the admin may see (careplans selectors),
     or, per clinician, those on whose care team the clinician was at some time in the period."""
     patients = patients_visible_to(params.user)
@@ -191,7 +206,9 @@ def patients_in_scope(params: ReportParams, *, start: date | None = None, end: d
     start = start or params.start
     end = end or params.end
     membership = CareTeamMember.objects.filter(
-        patient=OuterRef("pk"), user=params.clinician, started_at__lt=_day_start(end + timedelta(days=1)),
+        patient=OuterRef("pk"),
+        user=params.clinician,
+        started_at__lt=_day_start(end + timedelta(days=1)),
     ).filter(Q(ended_at__isnull=True) | Q(ended_at__gte=_day_start(start)))
     return patients.filter(Exists(membership))
 

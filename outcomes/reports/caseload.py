@@ -94,9 +94,13 @@ def _sort_choices() -> list[tuple[str, str]]:
 
 class RegistryOptionsForm(forms.Form):
     sort = forms.ChoiceField(choices=_sort_choices(), required=False, initial=DEFAULT_SORT, label="Sort by")
-    flag = forms.MultipleChoiceField(choices=FLAGS, required=False, label="Only patients flagged",
-                                     widget=forms.CheckboxSelectMultiple,
-                                     help_text="Any of the ticked flags; none ticked shows everyone.")
+    flag = forms.MultipleChoiceField(
+        choices=FLAGS,
+        required=False,
+        label="Only patients flagged",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Any of the ticked flags; none ticked shows everyone.",
+    )
     page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
     def clean_sort(self) -> str:
@@ -118,8 +122,15 @@ def _last(queryset: QuerySet, field: str) -> Subquery:
 
 def _last_contact(today: Any) -> Any:
     return latest_of(
-        _last(TherapySession.objects.filter(course__patient=OuterRef("pk"), course__entered_in_error_at__isnull=True,
-                                            attendance=Attendance.ATTENDED, session_date__lte=today), "session_date"),
+        _last(
+            TherapySession.objects.filter(
+                course__patient=OuterRef("pk"),
+                course__entered_in_error_at__isnull=True,
+                attendance=Attendance.ATTENDED,
+                session_date__lte=today,
+            ),
+            "session_date",
+        ),
         _last(Assessment.objects.filter(patient=OuterRef("pk"), administered_on__lte=today), "administered_on"),
         _last(SafetyFollowUp.objects.filter(patient=OuterRef("pk"), assessed_on__lte=today), "assessed_on"),
         _last(AdherenceCheck.objects.filter(patient=OuterRef("pk"), checked_on__lte=today), "checked_on"),
@@ -128,24 +139,54 @@ def _last_contact(today: Any) -> Any:
 
 def _measurement_anchor(today: Any) -> Coalesce:
     def names(instrument: str) -> Exists:
-        return Exists(Goal.objects.filter(
-            care_plan__patient=OuterRef("pk"), target__icontains=instrument,
-            care_plan__status__in=[CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD]))
+        return Exists(
+            Goal.objects.filter(
+                care_plan__patient=OuterRef("pk"),
+                target__icontains=instrument,
+                care_plan__status__in=[CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD],
+            )
+        )
 
     def last_score(instrument: str) -> Subquery:
-        return _last(Assessment.objects.filter(patient=OuterRef("pk"), instrument=instrument,
-                                               administered_on__lte=today), "administered_on")
+        return _last(
+            Assessment.objects.filter(patient=OuterRef("pk"), instrument=instrument, administered_on__lte=today),
+            "administered_on",
+        )
 
     uses_gad7 = names(InstrumentCode.GAD7) & ~names(InstrumentCode.PHQ9)
-    return Coalesce(Case(When(uses_gad7, then=last_score(InstrumentCode.GAD7)),
-                         default=last_score(InstrumentCode.PHQ9), output_field=DateField()),
-                    F("registered_on"), output_field=DateField())
+    return Coalesce(
+        Case(
+            When(uses_gad7, then=last_score(InstrumentCode.GAD7)),
+            default=last_score(InstrumentCode.PHQ9),
+            output_field=DateField(),
+        ),
+        F("registered_on"),
+        output_field=DateField(),
+    )
 
 
-FACTS = ["id", "public_id", "family_name", "given_name", "mrn", "registered_on", "phq9_baseline",
-         "phq9_baseline_on", "phq9_latest", "gad7_baseline", "gad7_baseline_on", "gad7_latest", "safety_alert_open",
-         "case_review_open", "prescriber_name", "therapist_name", "care_manager_name", "last_contact",
-         "measurement_anchor", "monitoring_overdue"]
+FACTS = [
+    "id",
+    "public_id",
+    "family_name",
+    "given_name",
+    "mrn",
+    "registered_on",
+    "phq9_baseline",
+    "phq9_baseline_on",
+    "phq9_latest",
+    "gad7_baseline",
+    "gad7_baseline_on",
+    "gad7_latest",
+    "safety_alert_open",
+    "case_review_open",
+    "prescriber_name",
+    "therapist_name",
+    "care_manager_name",
+    "last_contact",
+    "measurement_anchor",
+    "monitoring_overdue",
+]
 
 
 def registry_facts(params: ReportParams, *, monitoring_overdue: list[int]) -> QuerySet[Patient]:
@@ -159,23 +200,27 @@ def registry_facts(params: ReportParams, *, monitoring_overdue: list[int]) -> Qu
         care_manager_name=_team_member(TeamRole.CARE_MANAGER),
         last_contact=_last_contact(today),
         measurement_anchor=_measurement_anchor(today),
-        monitoring_overdue=Case(When(pk__in=monitoring_overdue, then=Value(True)), default=Value(False),
-                                output_field=BooleanField()),
+        monitoring_overdue=Case(
+            When(pk__in=monitoring_overdue, then=Value(True)), default=Value(False), output_field=BooleanField()
+        ),
     )
 
 
 def _not_improving_sql(key: str) -> str:
     # outcomes.selectors.outcome_flags in SQL: baseline old enough, no response, no remission.
-    return (f"({key}_baseline_on <= %s AND {key}_latest >= {REMISSION_BELOW} "
-            f"AND NOT ({key}_baseline > 0 AND {key}_latest * 2 <= {key}_baseline))")
+    return (
+        f"({key}_baseline_on <= %s AND {key}_latest >= {REMISSION_BELOW} "
+        f"AND NOT ({key}_baseline > 0 AND {key}_latest * 2 <= {key}_baseline))"
+    )
 
 
 def _change_sql(key: str) -> str:
     return f"CASE WHEN {key}_baseline > 0 THEN ({key}_latest - {key}_baseline) * 100.0 / {key}_baseline END"
 
 
-def registry_sql(params: ReportParams, *, monitoring_overdue: list[int], flags: list[str], sort: str,
-                 limit: int | None, offset: int) -> tuple[str, list[Any]]:
+def registry_sql(
+    params: ReportParams, *, monitoring_overdue: list[int], flags: list[str], sort: str, limit: int | None, offset: int
+) -> tuple[str, list[Any]]:
     """The registry rows: facts once (sql.facts_cte), then changes, weeks and flags as plain
     column arithmetic, filtered by the ticked flags and ordered by an allow-listed column.
     Only allow-listed names and constants are interpolated; values are parameters (IV-4)."""
@@ -188,14 +233,16 @@ def registry_sql(params: ReportParams, *, monitoring_overdue: list[int], flags: 
         "measurement_overdue": "measurement_anchor <= %s",
         "discuss_at_review": "case_review_open",
     }
-    flag_values = {"not_improving": [today - NOT_IMPROVING_AFTER] * 2,
-                   "measurement_overdue": [today - MEASUREMENT_INTERVAL]}
+    flag_values = {
+        "not_improving": [today - NOT_IMPROVING_AFTER] * 2,
+        "measurement_overdue": [today - MEASUREMENT_INTERVAL],
+    }
     columns = ", ".join(f"CASE WHEN {flag_sql[key]} THEN 1 ELSE 0 END AS f_{key}" for key, _ in FLAGS)
     values += [value for key, _ in FLAGS for value in flag_values.get(key, [])]
     values.append(today)  # the weeks count up to today
     where = " OR ".join(f"f_{key} = 1" for key, _ in FLAGS if key in flags) or "1 = 1"
     descending = sort.startswith("-")
-    order = ", ".join(f"{name} {'DESC' if descending else 'ASC'} NULLS LAST" for name in SORTS[sort.lstrip('-')][1])
+    order = ", ".join(f"{name} {'DESC' if descending else 'ASC'} NULLS LAST" for name in SORTS[sort.lstrip("-")][1])
     flag_count = " + ".join(f"f_{key}" for key, _ in FLAGS)
     sql = f"""{with_facts},
         flagged AS (SELECT facts.*, COALESCE(phq9_baseline_on, gad7_baseline_on, registered_on) AS treatment_start,
@@ -228,9 +275,15 @@ COLUMNS = [
 
 
 def _care_team(row: dict[str, Any]) -> str:
-    parts = [f"{row[field].strip()} ({label})" for field, label in
-             (("prescriber_name", "prescriber"), ("therapist_name", "therapist"),
-              ("care_manager_name", "care manager")) if row[field] and row[field].strip()]
+    parts = [
+        f"{row[field].strip()} ({label})"
+        for field, label in (
+            ("prescriber_name", "prescriber"),
+            ("therapist_name", "therapist"),
+            ("care_manager_name", "care manager"),
+        )
+        if row[field] and row[field].strip()
+    ]
     return "; ".join(parts)
 
 
@@ -247,9 +300,11 @@ def registry_row(row: dict[str, Any]) -> dict[str, Any]:
         "mrn": row["mrn"],
         "care_team": _care_team(row),
         "weeks": row["weeks"],
-        "phq9_first": row["phq9_baseline"], "phq9_latest": row["phq9_latest"],
+        "phq9_first": row["phq9_baseline"],
+        "phq9_latest": row["phq9_latest"],
         "phq9_change": _round(row["phq9_change"]),
-        "gad7_first": row["gad7_baseline"], "gad7_latest": row["gad7_latest"],
+        "gad7_first": row["gad7_baseline"],
+        "gad7_latest": row["gad7_latest"],
         "gad7_change": _round(row["gad7_change"]),
         "last_contact": as_date(row["last_contact"]),
         "flags": [(key, label) for key, label in FLAGS if row[f"f_{key}"]],
@@ -259,20 +314,26 @@ def registry_row(row: dict[str, Any]) -> dict[str, Any]:
 class RegistryReport(Report):
     key = "registry"
     title = "Registry"
-    description = ("Every active patient: care team, weeks in treatment, first and latest PHQ-9 and GAD-7, "
-                   "change, last contact and who needs attention.")
+    description = (
+        "Every active patient: care team, weeks in treatment, first and latest PHQ-9 and GAD-7, "
+        "change, last contact and who needs attention."
+    )
     uses_period = False
     order = 10
 
     def options_form(self, data: Mapping[str, Any] | None) -> forms.Form:
         return RegistryOptionsForm(data)
 
-    def compute(self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool,
-                progress: Progress) -> ReportResult:
+    def compute(
+        self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool, progress: Progress
+    ) -> ReportResult:
         monitoring = overdue_patient_ids(params)
         progress(20)
-        query: dict[str, Any] = {"monitoring_overdue": monitoring, "flags": list(options.get("flag") or []),
-                                 "sort": options.get("sort") or DEFAULT_SORT}
+        query: dict[str, Any] = {
+            "monitoring_overdue": monitoring,
+            "flags": list(options.get("flag") or []),
+            "sort": options.get("sort") or DEFAULT_SORT,
+        }
         page = None
         if paginate:
             number = max(1, options.get("page") or 1)
@@ -280,18 +341,23 @@ class RegistryReport(Report):
             if not found and number > 1:  # past the last page: show the last one, as Paginator.get_page does
                 total = len(fetch_dicts(*registry_sql(params, limit=None, offset=0, **query)))
                 number = max(1, -(-total // PAGE_SIZE))
-                found = fetch_dicts(*registry_sql(params, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE,
-                                                  **query))
+                found = fetch_dicts(*registry_sql(params, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, **query))
             count = found[0]["total_rows"] if found else 0
             page = Page(number=number, count=count, pages=max(1, -(-count // PAGE_SIZE)), size=PAGE_SIZE)
         else:
             found = fetch_dicts(*registry_sql(params, limit=None, offset=0, **query))
         progress(90)
-        section = Section("registry", "Active patients", COLUMNS, [registry_row(row) for row in found], page=page,
-                          empty="No active patients match.",
-                          note="First and latest scores are the current episode's; change % is negative when "
-                               "symptoms fell. Flags: safety alert open, not improving (< 50 % better after 10 "
-                               "weeks), monitoring overdue, no measurement for 4 weeks, case review requested.")
+        section = Section(
+            "registry",
+            "Active patients",
+            COLUMNS,
+            [registry_row(row) for row in found],
+            page=page,
+            empty="No active patients match.",
+            note="First and latest scores are the current episode's; change % is negative when "
+            "symptoms fell. Flags: safety alert open, not improving (< 50 % better after 10 "
+            "weeks), monitoring overdue, no measurement for 4 weeks, case review requested.",
+        )
         result = ReportResult(report=self, params=params, sections=[section])
         progress(100)
         return result

@@ -31,8 +31,14 @@ def _value_text(value: float | None, unit: str) -> str:
     return f"{number}{unit}"
 
 
-def bar_chart(*, title: str, categories: list[tuple[str, list[float | None]]], series: list[Series],
-              unit: str = "", max_value: float | None = None) -> dict[str, Any] | None:
+def bar_chart(
+    *,
+    title: str,
+    categories: list[tuple[str, list[float | None]]],
+    series: list[Series],
+    unit: str = "",
+    max_value: float | None = None,
+) -> dict[str, Any] | None:
     """categories: [(label, [value per series]), ...]. None when there is nothing to draw."""
     if not categories:
         return None
@@ -46,9 +52,19 @@ def bar_chart(*, title: str, categories: list[tuple[str, list[float | None]]], s
         for index, value in enumerate(vals):
             width = 0.0 if value is None else max(0.0, min(1.0, value / top)) * BAR_AREA
             text = _value_text(value, unit)
-            bars.append({"x": LABEL_WIDTH, "y": y, "width": round(width, 1), "height": BAR_HEIGHT,
-                         "series": series[index].key, "text": text, "text_x": LABEL_WIDTH + round(width, 1) + 6,
-                         "text_y": y + BAR_HEIGHT - 4, "title": f"{label}, {series[index].label}: {text}"})
+            bars.append(
+                {
+                    "x": LABEL_WIDTH,
+                    "y": y,
+                    "width": round(width, 1),
+                    "height": BAR_HEIGHT,
+                    "series": series[index].key,
+                    "text": text,
+                    "text_x": LABEL_WIDTH + round(width, 1) + 6,
+                    "text_y": y + BAR_HEIGHT - 4,
+                    "title": f"{label}, {series[index].label}: {text}",
+                }
+            )
             y += BAR_HEIGHT + BAR_GAP
         group_height = len(vals) * (BAR_HEIGHT + BAR_GAP)
         groups.append({"label": label, "label_y": y - group_height / 2 + 2, "bars": bars})

@@ -48,11 +48,16 @@ def result_to_csv(result: ReportResult) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([csv_cell(result.report.title)])
     period = f"{result.params.start.isoformat()} to {result.params.end.isoformat()}"
-    writer.writerow([csv_cell("As of" if not result.report.uses_period else "Period"),
-                     csv_cell(result.params.today.isoformat() if not result.report.uses_period else period)])
+    writer.writerow(
+        [
+            csv_cell("As of" if not result.report.uses_period else "Period"),
+            csv_cell(result.params.today.isoformat() if not result.report.uses_period else period),
+        ]
+    )
     if result.params.clinician is not None:
-        writer.writerow(["Clinician", csv_cell(result.params.clinician.get_full_name()
-                                               or result.params.clinician.username)])
+        writer.writerow(
+            ["Clinician", csv_cell(result.params.clinician.get_full_name() or result.params.clinician.username)]
+        )
     for section in result.sections:
         writer.writerow([])
         writer.writerow([csv_cell(section.title)])

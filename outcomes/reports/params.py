@@ -46,12 +46,18 @@ class ClinicianChoiceField(forms.ModelChoiceField):
 
 class ReportParamsForm(forms.Form):
     period = forms.ChoiceField(choices=PERIODS, required=False, initial="12m")
-    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}),
-                            help_text="Custom dates only.")
+    start = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}), help_text="Custom dates only."
+    )
     end = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    clinician = ClinicianChoiceField(queryset=User.objects.none(), required=False, to_field_name="public_id",
-                                     empty_label="Whole clinic", label="Clinician",
-                                     help_text="Patients on this clinician's care team during the period.")
+    clinician = ClinicianChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        to_field_name="public_id",
+        empty_label="Whole clinic",
+        label="Clinician",
+        help_text="Patients on this clinician's care team during the period.",
+    )
 
     def __init__(self, *args: Any, today: date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -82,8 +88,9 @@ class ReportParamsForm(forms.Form):
     def params(self, user: User) -> ReportParams:
         """Call after is_valid()."""
         data = self.cleaned_data
-        return ReportParams(user=user, start=data["start"], end=data["end"], today=self.today,
-                            clinician=data.get("clinician"))
+        return ReportParams(
+            user=user, start=data["start"], end=data["end"], today=self.today, clinician=data.get("clinician")
+        )
 
     def query(self) -> dict[str, str]:
         """The chosen parameters as query-string values (dates and a staff id: no patient data)."""

@@ -67,8 +67,14 @@ def _contacts(after: Any, until: Any, *, inclusive_start: bool = False) -> Q:
     patient = OuterRef("pk")
     return (
         Exists(Assessment.objects.filter(patient=patient, **between("administered_on")))
-        | Exists(TherapySession.objects.filter(course__patient=patient, course__entered_in_error_at__isnull=True,
-                                               attendance=Attendance.ATTENDED, **between("session_date")))
+        | Exists(
+            TherapySession.objects.filter(
+                course__patient=patient,
+                course__entered_in_error_at__isnull=True,
+                attendance=Attendance.ATTENDED,
+                **between("session_date"),
+            )
+        )
         | Exists(SafetyFollowUp.objects.filter(patient=patient, **between("assessed_on")))
         | Exists(AdherenceCheck.objects.filter(patient=patient, **between("checked_on")))
     )
@@ -82,14 +88,19 @@ def _intake() -> Any:
     patient = OuterRef("pk")
     return earliest_of(
         _first(Assessment.objects.filter(patient=patient), "administered_on"),
-        _first(TherapySession.objects.filter(course__patient=patient, course__entered_in_error_at__isnull=True,
-                                             attendance=Attendance.ATTENDED), "session_date"),
+        _first(
+            TherapySession.objects.filter(
+                course__patient=patient, course__entered_in_error_at__isnull=True, attendance=Attendance.ATTENDED
+            ),
+            "session_date",
+        ),
     )
 
 
 def follow_up_measure(params: ReportParams) -> dict[str, Any]:
-    patients = patients_in_scope(params).annotate(intake=_intake()).filter(
-        intake__gte=params.start, intake__lte=params.end)
+    patients = (
+        patients_in_scope(params).annotate(intake=_intake()).filter(intake__gte=params.start, intake__lte=params.end)
+    )
     window_closed = Q(intake__lte=params.today - timedelta(days=FOLLOW_UP_DAYS))
     followed = _contacts(OuterRef("intake"), AddDays(OuterRef("intake"), FOLLOW_UP_DAYS))
     counts = patients.annotate(followed=followed).aggregate(
@@ -105,18 +116,31 @@ def _non_responders(params: ReportParams) -> QuerySet[Patient]:
     # Only baselines whose week 12 has passed: the review window is closed.
     last_baseline = min(params.end, today - timedelta(days=WEEK_12))
     patients = annotate_outcomes(patients_in_scope(params), today=today, instruments=(InstrumentCode.PHQ9,)).filter(
-        phq9_baseline_on__gte=params.start, phq9_baseline_on__lte=last_baseline, phq9_baseline__gte=INDEX_MINIMUM)
+        phq9_baseline_on__gte=params.start, phq9_baseline_on__lte=last_baseline, phq9_baseline__gte=INDEX_MINIMUM
+    )
     baseline = OuterRef("phq9_baseline_on")
-    by_week_8 = Assessment.objects.filter(
-        patient=OuterRef("pk"), instrument=InstrumentCode.PHQ9, administered_on__gte=baseline,
-        administered_on__lte=AddDays(baseline, WEEK_8),
-    ).order_by("-administered_on", "-created_at", "-id").values("total_score")[:1]
+    by_week_8 = (
+        Assessment.objects.filter(
+            patient=OuterRef("pk"),
+            instrument=InstrumentCode.PHQ9,
+            administered_on__gte=baseline,
+            administered_on__lte=AddDays(baseline, WEEK_8),
+        )
+        .order_by("-administered_on", "-created_at", "-id")
+        .values("total_score")[:1]
+    )
     reviewed = CaseReview.objects.annotate(day=TruncDate("reviewed_at")).filter(
-        patient=OuterRef("pk"), status=CaseReviewStatus.COMPLETED,
-        day__gte=AddDays(baseline, WEEK_8), day__lte=AddDays(baseline, WEEK_12))
-    return (patients.annotate(week_8=Subquery(by_week_8)).annotate(twice_week_8=F("week_8") * 2)
-            .filter(twice_week_8__gt=F("phq9_baseline"))
-            .annotate(reviewed=Exists(reviewed)))
+        patient=OuterRef("pk"),
+        status=CaseReviewStatus.COMPLETED,
+        day__gte=AddDays(baseline, WEEK_8),
+        day__lte=AddDays(baseline, WEEK_12),
+    )
+    return (
+        patients.annotate(week_8=Subquery(by_week_8))
+        .annotate(twice_week_8=F("week_8") * 2)
+        .filter(twice_week_8__gt=F("phq9_baseline"))
+        .annotate(reviewed=Exists(reviewed))
+    )
 
 
 @dataclass(frozen=True)
@@ -145,82 +169,155 @@ def phq9_utilisation(params: ReportParams) -> list[dict[str, Any]]:
     depression = Q()
     for code in DEPRESSION_CODES:
         depression |= Q(diagnoses__icontains=f'"{code}')
-    patients = patients_in_scope(params).filter(
-        Exists(CarePlan.objects.filter(depression, patient=OuterRef("pk"))))
+    patients = patients_in_scope(params).filter(Exists(CarePlan.objects.filter(depression, patient=OuterRef("pk"))))
     counts = {}
     for index, window in enumerate(windows):
         seen = _contacts(window.start, window.end, inclusive_start=True)
-        measured = Exists(Assessment.objects.filter(patient=OuterRef("pk"), instrument=InstrumentCode.PHQ9,
-                                                    administered_on__gte=window.start,
-                                                    administered_on__lte=window.end))
+        measured = Exists(
+            Assessment.objects.filter(
+                patient=OuterRef("pk"),
+                instrument=InstrumentCode.PHQ9,
+                administered_on__gte=window.start,
+                administered_on__lte=window.end,
+            )
+        )
         patients = patients.annotate(**{f"seen_{index}": seen, f"measured_{index}": measured})
-        counts |= {f"eligible_{index}": Count("pk", filter=Q(**{f"seen_{index}": True})),
-                   f"met_{index}": Count("pk", filter=Q(**{f"seen_{index}": True, f"measured_{index}": True}))}
+        counts |= {
+            f"eligible_{index}": Count("pk", filter=Q(**{f"seen_{index}": True})),
+            f"met_{index}": Count("pk", filter=Q(**{f"seen_{index}": True, f"measured_{index}": True})),
+        }
     totals = patients.aggregate(**counts) if windows else {}
-    return [{"window": window.label, "from": window.start, "to": window.end,
-             "eligible": totals[f"eligible_{index}"], "met": totals[f"met_{index}"],
-             "rate": percent(totals[f"met_{index}"], totals[f"eligible_{index}"])}
-            for index, window in enumerate(windows)]
+    return [
+        {
+            "window": window.label,
+            "from": window.start,
+            "to": window.end,
+            "eligible": totals[f"eligible_{index}"],
+            "met": totals[f"met_{index}"],
+            "rate": percent(totals[f"met_{index}"], totals[f"eligible_{index}"]),
+        }
+        for index, window in enumerate(windows)
+    ]
 
 
 class ProcessMeasuresReport(Report):
     key = "process"
     title = "Process measures"
-    description = ("Follow-up within 4 weeks of intake, psychiatric case review in weeks 8-12 for non-responders, "
-                   "and a PHQ-9 in each 4-month period.")
+    description = (
+        "Follow-up within 4 weeks of intake, psychiatric case review in weeks 8-12 for non-responders, "
+        "and a PHQ-9 in each 4-month period."
+    )
     order = 30
 
-    def compute(self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool,
-                progress: Progress) -> ReportResult:
+    def compute(
+        self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool, progress: Progress
+    ) -> ReportResult:
         follow_up = follow_up_measure(params)
         progress(25)
         non_responders = _non_responders(params)
         review = non_responders.aggregate(eligible=Count("pk"), met=Count("pk", filter=Q(reviewed=True)))
-        missed = list(non_responders.filter(reviewed=False).order_by("phq9_baseline_on", "family_name", "pk")
-                      .values("public_id", "family_name", "given_name", "mrn", "phq9_baseline_on",
-                              "phq9_baseline", "week_8")[:500])
+        missed = list(
+            non_responders.filter(reviewed=False)
+            .order_by("phq9_baseline_on", "family_name", "pk")
+            .values("public_id", "family_name", "given_name", "mrn", "phq9_baseline_on", "phq9_baseline", "week_8")[
+                :500
+            ]
+        )
         progress(50)
         utilisation = phq9_utilisation(params)
         progress(90)
         measures = [
-            {"measure": "Follow-up within 4 weeks of intake", "eligible": follow_up["eligible"],
-             "met": follow_up["met"], "rate": percent(follow_up["met"], follow_up["eligible"]),
-             "pending": follow_up["intakes"] - follow_up["eligible"]},
-            {"measure": "Case review in weeks 8-12 for non-responders", "eligible": review["eligible"],
-             "met": review["met"], "rate": percent(review["met"], review["eligible"]), "pending": None},
-            {"measure": "PHQ-9 in each 4-month period (all periods)",
-             "eligible": sum(row["eligible"] for row in utilisation), "met": sum(row["met"] for row in utilisation),
-             "rate": percent(sum(row["met"] for row in utilisation), sum(row["eligible"] for row in utilisation)),
-             "pending": None},
+            {
+                "measure": "Follow-up within 4 weeks of intake",
+                "eligible": follow_up["eligible"],
+                "met": follow_up["met"],
+                "rate": percent(follow_up["met"], follow_up["eligible"]),
+                "pending": follow_up["intakes"] - follow_up["eligible"],
+            },
+            {
+                "measure": "Case review in weeks 8-12 for non-responders",
+                "eligible": review["eligible"],
+                "met": review["met"],
+                "rate": percent(review["met"], review["eligible"]),
+                "pending": None,
+            },
+            {
+                "measure": "PHQ-9 in each 4-month period (all periods)",
+                "eligible": sum(row["eligible"] for row in utilisation),
+                "met": sum(row["met"] for row in utilisation),
+                "rate": percent(sum(row["met"] for row in utilisation), sum(row["eligible"] for row in utilisation)),
+                "pending": None,
+            },
         ]
         short = ["Follow-up in 4 weeks", "Review weeks 8-12", "PHQ-9 every 4 months"]
-        chart = bar_chart(title="Process measures met", series=[Series("a", "Met")], unit=" %", max_value=100,
-                          categories=[(label, [row["rate"]]) for label, row in zip(short, measures, strict=True)])
+        chart = bar_chart(
+            title="Process measures met",
+            series=[Series("a", "Met")],
+            unit=" %",
+            max_value=100,
+            categories=[(label, [row["rate"]]) for label, row in zip(short, measures, strict=True)],
+        )
         sections = [
-            Section("measures", "Measures", [
-                Column("measure", "Measure"), Column("eligible", "Eligible patients", "int"),
-                Column("met", "Met", "int"), Column("rate", "Rate", "percent"),
-                Column("pending", "Window still open", "int"),
-            ], measures, chart=chart,
+            Section(
+                "measures",
+                "Measures",
+                [
+                    Column("measure", "Measure"),
+                    Column("eligible", "Eligible patients", "int"),
+                    Column("met", "Met", "int"),
+                    Column("rate", "Rate", "percent"),
+                    Column("pending", "Window still open", "int"),
+                ],
+                measures,
+                chart=chart,
                 note="Follow-up: another contact (questionnaire, attended session, safety follow-up, adherence "
-                     "check) within 28 days of the first. Non-responder: baseline PHQ-9 of 10 or more, latest "
-                     "PHQ-9 by week 8 not at least 50 % lower; met when a case review was held in weeks 8-12."),
-            Section("phq9_periods", "PHQ-9 in each 4-month period", [
-                Column("window", "Period"), Column("from", "From", "date"), Column("to", "To", "date"),
-                Column("eligible", "Patients with depression seen", "int"), Column("met", "With a PHQ-9", "int"),
-                Column("rate", "Rate", "percent"),
-            ], utilisation, chart=bar_chart(title="PHQ-9 completed, by 4-month period", series=[Series("a", "Rate")],
-                                            unit=" %", max_value=100,
-                                            categories=[(row["window"], [row["rate"]]) for row in utilisation]),
-                note="CMS160: patients with depression (F32/F33 on a care plan) and a contact in the period."),
-            Section("missed_reviews", "Non-responders without a case review in weeks 8-12", [
-                Column("patient", "Patient", "patient"), Column("mrn", "MRN"),
-                Column("baseline_on", "Baseline", "date"), Column("baseline", "Baseline PHQ-9", "int"),
-                Column("week_8", "PHQ-9 by week 8", "int"),
-            ], [{"patient_id": str(row["public_id"]), "patient": f"{row['family_name']}, {row['given_name']}",
-                 "mrn": row["mrn"], "baseline_on": row["phq9_baseline_on"], "baseline": row["phq9_baseline"],
-                 "week_8": row["week_8"]} for row in missed],
-                empty="Every non-responder had a case review in weeks 8-12."),
+                "check) within 28 days of the first. Non-responder: baseline PHQ-9 of 10 or more, latest "
+                "PHQ-9 by week 8 not at least 50 % lower; met when a case review was held in weeks 8-12.",
+            ),
+            Section(
+                "phq9_periods",
+                "PHQ-9 in each 4-month period",
+                [
+                    Column("window", "Period"),
+                    Column("from", "From", "date"),
+                    Column("to", "To", "date"),
+                    Column("eligible", "Patients with depression seen", "int"),
+                    Column("met", "With a PHQ-9", "int"),
+                    Column("rate", "Rate", "percent"),
+                ],
+                utilisation,
+                chart=bar_chart(
+                    title="PHQ-9 completed, by 4-month period",
+                    series=[Series("a", "Rate")],
+                    unit=" %",
+                    max_value=100,
+                    categories=[(row["window"], [row["rate"]]) for row in utilisation],
+                ),
+                note="CMS160: patients with depression (F32/F33 on a care plan) and a contact in the period.",
+            ),
+            Section(
+                "missed_reviews",
+                "Non-responders without a case review in weeks 8-12",
+                [
+                    Column("patient", "Patient", "patient"),
+                    Column("mrn", "MRN"),
+                    Column("baseline_on", "Baseline", "date"),
+                    Column("baseline", "Baseline PHQ-9", "int"),
+                    Column("week_8", "PHQ-9 by week 8", "int"),
+                ],
+                [
+                    {
+                        "patient_id": str(row["public_id"]),
+                        "patient": f"{row['family_name']}, {row['given_name']}",
+                        "mrn": row["mrn"],
+                        "baseline_on": row["phq9_baseline_on"],
+                        "baseline": row["phq9_baseline"],
+                        "week_8": row["week_8"],
+                    }
+                    for row in missed
+                ],
+                empty="Every non-responder had a case review in weeks 8-12.",
+            ),
         ]
         progress(100)
         return ReportResult(report=self, params=params, sections=sections)

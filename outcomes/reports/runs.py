@@ -44,9 +44,18 @@ def report_used(*, user: User, result: ReportResult, fmt: str) -> None:
     """Audit one run of a report shown or exported (SECURITY.md AL-1: every export and print,
     with the parameters and the number of records; never patient data)."""
     action = AuditAction.PRINT if fmt == "print" else AuditAction.EXPORT
-    audit_record(actor=user, action=action, object_type="outcomes.report", object_id=result.report.key,
-                 changes={"format": fmt, "parameters": result.params.as_json(), "options": result.options,
-                          "rows": result.row_count})
+    audit_record(
+        actor=user,
+        action=action,
+        object_type="outcomes.report",
+        object_id=result.report.key,
+        changes={
+            "format": fmt,
+            "parameters": result.params.as_json(),
+            "options": result.options,
+            "rows": result.row_count,
+        },
+    )
     _bulk_alarm(user=user, report=result.report, rows=result.row_count)
 
 
@@ -55,18 +64,23 @@ def run_parameters(*, params_query: Mapping[str, str], options: Mapping[str, Any
 
 
 @transaction.atomic
-def report_run_request(*, actor: User, report: Report, params_query: Mapping[str, str],
-                       options: Mapping[str, Any]) -> ReportRun:
+def report_run_request(
+    *, actor: User, report: Report, params_query: Mapping[str, str], options: Mapping[str, Any]
+) -> ReportRun:
     """Queue a background run; the task is sent once this transaction commits."""
     if not user_can(actor, Action.RUN_REPORTS):
         raise PermissionError("Only clinic admins run reports.")
-    run = ReportRun(requested_by=actor, report=report.key,
-                    parameters=run_parameters(params_query=params_query, options=options))
+    run = ReportRun(
+        requested_by=actor, report=report.key, parameters=run_parameters(params_query=params_query, options=options)
+    )
     run.full_clean()
     run.save()
-    audit_record(actor=actor, action=AuditAction.EXPORT, obj=run,
-                 changes={"report": report.key, "format": "csv", "status": ReportRunStatus.QUEUED,
-                          "parameters": run.parameters})
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXPORT,
+        obj=run,
+        changes={"report": report.key, "format": "csv", "status": ReportRunStatus.QUEUED, "parameters": run.parameters},
+    )
     from outcomes.report_tasks import report_run_task
 
     run_id = run.pk
@@ -76,8 +90,11 @@ def report_run_request(*, actor: User, report: Report, params_query: Mapping[str
 
 def _claim(run_id: int) -> bool:
     """Mark the run running. False if it already finished (a redelivered task does nothing)."""
-    return bool(ReportRun.objects.filter(pk=run_id, status__in=[ReportRunStatus.QUEUED, ReportRunStatus.RUNNING])
-                .update(status=ReportRunStatus.RUNNING, started_at=timezone.now(), progress=1))
+    return bool(
+        ReportRun.objects.filter(pk=run_id, status__in=[ReportRunStatus.QUEUED, ReportRunStatus.RUNNING]).update(
+            status=ReportRunStatus.RUNNING, started_at=timezone.now(), progress=1
+        )
+    )
 
 
 def _progress_writer(run_id: int) -> Any:
@@ -94,8 +111,9 @@ def _progress_writer(run_id: int) -> Any:
 
 
 def _fail(run_id: int, error: str) -> None:
-    ReportRun.objects.filter(pk=run_id).update(status=ReportRunStatus.FAILED, error_id=error,
-                                               finished_at=timezone.now())
+    ReportRun.objects.filter(pk=run_id).update(
+        status=ReportRunStatus.FAILED, error_id=error, finished_at=timezone.now()
+    )
 
 
 def report_run_execute(*, run_id: int) -> None:
@@ -116,8 +134,7 @@ def report_run_execute(*, run_id: int) -> None:
             _fail(run_id, "bad-parameters")
             return
         options = options_form.cleaned_data if options_form is not None else {}
-        result = report.run(form.params(user), options=options, paginate=False,
-                            progress=_progress_writer(run_id))
+        result = report.run(form.params(user), options=options, paginate=False, progress=_progress_writer(run_id))
         csv_text = result_to_csv(result)
     except Exception as error:
         error_id = uuid.uuid4().hex[:12]
@@ -125,8 +142,13 @@ def report_run_execute(*, run_id: int) -> None:
         logger.error("report run failed: run_id=%s error_id=%s type=%s", run_id, error_id, type(error).__name__)
         _fail(run_id, error_id)
         return
-    ReportRun.objects.filter(pk=run_id).update(status=ReportRunStatus.DONE, progress=100, result_csv=csv_text,
-                                               row_count=result.row_count, finished_at=timezone.now())
+    ReportRun.objects.filter(pk=run_id).update(
+        status=ReportRunStatus.DONE,
+        progress=100,
+        result_csv=csv_text,
+        row_count=result.row_count,
+        finished_at=timezone.now(),
+    )
 
 
 def report_runs_of(user: User) -> QuerySet[ReportRun]:
@@ -149,9 +171,12 @@ def report_run_download(*, user: User, run: ReportRun) -> str:
     if run.status != ReportRunStatus.DONE:
         raise Http404
     csv_text = ReportRun.objects.filter(pk=run.pk).values_list("result_csv", flat=True).get()
-    audit_record(actor=user, action=AuditAction.EXPORT, obj=run,
-                 changes={"report": run.report, "format": "csv", "parameters": run.parameters,
-                          "rows": run.row_count})
+    audit_record(
+        actor=user,
+        action=AuditAction.EXPORT,
+        obj=run,
+        changes={"report": run.report, "format": "csv", "parameters": run.parameters, "rows": run.row_count},
+    )
     report = report_get(run.report)
     if report is not None:
         _bulk_alarm(user=user, report=report, rows=run.row_count or 0)

@@ -43,13 +43,19 @@ class AddDays(Func):
 def latest_of(*dates: Expression) -> NullIf:
     """The latest non-null date (NULL if all are NULL). PostgreSQL's GREATEST skips NULLs but
     SQLite's MAX() returns NULL if any argument is NULL, so both get a sentinel instead."""
-    return NullIf(Greatest(*(Coalesce(d, Value(FAR_PAST), output_field=DateField()) for d in dates)),
-                  Value(FAR_PAST), output_field=DateField())
+    return NullIf(
+        Greatest(*(Coalesce(d, Value(FAR_PAST), output_field=DateField()) for d in dates)),
+        Value(FAR_PAST),
+        output_field=DateField(),
+    )
 
 
 def earliest_of(*dates: Expression) -> NullIf:
-    return NullIf(Least(*(Coalesce(d, Value(FAR_FUTURE), output_field=DateField()) for d in dates)),
-                  Value(FAR_FUTURE), output_field=DateField())
+    return NullIf(
+        Least(*(Coalesce(d, Value(FAR_FUTURE), output_field=DateField()) for d in dates)),
+        Value(FAR_FUTURE),
+        output_field=DateField(),
+    )
 
 
 def facts_cte(queryset: QuerySet, fields: list[str]) -> tuple[str, list[Any]]:

@@ -44,7 +44,8 @@ COUNT_COLUMNS = [
 
 def _sessions(params: ReportParams) -> QuerySet[TherapySession]:
     return TherapySession.objects.filter(
-        session_date__gte=params.start, session_date__lte=params.end,
+        session_date__gte=params.start,
+        session_date__lte=params.end,
         course__entered_in_error_at__isnull=True,
         course__patient__in=patients_in_scope(params),
     ).order_by()
@@ -68,24 +69,35 @@ class TherapyAttendanceReport(Report):
     description = "Sessions, attendance and no-show rate by therapist and modality."
     order = 50
 
-    def compute(self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool,
-                progress: Progress) -> ReportResult:
+    def compute(
+        self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool, progress: Progress
+    ) -> ReportResult:
         sessions = _sessions(params)
-        therapist_fields = ("course__therapist_id", "course__therapist__first_name",
-                            "course__therapist__last_name", "course__therapist__username")
+        therapist_fields = (
+            "course__therapist_id",
+            "course__therapist__first_name",
+            "course__therapist__last_name",
+            "course__therapist__username",
+        )
         by_pair = list(
             sessions.values(*therapist_fields, "course__modality__name")
             .annotate(**COUNTS)
-            .order_by("course__therapist__last_name", "course__therapist__first_name", "course__therapist_id",
-                      "course__modality__name")
+            .order_by(
+                "course__therapist__last_name",
+                "course__therapist__first_name",
+                "course__therapist_id",
+                "course__modality__name",
+            )
         )
         progress(40)
         by_therapist = list(
-            sessions.values(*therapist_fields).annotate(**COUNTS)
+            sessions.values(*therapist_fields)
+            .annotate(**COUNTS)
             .order_by("course__therapist__last_name", "course__therapist__first_name", "course__therapist_id")
         )
-        by_modality = list(sessions.values("course__modality__name").annotate(**COUNTS)
-                           .order_by("course__modality__name"))
+        by_modality = list(
+            sessions.values("course__modality__name").annotate(**COUNTS).order_by("course__modality__name")
+        )
         totals = sessions.aggregate(**COUNTS)
         progress(80)
         for row in by_pair + by_therapist:
@@ -98,19 +110,39 @@ class TherapyAttendanceReport(Report):
             rows_therapist.append(_with_rates({"therapist": "All therapists", **totals}))
         chart = bar_chart(
             title="No-show and attendance rate by therapist",
-            categories=[(row["therapist"], [row["no_show_rate"], row["attendance_rate"]])
-                        for row in rows_therapist],
-            series=[Series("a", "No-show rate"), Series("b", "Attendance rate")], unit=" %", max_value=100,
+            categories=[(row["therapist"], [row["no_show_rate"], row["attendance_rate"]]) for row in rows_therapist],
+            series=[Series("a", "No-show rate"), Series("b", "Attendance rate")],
+            unit=" %",
+            max_value=100,
         )
-        result = ReportResult(report=self, params=params, sections=[
-            Section("by_therapist", "By therapist", [Column("therapist", "Therapist"), *COUNT_COLUMNS],
-                    rows_therapist, chart=chart, empty="No therapy sessions were logged in this period."),
-            Section("by_modality", "By modality", [Column("modality", "Modality"), *COUNT_COLUMNS],
-                    [_with_rates(row) for row in by_modality], empty="No therapy sessions in this period."),
-            Section("by_therapist_modality", "By therapist and modality",
+        result = ReportResult(
+            report=self,
+            params=params,
+            sections=[
+                Section(
+                    "by_therapist",
+                    "By therapist",
+                    [Column("therapist", "Therapist"), *COUNT_COLUMNS],
+                    rows_therapist,
+                    chart=chart,
+                    empty="No therapy sessions were logged in this period.",
+                ),
+                Section(
+                    "by_modality",
+                    "By modality",
+                    [Column("modality", "Modality"), *COUNT_COLUMNS],
+                    [_with_rates(row) for row in by_modality],
+                    empty="No therapy sessions in this period.",
+                ),
+                Section(
+                    "by_therapist_modality",
+                    "By therapist and modality",
                     [Column("therapist", "Therapist"), Column("modality", "Modality"), *COUNT_COLUMNS],
-                    [_with_rates(row) for row in by_pair], empty="No therapy sessions in this period."),
-        ])
+                    [_with_rates(row) for row in by_pair],
+                    empty="No therapy sessions in this period.",
+                ),
+            ],
+        )
         progress(100)
         return result
 

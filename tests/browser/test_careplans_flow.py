@@ -32,8 +32,9 @@ def test_clinician_edits_goal_and_relapse_plan(page, login, therapist, care_plan
     assert not [m for m in page.console_messages if "Content Security Policy" in m]
 
 
-def test_stale_edit_shows_a_conflict_and_keeps_the_typed_text(page, login, therapist, prescriber, care_plan,
-                                                              screenshot):
+def test_stale_edit_shows_a_conflict_and_keeps_the_typed_text(
+    page, login, therapist, prescriber, care_plan, screenshot
+):
     login(therapist)
     page.goto(f"/patients/{care_plan.patient.public_id}/care-plan/edit/")
     page.get_by_label("Shared formulation").fill("Therapist's formulation, typed at length")
@@ -64,8 +65,9 @@ def test_form_errors_are_next_to_the_field_and_keyboard_reachable(page, login, t
     assert Goal.objects.count() == 0 or Goal.objects.get().description == "Sleep better"
 
 
-def test_clinic_admin_adds_a_team_member_and_they_see_the_patient(page, login, clinic_admin, patient, outsider,
-                                                                   screenshot):
+def test_clinic_admin_adds_a_team_member_and_they_see_the_patient(
+    page, login, clinic_admin, patient, outsider, screenshot
+):
     login(clinic_admin)
     page.get_by_role("link", name="Patients").click()
     page.get_by_role("link", name=patient.display_name).click()

@@ -14,12 +14,22 @@ from tests.careplans.reminder_factories import ReminderFactory
 
 @pytest.fixture
 def reminders(patient, prescriber, care_plan):  # type: ignore[no-untyped-def]
-    review = ReminderFactory(recipient=prescriber, patient=patient, status=ReminderStatus.SENT,
-                             subject_id=str(care_plan.public_id),
-                             due_date=timezone.localdate(), detail=f"Care plan review due {timezone.localdate()}")
-    alert = ReminderFactory(recipient=prescriber, patient=patient, kind=ReminderKind.SAFETY_ALERT,
-                            status=ReminderStatus.SENT, due_date=timezone.localdate() - timedelta(days=1),
-                            detail="PHQ-9 item 9 answered 2 (more than half the days)")
+    review = ReminderFactory(
+        recipient=prescriber,
+        patient=patient,
+        status=ReminderStatus.SENT,
+        subject_id=str(care_plan.public_id),
+        due_date=timezone.localdate(),
+        detail=f"Care plan review due {timezone.localdate()}",
+    )
+    alert = ReminderFactory(
+        recipient=prescriber,
+        patient=patient,
+        kind=ReminderKind.SAFETY_ALERT,
+        status=ReminderStatus.SENT,
+        due_date=timezone.localdate() - timedelta(days=1),
+        detail="PHQ-9 item 9 answered 2 (more than half the days)",
+    )
     return review, alert
 
 
@@ -44,8 +54,9 @@ def _badge(page):  # type: ignore[no-untyped-def]
     return page.locator("#inbox-badge")
 
 
-def test_inbox_shows_a_reminder_and_acknowledging_it_updates_the_badge(page, login, prescriber, patient,
-                                                                       reminders, shot):
+def test_inbox_shows_a_reminder_and_acknowledging_it_updates_the_badge(
+    page, login, prescriber, patient, reminders, shot
+):
     review, alert = reminders
     login(prescriber)
     page.get_by_role("link", name="Inbox").click()
@@ -94,8 +105,7 @@ def test_snooze_with_a_past_date_shows_the_error_next_to_the_field(page, login, 
     assert not _csp_violations(page)
 
 
-def test_team_message_lands_in_the_colleagues_inbox(page, login, prescriber, therapist, patient, care_plan,
-                                                    shot):
+def test_team_message_lands_in_the_colleagues_inbox(page, login, prescriber, therapist, patient, care_plan, shot):
     login(therapist)
     page.goto(f"/patients/{patient.public_id}/team/")
     page.get_by_label("To").select_option(label=prescriber.get_full_name())
@@ -121,8 +131,9 @@ def test_team_message_lands_in_the_colleagues_inbox(page, login, prescriber, the
     assert not _csp_violations(page)
 
 
-def test_clinic_admin_sees_overdue_reminders_by_id_on_the_delivery_page(page, login, clinic_admin, patient,
-                                                                        prescriber, shot):
+def test_clinic_admin_sees_overdue_reminders_by_id_on_the_delivery_page(
+    page, login, clinic_admin, patient, prescriber, shot
+):
     import time_machine
 
     with time_machine.travel(timezone.now() - timedelta(hours=2)):

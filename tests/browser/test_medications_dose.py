@@ -23,33 +23,67 @@ def _chart(patient, prescriber):  # type: ignore[no-untyped-def]
     today = timezone.localdate()
 
     def start_regimen(patient, name, dose, *, start_date, frequency="once_daily", indication=""):  # type: ignore[no-untyped-def]
-        return services.regimen_start(patient=patient, medication=Medication.objects.get(name=name),
-                                      dose=Decimal(dose), frequency=frequency, start_date=start_date,
-                                      actor=prescriber, indication=indication)
+        return services.regimen_start(
+            patient=patient,
+            medication=Medication.objects.get(name=name),
+            dose=Decimal(dose),
+            frequency=frequency,
+            start_date=start_date,
+            actor=prescriber,
+            indication=indication,
+        )
 
     def change_dose(regimen, dose, on):  # type: ignore[no-untyped-def]
         regimen.refresh_from_db()
-        return services.dose_change_record(regimen=regimen, dose=Decimal(dose), actor=prescriber,
-                                           reason="Titration", reason_code="titration_up", effective_on=on)
+        return services.dose_change_record(
+            regimen=regimen,
+            dose=Decimal(dose),
+            actor=prescriber,
+            reason="Titration",
+            reason_code="titration_up",
+            effective_on=on,
+        )
 
     def add_lab(patient, test, value, on):  # type: ignore[no-untyped-def]
-        return services.lab_result_record(patient=patient, actor=prescriber, test=test, value=Decimal(value),
-                                          taken_on=on)
+        return services.lab_result_record(
+            patient=patient, actor=prescriber, test=test, value=Decimal(value), taken_on=on
+        )
 
-    lithium = start_regimen(patient, "Lithium carbonate", "300", start_date=today - timedelta(days=60),
-                            frequency="twice_daily", indication="Bipolar I, maintenance")
+    lithium = start_regimen(
+        patient,
+        "Lithium carbonate",
+        "300",
+        start_date=today - timedelta(days=60),
+        frequency="twice_daily",
+        indication="Bipolar I, maintenance",
+    )
     change_dose(lithium, "400", today - timedelta(days=40))
     change_dose(lithium, "450", today - timedelta(days=20))
     for days, value in ((53, "0.42"), (33, "0.58"), (13, "1.12")):
         add_lab(patient, "lithium_level", value, today - timedelta(days=days))
     add_lab(patient, "egfr", "88", today - timedelta(days=60))
-    sertraline = start_regimen(patient, "Sertraline", "50", start_date=today - timedelta(days=90),
-                               indication="Depressive episode")
+    sertraline = start_regimen(
+        patient, "Sertraline", "50", start_date=today - timedelta(days=90), indication="Depressive episode"
+    )
     change_dose(sertraline, "100", today - timedelta(days=60))
-    services.side_effect_record(patient=patient, actor=prescriber, regimen=lithium, effect="Fine tremor",
-                                severity="mild", onset=today - timedelta(days=15), action_taken="Level checked")
-    services.adherence_check_record(patient=patient, actor=prescriber, regimen=lithium, checked_on=today,
-                                    method="pill_count", percent=90, barriers="Misses the evening dose")
+    services.side_effect_record(
+        patient=patient,
+        actor=prescriber,
+        regimen=lithium,
+        effect="Fine tremor",
+        severity="mild",
+        onset=today - timedelta(days=15),
+        action_taken="Level checked",
+    )
+    services.adherence_check_record(
+        patient=patient,
+        actor=prescriber,
+        regimen=lithium,
+        checked_on=today,
+        method="pill_count",
+        percent=90,
+        barriers="Misses the evening dose",
+    )
     return lithium
 
 

@@ -26,22 +26,38 @@ def _history(patient, prescriber, therapist, care_manager) -> None:  # type: ign
         record(patient, care_manager, "PHQ-9", total, start + timedelta(weeks=2 * n))
         if n % 2 == 0:
             record(patient, care_manager, "GAD-7", max(total - 5, 0), start + timedelta(weeks=2 * n))
-    regimen = regimen_start(patient=patient, medication=Medication.objects.get(name__iexact="sertraline"),
-                            dose=Decimal("50"), frequency="once_daily", start_date=start + timedelta(days=3),
-                            actor=prescriber)
+    regimen = regimen_start(
+        patient=patient,
+        medication=Medication.objects.get(name__iexact="sertraline"),
+        dose=Decimal("50"),
+        frequency="once_daily",
+        start_date=start + timedelta(days=3),
+        actor=prescriber,
+    )
     for weeks, dose in ((5, "100"), (12, "150")):
         regimen.refresh_from_db()
-        dose_change_record(regimen=regimen, dose=Decimal(dose), reason="Partial response", actor=prescriber,
-                           version=regimen.version, effective_on=start + timedelta(weeks=weeks))
+        dose_change_record(
+            regimen=regimen,
+            dose=Decimal(dose),
+            reason="Partial response",
+            actor=prescriber,
+            version=regimen.version,
+            effective_on=start + timedelta(weeks=weeks),
+        )
     cbt = Modality.objects.get(code="CBT")
     for week in range(2, 25):
-        session_log_for_patient(patient=patient, actor=therapist, modality=cbt,
-                                session_date=start + timedelta(weeks=week),
-                                attendance="no_show" if week in (7, 15) else "attended")
+        session_log_for_patient(
+            patient=patient,
+            actor=therapist,
+            modality=cbt,
+            session_date=start + timedelta(weeks=week),
+            attendance="no_show" if week in (7, 15) else "attended",
+        )
 
 
 def test_care_manager_enters_a_phq9_and_sees_it_on_the_timeline(
-        page, login, care_manager, prescriber, therapist, patient, care_plan, screenshot):
+    page, login, care_manager, prescriber, therapist, patient, care_plan, screenshot
+):
     _history(patient, prescriber, therapist, care_manager)
     login(care_manager)
     page.goto(f"/patients/{patient.public_id}/outcomes/")
@@ -49,7 +65,9 @@ def test_care_manager_enters_a_phq9_and_sees_it_on_the_timeline(
     page.get_by_role("button", name="PHQ-9").click()
 
     # Item 9 is shown verbatim, with the warning that a positive answer alerts the team.
-    assert page.get_by_text("Thoughts that you would be better off dead or of hurting yourself in some way").is_visible()
+    assert page.get_by_text(
+        "Thoughts that you would be better off dead or of hurting yourself in some way"
+    ).is_visible()
     assert page.get_by_text("alerts the prescriber and therapist at once").is_visible()
     screenshot("outcomes_phq9_entry")
 
@@ -57,8 +75,16 @@ def test_care_manager_enters_a_phq9_and_sees_it_on_the_timeline(
     page.locator("#id_item_1_0").focus()
     page.keyboard.press("ArrowRight")
     assert page.locator("#id_item_1_1").is_checked()
-    answers = {2: "Several days", 3: "More than half the days", 4: "Several days", 5: "Not at all",
-               6: "Several days", 7: "Not at all", 8: "Not at all", 9: "Not at all"}
+    answers = {
+        2: "Several days",
+        3: "More than half the days",
+        4: "Several days",
+        5: "Not at all",
+        6: "Several days",
+        7: "Not at all",
+        8: "Not at all",
+        9: "Not at all",
+    }
     for number, label in answers.items():
         page.locator("fieldset.item").nth(number - 1).get_by_label(label, exact=True).check()
     page.get_by_role("button", name="Save PHQ-9").click()
@@ -83,7 +109,8 @@ def test_care_manager_enters_a_phq9_and_sees_it_on_the_timeline(
 
 
 def test_positive_item_9_shows_the_banner_and_the_therapist_follows_up(
-        page, login, care_manager, therapist, patient, care_plan, screenshot):
+    page, login, care_manager, therapist, patient, care_plan, screenshot
+):
     record(patient, care_manager, "PHQ-9", 14, timezone.localdate() - timedelta(weeks=4))
     login(care_manager)
     page.goto(f"/patients/{patient.public_id}/assessments/new/phq-9/")

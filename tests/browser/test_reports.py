@@ -30,8 +30,12 @@ def _clinic(prescriber, therapist, care_manager):  # type: ignore[no-untyped-def
     people = []
     for index in range(12):
         start = today - timedelta(days=120 + index * 9)
-        person = b.patient(team=team, registered=start - timedelta(days=3), family_name=f"Demo{index:02d}",
-                           given_name="=HYPERLINK(\"x\")" if index == 0 else "Alex")
+        person = b.patient(
+            team=team,
+            registered=start - timedelta(days=3),
+            family_name=f"Demo{index:02d}",
+            given_name='=HYPERLINK("x")' if index == 0 else "Alex",
+        )
         b.score(person, "PHQ-9", 14 + index % 8, start, by=care_manager)
         b.score(person, "PHQ-9", [4, 8, 12, 16][index % 4], start + timedelta(days=84), by=care_manager)
         b.score(person, "GAD-7", 12, start, by=care_manager)
@@ -40,8 +44,11 @@ def _clinic(prescriber, therapist, care_manager):  # type: ignore[no-untyped-def
         if index % 3 != 1:
             therapy = b.course(person, therapist, ["CBT", "IPT"][index % 2], start)
             for week in range(6):
-                b.session(therapy, start + timedelta(weeks=week),
-                          Attendance.NO_SHOW if (week + index) % 5 == 0 else Attendance.ATTENDED)
+                b.session(
+                    therapy,
+                    start + timedelta(weeks=week),
+                    Attendance.NO_SHOW if (week + index) % 5 == 0 else Attendance.ATTENDED,
+                )
         if index % 4 == 3:
             b.case_review(person, requested=today - timedelta(days=5), by=care_manager)
         people.append(person)
@@ -49,8 +56,9 @@ def _clinic(prescriber, therapist, care_manager):  # type: ignore[no-untyped-def
     return people
 
 
-def test_admin_runs_reports_and_exports_the_registry(eager_celery, page, login, clinic_admin, prescriber, therapist, care_manager,
-                                                     screenshot, tmp_path):
+def test_admin_runs_reports_and_exports_the_registry(
+    eager_celery, page, login, clinic_admin, prescriber, therapist, care_manager, screenshot, tmp_path
+):
     people = _clinic(prescriber, therapist, care_manager)
     login(clinic_admin)
     page.get_by_role("link", name="Reports", exact=True).click()
@@ -86,16 +94,20 @@ def test_admin_runs_reports_and_exports_the_registry(eager_celery, page, login, 
     page.goto("/reports/therapy/?period=12m")
     expect(page.get_by_role("heading", name="By therapist", exact=True)).to_be_visible()
     screenshot("reports_therapy")
-    for key, heading in (("monitoring", "Overdue tests"), ("medication", "Dose changes per month"),
-                         ("process", "PHQ-9 in each 4-month period")):
+    for key, heading in (
+        ("monitoring", "Overdue tests"),
+        ("medication", "Dose changes per month"),
+        ("process", "PHQ-9 in each 4-month period"),
+    ):
         page.goto(f"/reports/{key}/?period=12m")
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
         screenshot(f"reports_{key}")
     assert not [m for m in page.console_messages if "Content Security Policy" in m]
 
 
-def test_print_view_has_no_navigation_and_says_it_is_confidential(page, login, clinic_admin, prescriber, therapist,
-                                                                  care_manager, screenshot):
+def test_print_view_has_no_navigation_and_says_it_is_confidential(
+    page, login, clinic_admin, prescriber, therapist, care_manager, screenshot
+):
     _clinic(prescriber, therapist, care_manager)
     login(clinic_admin)
     page.goto("/reports/process/print/?period=12m")

@@ -22,18 +22,34 @@ def history(patient, therapist):  # type: ignore[no-untyped-def]
     """A CBT course eight weeks in: mostly attended, one no-show, one late cancel, homework set."""
     modality_catalog_ensure()
     plan = CarePlanFactory(patient=patient)
-    goals = [GoalFactory(care_plan=plan, description="Reduce depressive symptoms", target="PHQ-9 below 5",
-                         status=GoalStatus.ACTIVE),
-             GoalFactory(care_plan=plan, description="Back at work three days a week", status=GoalStatus.ACTIVE)]
+    goals = [
+        GoalFactory(
+            care_plan=plan, description="Reduce depressive symptoms", target="PHQ-9 below 5", status=GoalStatus.ACTIVE
+        ),
+        GoalFactory(care_plan=plan, description="Back at work three days a week", status=GoalStatus.ACTIVE),
+    ]
     today = timezone.localdate()
-    course = services.course_open(patient=patient, actor=therapist, modality=Modality.objects.get(code="CBT"),
-                                  goals=goals, started_on=today - timedelta(weeks=8), usual_format="telehealth")
-    pattern = [Attendance.ATTENDED] * 3 + [Attendance.NO_SHOW] + [Attendance.ATTENDED] * 2 + \
-        [Attendance.LATE_CANCEL, Attendance.ATTENDED]
+    course = services.course_open(
+        patient=patient,
+        actor=therapist,
+        modality=Modality.objects.get(code="CBT"),
+        goals=goals,
+        started_on=today - timedelta(weeks=8),
+        usual_format="telehealth",
+    )
+    pattern = (
+        [Attendance.ATTENDED] * 3
+        + [Attendance.NO_SHOW]
+        + [Attendance.ATTENDED] * 2
+        + [Attendance.LATE_CANCEL, Attendance.ATTENDED]
+    )
     for week, attendance in enumerate(pattern):
         attended = attendance == Attendance.ATTENDED
         services.session_log(
-            course=course, actor=therapist, session_date=today - timedelta(weeks=8 - week), attendance=attendance,
+            course=course,
+            actor=therapist,
+            session_date=today - timedelta(weeks=8 - week),
+            attendance=attendance,
             summary="Reviewed mood diary; practised challenging two unhelpful thoughts." if attended else "",
             goal_progress={goals[0]: "in_progress"} if attended else None,
             homework="Thought record for two situations" if attended and week == 7 else "",
@@ -42,7 +58,8 @@ def history(patient, therapist):  # type: ignore[no-untyped-def]
 
 
 def test_therapist_logs_a_session_quickly_and_a_colleague_cannot_see_the_private_note(
-        page, login, screenshot, therapist, patient, history, capsys):
+    page, login, screenshot, therapist, patient, history, capsys
+):
     co_therapist = UserFactory(username="cotherapist", is_therapist=True)
     CareTeamMemberFactory(patient=patient, user=co_therapist, role=TeamRole.THERAPIST)
     login(therapist)
@@ -55,13 +72,15 @@ def test_therapist_logs_a_session_quickly_and_a_colleague_cannot_see_the_private
     assert page.get_by_label("Telehealth").is_checked()
 
     started = time.monotonic()
-    page.get_by_label("Shared summary").fill("Reviewed thought records; mood better on work days. "
-                                             "Planned a graded return to the office.")
+    page.get_by_label("Shared summary").fill(
+        "Reviewed thought records; mood better on work days. Planned a graded return to the office."
+    )
     page.get_by_label("Reduce depressive symptoms").select_option("in_progress")
     page.get_by_label("Partly done").check()
     page.get_by_label("Homework until next session").fill("Activity schedule: one valued activity a day")
     page.get_by_label("Private process note — only you can ever see this").fill(
-        f"{CANARY}: I noticed my urge to reassure; bring to supervision.")
+        f"{CANARY}: I noticed my urge to reassure; bring to supervision."
+    )
     filled = time.monotonic() - started
     screenshot("therapy_session_form")
     page.keyboard.press("Control+Enter")  # saves from the keyboard
@@ -94,8 +113,9 @@ def test_therapist_logs_a_session_quickly_and_a_colleague_cannot_see_the_private
     assert not [m for m in page.console_messages if "Content Security Policy" in m]
 
 
-def test_prescriber_sees_attendance_and_summaries_without_log_buttons(page, login, screenshot, prescriber,
-                                                                     patient, history):
+def test_prescriber_sees_attendance_and_summaries_without_log_buttons(
+    page, login, screenshot, prescriber, patient, history
+):
     login(prescriber)
     page.goto(f"/patients/{patient.public_id}/therapy/")
     assert page.get_by_role("heading", name="Cognitive behavioural therapy").is_visible()
@@ -109,8 +129,9 @@ def test_prescriber_sees_attendance_and_summaries_without_log_buttons(page, logi
     assert not [m for m in page.console_messages if "Content Security Policy" in m]
 
 
-def test_therapist_opens_a_course_and_gets_field_errors_on_a_bad_session(page, login, screenshot, therapist,
-                                                                         patient, history):
+def test_therapist_opens_a_course_and_gets_field_errors_on_a_bad_session(
+    page, login, screenshot, therapist, patient, history
+):
     login(therapist)
     page.goto(f"/patients/{patient.public_id}/therapy/")
     page.get_by_role("button", name="Open a course").click()

@@ -32,8 +32,18 @@ class DurableRecordingBackend(BaseEmailBackend):
             if delay:
                 Path(log + ".inflight").write_text(",".join(message.to))
                 time.sleep(delay)
-            _append(log, json.dumps({"to": message.to, "subject": message.subject, "body": message.body,
-                                     "pid": os.getpid(), "at": time.time()}))
+            _append(
+                log,
+                json.dumps(
+                    {
+                        "to": message.to,
+                        "subject": message.subject,
+                        "body": message.body,
+                        "pid": os.getpid(),
+                        "at": time.time(),
+                    }
+                ),
+            )
             if delay:
                 Path(log + ".inflight").unlink(missing_ok=True)
         return len(email_messages)

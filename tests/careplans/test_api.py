@@ -131,8 +131,7 @@ def test_care_plan_for_a_patient_outside_my_team_is_refused(api, prescriber):
 
 
 def test_second_open_care_plan_is_refused(api, prescriber, care_plan):
-    response = api(prescriber).post("/api/v1/care-plans/", {"patient": str(care_plan.patient.public_id)},
-                                    format="json")
+    response = api(prescriber).post("/api/v1/care-plans/", {"patient": str(care_plan.patient.public_id)}, format="json")
     assert response.status_code == 400
     assert CarePlan.objects.filter(patient=care_plan.patient).count() == 1
 
@@ -146,8 +145,9 @@ def test_patch_with_current_version_saves_and_bumps_version(api, therapist, care
     assert response.json()["diagnoses"] == [{"code": "F32.1", "description": "MDD"}]
 
 
-def test_stale_version_gets_409_with_the_current_state_and_nothing_is_overwritten(api, therapist, prescriber,
-                                                                                  care_plan):
+def test_stale_version_gets_409_with_the_current_state_and_nothing_is_overwritten(
+    api, therapist, prescriber, care_plan
+):
     url = f"/api/v1/care-plans/{care_plan.public_id}/"
     assert api(prescriber).patch(url, {"version": 1, "summary": "Prescriber's"}, format="json").status_code == 200
     response = api(therapist).patch(url, {"version": 1, "summary": "Therapist's"}, format="json")
@@ -214,8 +214,11 @@ def test_care_plan_list_query_count_is_constant(api, prescriber, django_assert_m
 
 def test_goal_defaults_to_proposed(api, therapist, care_plan):
     url = f"/api/v1/care-plans/{care_plan.public_id}/goals/"
-    response = api(therapist).post(url, {"domain": "functioning", "description": "Back to work",
-                                         "target": "3 days a week", "due_date": "2027-03-01"}, format="json")
+    response = api(therapist).post(
+        url,
+        {"domain": "functioning", "description": "Back to work", "target": "3 days a week", "due_date": "2027-03-01"},
+        format="json",
+    )
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "proposed"
     assert Goal.objects.get(public_id=response.json()["id"]).status_changed_by == therapist
@@ -247,8 +250,14 @@ def test_goal_list_query_count_is_constant(api, therapist, care_plan, django_ass
 
 
 def test_clinic_admin_creates_a_multi_role_user(api, clinic_admin):
-    body = {"username": "dr.new", "password": "a long enough passphrase", "first_name": "New",
-            "last_name": "Doctor", "email": "new@clinic.test", "roles": ["prescriber", "therapist"]}
+    body = {
+        "username": "dr.new",
+        "password": "a long enough passphrase",
+        "first_name": "New",
+        "last_name": "Doctor",
+        "email": "new@clinic.test",
+        "roles": ["prescriber", "therapist"],
+    }
     response = api(clinic_admin).post("/api/v1/users/", body, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["roles"] == ["prescriber", "therapist"]
@@ -293,17 +302,18 @@ def test_token_login_and_expiry_after_12_hours(api, prescriber, patient):
 
 
 def test_token_login_answers_the_same_for_unknown_user_and_wrong_password(api, prescriber):
-    wrong_password = api().post("/api/v1/auth/token/", {"username": "prescriber", "password": "nope-nope-nope"},
-                                format="json")
-    unknown_user = api().post("/api/v1/auth/token/", {"username": "nobody", "password": "nope-nope-nope"},
-                              format="json")
+    wrong_password = api().post(
+        "/api/v1/auth/token/", {"username": "prescriber", "password": "nope-nope-nope"}, format="json"
+    )
+    unknown_user = api().post(
+        "/api/v1/auth/token/", {"username": "nobody", "password": "nope-nope-nope"}, format="json"
+    )
     assert wrong_password.status_code == unknown_user.status_code == 400
     assert wrong_password.json() == unknown_user.json()
 
 
 def test_audit_events_for_a_patient_are_for_clinic_admins_only(api, clinic_admin, prescriber, care_plan):
-    api(prescriber).patch(f"/api/v1/care-plans/{care_plan.public_id}/", {"version": 1, "summary": "S"},
-                          format="json")
+    api(prescriber).patch(f"/api/v1/care-plans/{care_plan.public_id}/", {"version": 1, "summary": "S"}, format="json")
     response = api(clinic_admin).get(f"/api/v1/audit-events/?patient={care_plan.patient.public_id}")
     assert response.status_code == 200
     update = response.json()["results"][0]
@@ -327,8 +337,9 @@ def test_user_list_query_count_is_constant(api, clinic_admin, django_assert_max_
     assert response.json()["count"] == 31
 
 
-def test_audit_event_list_query_count_is_constant(api, clinic_admin, prescriber, care_plan,
-                                                  django_assert_max_num_queries):
+def test_audit_event_list_query_count_is_constant(
+    api, clinic_admin, prescriber, care_plan, django_assert_max_num_queries
+):
     from clinic.audit import audit_record
 
     for _ in range(40):

@@ -38,35 +38,47 @@ def test_flag_needs_a_reason(patient, care_manager):
 
 
 def test_recording_completes_the_review_and_turns_recommendations_into_tasks(
-        patient, care_plan, care_manager, prescriber):
+    patient, care_plan, care_manager, prescriber
+):
     case_reviews.case_review_flag(patient=patient, actor=care_manager, reason="Not improving")
     review = case_reviews.case_review_record(
-        patient=patient, actor=prescriber, summary="Partial response to sertraline 100 mg.",
-        recommendations=[Recommendation("Increase sertraline to 150 mg", TeamRole.PRESCRIBER, date(2026, 4, 1)),
-                         Recommendation("Add behavioural activation to CBT", TeamRole.THERAPIST),
-                         Recommendation("   ")])
+        patient=patient,
+        actor=prescriber,
+        summary="Partial response to sertraline 100 mg.",
+        recommendations=[
+            Recommendation("Increase sertraline to 150 mg", TeamRole.PRESCRIBER, date(2026, 4, 1)),
+            Recommendation("Add behavioural activation to CBT", TeamRole.THERAPIST),
+            Recommendation("   "),
+        ],
+    )
     review.refresh_from_db()
     assert (review.status, review.reviewed_by) == ("completed", prescriber)
     assert "Increase sertraline to 150 mg" in review.recommendations
     tasks = list(case_reviews.open_tasks_of(care_plan))
     assert [(t.description, t.assigned_role, t.source_review) for t in tasks] == [
         ("Increase sertraline to 150 mg", "prescriber", review),
-        ("Add behavioural activation to CBT", "therapist", review)]
+        ("Add behavioural activation to CBT", "therapist", review),
+    ]
     assert case_reviews.open_case_review_of(patient) is None
     assert AuditEvent.objects.filter(object_type="careplans.careplantask").count() == 2
 
 
 def test_an_unrequested_review_can_be_recorded(patient, care_plan, prescriber):
-    review = case_reviews.case_review_record(patient=patient, actor=prescriber, summary="Doing well.",
-                                             recommendations=[])
+    review = case_reviews.case_review_record(
+        patient=patient, actor=prescriber, summary="Doing well.", recommendations=[]
+    )
     assert (review.status, review.reason, review.requested_by) == (
-        "completed", case_reviews.UNREQUESTED_REASON, prescriber)
+        "completed",
+        case_reviews.UNREQUESTED_REASON,
+        prescriber,
+    )
 
 
 def test_recommendations_need_a_care_plan(patient, prescriber):
     with pytest.raises(ValidationError) as error:
-        case_reviews.case_review_record(patient=patient, actor=prescriber, summary="",
-                                        recommendations=[Recommendation("Switch to mirtazapine")])
+        case_reviews.case_review_record(
+            patient=patient, actor=prescriber, summary="", recommendations=[Recommendation("Switch to mirtazapine")]
+        )
     assert "recommendations" in error.value.message_dict
     assert not CaseReview.objects.exists()
 
@@ -77,8 +89,9 @@ def test_an_empty_review_is_refused(patient, care_plan, prescriber):
 
 
 def test_completing_a_task_is_audited_and_happens_once(patient, care_plan, prescriber, therapist):
-    case_reviews.case_review_record(patient=patient, actor=prescriber, summary="",
-                                    recommendations=[Recommendation("Add behavioural activation")])
+    case_reviews.case_review_record(
+        patient=patient, actor=prescriber, summary="", recommendations=[Recommendation("Add behavioural activation")]
+    )
     task = CarePlanTask.objects.get()
     case_reviews.care_plan_task_complete(task=task, actor=therapist)
     task.refresh_from_db()

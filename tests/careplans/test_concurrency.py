@@ -36,15 +36,20 @@ def _race(count, work):  # type: ignore[no-untyped-def]
 
 
 def test_ten_editors_from_the_same_version_one_wins(care_plan, prescriber):
-    results = _race(10, lambda n: services.care_plan_update(
-        care_plan=care_plan, actor=prescriber, version=1, summary=f"editor {n}"))
+    results = _race(
+        10, lambda n: services.care_plan_update(care_plan=care_plan, actor=prescriber, version=1, summary=f"editor {n}")
+    )
     assert sorted(results) == ["conflict"] * 9 + ["saved"]
     plan = CarePlan.objects.get(pk=care_plan.pk)
     assert plan.version == 2 and plan.summary.startswith("editor ")
 
 
 def test_concurrent_writers_never_fork_the_audit_chain(care_plan, prescriber):
-    goals = _race(12, lambda n: services.goal_create(
-        care_plan=care_plan, actor=prescriber, domain="symptom", description=f"goal {n}"))
+    goals = _race(
+        12,
+        lambda n: services.goal_create(
+            care_plan=care_plan, actor=prescriber, domain="symptom", description=f"goal {n}"
+        ),
+    )
     assert goals == ["saved"] * 12
     assert audit_verify() == []

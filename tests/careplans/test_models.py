@@ -66,8 +66,14 @@ def test_goal_needs_a_description():
 
 def test_reminder_is_unique_per_kind_subject_due_date_and_recipient():
     patient, user = PatientFactory(), UserFactory()
-    row = dict(recipient=user, patient=patient, kind="care_plan_review", subject_type="careplans.careplan",
-               subject_id="x", due_date=date(2026, 12, 1))
+    row = dict(
+        recipient=user,
+        patient=patient,
+        kind="care_plan_review",
+        subject_type="careplans.careplan",
+        subject_id="x",
+        due_date=date(2026, 12, 1),
+    )
     Reminder.objects.create(**row)
     _violates(lambda: Reminder.objects.create(**row))
 
@@ -104,10 +110,14 @@ def test_patient_str_never_contains_the_name():
     assert "Zelda" not in str(patient) and "Quincy" not in str(patient)
 
 
-@pytest.mark.parametrize(("born", "today", "age"), [
-    (date(2000, 3, 10), date(2026, 3, 9), 25), (date(2000, 3, 10), date(2026, 3, 10), 26),
-    (date(2000, 2, 29), date(2026, 2, 28), 25),
-])
+@pytest.mark.parametrize(
+    ("born", "today", "age"),
+    [
+        (date(2000, 3, 10), date(2026, 3, 9), 25),
+        (date(2000, 3, 10), date(2026, 3, 10), 26),
+        (date(2000, 2, 29), date(2026, 2, 28), 25),
+    ],
+)
 def test_age_counts_whole_years(born, today, age):
     assert Patient(birth_date=born).age_on(today) == age
 

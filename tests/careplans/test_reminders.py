@@ -64,9 +64,7 @@ def test_completed_plan_discharged_patient_former_and_inactive_members_get_nothi
 
     delivery.reminders_scan(today=TODAY)
 
-    assert list(reviews().values_list("recipient__username", "subject_id")) == [
-        ("prescriber", str(due_plan.public_id))
-    ]
+    assert list(reviews().values_list("recipient__username", "subject_id")) == [("prescriber", str(due_plan.public_id))]
 
 
 def test_clinician_with_two_roles_on_one_team_gets_one_reminder(due_plan, patient, prescriber):
@@ -120,9 +118,15 @@ def test_a_failing_rule_does_not_stop_the_others(due_plan, caplog):
 
 
 def test_session_follow_up_written_by_another_app_is_kept_once(patient, therapist):
-    draft = ReminderDraft(recipient_id=therapist.pk, patient_id=patient.pk, kind=ReminderKind.SESSION_FOLLOW_UP,
-                          subject_type="therapy.therapysession", subject_id="session-1", due_date=TODAY,
-                          detail="Follow up the missed session")
+    draft = ReminderDraft(
+        recipient_id=therapist.pk,
+        patient_id=patient.pk,
+        kind=ReminderKind.SESSION_FOLLOW_UP,
+        subject_type="therapy.therapysession",
+        subject_id="session-1",
+        due_date=TODAY,
+        detail="Follow up the missed session",
+    )
     reminders_write([draft])
     reminders_write([draft])
     assert Reminder.objects.get().kind == ReminderKind.SESSION_FOLLOW_UP

@@ -15,8 +15,9 @@ TODAY = timezone.localdate()
 
 @pytest.fixture
 def mine(patient, prescriber):  # type: ignore[no-untyped-def]
-    return ReminderFactory(recipient=prescriber, patient=patient, status=ReminderStatus.SENT,
-                           detail="Care plan review due")
+    return ReminderFactory(
+        recipient=prescriber, patient=patient, status=ReminderStatus.SENT, detail="Care plan review due"
+    )
 
 
 def test_list_returns_the_callers_own_reminders_with_the_contract_fields(api, mine, therapist, patient):
@@ -52,8 +53,9 @@ def test_filters_by_patient_kind_and_status(api, mine, prescriber, patient):
     assert client.get("/api/v1/reminders/").data["results"][0]["id"] == str(alert.public_id)  # urgent first
 
 
-@pytest.mark.parametrize(("query", "field"), [("patient=1%20OR%201=1", "patient"), ("kind=nonsense", "kind"),
-                                              ("status=deleted", "status")])
+@pytest.mark.parametrize(
+    ("query", "field"), [("patient=1%20OR%201=1", "patient"), ("kind=nonsense", "kind"), ("status=deleted", "status")]
+)
 def test_bad_filters_are_400_with_the_field_named(api, mine, query, field):
     response = api(mine.recipient).get(f"/api/v1/reminders/?{query}")
     assert response.status_code == 400
@@ -74,11 +76,14 @@ def test_acknowledge_snooze_complete(api, mine):
     assert AuditEvent.objects.filter(object_type="careplans.reminder", action="update").count() == 3
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({}, "This field is required."),
-    ({"until": "tomorrow"}, "Date has wrong format"),
-    ({"until": "2001-01-01"}, "Choose a date after today."),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "This field is required."),
+        ({"until": "tomorrow"}, "Date has wrong format"),
+        ({"until": "2001-01-01"}, "Choose a date after today."),
+    ],
+)
 def test_snooze_bad_input_is_400_on_until(api, mine, body, message):
     response = api(mine.recipient).post(f"/api/v1/reminders/{mine.public_id}/snooze/", body, format="json")
     assert response.status_code == 400
@@ -98,8 +103,12 @@ def test_someone_elses_reminder_is_404_for_read_and_every_action(api, mine, ther
         assert client.get(f"/api/v1/reminders/{mine.public_id}/").status_code == 404
         for action in ("acknowledge", "complete"):
             assert client.post(f"/api/v1/reminders/{mine.public_id}/{action}/").status_code == 404
-        assert client.post(f"/api/v1/reminders/{mine.public_id}/snooze/", {"until": "2099-01-01"},
-                           format="json").status_code == 404
+        assert (
+            client.post(
+                f"/api/v1/reminders/{mine.public_id}/snooze/", {"until": "2099-01-01"}, format="json"
+            ).status_code
+            == 404
+        )
         assert client.get("/api/v1/reminders/").data["count"] == 0
     mine.refresh_from_db()
     assert mine.status == ReminderStatus.SENT

@@ -107,7 +107,8 @@ def test_each_recipient_gets_their_own_batch(frozen, prescriber, therapist, eage
     reminders_dispatch_task.delay()
 
     assert sorted((m.to[0], m.subject) for m in mail.outbox) == [
-        (prescriber.email, "Tandem: 2 new reminders"), (therapist.email, "Tandem: 1 new reminder")
+        (prescriber.email, "Tandem: 2 new reminders"),
+        (therapist.email, "Tandem: 1 new reminder"),
     ]
 
 
@@ -116,12 +117,20 @@ def test_safety_alert_is_emailed_as_soon_as_its_transaction_commits(
 ):
     ReminderFactory(recipient=prescriber)  # a routine one waits for the batch
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        reminders_write([
-            ReminderDraft(recipient_id=user.pk, patient_id=patient.pk, kind=ReminderKind.SAFETY_ALERT,
-                          subject_type="outcomes.assessment", subject_id="a-1", due_date=NOW.date(),
-                          detail="PHQ-9 item 9 answered above 0")
-            for user in (prescriber, therapist)
-        ])
+        reminders_write(
+            [
+                ReminderDraft(
+                    recipient_id=user.pk,
+                    patient_id=patient.pk,
+                    kind=ReminderKind.SAFETY_ALERT,
+                    subject_type="outcomes.assessment",
+                    subject_id="a-1",
+                    due_date=NOW.date(),
+                    detail="PHQ-9 item 9 answered above 0",
+                )
+                for user in (prescriber, therapist)
+            ]
+        )
         assert mail.outbox == []  # nothing leaves before the commit
 
     assert sorted(m.to[0] for m in mail.outbox) == [prescriber.email, therapist.email]
@@ -130,12 +139,22 @@ def test_safety_alert_is_emailed_as_soon_as_its_transaction_commits(
     assert Reminder.objects.get(recipient=prescriber, urgent=False).status == ReminderStatus.PENDING
 
 
-def test_rolled_back_clinical_change_leaves_no_reminder_and_no_email(patient, prescriber, eager_celery,
-                                                                      django_capture_on_commit_callbacks):
+def test_rolled_back_clinical_change_leaves_no_reminder_and_no_email(
+    patient, prescriber, eager_celery, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
-        reminders_write([ReminderDraft(recipient_id=prescriber.pk, patient_id=patient.pk,
-                                       kind=ReminderKind.SAFETY_ALERT, subject_type="outcomes.assessment",
-                                       subject_id="a-2", due_date=timezone.localdate())])
+        reminders_write(
+            [
+                ReminderDraft(
+                    recipient_id=prescriber.pk,
+                    patient_id=patient.pk,
+                    kind=ReminderKind.SAFETY_ALERT,
+                    subject_type="outcomes.assessment",
+                    subject_id="a-2",
+                    due_date=timezone.localdate(),
+                )
+            ]
+        )
         raise RuntimeError("the clinical write failed")
     assert not Reminder.objects.exists()
     assert mail.outbox == []
@@ -169,8 +188,9 @@ def test_dropped_connection_is_transient_and_backoff_doubles(frozen, prescriber,
     assert delivery.reminders_deliver_to(recipient_id=prescriber.pk).sent == 1
 
 
-def test_reminder_fails_after_the_last_attempt_and_stays_in_the_inbox(frozen, patient, prescriber, flaky_smtp,
-                                                                      settings, caplog):
+def test_reminder_fails_after_the_last_attempt_and_stays_in_the_inbox(
+    frozen, patient, prescriber, flaky_smtp, settings, caplog
+):
     settings.REMINDER_MAX_ATTEMPTS = 3
     reminder = ReminderFactory(recipient=prescriber, patient=patient)
     flaky_smtp.extend([TimeoutError(), TimeoutError(), TimeoutError()])
@@ -277,8 +297,13 @@ def test_no_patient_data_in_emails_logs_or_task_arguments(  # SECURITY.md canary
 ):
     caplog.set_level(logging.DEBUG)
     canary = f"CANARY-{uuid.uuid4()}"
-    patient = PatientFactory(given_name=f"{canary}-given", family_name=f"{canary}-family", mrn=f"C{uuid.uuid4().hex[:20]}",
-                             email="canary@patient.test", phone="CANARY-555-0100")
+    patient = PatientFactory(
+        given_name=f"{canary}-given",
+        family_name=f"{canary}-family",
+        mrn=f"C{uuid.uuid4().hex[:20]}",
+        email="canary@patient.test",
+        phone="CANARY-555-0100",
+    )
     for user, role in ((prescriber, "prescriber"), (therapist, "therapist")):
         CareTeamMemberFactory(patient=patient, user=user, role=role)
     CarePlanFactory(patient=patient, review_date=NOW.date(), summary=f"{canary}-summary")
@@ -292,10 +317,19 @@ def test_no_patient_data_in_emails_logs_or_task_arguments(  # SECURITY.md canary
     try:
         with django_capture_on_commit_callbacks(execute=True):
             team_messages.team_message_send(patient=patient, actor=therapist, body=f"{canary}-message")
-            reminders_write([ReminderDraft(recipient_id=prescriber.pk, patient_id=patient.pk,
-                                           kind=ReminderKind.SAFETY_ALERT, subject_type="outcomes.assessment",
-                                           subject_id=str(uuid.uuid4()), due_date=NOW.date(),
-                                           detail=f"{canary}-detail")])
+            reminders_write(
+                [
+                    ReminderDraft(
+                        recipient_id=prescriber.pk,
+                        patient_id=patient.pk,
+                        kind=ReminderKind.SAFETY_ALERT,
+                        subject_type="outcomes.assessment",
+                        subject_id=str(uuid.uuid4()),
+                        due_date=NOW.date(),
+                        detail=f"{canary}-detail",
+                    )
+                ]
+            )
         from careplans.tasks import reminders_scan_task, reminders_sweep_task
 
         reminders_scan_task.delay()
@@ -324,11 +358,20 @@ def test_no_patient_data_in_emails_logs_or_task_arguments(  # SECURITY.md canary
 def test_three_deliverers_racing_over_a_thousand_reminders_send_each_once(db):  # CE-2
     recipients = [UserFactory(is_therapist=True) for _ in range(100)]
     patient = PatientFactory()
-    Reminder.objects.bulk_create([
-        Reminder(recipient=user, patient=patient, kind=ReminderKind.CARE_PLAN_REVIEW, subject_type="t",
-                 subject_id=str(n), due_date=timezone.localdate())
-        for user in recipients for n in range(10)
-    ])
+    Reminder.objects.bulk_create(
+        [
+            Reminder(
+                recipient=user,
+                patient=patient,
+                kind=ReminderKind.CARE_PLAN_REVIEW,
+                subject_type="t",
+                subject_id=str(n),
+                due_date=timezone.localdate(),
+            )
+            for user in recipients
+            for n in range(10)
+        ]
+    )
     barrier = threading.Barrier(3)
     errors: list[BaseException] = []
 

@@ -17,8 +17,13 @@ TODAY = timezone.localdate()
 
 @pytest.fixture
 def review(patient, prescriber, care_plan):  # type: ignore[no-untyped-def]
-    return ReminderFactory(recipient=prescriber, patient=patient, subject_id=str(care_plan.public_id),
-                           detail="Care plan review due 2026-12-01", status=ReminderStatus.SENT)
+    return ReminderFactory(
+        recipient=prescriber,
+        patient=patient,
+        subject_id=str(care_plan.public_id),
+        detail="Care plan review due 2026-12-01",
+        status=ReminderStatus.SENT,
+    )
 
 
 def test_inbox_shows_kind_patient_due_date_why_and_a_link_to_the_chart(browser_client, review, patient):
@@ -31,8 +36,7 @@ def test_inbox_shows_kind_patient_due_date_why_and_a_link_to_the_chart(browser_c
 
 
 def test_each_kind_links_to_its_own_chart_tab(browser_client, patient, prescriber):
-    message = ReminderFactory(recipient=prescriber, patient=patient, kind=ReminderKind.TEAM_MESSAGE,
-                              subject_id="abc")
+    message = ReminderFactory(recipient=prescriber, patient=patient, kind=ReminderKind.TEAM_MESSAGE, subject_id="abc")
     follow_up = ReminderFactory(recipient=prescriber, patient=patient, kind=ReminderKind.SESSION_FOLLOW_UP)
     html = browser_client(prescriber).get("/inbox/").content.decode()
     assert f'href="/patients/{patient.public_id}/team/#message-abc"' in html
@@ -62,8 +66,13 @@ def test_reminders_about_a_patient_whose_team_you_left_disappear(browser_client,
 def test_urgent_first_then_newest_due_date(browser_client, patient, prescriber):
     old = ReminderFactory(recipient=prescriber, patient=patient, due_date=TODAY - timedelta(days=5), detail="old one")
     new = ReminderFactory(recipient=prescriber, patient=patient, due_date=TODAY, detail="new one")
-    alert = ReminderFactory(recipient=prescriber, patient=patient, kind=ReminderKind.SAFETY_ALERT,
-                            due_date=TODAY - timedelta(days=9), detail="urgent one")
+    alert = ReminderFactory(
+        recipient=prescriber,
+        patient=patient,
+        kind=ReminderKind.SAFETY_ALERT,
+        due_date=TODAY - timedelta(days=9),
+        detail="urgent one",
+    )
     html = browser_client(prescriber).get("/inbox/").content.decode()
     positions = [html.index(str(r.public_id)) for r in (alert, new, old)]
     assert positions == sorted(positions)
@@ -104,14 +113,18 @@ def test_snooze_to_a_past_date_is_refused_next_to_the_field_keeping_the_input(br
     assert review.status == ReminderStatus.SENT
 
 
-@pytest.mark.parametrize(("until", "error"), [
-    ("", "Choose the date the reminder should come back."),
-    ("not-a-date", "Enter a date as YYYY-MM-DD."),
-    ((TODAY + timedelta(days=400)).isoformat(), "Snooze for at most 365 days."),
-])
+@pytest.mark.parametrize(
+    ("until", "error"),
+    [
+        ("", "Choose the date the reminder should come back."),
+        ("not-a-date", "Enter a date as YYYY-MM-DD."),
+        ((TODAY + timedelta(days=400)).isoformat(), "Snooze for at most 365 days."),
+    ],
+)
 def test_snooze_bad_dates_with_htmx_show_the_error_in_the_row(browser_client, review, prescriber, until, error):
-    response = browser_client(prescriber).post(f"/inbox/{review.public_id}/snooze/", {"until": until},
-                                               HTTP_HX_REQUEST="true")
+    response = browser_client(prescriber).post(
+        f"/inbox/{review.public_id}/snooze/", {"until": until}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200  # htmx swaps the row with its error
     assert error in response.content.decode()
 
@@ -194,8 +207,9 @@ def test_badge_is_one_count_query(prescriber, patient, django_assert_num_queries
         assert inbox_open_count(prescriber) == 5
 
 
-def test_inbox_page_query_count_stays_flat_with_many_reminders(browser_client, prescriber,
-                                                               django_assert_max_num_queries):
+def test_inbox_page_query_count_stays_flat_with_many_reminders(
+    browser_client, prescriber, django_assert_max_num_queries
+):
     client = browser_client(prescriber)
     for _ in range(30):
         patient = PatientFactory()

@@ -10,16 +10,19 @@ from tests.factories import CareTeamMemberFactory, PatientFactory, UserFactory
 
 
 def inbox_of(user):  # type: ignore[no-untyped-def]
-    return list(Reminder.objects.filter(recipient=user, kind=ReminderKind.TEAM_MESSAGE)
-                .values_list("subject_id", flat=True))
+    return list(
+        Reminder.objects.filter(recipient=user, kind=ReminderKind.TEAM_MESSAGE).values_list("subject_id", flat=True)
+    )
 
 
 def test_message_to_one_colleague_shows_on_the_thread_and_in_their_inbox_only(
     browser_client, patient, prescriber, therapist, care_manager
 ):
     client = browser_client(therapist)
-    response = client.post(f"/patients/{patient.public_id}/team/",
-                           {"recipient": str(prescriber.public_id), "body": "Did sleep worsen after the increase?"})
+    response = client.post(
+        f"/patients/{patient.public_id}/team/",
+        {"recipient": str(prescriber.public_id), "body": "Did sleep worsen after the increase?"},
+    )
     message = TeamMessage.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/patients/{patient.public_id}/team/#message-{message.public_id}"
@@ -32,9 +35,12 @@ def test_message_to_one_colleague_shows_on_the_thread_and_in_their_inbox_only(
     assert f"to {prescriber.get_full_name()}" in html
 
 
-def test_message_to_the_whole_team_reaches_everyone_but_the_author(browser_client, patient, prescriber, therapist,
-                                                                    care_manager):
-    browser_client(prescriber).post(f"/patients/{patient.public_id}/team/", {"recipient": "", "body": "Case review Friday"})
+def test_message_to_the_whole_team_reaches_everyone_but_the_author(
+    browser_client, patient, prescriber, therapist, care_manager
+):
+    browser_client(prescriber).post(
+        f"/patients/{patient.public_id}/team/", {"recipient": "", "body": "Case review Friday"}
+    )
     message = TeamMessage.objects.get()
     assert message.recipient is None
     assert inbox_of(therapist) == inbox_of(care_manager) == [str(message.public_id)]
@@ -43,11 +49,13 @@ def test_message_to_the_whole_team_reaches_everyone_but_the_author(browser_clien
     assert event.actor == prescriber and event.patient_id == patient.public_id
 
 
-def test_reply_stays_in_the_thread_and_goes_back_to_the_other_person(browser_client, patient, prescriber, therapist,
-                                                                      care_manager):
+def test_reply_stays_in_the_thread_and_goes_back_to_the_other_person(
+    browser_client, patient, prescriber, therapist, care_manager
+):
     first = team_message_send(patient=patient, actor=therapist, body="Sleep?", recipient=prescriber)
-    response = browser_client(prescriber).post(f"/patients/{patient.public_id}/team/{first.public_id}/reply/",
-                                               {"body": "Yes, worse since the increase."})
+    response = browser_client(prescriber).post(
+        f"/patients/{patient.public_id}/team/{first.public_id}/reply/", {"body": "Yes, worse since the increase."}
+    )
     reply = TeamMessage.objects.exclude(pk=first.pk).get()
     assert response.status_code == 302
     assert reply.thread == first
@@ -68,8 +76,7 @@ def test_a_reply_to_a_reply_joins_the_same_thread(patient, prescriber, therapist
 
 
 def test_empty_message_is_refused_next_to_the_field(browser_client, patient, therapist):
-    response = browser_client(therapist).post(f"/patients/{patient.public_id}/team/",
-                                              {"recipient": "", "body": "   "})
+    response = browser_client(therapist).post(f"/patients/{patient.public_id}/team/", {"recipient": "", "body": "   "})
     html = response.content.decode()
     assert response.status_code == 400
     assert 'id="id_body_error" class="field-error" role="alert">This field is required.' in html
@@ -77,8 +84,9 @@ def test_empty_message_is_refused_next_to_the_field(browser_client, patient, the
 
 
 def test_recipient_off_the_team_is_refused_and_the_text_kept(browser_client, patient, therapist, outsider):
-    response = browser_client(therapist).post(f"/patients/{patient.public_id}/team/",
-                                              {"recipient": str(outsider.public_id), "body": "Keep this text"})
+    response = browser_client(therapist).post(
+        f"/patients/{patient.public_id}/team/", {"recipient": str(outsider.public_id), "body": "Keep this text"}
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert 'id="id_recipient_error"' in html and "Select a valid choice" in html
@@ -88,39 +96,45 @@ def test_recipient_off_the_team_is_refused_and_the_text_kept(browser_client, pat
 
 def test_empty_reply_is_refused_on_its_thread(browser_client, patient, prescriber, therapist):
     first = team_message_send(patient=patient, actor=therapist, body="Sleep?", recipient=prescriber)
-    response = browser_client(prescriber).post(f"/patients/{patient.public_id}/team/{first.public_id}/reply/",
-                                               {"body": ""})
+    response = browser_client(prescriber).post(
+        f"/patients/{patient.public_id}/team/{first.public_id}/reply/", {"body": ""}
+    )
     assert response.status_code == 400
     assert f'id="reply-{first.public_id}-error" class="field-error"' in response.content.decode()
 
 
-def test_outsider_and_clinic_admin_get_404_on_page_reply_and_api(browser_client, api, patient, therapist, outsider,
-                                                                  clinic_admin):
+def test_outsider_and_clinic_admin_get_404_on_page_reply_and_api(
+    browser_client, api, patient, therapist, outsider, clinic_admin
+):
     first = team_message_send(patient=patient, actor=therapist, body="Sleep?")
     for user in (outsider, clinic_admin):
         client = browser_client(user)
         assert client.get(f"/patients/{patient.public_id}/team/").status_code == 404
         assert client.post(f"/patients/{patient.public_id}/team/", {"body": "x"}).status_code == 404
-        assert client.post(f"/patients/{patient.public_id}/team/{first.public_id}/reply/",
-                           {"body": "x"}).status_code == 404
+        assert (
+            client.post(f"/patients/{patient.public_id}/team/{first.public_id}/reply/", {"body": "x"}).status_code
+            == 404
+        )
         assert api(user).get(f"/api/v1/patients/{patient.public_id}/messages/").status_code == 404
-        assert api(user).post(f"/api/v1/patients/{patient.public_id}/messages/", {"body": "x"},
-                              format="json").status_code == 404
+        assert (
+            api(user).post(f"/api/v1/patients/{patient.public_id}/messages/", {"body": "x"}, format="json").status_code
+            == 404
+        )
     assert TeamMessage.objects.count() == 1
 
 
 def test_reply_to_another_patients_message_is_404_on_the_page(browser_client, patient, prescriber):
     other = TeamMessageFactory(patient=PatientFactory())
-    response = browser_client(prescriber).post(f"/patients/{patient.public_id}/team/{other.public_id}/reply/",
-                                               {"body": "x"})
+    response = browser_client(prescriber).post(
+        f"/patients/{patient.public_id}/team/{other.public_id}/reply/", {"body": "x"}
+    )
     assert response.status_code == 404
 
 
 @pytest.mark.parametrize("role_user", ["prescriber", "therapist", "care_manager"])
 def test_every_clinical_role_on_the_team_may_message(api, patient, role_user, request):
     user = request.getfixturevalue(role_user)
-    response = api(user).post(f"/api/v1/patients/{patient.public_id}/messages/", {"body": "Hello team"},
-                              format="json")
+    response = api(user).post(f"/api/v1/patients/{patient.public_id}/messages/", {"body": "Hello team"}, format="json")
     assert response.status_code == 201
     assert response.data["author"] == str(user.public_id) and response.data["recipient"] is None
 
@@ -138,12 +152,15 @@ def test_api_message_to_a_colleague_and_reply(api, patient, prescriber, therapis
     assert "reply_to" not in listed[0]
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"body": ""}, "body"),
-    ({"body": "x" * 1001}, "body"),
-    ({"body": "hi", "recipient": "not-a-uuid"}, "recipient"),
-    ({"body": "hi", "reply_to": "00000000-0000-0000-0000-000000000000"}, "reply_to"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"body": ""}, "body"),
+        ({"body": "x" * 1001}, "body"),
+        ({"body": "hi", "recipient": "not-a-uuid"}, "recipient"),
+        ({"body": "hi", "reply_to": "00000000-0000-0000-0000-000000000000"}, "reply_to"),
+    ],
+)
 def test_api_bad_input_is_400_on_the_field(api, patient, therapist, body, field):
     response = api(therapist).post(f"/api/v1/patients/{patient.public_id}/messages/", body, format="json")
     assert response.status_code == 400
@@ -161,13 +178,17 @@ def test_api_ids_of_things_the_caller_cannot_see_are_refused(api, patient, thera
 
 
 def test_api_author_cannot_be_forged(api, patient, therapist, prescriber):
-    response = api(therapist).post(f"/api/v1/patients/{patient.public_id}/messages/",
-                                   {"body": "hi", "author": str(prescriber.public_id)}, format="json")
+    response = api(therapist).post(
+        f"/api/v1/patients/{patient.public_id}/messages/",
+        {"body": "hi", "author": str(prescriber.public_id)},
+        format="json",
+    )
     assert response.status_code == 201 and response.data["author"] == str(therapist.public_id)
 
 
-def test_team_tab_and_api_query_counts_stay_flat(browser_client, api, patient, prescriber, therapist,
-                                                django_assert_max_num_queries):
+def test_team_tab_and_api_query_counts_stay_flat(
+    browser_client, api, patient, prescriber, therapist, django_assert_max_num_queries
+):
     colleagues = [UserFactory(is_therapist=True) for _ in range(3)]
     for user in colleagues:
         CareTeamMemberFactory(patient=patient, user=user, role=TeamRole.THERAPIST)

@@ -59,21 +59,40 @@ class Worker:
     def __init__(self, tmp_path: Path, name: str, *, smtp_delay: float) -> None:
         self.log = tmp_path / f"{name}.log"
         env = dict(os.environ)
-        env.update({
-            "DATABASE_URL": _database_url(),
-            "REDIS_URL": BROKER_URL,
-            "EMAIL_BACKEND": "tests.careplans.mail_recorder.DurableRecordingBackend",
-            "TANDEM_TEST_MAIL_LOG": str(tmp_path / "mail.jsonl"),
-            "TANDEM_TEST_SMTP_DELAY": str(smtp_delay),
-            "REMINDER_SENDING_TIMEOUT_SECONDS": str(SENDING_TIMEOUT),
-            "DJANGO_SETTINGS_MODULE": "clinic.settings",
-        })
+        env.update(
+            {
+                "DATABASE_URL": _database_url(),
+                "REDIS_URL": BROKER_URL,
+                "EMAIL_BACKEND": "tests.careplans.mail_recorder.DurableRecordingBackend",
+                "TANDEM_TEST_MAIL_LOG": str(tmp_path / "mail.jsonl"),
+                "TANDEM_TEST_SMTP_DELAY": str(smtp_delay),
+                "REMINDER_SENDING_TIMEOUT_SECONDS": str(SENDING_TIMEOUT),
+                "DJANGO_SETTINGS_MODULE": "clinic.settings",
+            }
+        )
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--pool=prefork", "--concurrency=1",
-                 "--loglevel=INFO", "-n", f"{name}@%h", "--without-gossip", "--without-mingle",
-                 "--without-heartbeat"],
-                cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "clinic",
+                    "worker",
+                    "--pool=prefork",
+                    "--concurrency=1",
+                    "--loglevel=INFO",
+                    "-n",
+                    f"{name}@%h",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ],
+                cwd=BASE_DIR,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self.wait_for("ready")
 
@@ -146,10 +165,18 @@ def _seed(recipients: int) -> dict[str, int]:
     for n in range(recipients):
         user = UserFactory(is_therapist=True)
         expected[user.email] = 1 + n % 3
-        rows += [Reminder(recipient=user, patient=patient, kind=ReminderKind.SESSION_FOLLOW_UP,
-                          subject_type="therapy.therapysession", subject_id=f"{n}-{k}",
-                          due_date=timezone.localdate(), detail="follow up")
-                 for k in range(expected[user.email])]
+        rows += [
+            Reminder(
+                recipient=user,
+                patient=patient,
+                kind=ReminderKind.SESSION_FOLLOW_UP,
+                subject_type="therapy.therapysession",
+                subject_id=f"{n}-{k}",
+                due_date=timezone.localdate(),
+                detail="follow up",
+            )
+            for k in range(expected[user.email])
+        ]
     Reminder.objects.bulk_create(rows)
     return expected
 
@@ -167,8 +194,11 @@ def test_worker_delivers_scanned_reminders_end_to_end(workers, tmp_path, prescri
     reminders_scan_task.delay()  # through Redis: scan -> dispatch -> one delivery task per recipient
 
     reviews = Reminder.objects.filter(kind=ReminderKind.CARE_PLAN_REVIEW)
-    _wait_until(lambda: reviews.count() == 2 and not reviews.exclude(status=ReminderStatus.SENT).exists(), 60,
-                "the worker to scan and deliver")
+    _wait_until(
+        lambda: reviews.count() == 2 and not reviews.exclude(status=ReminderStatus.SENT).exists(),
+        60,
+        "the worker to scan and deliver",
+    )
     mails = recorded(tmp_path / "mail.jsonl")
     assert sorted(m["to"][0] for m in mails) == sorted([prescriber.email, therapist.email])
     assert {m["subject"] for m in mails} == {"Tandem: 1 new reminder"}
@@ -181,8 +211,11 @@ def test_worker_killed_mid_delivery_and_restarted_delivers_everything_once(worke
     first = workers("first", smtp_delay=0.7)
 
     reminders_dispatch_task.delay()
-    _wait_until(lambda: len(recorded(mail_log)) >= 3 and Path(f"{mail_log}.inflight").exists(), 60,
-                "three mails accepted and a fourth on the wire")
+    _wait_until(
+        lambda: len(recorded(mail_log)) >= 3 and Path(f"{mail_log}.inflight").exists(),
+        60,
+        "three mails accepted and a fourth on the wire",
+    )
     in_flight = Path(f"{mail_log}.inflight").read_text()
     first.kill()  # SIGKILL mid-delivery: the in-flight recipient's rows stay `sending`
 
@@ -193,8 +226,11 @@ def test_worker_killed_mid_delivery_and_restarted_delivers_everything_once(worke
     workers("second")
     time.sleep(SENDING_TIMEOUT + 0.5)
     reminders_sweep_task.delay()  # what beat runs every few minutes: requeue, alarm, dispatch
-    _wait_until(lambda: not Reminder.objects.exclude(status=ReminderStatus.SENT).exists(), 90,
-                "every reminder to be sent after the restart")
+    _wait_until(
+        lambda: not Reminder.objects.exclude(status=ReminderStatus.SENT).exists(),
+        90,
+        "every reminder to be sent after the restart",
+    )
 
     mails = recorded(mail_log)
     per_recipient = Counter(m["to"][0] for m in mails)
@@ -214,32 +250,46 @@ def test_pool_process_killed_mid_delivery_is_requeued_and_everything_still_goes_
     worker = workers("pool", smtp_delay=0.7)
 
     reminders_dispatch_task.delay()
-    _wait_until(lambda: len(recorded(mail_log)) >= 2 and Path(f"{mail_log}.inflight").exists(), 60,
-                "two mails accepted and a third on the wire")
+    _wait_until(
+        lambda: len(recorded(mail_log)) >= 2 and Path(f"{mail_log}.inflight").exists(),
+        60,
+        "two mails accepted and a third on the wire",
+    )
     children = Path(f"/proc/{worker.process.pid}/task/{worker.process.pid}/children").read_text().split()
     os.kill(int(children[0]), signal.SIGKILL)  # the pool process only; the main worker lives on
 
     worker.wait_for("WorkerLostError")
     time.sleep(SENDING_TIMEOUT + 0.5)
     reminders_sweep_task.delay()
-    _wait_until(lambda: not Reminder.objects.exclude(status=ReminderStatus.SENT).exists(), 90,
-                "every reminder to be sent")
+    _wait_until(
+        lambda: not Reminder.objects.exclude(status=ReminderStatus.SENT).exists(), 90, "every reminder to be sent"
+    )
     mails = recorded(mail_log)
     assert Counter(m["to"][0] for m in mails) == Counter(dict.fromkeys(expected, 1))
     assert {m["to"][0]: _count_in(m["body"]) for m in mails} == expected
 
 
-def test_urgent_reminder_written_in_a_committed_transaction_reaches_the_worker_at_once(workers, tmp_path, patient,
-                                                                                       prescriber):
+def test_urgent_reminder_written_in_a_committed_transaction_reaches_the_worker_at_once(
+    workers, tmp_path, patient, prescriber
+):
     from django.db import transaction
 
     from careplans.outbox import ReminderDraft, reminders_write
 
     workers("urgent")
     with transaction.atomic():  # the clinical transaction; the dispatch is queued on commit
-        reminders_write([ReminderDraft(recipient_id=prescriber.pk, patient_id=patient.pk,
-                                       kind=ReminderKind.SAFETY_ALERT, subject_type="outcomes.assessment",
-                                       subject_id="urgent-1", due_date=timezone.localdate())])
+        reminders_write(
+            [
+                ReminderDraft(
+                    recipient_id=prescriber.pk,
+                    patient_id=patient.pk,
+                    kind=ReminderKind.SAFETY_ALERT,
+                    subject_type="outcomes.assessment",
+                    subject_id="urgent-1",
+                    due_date=timezone.localdate(),
+                )
+            ]
+        )
     _wait_until(lambda: recorded(tmp_path / "mail.jsonl"), 30, "the urgent e-mail")
     assert [m["subject"] for m in recorded(tmp_path / "mail.jsonl")] == [
         "Tandem: urgent reminder waiting in your inbox"
@@ -254,9 +304,15 @@ def test_redis_holds_ids_only_while_deliveries_wait_for_a_worker(workers, patien
     patient.family_name = canary
     patient.save()
     for user in (prescriber, therapist):
-        Reminder.objects.create(recipient=user, patient=patient, kind=ReminderKind.SESSION_FOLLOW_UP,
-                                subject_type="therapy.therapysession", subject_id="s-1",
-                                due_date=timezone.localdate(), detail=f"{canary} missed session")
+        Reminder.objects.create(
+            recipient=user,
+            patient=patient,
+            kind=ReminderKind.SESSION_FOLLOW_UP,
+            subject_type="therapy.therapysession",
+            subject_id="s-1",
+            due_date=timezone.localdate(),
+            detail=f"{canary} missed session",
+        )
 
     reminders_dispatch_task.run()  # publishes one delivery task per recipient; no worker consumes them
 

@@ -11,8 +11,13 @@ def test_schema_generates_without_warnings(db):
     output, errors = io.StringIO(), io.StringIO()
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=output, stderr=errors)
     schema = output.getvalue()
-    for path in ["/api/v1/patients/", "/api/v1/care-plans/{public_id}/", "/api/v1/auth/token/",
-                 "/api/v1/audit-events/", "/api/v1/users/"]:
+    for path in [
+        "/api/v1/patients/",
+        "/api/v1/care-plans/{public_id}/",
+        "/api/v1/auth/token/",
+        "/api/v1/audit-events/",
+        "/api/v1/users/",
+    ]:
         assert path in schema
 
 
@@ -25,9 +30,12 @@ def _all_serializers(base=serializers.ModelSerializer):  # type: ignore[no-untyp
 def test_no_serializer_uses_all_fields_or_exclude():
     import clinic.urls  # noqa: F401  (imports every app's API)
 
-    offenders = [s.__qualname__ for s in _all_serializers()
-                 if s.__module__.split(".")[0] in {"clinic", "careplans", "medications", "therapy", "outcomes"}
-                 and (getattr(s.Meta, "fields", None) == "__all__" or getattr(s.Meta, "exclude", None))]
+    offenders = [
+        s.__qualname__
+        for s in _all_serializers()
+        if s.__module__.split(".")[0] in {"clinic", "careplans", "medications", "therapy", "outcomes"}
+        and (getattr(s.Meta, "fields", None) == "__all__" or getattr(s.Meta, "exclude", None))
+    ]
     assert offenders == []
 
 

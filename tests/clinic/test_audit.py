@@ -38,8 +38,9 @@ def test_a_row_edited_behind_the_apps_back_is_detected(care_plan, prescriber):
     _write_a_few(care_plan, prescriber)
     victim = AuditEvent.objects.order_by("id")[1]
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE clinic_auditevent SET changes = %s WHERE id = %s", ['{"summary": ["x", "y"]}',
-                                                                                  victim.pk])
+        cursor.execute(
+            "UPDATE clinic_auditevent SET changes = %s WHERE id = %s", ['{"summary": ["x", "y"]}', victim.pk]
+        )
     assert audit_verify() == [victim.pk]
     with pytest.raises(CommandError, match="broken"):
         call_command("verify_audit")

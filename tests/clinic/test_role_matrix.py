@@ -23,8 +23,11 @@ ROLE_FLAGS = {
     Role.CARE_MANAGER: {"is_care_manager": True},
     Role.CLINIC_ADMIN: {"is_clinic_admin": True},
 }
-TEAM_ROLE = {Role.PRESCRIBER: TeamRole.PRESCRIBER, Role.THERAPIST: TeamRole.THERAPIST,
-             Role.CARE_MANAGER: TeamRole.CARE_MANAGER}
+TEAM_ROLE = {
+    Role.PRESCRIBER: TeamRole.PRESCRIBER,
+    Role.THERAPIST: TeamRole.THERAPIST,
+    Role.CARE_MANAGER: TeamRole.CARE_MANAGER,
+}
 COUNTER = itertools.count()
 
 
@@ -35,19 +38,26 @@ def _request(action, client, plan):  # type: ignore[no-untyped-def]
     if action == Action.VIEW_CLINICAL:
         return client.get(f"/api/v1/care-plans/{plan.public_id}/")
     if action == Action.EDIT_CARE_PLAN:
-        return client.patch(f"/api/v1/care-plans/{plan.public_id}/", {"version": plan.version, "summary": "s"},
-                            format="json")
+        return client.patch(
+            f"/api/v1/care-plans/{plan.public_id}/", {"version": plan.version, "summary": "s"}, format="json"
+        )
     if action == Action.CREATE_PATIENT:
-        return client.post("/api/v1/patients/", {"mrn": f"M{n}", "given_name": "A", "family_name": "B",
-                                                 "birth_date": "1990-01-01"}, format="json")
+        return client.post(
+            "/api/v1/patients/",
+            {"mrn": f"M{n}", "given_name": "A", "family_name": "B", "birth_date": "1990-01-01"},
+            format="json",
+        )
     if action == Action.VIEW_DEMOGRAPHICS:
         return client.get(f"/api/v1/patients/{patient.public_id}/")
     if action == Action.EDIT_DEMOGRAPHICS:
         return client.patch(f"/api/v1/patients/{patient.public_id}/", {"phone": "555"}, format="json")
     if action == Action.MANAGE_CARE_TEAM:
         colleague = UserFactory(is_therapist=True)
-        return client.post(f"/api/v1/patients/{patient.public_id}/care-team/",
-                           {"user": str(colleague.public_id), "role": "therapist"}, format="json")
+        return client.post(
+            f"/api/v1/patients/{patient.public_id}/care-team/",
+            {"user": str(colleague.public_id), "role": "therapist"},
+            format="json",
+        )
     if action == Action.MANAGE_STAFF:
         return client.get("/api/v1/users/")
     assert action == Action.VIEW_AUDIT
@@ -55,8 +65,16 @@ def _request(action, client, plan):  # type: ignore[no-untyped-def]
 
 
 # Actions of the later apps (prescribing, sessions, assessments, ...) have their own matrix tests.
-FOUNDATION_ACTIONS = [Action.VIEW_CLINICAL, Action.EDIT_CARE_PLAN, Action.CREATE_PATIENT, Action.VIEW_DEMOGRAPHICS,
-                      Action.EDIT_DEMOGRAPHICS, Action.MANAGE_CARE_TEAM, Action.MANAGE_STAFF, Action.VIEW_AUDIT]
+FOUNDATION_ACTIONS = [
+    Action.VIEW_CLINICAL,
+    Action.EDIT_CARE_PLAN,
+    Action.CREATE_PATIENT,
+    Action.VIEW_DEMOGRAPHICS,
+    Action.EDIT_DEMOGRAPHICS,
+    Action.MANAGE_CARE_TEAM,
+    Action.MANAGE_STAFF,
+    Action.VIEW_AUDIT,
+]
 
 
 def _user_with(roles, plan):  # type: ignore[no-untyped-def]
@@ -70,8 +88,14 @@ def _user_with(roles, plan):  # type: ignore[no-untyped-def]
     return user
 
 
-ROLE_SETS = [(Role.PRESCRIBER,), (Role.THERAPIST,), (Role.CARE_MANAGER,), (Role.CLINIC_ADMIN,),
-             (Role.PRESCRIBER, Role.THERAPIST), (Role.CARE_MANAGER, Role.CLINIC_ADMIN)]
+ROLE_SETS = [
+    (Role.PRESCRIBER,),
+    (Role.THERAPIST,),
+    (Role.CARE_MANAGER,),
+    (Role.CLINIC_ADMIN,),
+    (Role.PRESCRIBER, Role.THERAPIST),
+    (Role.CARE_MANAGER, Role.CLINIC_ADMIN),
+]
 
 
 @pytest.mark.parametrize("roles", ROLE_SETS, ids=lambda roles: "+".join(roles))
@@ -90,8 +114,17 @@ def test_matrix_decides_every_foundation_action(api, roles, action):
         assert response.status_code in (403, 404), (roles, action, response.status_code)
 
 
-@pytest.mark.parametrize("action", [Action.VIEW_CLINICAL, Action.EDIT_CARE_PLAN, Action.VIEW_DEMOGRAPHICS,
-                                    Action.EDIT_DEMOGRAPHICS, Action.MANAGE_CARE_TEAM], ids=str)
+@pytest.mark.parametrize(
+    "action",
+    [
+        Action.VIEW_CLINICAL,
+        Action.EDIT_CARE_PLAN,
+        Action.VIEW_DEMOGRAPHICS,
+        Action.EDIT_DEMOGRAPHICS,
+        Action.MANAGE_CARE_TEAM,
+    ],
+    ids=str,
+)
 def test_outsider_with_every_clinical_role_gets_404(api, outsider, action):
     plan = CarePlanFactory()
     response = _request(action, api(outsider), plan)

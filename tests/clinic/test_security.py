@@ -60,8 +60,9 @@ def test_migrations_create_no_default_accounts():
 
 
 def test_ten_failures_lock_the_account_even_for_the_right_password(client, prescriber):
-    statuses = [client.post("/login/", {"username": "prescriber", "password": "wrong password!"}).status_code
-                for _ in range(12)]
+    statuses = [
+        client.post("/login/", {"username": "prescriber", "password": "wrong password!"}).status_code for _ in range(12)
+    ]
     assert statuses[:9] == [200] * 9 and set(statuses[9:]) <= {403, 429}  # at most 10 attempts processed
     response = client.post("/login/", {"username": "prescriber", "password": PASSWORD})
     assert response.status_code in (403, 429)
@@ -152,8 +153,9 @@ def test_state_changing_requests_need_a_csrf_token(prescriber, care_plan):
     url = f"/patients/{care_plan.patient.public_id}/care-plan/edit/"
     response = client.post(url, {"version": 1, "status": "active", "summary": "forged"})
     assert response.status_code == 403
-    api_response = client.patch(f"/api/v1/care-plans/{care_plan.public_id}/", {"version": 1, "summary": "x"},
-                                content_type="application/json")
+    api_response = client.patch(
+        f"/api/v1/care-plans/{care_plan.public_id}/", {"version": 1, "summary": "x"}, content_type="application/json"
+    )
     assert api_response.status_code == 403
     care_plan.refresh_from_db()
     assert care_plan.summary != "forged"
@@ -204,8 +206,11 @@ def test_every_url_requires_login_except_the_allow_list(client):
 
 
 def test_object_routes_use_uuids_never_integer_ids():
-    offenders = [pattern for pattern, _, _ in _walk(get_resolver())
-                 if re.search(r"<int:|<pk>|\(\?P<pk>", pattern) and not pattern.startswith("django-admin/")]
+    offenders = [
+        pattern
+        for pattern, _, _ in _walk(get_resolver())
+        if re.search(r"<int:|<pk>|\(\?P<pk>", pattern) and not pattern.startswith("django-admin/")
+    ]
     assert offenders == []
 
 
@@ -228,9 +233,16 @@ def test_production_refuses_the_development_secret_key():
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='clinic.settings'; "
-         "django.setup()"],
-        env={"DEBUG": "false", "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, cwd=ROOT, check=False,
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='clinic.settings'; django.setup()",
+        ],
+        env={"DEBUG": "false", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
     assert result.returncode != 0 and "development SECRET_KEY" in result.stderr
 

@@ -24,8 +24,11 @@ def ensure_catalog() -> None:
 
 @pytest.fixture(autouse=True)
 def _catalog(request) -> None:  # type: ignore[no-untyped-def]
-    if "db" in request.fixturenames or "transactional_db" in request.fixturenames \
-            or request.node.get_closest_marker("django_db"):
+    if (
+        "db" in request.fixturenames
+        or "transactional_db" in request.fixturenames
+        or request.node.get_closest_marker("django_db")
+    ):
         request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
         ensure_catalog()
 
@@ -38,13 +41,27 @@ def med(name: str) -> Medication:
 def start_regimen(prescriber) -> Callable[..., Regimen]:  # type: ignore[no-untyped-def]
     """start_regimen(patient, "Lithium carbonate", "400", start_date=date(...), frequency=...)."""
 
-    def start(patient, name: str, dose: str = "1", *, start_date: date | None = None,  # type: ignore[no-untyped-def]
-              frequency: str = "once_daily", actor=None, **extra) -> Regimen:
+    def start(
+        patient,
+        name: str,
+        dose: str = "1",
+        *,
+        start_date: date | None = None,  # type: ignore[no-untyped-def]
+        frequency: str = "once_daily",
+        actor=None,
+        **extra,
+    ) -> Regimen:
         start_date = start_date or date(2026, 1, 5)
         with time_machine.travel(start_date, tick=False):
-            return services.regimen_start(patient=patient, medication=med(name), dose=Decimal(dose),
-                                          frequency=frequency, start_date=start_date, actor=actor or prescriber,
-                                          **extra)
+            return services.regimen_start(
+                patient=patient,
+                medication=med(name),
+                dose=Decimal(dose),
+                frequency=frequency,
+                start_date=start_date,
+                actor=actor or prescriber,
+                **extra,
+            )
 
     return start
 
@@ -54,9 +71,14 @@ def change_dose(prescriber) -> Callable[..., object]:  # type: ignore[no-untyped
     def change(regimen: Regimen, dose: str, on: date, reason: str = "Titration", **extra):  # type: ignore[no-untyped-def]
         with time_machine.travel(on, tick=False):
             regimen.refresh_from_db()
-            return services.dose_change_record(regimen=regimen, dose=Decimal(dose), reason=reason,
-                                               actor=extra.pop("actor", prescriber),
-                                               reason_code=extra.pop("reason_code", "titration_up"), **extra)
+            return services.dose_change_record(
+                regimen=regimen,
+                dose=Decimal(dose),
+                reason=reason,
+                actor=extra.pop("actor", prescriber),
+                reason_code=extra.pop("reason_code", "titration_up"),
+                **extra,
+            )
 
     return change
 
@@ -65,7 +87,13 @@ def change_dose(prescriber) -> Callable[..., object]:  # type: ignore[no-untyped
 def add_lab(prescriber) -> Callable[..., object]:  # type: ignore[no-untyped-def]
     def add(patient, test: str, value: str, on: date, **extra):  # type: ignore[no-untyped-def]
         with time_machine.travel(on, tick=False):
-            return services.lab_result_record(patient=patient, actor=extra.pop("actor", prescriber), test=test,
-                                              value=Decimal(value), taken_on=on, **extra)
+            return services.lab_result_record(
+                patient=patient,
+                actor=extra.pop("actor", prescriber),
+                test=test,
+                value=Decimal(value),
+                taken_on=on,
+                **extra,
+            )
 
     return add

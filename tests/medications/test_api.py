@@ -19,8 +19,14 @@ TODAY = timezone.localdate()
 
 
 def regimen_body(patient, name="Sertraline", dose="50", **extra):  # type: ignore[no-untyped-def]
-    return {"patient": str(patient.public_id), "medication": str(med(name).public_id), "dose": dose,
-            "frequency": "once_daily", "start_date": TODAY.isoformat(), **extra}
+    return {
+        "patient": str(patient.public_id),
+        "medication": str(med(name).public_id),
+        "dose": dose,
+        "frequency": "once_daily",
+        "start_date": TODAY.isoformat(),
+        **extra,
+    }
 
 
 # --- Catalog ---------------------------------------------------------------------------------------
@@ -67,11 +73,22 @@ def test_prescriber_starts_a_regimen_with_catalog_unit_and_oral_route(api, presc
     body = response.json()
     assert body["unit"] == "mg" and body["route"] == "oral" and body["status"] == "active"
     assert body["dose"] == "50.000" and body["warnings"] == [] and body["patient"] == str(patient.public_id)
-    assert set(body) >= {"id", "patient", "medication", "dose", "unit", "frequency", "start_date", "indication",
-                         "status", "warnings"}
+    assert set(body) >= {
+        "id",
+        "patient",
+        "medication",
+        "dose",
+        "unit",
+        "frequency",
+        "start_date",
+        "indication",
+        "status",
+        "warnings",
+    }
     regimen = Regimen.objects.get(public_id=body["id"])
-    assert [(c.previous_dose, c.dose, c.reason_code) for c in regimen.dose_changes.all()] == \
-        [(None, Decimal("50"), "start")]
+    assert [(c.previous_dose, c.dose, c.reason_code) for c in regimen.dose_changes.all()] == [
+        (None, Decimal("50"), "start")
+    ]
 
 
 @pytest.mark.parametrize("missing", ["patient", "medication", "dose", "frequency", "start_date"])
@@ -103,22 +120,26 @@ def test_second_current_regimen_of_the_same_drug_is_refused(api, prescriber, pat
 
 
 # Sertraline: max 200 mg/day (Zoloft PI).
-@pytest.mark.parametrize(("dose", "frequency", "extra", "field", "ok"), [
-    ("0", "once_daily", {}, "dose", False),
-    ("-50", "once_daily", {}, "dose", False),
-    ("200", "once_daily", {}, None, True),
-    ("200.01", "once_daily", {}, "dose", False),
-    ("100", "twice_daily", {}, None, True),
-    ("100.01", "twice_daily", {}, "dose", False),
-    ("250", "once_daily", {"override_reason": "Specialist OCD protocol"}, None, True),
-    ("50", "once_daily", {"unit": "mcg"}, "unit", False),
-    ("fifty", "once_daily", {}, "dose", False),
-    ("", "once_daily", {}, "dose", False),
-    ("0.0001", "once_daily", {}, "dose", False),
-])
+@pytest.mark.parametrize(
+    ("dose", "frequency", "extra", "field", "ok"),
+    [
+        ("0", "once_daily", {}, "dose", False),
+        ("-50", "once_daily", {}, "dose", False),
+        ("200", "once_daily", {}, None, True),
+        ("200.01", "once_daily", {}, "dose", False),
+        ("100", "twice_daily", {}, None, True),
+        ("100.01", "twice_daily", {}, "dose", False),
+        ("250", "once_daily", {"override_reason": "Specialist OCD protocol"}, None, True),
+        ("50", "once_daily", {"unit": "mcg"}, "unit", False),
+        ("fifty", "once_daily", {}, "dose", False),
+        ("", "once_daily", {}, "dose", False),
+        ("0.0001", "once_daily", {}, "dose", False),
+    ],
+)
 def test_starting_dose_boundaries(api, prescriber, patient, dose, frequency, extra, field, ok):
-    response = api(prescriber).post("/api/v1/regimens/", {**regimen_body(patient, dose=dose),
-                                                          "frequency": frequency, **extra}, format="json")
+    response = api(prescriber).post(
+        "/api/v1/regimens/", {**regimen_body(patient, dose=dose), "frequency": frequency, **extra}, format="json"
+    )
     if ok:
         assert response.status_code == 201, response.json()
     else:
@@ -140,17 +161,21 @@ def test_start_date_in_the_future_is_refused(api, prescriber, patient):
 # --- Interaction warnings ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("first", "second", "risk"), [
-    ("Sertraline", "Phenelzine", "Serotonin syndrome"),
-    ("Venlafaxine XR", "Tranylcypromine", "Serotonin syndrome"),
-    ("Phenelzine", "Tramadol", "Serotonin syndrome"),
-    ("Lithium carbonate", "Ibuprofen", "Lithium toxicity"),
-    ("Lisinopril", "Lithium carbonate", "Lithium toxicity"),
-    ("Lithium carbonate", "Hydrochlorothiazide", "Lithium toxicity"),
-    ("Clozapine", "Carbamazepine", "Agranulocytosis"),
-])
-def test_starting_a_dangerous_combination_warns_naming_both_drugs_and_the_risk(api, prescriber, patient, first,
-                                                                               second, risk):
+@pytest.mark.parametrize(
+    ("first", "second", "risk"),
+    [
+        ("Sertraline", "Phenelzine", "Serotonin syndrome"),
+        ("Venlafaxine XR", "Tranylcypromine", "Serotonin syndrome"),
+        ("Phenelzine", "Tramadol", "Serotonin syndrome"),
+        ("Lithium carbonate", "Ibuprofen", "Lithium toxicity"),
+        ("Lisinopril", "Lithium carbonate", "Lithium toxicity"),
+        ("Lithium carbonate", "Hydrochlorothiazide", "Lithium toxicity"),
+        ("Clozapine", "Carbamazepine", "Agranulocytosis"),
+    ],
+)
+def test_starting_a_dangerous_combination_warns_naming_both_drugs_and_the_risk(
+    api, prescriber, patient, first, second, risk
+):
     client = api(prescriber)
     client.post("/api/v1/regimens/", regimen_body(patient, first, "10"), format="json")
     response = client.post("/api/v1/regimens/", regimen_body(patient, second, "10"), format="json")
@@ -222,8 +247,7 @@ def _many_regimens(prescriber, start_regimen, change_dose, patients=6):  # type:
                 change_dose(regimen, dose, TODAY - timedelta(days=50 - n * 10))
 
 
-def test_regimen_list_query_count_is_pinned(api, prescriber, start_regimen, change_dose,
-                                            django_assert_max_num_queries):
+def test_regimen_list_query_count_is_pinned(api, prescriber, start_regimen, change_dose, django_assert_max_num_queries):
     _many_regimens(prescriber, start_regimen, change_dose)
     client = api(prescriber)
     with django_assert_max_num_queries(6):
@@ -238,42 +262,61 @@ def test_regimen_list_query_count_is_pinned(api, prescriber, start_regimen, chan
 
 def test_prescriber_adjusts_the_dose_and_the_history_is_append_only(api, prescriber, regimen):
     client = api(prescriber)
-    response = client.post(f"/api/v1/regimens/{regimen.public_id}/dose-changes/",
-                           {"dose": "100", "reason": "Partial response at 4 weeks", "reason_code": "titration_up",
-                            "version": regimen.version}, format="json")
+    response = client.post(
+        f"/api/v1/regimens/{regimen.public_id}/dose-changes/",
+        {
+            "dose": "100",
+            "reason": "Partial response at 4 weeks",
+            "reason_code": "titration_up",
+            "version": regimen.version,
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     history = client.get(f"/api/v1/regimens/{regimen.public_id}/dose-changes/").json()["results"]
     assert [(h["previous_dose"], h["dose"], h["reason"]) for h in history] == [
-        (None, "50.000", "Regimen started"), ("50.000", "100.000", "Partial response at 4 weeks")]
+        (None, "50.000", "Regimen started"),
+        ("50.000", "100.000", "Partial response at 4 weeks"),
+    ]
     assert history[1]["changed_by"] == str(prescriber.public_id) and history[1]["changed_at"]
     detail = client.get(f"/api/v1/regimens/{regimen.public_id}/").json()
     assert detail["dose"] == "100.000" and detail["version"] == regimen.version + 1
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"dose": "0", "reason": "x"}, "dose"),
-    ({"dose": "-1", "reason": "x"}, "dose"),
-    ({"dose": "200.01", "reason": "x"}, "dose"),
-    ({"dose": "abc", "reason": "x"}, "dose"),
-    ({"dose": "75", "reason": "x", "unit": "mcg"}, "unit"),
-    ({"dose": "75"}, "reason"),
-    ({"dose": "75", "reason": "   "}, "reason"),
-    ({"dose": "50", "reason": "x"}, "dose"),
-    ({"dose": "75", "reason": "x", "reason_code": "start"}, "reason_code"),
-    ({"dose": "75", "reason": "x", "effective_on": "2999-01-01"}, "effective_on"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"dose": "0", "reason": "x"}, "dose"),
+        ({"dose": "-1", "reason": "x"}, "dose"),
+        ({"dose": "200.01", "reason": "x"}, "dose"),
+        ({"dose": "abc", "reason": "x"}, "dose"),
+        ({"dose": "75", "reason": "x", "unit": "mcg"}, "unit"),
+        ({"dose": "75"}, "reason"),
+        ({"dose": "75", "reason": "   "}, "reason"),
+        ({"dose": "50", "reason": "x"}, "dose"),
+        ({"dose": "75", "reason": "x", "reason_code": "start"}, "reason_code"),
+        ({"dose": "75", "reason": "x", "effective_on": "2999-01-01"}, "effective_on"),
+    ],
+)
 def test_bad_dose_changes_are_refused_with_field_errors(api, prescriber, regimen, body, field):
     response = api(prescriber).post(f"/api/v1/regimens/{regimen.public_id}/dose-changes/", body, format="json")
     assert response.status_code == 400 and field in response.json(), response.json()
     assert DoseChange.objects.filter(regimen=regimen).count() == 1
 
 
-@pytest.mark.parametrize(("dose", "extra", "ok"), [
-    ("200", {}, True), ("200.01", {"override_reason": "Documented non-response at 200 mg"}, True),
-])
+@pytest.mark.parametrize(
+    ("dose", "extra", "ok"),
+    [
+        ("200", {}, True),
+        ("200.01", {"override_reason": "Documented non-response at 200 mg"}, True),
+    ],
+)
 def test_dose_change_at_max_and_over_max_with_override(api, prescriber, regimen, dose, extra, ok):
-    response = api(prescriber).post(f"/api/v1/regimens/{regimen.public_id}/dose-changes/",
-                                    {"dose": dose, "reason": "Titration", **extra}, format="json")
+    response = api(prescriber).post(
+        f"/api/v1/regimens/{regimen.public_id}/dose-changes/",
+        {"dose": dose, "reason": "Titration", **extra},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["override_reason"] == extra.get("override_reason", "")
 
@@ -291,8 +334,9 @@ def test_stale_version_gets_409_with_the_current_regimen(api, prescriber, regime
 
 @pytest.mark.parametrize("user", ["therapist", "care_manager"])
 def test_therapist_and_care_manager_cannot_change_doses(api, request, regimen, user):
-    response = api(request.getfixturevalue(user)).post(f"/api/v1/regimens/{regimen.public_id}/dose-changes/",
-                                                       {"dose": "75", "reason": "x"}, format="json")
+    response = api(request.getfixturevalue(user)).post(
+        f"/api/v1/regimens/{regimen.public_id}/dose-changes/", {"dose": "75", "reason": "x"}, format="json"
+    )
     assert response.status_code == 403
     regimen.refresh_from_db()
     assert regimen.dose == Decimal("50")
@@ -334,8 +378,9 @@ def test_therapist_and_care_manager_cannot_pause_or_stop(api, request, regimen, 
 
 
 def test_stop_with_stale_version_is_409(api, prescriber, regimen):
-    response = api(prescriber).post(f"/api/v1/regimens/{regimen.public_id}/stop/",
-                                    {"reason": "x", "version": regimen.version + 5}, format="json")
+    response = api(prescriber).post(
+        f"/api/v1/regimens/{regimen.public_id}/stop/", {"reason": "x", "version": regimen.version + 5}, format="json"
+    )
     assert response.status_code == 409 and response.json()["current"]["status"] == "active"
 
 
@@ -346,35 +391,61 @@ def test_stop_with_stale_version_is_409(api, prescriber, regimen):
 def test_any_care_team_member_records_labs_side_effects_and_adherence(api, request, patient, regimen, user):
     client = api(request.getfixturevalue(user))
     pid = str(patient.public_id)
-    lab = client.post("/api/v1/lab-results/", {"patient": pid, "test": "lithium_level", "value": "0.7",
-                                               "taken_on": TODAY.isoformat()}, format="json")
+    lab = client.post(
+        "/api/v1/lab-results/",
+        {"patient": pid, "test": "lithium_level", "value": "0.7", "taken_on": TODAY.isoformat()},
+        format="json",
+    )
     assert lab.status_code == 201 and lab.json()["unit"] == "mmol/L"
-    effect = client.post("/api/v1/side-effects/", {"patient": pid, "regimen": str(regimen.public_id),
-                                                   "effect": "Nausea", "severity": "mild",
-                                                   "onset": TODAY.isoformat(), "action_taken": "Take with food"},
-                         format="json")
+    effect = client.post(
+        "/api/v1/side-effects/",
+        {
+            "patient": pid,
+            "regimen": str(regimen.public_id),
+            "effect": "Nausea",
+            "severity": "mild",
+            "onset": TODAY.isoformat(),
+            "action_taken": "Take with food",
+        },
+        format="json",
+    )
     assert effect.status_code == 201, effect.json()
-    check = client.post("/api/v1/adherence-checks/", {"patient": pid, "checked_on": TODAY.isoformat(),
-                                                      "method": "pill_count", "percent": 85,
-                                                      "barriers": "Forgets evening dose"}, format="json")
+    check = client.post(
+        "/api/v1/adherence-checks/",
+        {
+            "patient": pid,
+            "checked_on": TODAY.isoformat(),
+            "method": "pill_count",
+            "percent": 85,
+            "barriers": "Forgets evening dose",
+        },
+        format="json",
+    )
     assert check.status_code == 201, check.json()
 
 
-@pytest.mark.parametrize(("url", "body", "field"), [
-    ("/api/v1/lab-results/", {"test": "lithium_level", "value": "0.7", "unit": "mg/dL"}, "unit"),
-    ("/api/v1/lab-results/", {"test": "lithium_level", "value": "-1"}, "value"),
-    ("/api/v1/lab-results/", {"test": "lithium_level", "value": "high"}, "value"),
-    ("/api/v1/lab-results/", {"test": "cholesterol", "value": "5"}, "test"),
-    ("/api/v1/lab-results/", {"test": "anc", "value": "1500", "taken_on": "2999-01-01"}, "taken_on"),
-    ("/api/v1/side-effects/", {"effect": "", "severity": "mild"}, "effect"),
-    ("/api/v1/side-effects/", {"effect": "Tremor", "severity": "awful"}, "severity"),
-    ("/api/v1/adherence-checks/", {"method": "self_report", "percent": 101}, "percent"),
-    ("/api/v1/adherence-checks/", {"method": "self_report", "percent": -1}, "percent"),
-    ("/api/v1/adherence-checks/", {"method": "guess", "percent": 50}, "method"),
-])
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        ("/api/v1/lab-results/", {"test": "lithium_level", "value": "0.7", "unit": "mg/dL"}, "unit"),
+        ("/api/v1/lab-results/", {"test": "lithium_level", "value": "-1"}, "value"),
+        ("/api/v1/lab-results/", {"test": "lithium_level", "value": "high"}, "value"),
+        ("/api/v1/lab-results/", {"test": "cholesterol", "value": "5"}, "test"),
+        ("/api/v1/lab-results/", {"test": "anc", "value": "1500", "taken_on": "2999-01-01"}, "taken_on"),
+        ("/api/v1/side-effects/", {"effect": "", "severity": "mild"}, "effect"),
+        ("/api/v1/side-effects/", {"effect": "Tremor", "severity": "awful"}, "severity"),
+        ("/api/v1/adherence-checks/", {"method": "self_report", "percent": 101}, "percent"),
+        ("/api/v1/adherence-checks/", {"method": "self_report", "percent": -1}, "percent"),
+        ("/api/v1/adherence-checks/", {"method": "guess", "percent": 50}, "method"),
+    ],
+)
 def test_bad_records_are_refused_with_field_errors(api, therapist, patient, url, body, field):
-    defaults = {"patient": str(patient.public_id), "taken_on": TODAY.isoformat(), "onset": TODAY.isoformat(),
-                "checked_on": TODAY.isoformat()}
+    defaults = {
+        "patient": str(patient.public_id),
+        "taken_on": TODAY.isoformat(),
+        "onset": TODAY.isoformat(),
+        "checked_on": TODAY.isoformat(),
+    }
     response = api(therapist).post(url, {**defaults, **body}, format="json")
     assert response.status_code == 400 and field in response.json(), response.json()
 
@@ -383,9 +454,17 @@ def test_records_cannot_point_at_another_patients_regimen(api, prescriber, patie
     other = PatientFactory()
     CareTeamMemberFactory(patient=other, user=prescriber, role=TeamRole.PRESCRIBER)
     foreign = start_regimen(other, "Fluoxetine", "20")
-    response = api(prescriber).post("/api/v1/side-effects/", {
-        "patient": str(patient.public_id), "regimen": str(foreign.public_id), "effect": "Nausea",
-        "severity": "mild", "onset": TODAY.isoformat()}, format="json")
+    response = api(prescriber).post(
+        "/api/v1/side-effects/",
+        {
+            "patient": str(patient.public_id),
+            "regimen": str(foreign.public_id),
+            "effect": "Nausea",
+            "severity": "mild",
+            "onset": TODAY.isoformat(),
+        },
+        format="json",
+    )
     assert response.status_code == 400 and "regimen" in response.json()
     assert not SideEffect.objects.exists()
 
@@ -403,22 +482,32 @@ def test_outsider_and_admin_cannot_record_or_read_labs(api, request, patient, ad
     assert LabResult.objects.count() == 1 and not AdherenceCheck.objects.exists()
 
 
-def test_lab_results_are_flagged_against_the_patients_lithium_target(api, prescriber, patient, start_regimen,
-                                                                     add_lab):
-    start_regimen(patient, "Lithium carbonate", "400", start_date=TODAY - timedelta(days=20),
-                  target_level_low=Decimal("0.4"), target_level_high=Decimal("0.8"))
+def test_lab_results_are_flagged_against_the_patients_lithium_target(api, prescriber, patient, start_regimen, add_lab):
+    start_regimen(
+        patient,
+        "Lithium carbonate",
+        "400",
+        start_date=TODAY - timedelta(days=20),
+        target_level_low=Decimal("0.4"),
+        target_level_high=Decimal("0.8"),
+    )
     add_lab(patient, "lithium_level", "0.9", TODAY - timedelta(days=1))
     add_lab(patient, "lithium_level", "1.6", TODAY)
     add_lab(patient, "lithium_level", "0.5", TODAY)
     add_lab(patient, "anc", "900", TODAY)
     rows = api(prescriber).get("/api/v1/lab-results/", {"patient": str(patient.public_id)}).json()["results"]
     flags = {(r["test"], r["value"]): r["flag"] and r["flag"]["level"] for r in rows}
-    assert flags == {("lithium_level", "0.900"): "high", ("lithium_level", "1.600"): "critical",
-                     ("lithium_level", "0.500"): None, ("anc", "900.000"): "critical"}
+    assert flags == {
+        ("lithium_level", "0.900"): "high",
+        ("lithium_level", "1.600"): "critical",
+        ("lithium_level", "0.500"): None,
+        ("anc", "900.000"): "critical",
+    }
 
 
-def test_lab_list_query_count_is_pinned(api, prescriber, start_regimen, change_dose, add_lab,
-                                        django_assert_max_num_queries):
+def test_lab_list_query_count_is_pinned(
+    api, prescriber, start_regimen, change_dose, add_lab, django_assert_max_num_queries
+):
     _many_regimens(prescriber, start_regimen, change_dose, patients=3)
     for patient in PatientFactory._meta.model.objects.all():
         for n in range(10):
@@ -448,20 +537,25 @@ def test_monitoring_lists_due_overdue_and_done(api, prescriber, patient, start_r
     assert by_test[("tsh", "overdue")]["due_date"] == "2026-01-05"
     assert by_test[("egfr", "done")]["done_on"] == "2026-01-05"
     assert set(rows[0]) >= {"test", "due_date", "status", "regimen"}
-    assert [r["status"] for r in rows] == sorted((r["status"] for r in rows),
-                                                  key=["overdue", "due", "done"].index)
+    assert [r["status"] for r in rows] == sorted((r["status"] for r in rows), key=["overdue", "due", "done"].index)
 
 
 @pytest.mark.parametrize("user", ["outsider", "clinic_admin"])
 def test_monitoring_is_404_off_the_care_team(api, request, patient, user):
-    assert api(request.getfixturevalue(user)).get(f"/api/v1/patients/{patient.public_id}/monitoring/") \
-        .status_code == 404
+    assert (
+        api(request.getfixturevalue(user)).get(f"/api/v1/patients/{patient.public_id}/monitoring/").status_code == 404
+    )
 
 
-def test_monitoring_query_count_is_pinned(api, prescriber, patient, start_regimen, change_dose, add_lab,
-                                          django_assert_max_num_queries):
-    for name, dose, new in (("Lithium carbonate", "400", "600"), ("Clozapine", "100", "150"),
-                            ("Divalproex sodium (valproate)", "500", "750"), ("Olanzapine", "5", "10")):
+def test_monitoring_query_count_is_pinned(
+    api, prescriber, patient, start_regimen, change_dose, add_lab, django_assert_max_num_queries
+):
+    for name, dose, new in (
+        ("Lithium carbonate", "400", "600"),
+        ("Clozapine", "100", "150"),
+        ("Divalproex sodium (valproate)", "500", "750"),
+        ("Olanzapine", "5", "10"),
+    ):
         regimen = start_regimen(patient, name, dose, start_date=TODAY - timedelta(days=100))
         change_dose(regimen, new, TODAY - timedelta(days=50))
     for n in range(30):
@@ -473,19 +567,22 @@ def test_monitoring_query_count_is_pinned(api, prescriber, patient, start_regime
     assert len(response.json()) > 20
 
 
-@pytest.mark.parametrize(("kind", "url"), [("lab", "lab-results"), ("effect", "side-effects"),
-                                           ("check", "adherence-checks")])
+@pytest.mark.parametrize(
+    ("kind", "url"), [("lab", "lab-results"), ("effect", "side-effects"), ("check", "adherence-checks")]
+)
 def test_records_entered_in_error_are_kept_but_hidden(api, therapist, outsider, patient, add_lab, kind, url):
     from medications import services
 
     if kind == "lab":
         record = add_lab(patient, "anc", "1200", TODAY)
     elif kind == "effect":
-        record = services.side_effect_record(patient=patient, actor=therapist, effect="Rash", severity="mild",
-                                             onset=TODAY)
+        record = services.side_effect_record(
+            patient=patient, actor=therapist, effect="Rash", severity="mild", onset=TODAY
+        )
     else:
-        record = services.adherence_check_record(patient=patient, actor=therapist, checked_on=TODAY,
-                                                 method="self_report", percent=50)
+        record = services.adherence_check_record(
+            patient=patient, actor=therapist, checked_on=TODAY, method="self_report", percent=50
+        )
     endpoint = f"/api/v1/{url}/{record.public_id}/entered-in-error/"
     assert api(outsider).post(endpoint, {"reason": "x"}, format="json").status_code == 404
     assert api(therapist).post(endpoint, {}, format="json").json() == {"reason": ["This field is required."]}

@@ -26,8 +26,14 @@ def test_twenty_concurrent_dose_changes_from_one_version_exactly_one_succeeds(ap
     patient = PatientFactory()
     for user in prescribers:
         CareTeamMemberFactory(patient=patient, user=user, role=TeamRole.PRESCRIBER)
-    regimen = services.regimen_start(patient=patient, medication=med("Sertraline"), dose=Decimal("50"),
-                                     frequency="once_daily", start_date=timezone.localdate(), actor=prescribers[0])
+    regimen = services.regimen_start(
+        patient=patient,
+        medication=med("Sertraline"),
+        dose=Decimal("50"),
+        frequency="once_daily",
+        start_date=timezone.localdate(),
+        actor=prescribers[0],
+    )
     base = regimen.version
     barrier = threading.Barrier(THREADS)
     statuses: list[int] = []
@@ -37,9 +43,11 @@ def test_twenty_concurrent_dose_changes_from_one_version_exactly_one_succeeds(ap
         try:
             client = api(prescribers[index])
             barrier.wait()
-            response = client.post(f"/api/v1/regimens/{regimen.public_id}/dose-changes/",
-                                   {"dose": str(60 + index), "reason": f"Adjustment {index}", "version": base},
-                                   format="json")
+            response = client.post(
+                f"/api/v1/regimens/{regimen.public_id}/dose-changes/",
+                {"dose": str(60 + index), "reason": f"Adjustment {index}", "version": base},
+                format="json",
+            )
             with lock:
                 statuses.append(response.status_code)
         finally:
@@ -56,4 +64,3 @@ def test_twenty_concurrent_dose_changes_from_one_version_exactly_one_succeeds(ap
     chain = list(DoseChange.objects.filter(regimen=regimen).order_by("id").values_list("previous_dose", "dose"))
     assert len(chain) == 2 and chain[1][0] == Decimal("50") and chain[1][1] == regimen.dose
     assert regimen.version == base + 1
-

@@ -26,15 +26,19 @@ def pending_on(patient, on: date) -> dict[str, tuple[date, str, str]]:  # type: 
     """{test: (due date, status, label)} of the next pending item per test, seen on `on`."""
     with time_machine.travel(on, tick=False):
         rows = monitoring_for_patient(patient=patient, today=timezone.localdate())
-    return {row.item.test: (row.item.due_date, row.item.status, row.item.label)
-            for row in rows if row.item.status != ItemStatus.DONE}
+    return {
+        row.item.test: (row.item.due_date, row.item.status, row.item.label)
+        for row in rows
+        if row.item.status != ItemStatus.DONE
+    }
 
 
 def done_on(patient, on: date) -> list[tuple[str, str, date]]:  # type: ignore[no-untyped-def]
     with time_machine.travel(on, tick=False):
         rows = monitoring_for_patient(patient=patient, today=timezone.localdate())
-    return sorted((row.item.test, row.item.label, row.item.done_on) for row in rows
-                  if row.item.status == ItemStatus.DONE)
+    return sorted(
+        (row.item.test, row.item.label, row.item.done_on) for row in rows if row.item.status == ItemStatus.DONE
+    )
 
 
 SGA_TESTS = ("bmi", "waist", "bp_systolic", "fasting_glucose", "fasting_lipids")
@@ -58,8 +62,13 @@ def test_sga_baseline_becomes_overdue_the_day_after(patient, start_regimen):
 
 def test_sga_after_baseline_weight_is_due_at_week_4_and_bp_at_week_12(patient, start_regimen, add_lab):
     start_regimen(patient, "Quetiapine", "50", start_date=START, frequency="twice_daily")
-    for test, value in [("bmi", "24"), ("waist", "88"), ("bp_systolic", "120"), ("fasting_glucose", "90"),
-                        ("fasting_lipids", "110")]:
+    for test, value in [
+        ("bmi", "24"),
+        ("waist", "88"),
+        ("bp_systolic", "120"),
+        ("fasting_glucose", "90"),
+        ("fasting_lipids", "110"),
+    ]:
         add_lab(patient, test, value, START)
     pending = pending_on(patient, day(20))
     assert pending["bmi"] == (day(28), "due", "Week 4")
@@ -127,7 +136,8 @@ def test_lithium_level_is_due_one_week_after_every_dose_change(patient, start_re
 
 
 def test_lithium_change_overtaken_by_another_change_is_superseded_not_overdue(
-        patient, start_regimen, add_lab, change_dose):
+    patient, start_regimen, add_lab, change_dose
+):
     regimen = start_regimen(patient, "Lithium carbonate", "400", start_date=START)
     add_lab(patient, "lithium_level", "0.7", day(7))
     change_dose(regimen, "600", day(30))
@@ -136,8 +146,14 @@ def test_lithium_change_overtaken_by_another_change_is_superseded_not_overdue(
 
 
 def test_lithium_patient_target_range_decides_stability(patient, start_regimen, add_lab):
-    start_regimen(patient, "Lithium carbonate", "400", start_date=START,
-                  target_level_low=Decimal("0.8"), target_level_high=Decimal("1.0"))
+    start_regimen(
+        patient,
+        "Lithium carbonate",
+        "400",
+        start_date=START,
+        target_level_low=Decimal("0.8"),
+        target_level_high=Decimal("1.0"),
+    )
     add_lab(patient, "lithium_level", "0.7", day(7))  # in NICE's default range, below this patient's
     assert pending_on(patient, day(8))["lithium_level"][:2] == (day(14), "due")
 
@@ -198,8 +214,7 @@ def test_clozapine_first_mild_anc_is_confirmed_within_24_hours_then_3_times_week
     assert pending_on(patient, day(17))["anc"][:2] == (day(24), "due")
 
 
-def test_clozapine_moderate_neutropenia_daily_then_3_weekly_then_weekly_for_4_weeks(
-        patient, start_regimen, add_lab):
+def test_clozapine_moderate_neutropenia_daily_then_3_weekly_then_weekly_for_4_weeks(patient, start_regimen, add_lab):
     start_regimen(patient, "Clozapine", "300", start_date=START)
     _anc(add_lab, patient, (0, "2000"), (196, "2000"), (200, "800"))
     assert pending_on(patient, day(200))["anc"][:2] == (day(201), "due")  # daily until >= 1000
@@ -234,8 +249,13 @@ def test_clozapine_also_follows_the_metabolic_schedule(patient, start_regimen):
 def test_valproate_baseline_then_monthly_lft_for_6_months(patient, start_regimen, add_lab):
     start_regimen(patient, "Divalproex sodium (valproate)", "250", start_date=START, frequency="twice_daily")
     pending = pending_on(patient, START)
-    assert {t for t, (due, _, label) in pending.items() if due == START and label == "Before starting"} == \
-        {"bmi", "inr", "fbc", "platelets", "lft"}
+    assert {t for t, (due, _, label) in pending.items() if due == START and label == "Before starting"} == {
+        "bmi",
+        "inr",
+        "fbc",
+        "platelets",
+        "lft",
+    }
     add_lab(patient, "lft", "25", START)
     assert pending_on(patient, day(1))["lft"][:2] == (day(30), "due")
     add_lab(patient, "lft", "28", day(30))
@@ -273,14 +293,27 @@ def test_medication_without_protocol_has_no_monitoring(patient, start_regimen):
 
 def test_results_after_today_do_not_count():
     steps = [Step(test="anc", kind="once", offset_days=0, window_days=1, label="Baseline")]
-    items = monitoring_schedule(steps=steps, start_date=START, dose_change_dates=[], today=START,
-                                results=[Observation("anc", day(1), Decimal("2000"))])
+    items = monitoring_schedule(
+        steps=steps,
+        start_date=START,
+        dose_change_dates=[],
+        today=START,
+        results=[Observation("anc", day(1), Decimal("2000"))],
+    )
     assert [(i.status, i.due_date) for i in items] == [(ItemStatus.DUE, START)]
 
 
-@pytest.mark.parametrize(("value", "level"), [
-    ("0.59", "low"), ("0.60", None), ("1.00", None), ("1.01", "high"), ("1.49", "high"), ("1.50", "critical"),
-])
+@pytest.mark.parametrize(
+    ("value", "level"),
+    [
+        ("0.59", "low"),
+        ("0.60", None),
+        ("1.00", None),
+        ("1.01", "high"),
+        ("1.49", "high"),
+        ("1.50", "critical"),
+    ],
+)
 def test_lithium_level_flags_against_nice_default_range(value, level):
     flag = lab_flag(test="lithium_level", value=Decimal(value))
     assert (flag.level if flag else None) == level
@@ -291,10 +324,17 @@ def test_lithium_level_flag_uses_the_patients_own_range():
     assert flag is not None and "0.8-1.0" in flag.text
 
 
-@pytest.mark.parametrize(("value", "words"), [
-    ("1500", None), ("1499", "Mild"), ("1000", "Mild"), ("999", "Moderate"), ("500", "Moderate"),
-    ("499", "Severe"),
-])
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("1500", None),
+        ("1499", "Mild"),
+        ("1000", "Mild"),
+        ("999", "Moderate"),
+        ("500", "Moderate"),
+        ("499", "Severe"),
+    ],
+)
 def test_anc_bands(value, words):
     flag = lab_flag(test="anc", value=Decimal(value))
     assert (flag.text.split()[0] if flag else None) == words
@@ -316,8 +356,7 @@ def _pause_and_resume(regimen, prescriber, paused: date, resumed: date) -> None:
         services.regimen_status_change(regimen=regimen, status="active", actor=prescriber)
 
 
-def test_clozapine_interruption_over_30_days_restarts_as_a_new_patient(patient, prescriber, start_regimen,
-                                                                       add_lab):
+def test_clozapine_interruption_over_30_days_restarts_as_a_new_patient(patient, prescriber, start_regimen, add_lab):
     regimen = start_regimen(patient, "Clozapine", "200", start_date=START)
     _anc(add_lab, patient, (0, "2000"), (196, "2000"))
     _pause_and_resume(regimen, prescriber, day(200), day(240))

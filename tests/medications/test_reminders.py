@@ -51,12 +51,14 @@ def test_upcoming_test_within_a_week_is_announced_and_later_ones_are_not(patient
     start_regimen(patient, "Clozapine", "12.5", start_date=START)
     for test in ("anc", "bmi", "waist", "bp_systolic", "fasting_glucose", "fasting_lipids"):
         add_lab(patient, test, "2000", START)
-    assert [(d.subject_id.split(":")[1], d.due_date) for d in drafts_on(START + timedelta(days=1))] == \
-        [("anc", date(2026, 1, 12))]
+    assert [(d.subject_id.split(":")[1], d.due_date) for d in drafts_on(START + timedelta(days=1))] == [
+        ("anc", date(2026, 1, 12))
+    ]
     # Nothing else within the week: the week-4 weight (day 28) is not announced yet.
     assert [d.subject_id.split(":")[1] for d in drafts_on(START + timedelta(days=20))] == ["anc"]
-    assert [d.due_date for d in drafts_on(START + timedelta(days=21)) if d.subject_id.endswith(":bmi")] == \
-        [date(2026, 2, 2)]
+    assert [d.due_date for d in drafts_on(START + timedelta(days=21)) if d.subject_id.endswith(":bmi")] == [
+        date(2026, 2, 2)
+    ]
 
 
 def test_every_prescriber_on_the_team_is_reminded(patient, start_regimen):
@@ -86,8 +88,9 @@ def test_dose_change_writes_the_one_week_level_reminder_at_once(patient, start_r
     regimen = start_regimen(patient, "Lithium carbonate", "400", start_date=START)
     add_lab(patient, "lithium_level", "0.7", date(2026, 1, 12))
     change_dose(regimen, "600", date(2026, 2, 2))
-    assert Reminder.objects.filter(kind="monitoring_due", subject_id=f"{regimen.public_id}:lithium_level",
-                                   due_date=date(2026, 2, 9)).exists()
+    assert Reminder.objects.filter(
+        kind="monitoring_due", subject_id=f"{regimen.public_id}:lithium_level", due_date=date(2026, 2, 9)
+    ).exists()
 
 
 def test_daily_rule_is_set_based(prescriber, start_regimen, add_lab, django_assert_max_num_queries):

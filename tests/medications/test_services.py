@@ -38,8 +38,17 @@ def test_catalog_ships_30_psychotropics_each_with_a_source():
     psychotropics = Medication.objects.exclude(drug_class="other")
     assert psychotropics.count() >= 30
     assert not Medication.objects.filter(max_dose_source="").exists()
-    assert {"maoi", "ssri", "snri", "tca", "anxiolytic", "mood_stabilizer", "antipsychotic_sga", "hypnotic",
-            "stimulant"} <= set(psychotropics.values_list("drug_class", flat=True))
+    assert {
+        "maoi",
+        "ssri",
+        "snri",
+        "tca",
+        "anxiolytic",
+        "mood_stabilizer",
+        "antipsychotic_sga",
+        "hypnotic",
+        "stimulant",
+    } <= set(psychotropics.values_list("drug_class", flat=True))
     assert InteractionRule.objects.count() >= 15 and not InteractionRule.objects.filter(source="").exists()
 
 
@@ -56,7 +65,8 @@ def test_dose_history_is_append_only_and_the_current_dose_is_the_latest(patient,
 
 
 def test_latest_change_entered_in_error_restores_the_previous_dose_and_keeps_the_row(
-        patient, prescriber, start_regimen, change_dose):
+    patient, prescriber, start_regimen, change_dose
+):
     regimen = start_regimen(patient, "Sertraline", "50", start_date=START)
     wrong = change_dose(regimen, "150", date(2026, 2, 1))
     services.dose_change_enter_in_error(dose_change=wrong, actor=prescriber, reason="Meant 100 mg")
@@ -92,8 +102,14 @@ def test_dose_change_cannot_take_effect_before_the_last_one(patient, start_regim
 def test_services_refuse_non_prescribers(request, patient, user):
     actor = request.getfixturevalue(user)
     with pytest.raises(PermissionDenied):
-        services.regimen_start(patient=patient, medication=med("Sertraline"), dose=Decimal("50"),
-                               frequency="once_daily", start_date=START, actor=actor)
+        services.regimen_start(
+            patient=patient,
+            medication=med("Sertraline"),
+            dose=Decimal("50"),
+            frequency="once_daily",
+            start_date=START,
+            actor=actor,
+        )
 
 
 def test_every_write_is_audited_with_the_patient(patient, prescriber, start_regimen, change_dose, add_lab):
@@ -101,15 +117,25 @@ def test_every_write_is_audited_with_the_patient(patient, prescriber, start_regi
     change_dose(regimen, "600", date(2026, 2, 1))
     add_lab(patient, "lithium_level", "0.7", date(2026, 2, 8))
     with time_machine.travel(date(2026, 2, 9), tick=False):
-        services.side_effect_record(patient=patient, actor=prescriber, effect="Tremor", severity="mild",
-                                    onset=date(2026, 2, 9))
-        services.adherence_check_record(patient=patient, actor=prescriber, checked_on=date(2026, 2, 9),
-                                        method="self_report", percent=90)
-    types = list(AuditEvent.objects.filter(patient_id=patient.public_id, action="create")
-                 .values_list("object_type", flat=True))
-    assert sorted(types) == sorted(["medications.regimen", "medications.dosechange", "medications.dosechange",
-                                    "medications.labresult", "medications.sideeffect",
-                                    "medications.adherencecheck"])
+        services.side_effect_record(
+            patient=patient, actor=prescriber, effect="Tremor", severity="mild", onset=date(2026, 2, 9)
+        )
+        services.adherence_check_record(
+            patient=patient, actor=prescriber, checked_on=date(2026, 2, 9), method="self_report", percent=90
+        )
+    types = list(
+        AuditEvent.objects.filter(patient_id=patient.public_id, action="create").values_list("object_type", flat=True)
+    )
+    assert sorted(types) == sorted(
+        [
+            "medications.regimen",
+            "medications.dosechange",
+            "medications.dosechange",
+            "medications.labresult",
+            "medications.sideeffect",
+            "medications.adherencecheck",
+        ]
+    )
     start_event = AuditEvent.objects.get(object_id=str(regimen.public_id))
     assert start_event.changes["dose"] == [None, "400"]
 
@@ -131,22 +157,33 @@ def test_a_failed_audit_write_rolls_the_dose_change_back(patient, start_regimen,
 
 
 def _raw_regimen(patient, prescriber, **overrides):  # type: ignore[no-untyped-def]
-    fields = {"patient": patient, "medication": med("Sertraline"), "dose": Decimal("50"), "unit": "mg",
-              "frequency": "once_daily", "start_date": START, "prescriber": prescriber, **overrides}
+    fields = {
+        "patient": patient,
+        "medication": med("Sertraline"),
+        "dose": Decimal("50"),
+        "unit": "mg",
+        "frequency": "once_daily",
+        "start_date": START,
+        "prescriber": prescriber,
+        **overrides,
+    }
     return Regimen(**fields)
 
 
-@pytest.mark.parametrize(("overrides", "name"), [
-    ({"status": "lost"}, "status_valid"),
-    ({"frequency": "hourly"}, "frequency_valid"),
-    ({"route": "nasal"}, "route_valid"),
-    ({"unit": "g"}, "unit_valid"),
-    ({"dose": Decimal("0")}, "dose_positive"),
-    ({"target_dose": Decimal("-1")}, "target_dose_positive"),
-    ({"stopped_on": date(2025, 1, 1)}, "dates_in_order"),
-    ({"target_level_low": Decimal("1.0"), "target_level_high": Decimal("0.6")}, "target_range_in_order"),
-    ({"version": 0}, "version_positive"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "name"),
+    [
+        ({"status": "lost"}, "status_valid"),
+        ({"frequency": "hourly"}, "frequency_valid"),
+        ({"route": "nasal"}, "route_valid"),
+        ({"unit": "g"}, "unit_valid"),
+        ({"dose": Decimal("0")}, "dose_positive"),
+        ({"target_dose": Decimal("-1")}, "target_dose_positive"),
+        ({"stopped_on": date(2025, 1, 1)}, "dates_in_order"),
+        ({"target_level_low": Decimal("1.0"), "target_level_high": Decimal("0.6")}, "target_range_in_order"),
+        ({"version": 0}, "version_positive"),
+    ],
+)
 def test_regimen_constraints(patient, prescriber, overrides, name):
     with pytest.raises(IntegrityError, match=name), transaction.atomic():
         _raw_regimen(patient, prescriber, **overrides).save()
@@ -159,11 +196,14 @@ def test_one_active_regimen_per_patient_and_medication_is_a_database_rule(patien
     _raw_regimen(patient, prescriber, status="stopped").save()  # history may hold many stopped ones
 
 
-@pytest.mark.parametrize(("model", "fields", "name"), [
-    (DoseChange, {"dose": Decimal("-1")}, "dose_positive"),
-    (DoseChange, {"reason_code": "whim"}, "reason_code_valid"),
-    (DoseChange, {"reason": ""}, "reason_required"),
-])
+@pytest.mark.parametrize(
+    ("model", "fields", "name"),
+    [
+        (DoseChange, {"dose": Decimal("-1")}, "dose_positive"),
+        (DoseChange, {"reason_code": "whim"}, "reason_code_valid"),
+        (DoseChange, {"reason": ""}, "reason_required"),
+    ],
+)
 def test_dose_change_constraints(patient, prescriber, model, fields, name):
     regimen = _raw_regimen(patient, prescriber)
     regimen.save()
@@ -172,52 +212,76 @@ def test_dose_change_constraints(patient, prescriber, model, fields, name):
         model(**row).save()
 
 
-@pytest.mark.parametrize(("model", "fields", "name"), [
-    (SideEffect, {"severity": "awful", "effect": "x", "onset": START}, "severity_valid"),
-    (SideEffect, {"severity": "mild", "effect": "", "onset": START}, "effect_required"),
-    (AdherenceCheck, {"method": "guess", "percent": 50, "checked_on": START}, "method_valid"),
-    (AdherenceCheck, {"method": "self_report", "percent": 101, "checked_on": START}, "percent_in_range"),
-    (LabResult, {"test": "vibes", "value": 1, "unit": "x", "taken_on": START}, "test_valid"),
-    (LabResult, {"test": "anc", "value": -1, "unit": "/µL", "taken_on": START}, "value_not_negative"),
-])
+@pytest.mark.parametrize(
+    ("model", "fields", "name"),
+    [
+        (SideEffect, {"severity": "awful", "effect": "x", "onset": START}, "severity_valid"),
+        (SideEffect, {"severity": "mild", "effect": "", "onset": START}, "effect_required"),
+        (AdherenceCheck, {"method": "guess", "percent": 50, "checked_on": START}, "method_valid"),
+        (AdherenceCheck, {"method": "self_report", "percent": 101, "checked_on": START}, "percent_in_range"),
+        (LabResult, {"test": "vibes", "value": 1, "unit": "x", "taken_on": START}, "test_valid"),
+        (LabResult, {"test": "anc", "value": -1, "unit": "/µL", "taken_on": START}, "value_not_negative"),
+    ],
+)
 def test_record_constraints(patient, prescriber, model, fields, name):
     with pytest.raises(IntegrityError, match=name), transaction.atomic():
         model(patient=patient, recorded_by=prescriber, **fields).save()
 
 
-@pytest.mark.parametrize(("fields", "name"), [
-    ({"drug_class": "vitamin"}, "drug_class_valid"),
-    ({"unit": "drops"}, "unit_valid"),
-    ({"max_daily_dose": Decimal("0")}, "max_dose_positive"),
-    ({"target_level_low": Decimal("2"), "target_level_high": Decimal("1")}, "target_range_in_order"),
-])
+@pytest.mark.parametrize(
+    ("fields", "name"),
+    [
+        ({"drug_class": "vitamin"}, "drug_class_valid"),
+        ({"unit": "drops"}, "unit_valid"),
+        ({"max_daily_dose": Decimal("0")}, "max_dose_positive"),
+        ({"target_level_low": Decimal("2"), "target_level_high": Decimal("1")}, "target_range_in_order"),
+    ],
+)
 def test_medication_constraints(fields, name):
-    row = {"name": "Testamine", "drug_class": "ssri", "unit": "mg", "max_daily_dose": Decimal("10"),
-           "max_dose_source": "x", **fields}
+    row = {
+        "name": "Testamine",
+        "drug_class": "ssri",
+        "unit": "mg",
+        "max_daily_dose": Decimal("10"),
+        "max_dose_source": "x",
+        **fields,
+    }
     with pytest.raises(IntegrityError, match=name), transaction.atomic():
         Medication(**row).save()
 
 
-@pytest.mark.parametrize(("fields", "name"), [
-    ({"medication_a": None, "drug_class_a": ""}, "side_a_one_of"),
-    ({"drug_class_b": "ssri"}, "side_b_one_of"),
-    ({"severity": "meh"}, "severity_valid"),
-    ({"source": ""}, "source_required"),
-])
+@pytest.mark.parametrize(
+    ("fields", "name"),
+    [
+        ({"medication_a": None, "drug_class_a": ""}, "side_a_one_of"),
+        ({"drug_class_b": "ssri"}, "side_b_one_of"),
+        ({"severity": "meh"}, "severity_valid"),
+        ({"source": ""}, "source_required"),
+    ],
+)
 def test_interaction_rule_constraints(fields, name):
-    row = {"medication_a": med("Lithium carbonate"), "medication_b": med("Ibuprofen"), "severity": "major",
-           "risk": "x", "source": "x", **fields}
+    row = {
+        "medication_a": med("Lithium carbonate"),
+        "medication_b": med("Ibuprofen"),
+        "severity": "major",
+        "risk": "x",
+        "source": "x",
+        **fields,
+    }
     with pytest.raises(IntegrityError, match=name), transaction.atomic():
         InteractionRule(**row).save()
 
 
-@pytest.mark.parametrize(("fields", "name"), [
-    ({"test": "vibes"}, "test_valid"),
-    ({"kind": "sometimes"}, "kind_valid"),
-    ({"rule": "magic"}, "rule_valid"),
-    ({"kind": "repeat", "interval_days": None}, "repeat_has_interval"),
-    ({"offset_days": 10, "until_day": 5}, "phase_in_order"),
-])
+@pytest.mark.parametrize(
+    ("fields", "name"),
+    [
+        ({"test": "vibes"}, "test_valid"),
+        ({"kind": "sometimes"}, "kind_valid"),
+        ({"rule": "magic"}, "rule_valid"),
+        ({"kind": "repeat", "interval_days": None}, "repeat_has_interval"),
+        ({"offset_days": 10, "until_day": 5}, "phase_in_order"),
+    ],
+)
 def test_monitoring_step_constraints(fields, name):
     protocol = med("Lithium carbonate").monitoring_protocol
     row = {"protocol": protocol, "test": "anc", "kind": "once", "label": "x", **fields}
@@ -229,7 +293,8 @@ def test_monitoring_step_constraints(fields, name):
 
 
 def test_timeline_dose_events_in_one_query_oldest_first_without_errors(
-        patient, prescriber, start_regimen, change_dose, django_assert_num_queries):
+    patient, prescriber, start_regimen, change_dose, django_assert_num_queries
+):
     sertraline = start_regimen(patient, "Sertraline", "50", start_date=START)
     lithium = start_regimen(patient, "Lithium carbonate", "400", start_date=date(2026, 1, 20))
     change_dose(sertraline, "100", date(2026, 2, 1))

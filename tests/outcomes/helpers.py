@@ -25,5 +25,10 @@ def answers(instrument: str, total: int, item9: int = 0) -> list[int]:
 
 
 def record(patient, actor, instrument: str, total: int, on: date, item9: int = 0) -> Assessment:  # type: ignore[no-untyped-def]
-    return services.assessment_record(patient=patient, actor=actor, instrument=instrument,
-                                      responses=answers(instrument, total, item9), administered_on=on)
+    return services.assessment_record(
+        patient=patient,
+        actor=actor,
+        instrument=instrument,
+        responses=answers(instrument, total, item9),
+        administered_on=on,
+    )

@@ -22,8 +22,9 @@ def _eager_celery():  # type: ignore[no-untyped-def]
     celery_app.conf.task_always_eager = before
 
 
-def test_item_9_alert_is_e_mailed_on_commit_without_patient_data(patient, care_manager, prescriber, therapist,
-                                                                  django_capture_on_commit_callbacks):
+def test_item_9_alert_is_e_mailed_on_commit_without_patient_data(
+    patient, care_manager, prescriber, therapist, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         record(patient, care_manager, "PHQ-9", 12, date.today(), item9=2)
     # Nothing is sent before the commit ...

@@ -42,17 +42,28 @@ def race(actions: list[Callable[[], object]]) -> tuple[int, list[BaseException]]
 
 def test_two_clinicians_following_up_the_same_alert_record_one_follow_up():
     patient = PatientFactory()
-    manager, prescriber, therapist = (UserFactory(is_care_manager=True), UserFactory(is_prescriber=True),
-                                      UserFactory(is_therapist=True))
-    for user, role in ((manager, TeamRole.CARE_MANAGER), (prescriber, TeamRole.PRESCRIBER),
-                       (therapist, TeamRole.THERAPIST)):
+    manager, prescriber, therapist = (
+        UserFactory(is_care_manager=True),
+        UserFactory(is_prescriber=True),
+        UserFactory(is_therapist=True),
+    )
+    for user, role in (
+        (manager, TeamRole.CARE_MANAGER),
+        (prescriber, TeamRole.PRESCRIBER),
+        (therapist, TeamRole.THERAPIST),
+    ):
         CareTeamMemberFactory(patient=patient, user=user, role=role)
     record(patient, manager, "PHQ-9", 9, date.today(), item9=1)
 
     def follow_up(actor):  # type: ignore[no-untyped-def]
         return lambda: services.safety_follow_up_record(
-            patient=patient, actor=actor, format="phone", outcome="passive_ideation", plan="safety_plan",
-            plan_details="Called.")
+            patient=patient,
+            actor=actor,
+            format="phone",
+            outcome="passive_ideation",
+            plan="safety_plan",
+            plan_details="Called.",
+        )
 
     succeeded, errors = race([follow_up(prescriber), follow_up(therapist)])
     assert succeeded == 1
@@ -64,10 +75,12 @@ def test_two_clinicians_following_up_the_same_alert_record_one_follow_up():
 def test_two_care_managers_flagging_at_once_make_one_case_review():
     patient = PatientFactory()
     first, second = UserFactory(is_care_manager=True), UserFactory(is_care_manager=True)
-    succeeded, errors = race([
-        lambda: case_reviews.case_review_flag(patient=patient, actor=first, reason="Flat PHQ-9"),
-        lambda: case_reviews.case_review_flag(patient=patient, actor=second, reason="Not improving"),
-    ])
+    succeeded, errors = race(
+        [
+            lambda: case_reviews.case_review_flag(patient=patient, actor=first, reason="Flat PHQ-9"),
+            lambda: case_reviews.case_review_flag(patient=patient, actor=second, reason="Not improving"),
+        ]
+    )
     assert succeeded == 1
     assert len(errors) == 1 and isinstance(errors[0], ValidationError)
     assert CaseReview.objects.count() == 1

@@ -30,7 +30,8 @@ def test_measurement_due_goes_to_the_care_manager_4_weeks_after_the_last_phq9(pa
     assert measurement_due(weeks(4) - timedelta(days=1)) == []
     drafts = measurement_due(weeks(4))
     assert [(d.recipient_id, d.kind, d.due_date, d.subject_id) for d in drafts] == [
-        (care_manager.pk, "measurement_due", weeks(4), str(patient.public_id))]
+        (care_manager.pk, "measurement_due", weeks(4), str(patient.public_id))
+    ]
     # Still due a week later: same row (same due date), so writing it again is a no-op.
     reminders_write(drafts)
     reminders_write(measurement_due(weeks(5)))
@@ -47,8 +48,7 @@ def test_a_new_phq9_stops_the_measurement_reminder(patient, care_manager):
 def test_never_measured_patient_is_due_4_weeks_after_registration(patient, care_manager):
     registered = patient.created_at.date()
     assert measurement_due(registered + timedelta(days=27)) == []
-    assert [d.due_date for d in measurement_due(registered + timedelta(days=28))] == [
-        registered + timedelta(days=28)]
+    assert [d.due_date for d in measurement_due(registered + timedelta(days=28))] == [registered + timedelta(days=28)]
 
 
 def test_a_gad7_only_plan_is_measured_by_its_gad7(patient, care_manager, care_plan):

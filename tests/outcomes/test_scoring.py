@@ -15,8 +15,13 @@ from outcomes.scoring import assessment_score, safety_item_positive
 # (low, high, code) straight from the sources.
 PUBLISHED = {
     # Kroenke, Spitzer, Williams 2001: 5, 10, 15, 20 = mild, moderate, moderately severe, severe.
-    "PHQ-9": [(0, 4, "minimal"), (5, 9, "mild"), (10, 14, "moderate"), (15, 19, "moderately_severe"),
-              (20, 27, "severe")],
+    "PHQ-9": [
+        (0, 4, "minimal"),
+        (5, 9, "mild"),
+        (10, 14, "moderate"),
+        (15, 19, "moderately_severe"),
+        (20, 27, "severe"),
+    ],
     # Spitzer et al. 2006: 5, 10, 15 = mild, moderate, severe.
     "GAD-7": [(0, 4, "minimal"), (5, 9, "mild"), (10, 14, "moderate"), (15, 21, "severe")],
     # Mundt et al. 2002: <10 subclinical, 10-20 significant impairment, >20 moderately severe or worse.
@@ -93,17 +98,23 @@ def openemr_gad7_entry_form_band(total: int) -> str:
     return "mild" if total <= 14 else "severe"
 
 
-@pytest.mark.parametrize(("code", "wrong", "caught_at"), [
-    ("PHQ-9", openemr_phq9_entry_form_band, {5, 9, 10, 14}),
-    ("GAD-7", openemr_gad7_entry_form_band, {10, 14}),
-])
+@pytest.mark.parametrize(
+    ("code", "wrong", "caught_at"),
+    [
+        ("PHQ-9", openemr_phq9_entry_form_band, {5, 9, 10, 14}),
+        ("GAD-7", openemr_gad7_entry_form_band, {10, 14}),
+    ],
+)
 def test_the_known_wrong_openemr_bands_would_fail_the_boundary_tests(code, wrong, caught_at):
     """The boundary table above is strict enough to catch the known wrong implementation."""
     failing = {total for c, total in BOUNDARIES if c == code and wrong(total) != published_band(code, total)}
     assert caught_at <= failing
     # ... and ours passes the same boundaries.
-    assert all(assessment_score(instrument_code=code, responses=vector_with_total(code, t)).severity
-               == published_band(code, t) for c, t in BOUNDARIES if c == code)
+    assert all(
+        assessment_score(instrument_code=code, responses=vector_with_total(code, t)).severity == published_band(code, t)
+        for c, t in BOUNDARIES
+        if c == code
+    )
 
 
 def valid_vectors(code: str) -> st.SearchStrategy[list[int]]:
@@ -136,16 +147,19 @@ def test_any_vector_with_an_out_of_range_answer_is_refused(code, data):
     assert f"Item {position + 1}" in error.value.message_dict["responses"][0]
 
 
-@pytest.mark.parametrize(("responses", "message"), [
-    ([1] * 8, "PHQ-9 has 9 items; 8 answers were sent."),
-    ([1] * 10, "PHQ-9 has 9 items; 10 answers were sent."),
-    ([1, 1, 1, None, 1, 1, 1, 1, 1], "Item 4 is missing an answer."),
-    ([1, 1, 1, 1, 1, 1, 1, 1, 4], "Item 9: 4 is out of range; answer 0 to 3."),
-    ([1, 1, 1, 1, -1, 1, 1, 1, 1], "Item 5: -1 is out of range; answer 0 to 3."),
-    ([1, 1, True, 1, 1, 1, 1, 1, 1], "Item 3: answer with a whole number from 0 to 3."),
-    ([1, 1, "2", 1, 1, 1, 1, 1, 1], "Item 3: answer with a whole number from 0 to 3."),
-    ("111111111", "Send a list with one answer per item."),
-])
+@pytest.mark.parametrize(
+    ("responses", "message"),
+    [
+        ([1] * 8, "PHQ-9 has 9 items; 8 answers were sent."),
+        ([1] * 10, "PHQ-9 has 9 items; 10 answers were sent."),
+        ([1, 1, 1, None, 1, 1, 1, 1, 1], "Item 4 is missing an answer."),
+        ([1, 1, 1, 1, 1, 1, 1, 1, 4], "Item 9: 4 is out of range; answer 0 to 3."),
+        ([1, 1, 1, 1, -1, 1, 1, 1, 1], "Item 5: -1 is out of range; answer 0 to 3."),
+        ([1, 1, True, 1, 1, 1, 1, 1, 1], "Item 3: answer with a whole number from 0 to 3."),
+        ([1, 1, "2", 1, 1, 1, 1, 1, 1], "Item 3: answer with a whole number from 0 to 3."),
+        ("111111111", "Send a list with one answer per item."),
+    ],
+)
 def test_wrong_answers_are_refused_with_a_message_on_responses(responses, message):
     with pytest.raises(ValidationError) as error:
         assessment_score(instrument_code="PHQ-9", responses=responses)

@@ -105,8 +105,7 @@ def test_zero_baseline_has_no_change_percent(patient, care_manager):
 def build_caseload(prescriber, care_manager):  # type: ignore[no-untyped-def]
     """Four patients: responding, remitting, not improving (with case review), safety alert open."""
     patients = {}
-    for name, scores in {"Responding": (18, 8), "Remitting": (16, 3), "Stuck": (17, 15),
-                         "Alert": (12, 12)}.items():
+    for name, scores in {"Responding": (18, 8), "Remitting": (16, 3), "Stuck": (17, 15), "Alert": (12, 12)}.items():
         p = PatientFactory(family_name=name)
         CareTeamMemberFactory(patient=p, user=prescriber)
         record(p, care_manager, "PHQ-9", scores[0], START)
@@ -118,8 +117,10 @@ def build_caseload(prescriber, care_manager):  # type: ignore[no-untyped-def]
 
 def test_caseload_flags_match_the_chart_rule(prescriber, care_manager):
     build_caseload(prescriber, care_manager)
-    rows = {row.patient.family_name: row for row in selectors.caseload_outcomes(user=prescriber,
-                                                                                 today=weeks(12), sort="name")}
+    rows = {
+        row.patient.family_name: row
+        for row in selectors.caseload_outcomes(user=prescriber, today=weeks(12), sort="name")
+    }
     assert rows["Responding"].phq9.response and not rows["Responding"].phq9.remission
     assert rows["Remitting"].phq9.remission
     assert rows["Stuck"].phq9.not_improving and rows["Stuck"].case_review_open
@@ -127,18 +128,26 @@ def test_caseload_flags_match_the_chart_rule(prescriber, care_manager):
     assert rows["Alert"].gad7 is None
 
 
-@pytest.mark.parametrize(("sort", "first"), [
-    ("safety", "Alert"), ("review", "Stuck"), ("remission", "Remitting"), ("response", "Remitting"),
-    ("not_improving", "Alert"), ("phq9", "Stuck"), ("name", "Alert"), ("'; DROP TABLE x;--", "Alert"),
-])
+@pytest.mark.parametrize(
+    ("sort", "first"),
+    [
+        ("safety", "Alert"),
+        ("review", "Stuck"),
+        ("remission", "Remitting"),
+        ("response", "Remitting"),
+        ("not_improving", "Alert"),
+        ("phq9", "Stuck"),
+        ("name", "Alert"),
+        ("'; DROP TABLE x;--", "Alert"),
+    ],
+)
 def test_caseload_sorts_by_flag(prescriber, care_manager, sort, first):
     build_caseload(prescriber, care_manager)
     rows = selectors.caseload_outcomes(user=prescriber, today=weeks(12), sort=sort)
     assert rows[0].patient.family_name == first
 
 
-def test_caseload_query_count_does_not_grow_with_patients(prescriber, care_manager,
-                                                           django_assert_max_num_queries):
+def test_caseload_query_count_does_not_grow_with_patients(prescriber, care_manager, django_assert_max_num_queries):
     build_caseload(prescriber, care_manager)
     for _ in range(20):
         p = PatientFactory()

@@ -31,8 +31,7 @@ class Rollback(Exception):
 def test_recording_stores_the_server_computed_score_and_band(patient, care_manager):
     assessment = record(patient, care_manager, "PHQ-9", 14, TODAY)
     assessment.refresh_from_db()
-    assert (assessment.total_score, assessment.severity, assessment.responses) == (
-        14, "moderate", answers("PHQ-9", 14))
+    assert (assessment.total_score, assessment.severity, assessment.responses) == (14, "moderate", answers("PHQ-9", 14))
     assert not assessment.safety_item_positive
     assert not SafetyAlert.objects.exists()
 
@@ -46,13 +45,16 @@ def test_recording_is_audited_without_the_score(patient, care_manager):
     assert "12" not in str(event.changes)
 
 
-@pytest.mark.parametrize(("field", "kwargs"), [
-    ("responses", {"responses": [1] * 8}),
-    ("responses", {"responses": [1] * 8 + [7]}),
-    ("instrument", {"instrument": "BDI-II"}),
-    ("administered_on", {"administered_on": date(2026, 3, 3)}),
-    ("administered_on", {"administered_on": date(1900, 1, 1)}),
-])
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [
+        ("responses", {"responses": [1] * 8}),
+        ("responses", {"responses": [1] * 8 + [7]}),
+        ("instrument", {"instrument": "BDI-II"}),
+        ("administered_on", {"administered_on": date(2026, 3, 3)}),
+        ("administered_on", {"administered_on": date(1900, 1, 1)}),
+    ],
+)
 def test_wrong_input_is_refused_and_nothing_is_stored(patient, care_manager, field, kwargs):
     data = {"instrument": "PHQ-9", "responses": [1] * 9, "administered_on": TODAY} | kwargs
     with pytest.raises(ValidationError) as error:
@@ -72,8 +74,7 @@ def test_positive_item_9_alerts_prescriber_and_therapist_at_once(patient, prescr
     assert {r.subject_id for r in rows} == {str(alert.public_id)}
 
 
-def test_item_9_alert_is_written_in_the_questionnaire_transaction_and_rolls_back_with_it(
-        patient, care_manager):
+def test_item_9_alert_is_written_in_the_questionnaire_transaction_and_rolls_back_with_it(patient, care_manager):
     with pytest.raises(Rollback), transaction.atomic():
         record(patient, care_manager, "PHQ-9", 20, TODAY, item9=2)
         # Inside the same transaction the alert and its outbox rows already exist ...
@@ -124,8 +125,12 @@ def test_a_later_negative_item_9_never_clears_an_open_alert(patient, care_manage
 
 
 def follow_up(patient, actor, **kwargs):  # type: ignore[no-untyped-def]
-    data = {"format": "phone", "outcome": "passive_ideation", "plan": "safety_plan",
-            "plan_details": "Reviewed safety plan; crisis line given; call back Friday."} | kwargs
+    data = {
+        "format": "phone",
+        "outcome": "passive_ideation",
+        "plan": "safety_plan",
+        "plan_details": "Reviewed safety plan; crisis line given; call back Friday.",
+    } | kwargs
     return services.safety_follow_up_record(patient=patient, actor=actor, **data)
 
 
@@ -168,8 +173,14 @@ def test_follow_up_needs_plan_details_and_valid_choices(patient, care_manager, p
 
 def test_database_refuses_a_high_risk_follow_up_with_a_routine_plan(patient, prescriber):
     with pytest.raises(IntegrityError), transaction.atomic():
-        SafetyFollowUp.objects.create(patient=patient, format="phone", outcome="intent_or_plan",
-                                      plan="routine", plan_details="x", recorded_by=prescriber)
+        SafetyFollowUp.objects.create(
+            patient=patient,
+            format="phone",
+            outcome="intent_or_plan",
+            plan="routine",
+            plan_details="x",
+            recorded_by=prescriber,
+        )
 
 
 def test_database_refuses_a_resolved_alert_without_follow_up(patient, care_manager):

@@ -36,11 +36,16 @@ def test_scores_doses_and_sessions_share_one_time_axis():
     start = date(2025, 9, 1)
     t = timeline_build(
         scores=[phq(start, 20), phq(start + timedelta(weeks=8), 10)],
-        doses=[Dose(start + timedelta(weeks=1), "Sertraline", Decimal("50"), "mg", None),
-               Dose(start + timedelta(weeks=5), "Sertraline", Decimal("100"), "mg", Decimal("50"))],
-        sessions=[Session(start + timedelta(weeks=2), "CBT", "attended"),
-                  Session(start + timedelta(weeks=3), "CBT", "no_show")],
-        today=TODAY)
+        doses=[
+            Dose(start + timedelta(weeks=1), "Sertraline", Decimal("50"), "mg", None),
+            Dose(start + timedelta(weeks=5), "Sertraline", Decimal("100"), "mg", Decimal("50")),
+        ],
+        sessions=[
+            Session(start + timedelta(weeks=2), "CBT", "attended"),
+            Session(start + timedelta(weeks=3), "CBT", "no_show"),
+        ],
+        today=TODAY,
+    )
     panel = t.panels[0]
     first_point, second_point = panel.points
     (start_marker, up_marker) = t.medications[0].markers
@@ -72,13 +77,18 @@ def test_points_link_to_their_answers_and_carry_a_readable_title():
 
 
 def test_each_instrument_gets_its_own_panel_with_its_own_published_bands():
-    t = timeline_build(scores=[phq(date(2026, 1, 5), 12),
-                               ScorePoint(date(2026, 1, 5), "GAD-7", 16, "severe")], today=TODAY)
+    t = timeline_build(
+        scores=[phq(date(2026, 1, 5), 12), ScorePoint(date(2026, 1, 5), "GAD-7", 16, "severe")], today=TODAY
+    )
     assert [p.instrument for p in t.panels] == ["PHQ-9", "GAD-7"]
     assert [b.text for b in t.panels[0].band_labels] == [
-        "None–minimal 0–4", "Mild 5–9", "Moderate 10–14", "Moderately severe 15–19", "Severe 20–27"]
-    assert [b.text for b in t.panels[1].band_labels] == ["Minimal 0–4", "Mild 5–9", "Moderate 10–14",
-                                                          "Severe 15–21"]
+        "None–minimal 0–4",
+        "Mild 5–9",
+        "Moderate 10–14",
+        "Moderately severe 15–19",
+        "Severe 20–27",
+    ]
+    assert [b.text for b in t.panels[1].band_labels] == ["Minimal 0–4", "Mild 5–9", "Moderate 10–14", "Severe 15–21"]
     # Bands tile the panel from bottom to top without gaps.
     bands = t.panels[0].bands
     assert round(sum(b.height for b in bands), 1) == t.panels[0].bottom - t.panels[0].top
@@ -86,10 +96,15 @@ def test_each_instrument_gets_its_own_panel_with_its_own_published_bands():
 
 
 def test_decrease_and_stop_markers():
-    t = timeline_build(scores=[], doses=[
-        Dose(date(2025, 6, 1), "Lithium", Decimal("800"), "mg", None),
-        Dose(date(2025, 9, 1), "Lithium", Decimal("600"), "mg", Decimal("800")),
-        Dose(date(2025, 12, 1), "Lithium", Decimal("0"), "mg", Decimal("600"))], today=TODAY)
+    t = timeline_build(
+        scores=[],
+        doses=[
+            Dose(date(2025, 6, 1), "Lithium", Decimal("800"), "mg", None),
+            Dose(date(2025, 9, 1), "Lithium", Decimal("600"), "mg", Decimal("800")),
+            Dose(date(2025, 12, 1), "Lithium", Decimal("0"), "mg", Decimal("600")),
+        ],
+        today=TODAY,
+    )
     kinds = [m.css.split()[-1] for m in t.medications[0].markers]
     assert kinds == ["dose-start", "dose-down", "dose-stop"]
     assert t.medications[0].labels[-1].text == "Lithium stopped"
@@ -97,9 +112,14 @@ def test_decrease_and_stop_markers():
 
 def test_one_row_per_medication_and_overlapping_labels_are_thinned():
     day = date(2025, 6, 1)
-    doses = [Dose(day, "Quetiapine", Decimal("25"), "mg", None)] + [
-        Dose(day + timedelta(days=n), "Quetiapine", Decimal(25 + 25 * n), "mg", Decimal(25 * n)) for n in range(1, 6)
-    ] + [Dose(day, "Sertraline", Decimal("50"), "mg", None)]
+    doses = (
+        [Dose(day, "Quetiapine", Decimal("25"), "mg", None)]
+        + [
+            Dose(day + timedelta(days=n), "Quetiapine", Decimal(25 + 25 * n), "mg", Decimal(25 * n))
+            for n in range(1, 6)
+        ]
+        + [Dose(day, "Sertraline", Decimal("50"), "mg", None)]
+    )
     t = timeline_build(scores=[], doses=doses, today=TODAY)
     assert [row.name for row in t.medications] == ["Quetiapine", "Sertraline"]
     quetiapine = t.medications[0]
@@ -119,8 +139,9 @@ def test_three_years_of_weekly_scores_keep_to_the_plot_and_a_dozen_axis_labels()
 
 
 def test_band_labels_fit_the_left_margin():
-    t = timeline_build(scores=[ScorePoint(date(2026, 1, 5), code, 10, "moderate")
-                               for code in ("PHQ-9", "GAD-7", "WSAS")], today=TODAY)
+    t = timeline_build(
+        scores=[ScorePoint(date(2026, 1, 5), code, 10, "moderate") for code in ("PHQ-9", "GAD-7", "WSAS")], today=TODAY
+    )
     labels = [label.text for panel in t.panels for label in panel.band_labels]
     assert "Mod. severe+ 21–40" in labels
     assert max(len(text) for text in labels) * 6 <= LEFT - 8

@@ -37,7 +37,7 @@ def form_data(instrument: str, total: int, item9: int = 0, **extra) -> dict:  # 
 
 def test_overview_is_the_first_chart_tab_and_is_called_overview(browser_client, prescriber, patient):
     page = browser_client(prescriber).get(overview(patient)).content.decode()
-    tabs = page[page.index('aria-label="Chart sections"'):]
+    tabs = page[page.index('aria-label="Chart sections"') :]
     assert tabs.index(">Overview<") < tabs.index(">Care plan<")
 
 
@@ -63,12 +63,15 @@ def test_outsider_and_clinic_admin_get_404_on_every_page(browser_client, patient
     assessment = record(patient, care_manager, "PHQ-9", 10, TODAY, item9=1)
     client = browser_client(request.getfixturevalue(user))
     pid = patient.public_id
-    urls = [overview(patient), entry(patient),
-            reverse("outcomes:assessment_detail", kwargs={"patient_id": pid, "assessment_id": assessment.public_id}),
-            reverse("outcomes:assessment_list", kwargs={"patient_id": pid}),
-            reverse("outcomes:safety_follow_up", kwargs={"patient_id": pid}),
-            reverse("outcomes:case_review_flag", kwargs={"patient_id": pid}),
-            reverse("outcomes:case_review_record", kwargs={"patient_id": pid})]
+    urls = [
+        overview(patient),
+        entry(patient),
+        reverse("outcomes:assessment_detail", kwargs={"patient_id": pid, "assessment_id": assessment.public_id}),
+        reverse("outcomes:assessment_list", kwargs={"patient_id": pid}),
+        reverse("outcomes:safety_follow_up", kwargs={"patient_id": pid}),
+        reverse("outcomes:case_review_flag", kwargs={"patient_id": pid}),
+        reverse("outcomes:case_review_record", kwargs={"patient_id": pid}),
+    ]
     for url in urls:
         assert client.get(url).status_code == 404, url
     assert client.post(entry(patient), form_data("PHQ-9", 12)).status_code == 404
@@ -97,8 +100,11 @@ def test_a_missing_item_is_shown_next_to_it_and_the_answers_are_kept(browser_cli
     page = response.content.decode()
     assert response.status_code == 200
     assert "Answer item 4." in page and 'id="id_item_4_error"' in page
-    assert 'value="3" id="id_item_1_3" checked' in page or 'value="3" checked' in page or \
-        ('id="id_item_1_3"' in page and page.count("checked") == 8)
+    assert (
+        'value="3" id="id_item_1_3" checked' in page
+        or 'value="3" checked' in page
+        or ('id="id_item_1_3"' in page and page.count("checked") == 8)
+    )
     assert not Assessment.objects.exists()
 
 
@@ -109,8 +115,9 @@ def test_an_out_of_range_answer_is_refused(browser_client, care_manager, patient
 
 
 def test_a_future_date_is_refused_next_to_the_date(browser_client, care_manager, patient):
-    response = browser_client(care_manager).post(entry(patient, "gad-7"),
-                                                 form_data("GAD-7", 5, administered_on="2026-04-01"))
+    response = browser_client(care_manager).post(
+        entry(patient, "gad-7"), form_data("GAD-7", 5, administered_on="2026-04-01")
+    )
     page = response.content.decode()
     assert "cannot be dated in the future" in page and 'id="id_administered_on_error"' in page
 
@@ -120,7 +127,8 @@ def test_unknown_instrument_page_is_404(browser_client, care_manager, patient):
 
 
 def test_positive_item_9_puts_a_banner_on_every_chart_tab_until_followed_up(
-        browser_client, care_manager, therapist, patient, care_plan):
+    browser_client, care_manager, therapist, patient, care_plan
+):
     browser_client(care_manager).post(entry(patient), form_data("PHQ-9", 6, item9=1))
     assert SafetyAlert.objects.filter(status="open").count() == 1
     client = browser_client(care_manager)
@@ -136,9 +144,16 @@ def test_positive_item_9_puts_a_banner_on_every_chart_tab_until_followed_up(
     therapist_client = browser_client(therapist)
     follow_up_url = reverse("outcomes:safety_follow_up", kwargs={"patient_id": patient.public_id})
     assert "safety-button" in therapist_client.get(overview(patient)).content.decode()
-    response = therapist_client.post(follow_up_url, {
-        "assessed_on": "2026-03-02", "format": "phone", "outcome": "passive_ideation", "plan": "safety_plan",
-        "plan_details": "Called; safety plan reviewed."})
+    response = therapist_client.post(
+        follow_up_url,
+        {
+            "assessed_on": "2026-03-02",
+            "format": "phone",
+            "outcome": "passive_ideation",
+            "plan": "safety_plan",
+            "plan_details": "Called; safety plan reviewed.",
+        },
+    )
     assert response.status_code == 302
     for url in tabs:
         assert "Safety alert open" not in therapist_client.get(url).content.decode()
@@ -153,9 +168,16 @@ def test_care_manager_gets_403_on_the_follow_up_page(browser_client, care_manage
 def test_follow_up_errors_are_shown_per_field_and_input_kept(browser_client, care_manager, prescriber, patient):
     record(patient, care_manager, "PHQ-9", 6, TODAY, item9=1)
     url = reverse("outcomes:safety_follow_up", kwargs={"patient_id": patient.public_id})
-    response = browser_client(prescriber).post(url, {
-        "assessed_on": "2026-03-02", "format": "phone", "outcome": "intent_or_plan", "plan": "routine",
-        "plan_details": "Said he has a plan."})
+    response = browser_client(prescriber).post(
+        url,
+        {
+            "assessed_on": "2026-03-02",
+            "format": "phone",
+            "outcome": "intent_or_plan",
+            "plan": "routine",
+            "plan_details": "Said he has a plan.",
+        },
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert "needs a same-day evaluation or emergency services" in page
@@ -165,15 +187,17 @@ def test_follow_up_errors_are_shown_per_field_and_input_kept(browser_client, car
 
 def test_answers_are_one_click_away(browser_client, therapist, patient, care_manager):
     assessment = record(patient, care_manager, "PHQ-9", 11, TODAY, item9=2)
-    url = reverse("outcomes:assessment_detail", kwargs={"patient_id": patient.public_id,
-                                                        "assessment_id": assessment.public_id})
+    url = reverse(
+        "outcomes:assessment_detail", kwargs={"patient_id": patient.public_id, "assessment_id": assessment.public_id}
+    )
     page = browser_client(therapist).get(url).content.decode()
     assert "More than half the days" in page and "Little interest or pleasure in doing things" in page
     assert 'class="item9-row"' in page
 
 
-def test_case_review_flag_and_record_through_the_pages(browser_client, care_manager, prescriber, therapist,
-                                                       patient, care_plan):
+def test_case_review_flag_and_record_through_the_pages(
+    browser_client, care_manager, prescriber, therapist, patient, care_plan
+):
     flag = reverse("outcomes:case_review_flag", kwargs={"patient_id": patient.public_id})
     record_url = reverse("outcomes:case_review_record", kwargs={"patient_id": patient.public_id})
     assert browser_client(therapist).get(flag).status_code == 403
@@ -181,15 +205,26 @@ def test_case_review_flag_and_record_through_the_pages(browser_client, care_mana
     empty = browser_client(care_manager).post(flag, {"reason": ""})
     assert 'id="id_reason_error"' in empty.content.decode()
     assert browser_client(care_manager).post(flag, {"reason": "Flat PHQ-9"}).status_code == 302
-    response = browser_client(prescriber).post(record_url, {
-        "summary": "Partial response.", "rec_1_description": "Increase sertraline to 150 mg",
-        "rec_1_role": "prescriber", "rec_1_due": "2026-03-16", "rec_2_description": "",
-        "rec_3_description": "", "rec_4_description": ""})
+    response = browser_client(prescriber).post(
+        record_url,
+        {
+            "summary": "Partial response.",
+            "rec_1_description": "Increase sertraline to 150 mg",
+            "rec_1_role": "prescriber",
+            "rec_1_due": "2026-03-16",
+            "rec_2_description": "",
+            "rec_3_description": "",
+            "rec_4_description": "",
+        },
+    )
     assert response.status_code == 302
     assert CaseReview.objects.get().status == "completed"
     task = CarePlanTask.objects.get()
-    plan_page = browser_client(therapist).get(reverse("careplans:chart",
-                                                      kwargs={"patient_id": patient.public_id})).content.decode()
+    plan_page = (
+        browser_client(therapist)
+        .get(reverse("careplans:chart", kwargs={"patient_id": patient.public_id}))
+        .content.decode()
+    )
     assert "Increase sertraline to 150 mg" in plan_page and "Last case review" in plan_page
     done = reverse("outcomes:task_complete", kwargs={"patient_id": patient.public_id, "task_id": task.public_id})
     assert browser_client(therapist).post(done).status_code == 302
@@ -197,8 +232,7 @@ def test_case_review_flag_and_record_through_the_pages(browser_client, care_mana
     assert task.status == "done"
 
 
-def test_mbc_caseload_lists_flags_and_sorts(browser_client, prescriber, care_manager, patient, outsider,
-                                            clinic_admin):
+def test_mbc_caseload_lists_flags_and_sorts(browser_client, prescriber, care_manager, patient, outsider, clinic_admin):
     record(patient, care_manager, "PHQ-9", 20, TODAY - timedelta(weeks=12))
     record(patient, care_manager, "PHQ-9", 18, TODAY, item9=1)
     url = reverse("outcomes:mbc_caseload")
@@ -224,22 +258,38 @@ def _three_years(patient, prescriber, therapist, care_manager):  # type: ignore[
             record(patient, care_manager, "GAD-7", 15 - (week * 10) // 156, start + timedelta(weeks=week))
     sertraline = Medication.objects.get(name__iexact="sertraline")
     with time_machine.travel(start, tick=False):
-        regimen = regimen_start(patient=patient, medication=sertraline, dose=Decimal("50"), frequency="once_daily",
-                                start_date=start, actor=prescriber)
+        regimen = regimen_start(
+            patient=patient,
+            medication=sertraline,
+            dose=Decimal("50"),
+            frequency="once_daily",
+            start_date=start,
+            actor=prescriber,
+        )
     for step, dose in enumerate(["100", "150", "200", "150", "100"], start=1):
         regimen.refresh_from_db()
-        dose_change_record(regimen=regimen, dose=Decimal(dose), reason="Titration", actor=prescriber,
-                           version=regimen.version, effective_on=start + timedelta(weeks=20 * step))
+        dose_change_record(
+            regimen=regimen,
+            dose=Decimal(dose),
+            reason="Titration",
+            actor=prescriber,
+            version=regimen.version,
+            effective_on=start + timedelta(weeks=20 * step),
+        )
     cbt = Modality.objects.get(code="CBT")
     for week in range(0, 150, 2):
-        session_log_for_patient(patient=patient, actor=therapist, modality=cbt,
-                                session_date=start + timedelta(weeks=week),
-                                attendance="attended" if week % 10 else "no_show")
+        session_log_for_patient(
+            patient=patient,
+            actor=therapist,
+            modality=cbt,
+            session_date=start + timedelta(weeks=week),
+            attendance="attended" if week % 10 else "no_show",
+        )
 
 
-def test_overview_query_count_with_three_years_of_weekly_scores(browser_client, prescriber, therapist,
-                                                                  care_manager, patient,
-                                                                  django_assert_max_num_queries):
+def test_overview_query_count_with_three_years_of_weekly_scores(
+    browser_client, prescriber, therapist, care_manager, patient, django_assert_max_num_queries
+):
     _three_years(patient, prescriber, therapist, care_manager)
     client = browser_client(therapist)
     client.get(overview(patient))  # warm the session
@@ -250,7 +300,7 @@ def test_overview_query_count_with_three_years_of_weekly_scores(browser_client, 
     page = response.content.decode()
     assert response.status_code == 200
     assert page.count('class="point-link"') == 157 + 40
-    svg = page[page.index('<svg class="timeline-svg"'):page.index("</svg>")]
+    svg = page[page.index('<svg class="timeline-svg"') : page.index("</svg>")]
     assert svg.count("dose-marker") == 6 and svg.count("session session-") == 75
 
 

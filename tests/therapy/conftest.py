@@ -36,8 +36,13 @@ def goals(care_plan):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def course(patient, therapist, cbt, goals):  # type: ignore[no-untyped-def]
-    return services.course_open(patient=patient, actor=therapist, modality=cbt, goals=goals,
-                                started_on=timezone.localdate() - timedelta(days=365))
+    return services.course_open(
+        patient=patient,
+        actor=therapist,
+        modality=cbt,
+        goals=goals,
+        started_on=timezone.localdate() - timedelta(days=365),
+    )
 
 
 @pytest.fixture

@@ -16,15 +16,27 @@ COURSES = "/api/v1/therapy-courses/"
 
 
 def _body(patient, **extra):  # type: ignore[no-untyped-def]
-    return {"patient": str(patient.public_id), "modality": "CBT", "session_date": str(timezone.localdate()),
-            "duration_minutes": 50, "format": "telehealth", "attendance": "attended",
-            "summary": "Practised thought records.", **extra}
+    return {
+        "patient": str(patient.public_id),
+        "modality": "CBT",
+        "session_date": str(timezone.localdate()),
+        "duration_minutes": 50,
+        "format": "telehealth",
+        "attendance": "attended",
+        "summary": "Practised thought records.",
+        **extra,
+    }
 
 
 @pytest.fixture
 def session(course, therapist):  # type: ignore[no-untyped-def]
-    return services.session_log(course=course, actor=therapist, session_date=timezone.localdate(),
-                                summary="Shared summary", private_note="my own reflections")
+    return services.session_log(
+        course=course,
+        actor=therapist,
+        session_date=timezone.localdate(),
+        summary="Shared summary",
+        private_note="my own reflections",
+    )
 
 
 # --- Role matrix -----------------------------------------------------------------------
@@ -47,8 +59,9 @@ def test_anyone_off_the_care_team_gets_404_and_empty_lists(request, api, session
     assert client.get(f"{SESSIONS}{session.public_id}/").status_code == 404
     assert client.get(f"{COURSES}{session.course.public_id}/").status_code == 404
     assert client.patch(f"{SESSIONS}{session.public_id}/", {"summary": "x"}, format="json").status_code == 404
-    assert client.patch(f"{COURSES}{session.course.public_id}/", {"planned_sessions": 3},
-                        format="json").status_code == 404
+    assert (
+        client.patch(f"{COURSES}{session.course.public_id}/", {"planned_sessions": 3}, format="json").status_code == 404
+    )
     session.refresh_from_db()
     assert session.summary == "Shared summary"
     assert TherapyCourse.objects.get().planned_sessions == 12
@@ -71,10 +84,12 @@ def test_prescriber_and_care_manager_cannot_log_or_change_sessions(request, api,
     client = api(request.getfixturevalue(who))
     assert client.post(SESSIONS, _body(patient), format="json").status_code == 403
     assert client.patch(f"{SESSIONS}{session.public_id}/", {"summary": "x"}, format="json").status_code == 403
-    assert client.post(COURSES, {"patient": str(patient.public_id), "modality": "DBT"},
-                       format="json").status_code == 403
-    assert client.patch(f"{COURSES}{session.course.public_id}/", {"planned_sessions": 3},
-                        format="json").status_code == 403
+    assert (
+        client.post(COURSES, {"patient": str(patient.public_id), "modality": "DBT"}, format="json").status_code == 403
+    )
+    assert (
+        client.patch(f"{COURSES}{session.course.public_id}/", {"planned_sessions": 3}, format="json").status_code == 403
+    )
     assert TherapySession.objects.count() == 1
     session.refresh_from_db()
     assert session.summary == "Shared summary"
@@ -125,8 +140,11 @@ def test_a_named_course_is_used_and_modality_may_be_left_out(api, therapist, pat
 
 
 def test_duration_and_format_default_to_the_course_usual(api, therapist, patient, course):
-    body = {"patient": str(patient.public_id), "course": str(course.public_id),
-            "session_date": str(timezone.localdate())}
+    body = {
+        "patient": str(patient.public_id),
+        "course": str(course.public_id),
+        "session_date": str(timezone.localdate()),
+    }
     data = api(therapist).post(SESSIONS, body, format="json").json()
     assert data["duration_minutes"] == course.usual_duration_minutes
     assert data["format"] == course.usual_format
@@ -134,8 +152,15 @@ def test_duration_and_format_default_to_the_course_usual(api, therapist, patient
 
 
 def test_session_records_goal_progress_homework_and_review(api, therapist, patient, course, goals):
-    first = api(therapist).post(SESSIONS, _body(patient, homework="Thought record x2", goal_progress=[
-        {"goal": str(goals[0].public_id), "progress": "in_progress"}]), format="json")
+    first = api(therapist).post(
+        SESSIONS,
+        _body(
+            patient,
+            homework="Thought record x2",
+            goal_progress=[{"goal": str(goals[0].public_id), "progress": "in_progress"}],
+        ),
+        format="json",
+    )
     assert first.status_code == 201, first.json()
     assert first.json()["homework"] == "Thought record x2"
     assert first.json()["goal_progress"] == [{"goal": str(goals[0].public_id), "progress": "in_progress"}]
@@ -162,10 +187,10 @@ def test_private_note_is_absent_for_everyone_but_its_author(request, api, sessio
     assert "my own reflections" not in str(detail) + str(listed)
 
 
-def test_co_therapist_writing_a_note_creates_their_own_and_leaves_the_authors(api, session, therapist,
-                                                                             co_therapist):
-    response = api(co_therapist).patch(f"{SESSIONS}{session.public_id}/", {"private_note": "co-lead view"},
-                                       format="json")
+def test_co_therapist_writing_a_note_creates_their_own_and_leaves_the_authors(api, session, therapist, co_therapist):
+    response = api(co_therapist).patch(
+        f"{SESSIONS}{session.public_id}/", {"private_note": "co-lead view"}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["private_note"] == "co-lead view"
     assert api(therapist).get(f"{SESSIONS}{session.public_id}/").json()["private_note"] == "my own reflections"
@@ -173,20 +198,19 @@ def test_co_therapist_writing_a_note_creates_their_own_and_leaves_the_authors(ap
 
 
 def test_patch_corrects_attendance_and_writes_follow_up(api, therapist, session, care_manager):
-    response = api(therapist).patch(f"{SESSIONS}{session.public_id}/", {"attendance": "no_show",
-                                                                         "duration_minutes": 0}, format="json")
+    response = api(therapist).patch(
+        f"{SESSIONS}{session.public_id}/", {"attendance": "no_show", "duration_minutes": 0}, format="json"
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["attendance"] == "no_show"
-    recipients = set(Reminder.objects.filter(kind=ReminderKind.SESSION_FOLLOW_UP).values_list("recipient",
-                                                                                              flat=True))
+    recipients = set(Reminder.objects.filter(kind=ReminderKind.SESSION_FOLLOW_UP).values_list("recipient", flat=True))
     assert recipients == {therapist.pk, care_manager.pk}
 
 
 def test_patch_cannot_move_a_session_to_another_patient_or_course(api, therapist, session, patient):
     other = PatientFactory()
     CareTeamMemberFactory(patient=other, user=therapist, role="therapist")
-    response = api(therapist).patch(f"{SESSIONS}{session.public_id}/", {"patient": str(other.public_id)},
-                                    format="json")
+    response = api(therapist).patch(f"{SESSIONS}{session.public_id}/", {"patient": str(other.public_id)}, format="json")
     assert response.status_code == 400
     assert "patient" in response.json()
     response = api(therapist).patch(f"{SESSIONS}{session.public_id}/", {"modality": "DBT"}, format="json")
@@ -214,16 +238,19 @@ def test_reading_a_session_is_audited_without_its_text(api, prescriber, session)
 # --- Bad input: per-field 400, nothing changes -------------------------------------------------
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("duration_minutes", -5),
-    ("duration_minutes", 900),
-    ("attendance", "vanished"),
-    ("format", "carrier_pigeon"),
-    ("session_date", "not-a-date"),
-    ("modality", ""),
-    ("modality", "ASTROLOGY"),
-    ("risk_level", "extreme"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("duration_minutes", -5),
+        ("duration_minutes", 900),
+        ("attendance", "vanished"),
+        ("format", "carrier_pigeon"),
+        ("session_date", "not-a-date"),
+        ("modality", ""),
+        ("modality", "ASTROLOGY"),
+        ("risk_level", "extreme"),
+    ],
+)
 def test_bad_input_gets_a_field_error_and_changes_nothing(api, therapist, patient, cbt, field, value):
     before = AuditEvent.objects.count()
     response = api(therapist).post(SESSIONS, _body(patient, **{field: value}), format="json")
@@ -236,8 +263,7 @@ def test_bad_input_gets_a_field_error_and_changes_nothing(api, therapist, patien
 
 def test_session_date_more_than_a_day_ahead_is_refused(api, therapist, patient, cbt):
     ahead = timezone.localdate() + timedelta(days=2)
-    response = api(therapist).post(SESSIONS, _body(patient, session_date=str(ahead), private_note="n"),
-                                   format="json")
+    response = api(therapist).post(SESSIONS, _body(patient, session_date=str(ahead), private_note="n"), format="json")
     assert response.status_code == 400
     assert "session_date" in response.json()
     assert not TherapySession.objects.exists()
@@ -247,8 +273,9 @@ def test_session_date_more_than_a_day_ahead_is_refused(api, therapist, patient, 
 
 def test_tomorrow_is_accepted_for_time_zones(api, therapist, patient, cbt):
     tomorrow = timezone.localdate() + timedelta(days=1)
-    response = api(therapist).post(SESSIONS, _body(patient, session_date=str(tomorrow),
-                                                   attendance="cancelled"), format="json")
+    response = api(therapist).post(
+        SESSIONS, _body(patient, session_date=str(tomorrow), attendance="cancelled"), format="json"
+    )
     assert response.status_code == 201
 
 
@@ -274,8 +301,9 @@ def test_raised_risk_without_a_note_is_refused(api, therapist, patient, cbt):
 
 
 def test_patch_with_bad_input_changes_nothing(api, therapist, session):
-    response = api(therapist).patch(f"{SESSIONS}{session.public_id}/",
-                                    {"duration_minutes": -1, "summary": "changed"}, format="json")
+    response = api(therapist).patch(
+        f"{SESSIONS}{session.public_id}/", {"duration_minutes": -1, "summary": "changed"}, format="json"
+    )
     assert response.status_code == 400
     assert "duration_minutes" in response.json()
     session.refresh_from_db()
@@ -297,20 +325,30 @@ def test_course_of_another_patient_is_refused(api, therapist, patient, cbt):
 
 def test_goal_of_another_patient_is_refused(api, therapist, patient, course):
     foreign_goal = GoalFactory(care_plan=CarePlanFactory())
-    response = api(therapist).post(SESSIONS, _body(patient, goal_progress=[
-        {"goal": str(foreign_goal.public_id), "progress": "achieved"}]), format="json")
+    response = api(therapist).post(
+        SESSIONS,
+        _body(patient, goal_progress=[{"goal": str(foreign_goal.public_id), "progress": "achieved"}]),
+        format="json",
+    )
     assert response.status_code == 400
     assert "goal_progress" in response.json()
-    response = api(therapist).post(COURSES, {"patient": str(patient.public_id), "modality": "ACT",
-                                             "goals": [str(foreign_goal.public_id)]}, format="json")
+    response = api(therapist).post(
+        COURSES,
+        {"patient": str(patient.public_id), "modality": "ACT", "goals": [str(foreign_goal.public_id)]},
+        format="json",
+    )
     assert response.status_code == 400
     assert "goals" in response.json()
     assert TherapySession.objects.count() == 0
 
 
 def test_forged_server_owned_fields_are_ignored(api, therapist, prescriber, patient, cbt):
-    body = _body(patient, therapist=str(prescriber.public_id), id="00000000-0000-0000-0000-000000000001",
-                 created_at="2000-01-01T00:00:00Z")
+    body = _body(
+        patient,
+        therapist=str(prescriber.public_id),
+        id="00000000-0000-0000-0000-000000000001",
+        created_at="2000-01-01T00:00:00Z",
+    )
     data = api(therapist).post(SESSIONS, body, format="json").json()
     assert data["therapist"] == str(therapist.public_id)
     assert data["id"] != "00000000-0000-0000-0000-000000000001"
@@ -320,9 +358,17 @@ def test_forged_server_owned_fields_are_ignored(api, therapist, prescriber, pati
 
 
 def test_therapist_opens_a_course_with_goals(api, therapist, patient, goals):
-    response = api(therapist).post(COURSES, {
-        "patient": str(patient.public_id), "modality": "IPT", "planned_frequency": "every_2_weeks",
-        "planned_sessions": 16, "goals": [str(goals[0].public_id)]}, format="json")
+    response = api(therapist).post(
+        COURSES,
+        {
+            "patient": str(patient.public_id),
+            "modality": "IPT",
+            "planned_frequency": "every_2_weeks",
+            "planned_sessions": 16,
+            "goals": [str(goals[0].public_id)],
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     data = response.json()
     assert data["modality"] == "IPT"
@@ -337,8 +383,10 @@ def test_second_open_course_of_same_modality_is_refused(api, therapist, patient,
     assert "modality" in response.json()
 
 
-@pytest.mark.parametrize(("field", "value"), [("planned_sessions", 0), ("planned_frequency", "hourly"),
-                                              ("modality", ""), ("usual_duration_minutes", -10)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("planned_sessions", 0), ("planned_frequency", "hourly"), ("modality", ""), ("usual_duration_minutes", -10)],
+)
 def test_course_bad_input_gets_a_field_error(api, therapist, patient, cbt, field, value):
     body = {"patient": str(patient.public_id), "modality": "CBT", field: value}
     response = api(therapist).post(COURSES, body, format="json")
@@ -381,13 +429,21 @@ def test_course_counts_attendance(api, therapist, course):
 def _many_sessions(course, therapist, goals, n):  # type: ignore[no-untyped-def]
     today = timezone.localdate()
     for i in range(n):
-        services.session_log(course=course, actor=therapist, session_date=today - timedelta(days=n - i),
-                             summary=f"s{i}", homework=f"hw {i}", last_homework="done" if i else "",
-                             goal_progress={goals[0]: "in_progress"}, private_note=f"note {i}")
+        services.session_log(
+            course=course,
+            actor=therapist,
+            session_date=today - timedelta(days=n - i),
+            summary=f"s{i}",
+            homework=f"hw {i}",
+            last_homework="done" if i else "",
+            goal_progress={goals[0]: "in_progress"},
+            private_note=f"note {i}",
+        )
 
 
-def test_session_list_query_count_does_not_grow_with_sessions(api, therapist, course, goals,
-                                                              django_assert_max_num_queries):
+def test_session_list_query_count_does_not_grow_with_sessions(
+    api, therapist, course, goals, django_assert_max_num_queries
+):
     _many_sessions(course, therapist, goals, 40)
     client = api(therapist)
     with django_assert_max_num_queries(10):
@@ -396,11 +452,15 @@ def test_session_list_query_count_does_not_grow_with_sessions(api, therapist, co
     assert all(row["private_note"].startswith("note ") for row in response.json()["results"])
 
 
-def test_course_list_query_count_does_not_grow_with_courses(api, therapist, patient, goals,
-                                                            django_assert_max_num_queries):
+def test_course_list_query_count_does_not_grow_with_courses(
+    api, therapist, patient, goals, django_assert_max_num_queries
+):
     for code in ["CBT", "DBT", "IPT", "ACT", "MI", "EMDR"]:
-        api(therapist).post(COURSES, {"patient": str(patient.public_id), "modality": code,
-                                      "goals": [str(g.public_id) for g in goals]}, format="json")
+        api(therapist).post(
+            COURSES,
+            {"patient": str(patient.public_id), "modality": code, "goals": [str(g.public_id) for g in goals]},
+            format="json",
+        )
     with django_assert_max_num_queries(8):
         response = api(therapist).get(COURSES)
     assert response.json()["count"] == 6
@@ -417,8 +477,9 @@ def test_therapist_marks_a_session_entered_in_error(api, therapist, session):
     assert TherapySession.all_records.get().entered_in_error_reason == "Logged on the wrong patient"
 
 
-@pytest.mark.parametrize(("who", "status"), [("prescriber", 403), ("care_manager", 403), ("outsider", 404),
-                                             ("clinic_admin", 404)])
+@pytest.mark.parametrize(
+    ("who", "status"), [("prescriber", 403), ("care_manager", 403), ("outsider", 404), ("clinic_admin", 404)]
+)
 def test_only_therapists_on_the_team_mark_sessions_in_error(request, api, session, who, status):
     url = f"{SESSIONS}{session.public_id}/enter-in-error/"
     response = api(request.getfixturevalue(who)).post(url, {"reason": "x"}, format="json")
@@ -428,8 +489,7 @@ def test_only_therapists_on_the_team_mark_sessions_in_error(request, api, sessio
 
 def test_course_goals_change_through_patch(api, therapist, course, goals):
     url = f"{COURSES}{course.public_id}/"
-    data = api(therapist).patch(url, {"goals": [str(goals[1].public_id)], "planned_sessions": 16},
-                                format="json").json()
+    data = api(therapist).patch(url, {"goals": [str(goals[1].public_id)], "planned_sessions": 16}, format="json").json()
     assert data["goals"] == [str(goals[1].public_id)]
     assert data["planned_sessions"] == 16
     assert api(therapist).patch(url, {"modality": "DBT"}, format="json").status_code == 400

@@ -19,8 +19,7 @@ from therapy.models import (
 
 @pytest.fixture
 def session(course, therapist):  # type: ignore[no-untyped-def]
-    return services.session_log(course=course, actor=therapist, session_date=timezone.localdate(),
-                                homework="Walk")
+    return services.session_log(course=course, actor=therapist, session_date=timezone.localdate(), homework="Walk")
 
 
 def _refused(model, pk, **values):  # type: ignore[no-untyped-def]
@@ -36,9 +35,16 @@ def test_catalog_is_seeded_with_the_api_codes(db):
     assert not Modality.objects.get(code="CBT").involves_others
 
 
-@pytest.mark.parametrize(("field", "value"), [("status", "paused_forever"), ("planned_frequency", "hourly"),
-                                              ("usual_format", "fax"), ("planned_sessions", 0),
-                                              ("usual_duration_minutes", 1000)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("status", "paused_forever"),
+        ("planned_frequency", "hourly"),
+        ("usual_format", "fax"),
+        ("planned_sessions", 0),
+        ("usual_duration_minutes", 1000),
+    ],
+)
 def test_course_constraints(course, field, value):
     _refused(TherapyCourse, course.pk, **{field: value})
 
@@ -53,12 +59,15 @@ def test_closed_course_has_an_end_date(course):
 
 def test_one_open_course_per_patient_therapist_modality(course, therapist):
     with pytest.raises(IntegrityError), transaction.atomic():
-        TherapyCourse.objects.create(patient=course.patient, therapist=therapist, modality=course.modality,
-                                     created_by=therapist)
+        TherapyCourse.objects.create(
+            patient=course.patient, therapist=therapist, modality=course.modality, created_by=therapist
+        )
 
 
-@pytest.mark.parametrize(("field", "value"), [("attendance", "vanished"), ("format", "fax"),
-                                              ("risk_level", "extreme"), ("duration_minutes", 481)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("attendance", "vanished"), ("format", "fax"), ("risk_level", "extreme"), ("duration_minutes", 481)],
+)
 def test_session_constraints(session, field, value):
     _refused(TherapySession, session.pk, **{field: value})
 

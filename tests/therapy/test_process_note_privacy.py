@@ -43,11 +43,19 @@ def _named_patterns(patterns: list, namespace: tuple[str, ...] = ()) -> Iterator
 
 def _all_urls(*, patient, course, session, plan) -> list[str]:  # type: ignore[no-untyped-def]
     """Every named URL whose parameters we can fill with this patient's objects."""
-    values = {"patient_id": patient.public_id, "patient_public_id": patient.public_id,
-              "course_id": course.public_id, "session_id": session.public_id,
-              "care_plan_public_id": plan.public_id}
-    details = {"therapysession-detail": session.public_id, "therapycourse-detail": course.public_id,
-               "careplan-detail": plan.public_id, "patient-detail": patient.public_id}
+    values = {
+        "patient_id": patient.public_id,
+        "patient_public_id": patient.public_id,
+        "course_id": course.public_id,
+        "session_id": session.public_id,
+        "care_plan_public_id": plan.public_id,
+    }
+    details = {
+        "therapysession-detail": session.public_id,
+        "therapycourse-detail": course.public_id,
+        "careplan-detail": plan.public_id,
+        "patient-detail": patient.public_id,
+    }
     urls = []
     for name, params in _named_patterns(get_resolver().url_patterns):
         if name in SKIP:
@@ -117,22 +125,48 @@ def canary_world(api, browser_client, therapist, patient, care_plan, goals, cour
     """Process notes carrying the canary, written every way a therapist can write one."""
     today = str(timezone.localdate())
     author = api(therapist)
-    first = author.post("/api/v1/therapy-sessions/", {
-        "patient": str(patient.public_id), "modality": "CBT", "session_date": today, "summary": "Shared summary",
-        "risk_level": "raised", "risk_note": "Passive thoughts of death; safety plan reviewed.",
-        "private_note": CANARY, "homework": "Thought record",
-        "goal_progress": [{"goal": str(goals[0].public_id), "progress": "in_progress"}]}, format="json").json()
-    author.post("/api/v1/therapy-sessions/", {
-        "patient": str(patient.public_id), "modality": "CBT", "session_date": today, "attendance": "no_show",
-        "private_note": f"{CANARY} after the no-show"}, format="json")
-    author.patch(f"/api/v1/therapy-sessions/{first['id']}/", {"private_note": f"{CANARY} (edited)"},
-                 format="json")
+    first = author.post(
+        "/api/v1/therapy-sessions/",
+        {
+            "patient": str(patient.public_id),
+            "modality": "CBT",
+            "session_date": today,
+            "summary": "Shared summary",
+            "risk_level": "raised",
+            "risk_note": "Passive thoughts of death; safety plan reviewed.",
+            "private_note": CANARY,
+            "homework": "Thought record",
+            "goal_progress": [{"goal": str(goals[0].public_id), "progress": "in_progress"}],
+        },
+        format="json",
+    ).json()
+    author.post(
+        "/api/v1/therapy-sessions/",
+        {
+            "patient": str(patient.public_id),
+            "modality": "CBT",
+            "session_date": today,
+            "attendance": "no_show",
+            "private_note": f"{CANARY} after the no-show",
+        },
+        format="json",
+    )
+    author.patch(f"/api/v1/therapy-sessions/{first['id']}/", {"private_note": f"{CANARY} (edited)"}, format="json")
     client = browser_client(therapist)
-    client.post(reverse("therapy:session_log", kwargs={"patient_id": patient.public_id,
-                                                       "course_id": course.public_id}),
-                {"session_date": today, "attendance": "late_cancel", "format": "phone", "duration_minutes": "0",
-                 "summary": "", "homework": "", "risk_level": "none", "risk_note": "",
-                 "private_note": f"{CANARY} from the form"})
+    client.post(
+        reverse("therapy:session_log", kwargs={"patient_id": patient.public_id, "course_id": course.public_id}),
+        {
+            "session_date": today,
+            "attendance": "late_cancel",
+            "format": "phone",
+            "duration_minutes": "0",
+            "summary": "",
+            "homework": "",
+            "risk_level": "none",
+            "risk_note": "",
+            "private_note": f"{CANARY} from the form",
+        },
+    )
     client.logout()
     call_command("run_reminders", stdout=open("/dev/null", "w"))  # noqa: SIM115 (deliver the e-mails)
     assert ProcessNote.objects.filter(text__contains=CANARY).count() == 3
@@ -142,16 +176,20 @@ def canary_world(api, browser_client, therapist, patient, care_plan, goals, cour
 
 
 @pytest.mark.parametrize("who", ["co_therapist", "prescriber", "care_manager", "clinic_admin", "superuser"])
-def test_process_note_canary_appears_nowhere_for_anyone_but_its_author(request, caplog, canary_world, who,
-                                                                      patient, care_plan):
+def test_process_note_canary_appears_nowhere_for_anyone_but_its_author(
+    request, caplog, canary_world, who, patient, care_plan
+):
     caplog.set_level(logging.DEBUG)
     session = canary_world
     user = request.getfixturevalue(who)
     client = Client(raise_request_exception=False)
     client.force_login(user)
     urls = _all_urls(patient=patient, course=session.course, session=session, plan=care_plan)
-    urls += [f"/api/v1/audit-events/?patient={patient.public_id}", "/api/v1/audit-events/",
-             f"/api/v1/reminders/?patient={patient.public_id}"]
+    urls += [
+        f"/api/v1/audit-events/?patient={patient.public_id}",
+        "/api/v1/audit-events/",
+        f"/api/v1/reminders/?patient={patient.public_id}",
+    ]
     if user.is_staff:
         urls += _admin_urls()
     bodies = _fetch_all(client, urls)
@@ -201,8 +239,9 @@ def test_process_note_str_never_shows_its_text(canary_world):
     assert CANARY not in repr(note)
 
 
-def test_the_same_walk_as_the_author_finds_the_canary_only_on_therapy_pages(canary_world, therapist, patient,
-                                                                          care_plan):
+def test_the_same_walk_as_the_author_finds_the_canary_only_on_therapy_pages(
+    canary_world, therapist, patient, care_plan
+):
     """Positive control: the search really detects the note, and even for its author it shows
     only where the author works with their sessions."""
     client = Client(raise_request_exception=False)

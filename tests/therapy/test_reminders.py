@@ -36,29 +36,39 @@ def test_weekly_course_overdue_after_eight_days_reminds_the_therapist(course, th
     assert len(drafts) == 1
     draft = drafts[0]
     assert (draft.recipient_id, draft.kind, draft.subject_id) == (
-        therapist.pk, ReminderKind.SESSION_FOLLOW_UP, str(course.public_id))
+        therapist.pk,
+        ReminderKind.SESSION_FOLLOW_UP,
+        str(course.public_id),
+    )
     assert draft.due_date == last + timedelta(days=7)
 
 
 def test_no_shows_do_not_count_as_sessions(course, therapist):
     today = timezone.localdate()
     services.session_log(course=course, actor=therapist, session_date=today - timedelta(days=20))
-    services.session_log(course=course, actor=therapist, session_date=today - timedelta(days=2),
-                         attendance=Attendance.NO_SHOW)
+    services.session_log(
+        course=course, actor=therapist, session_date=today - timedelta(days=2), attendance=Attendance.NO_SHOW
+    )
     assert [d.due_date for d in overdue_courses(today)] == [today - timedelta(days=13)]
 
 
 def test_course_with_no_session_counts_from_its_start(patient, therapist, cbt):
     start = timezone.localdate() - timedelta(days=15)
-    course = services.course_open(patient=patient, actor=therapist, modality=cbt,
-                                  planned_frequency=Frequency.EVERY_2_WEEKS, started_on=start)
+    course = services.course_open(
+        patient=patient, actor=therapist, modality=cbt, planned_frequency=Frequency.EVERY_2_WEEKS, started_on=start
+    )
     drafts = overdue_courses(timezone.localdate())
     assert [(d.subject_id, d.due_date) for d in drafts] == [(str(course.public_id), start + timedelta(days=14))]
 
 
 def test_every_two_weeks_is_not_overdue_at_ten_days(patient, therapist, cbt):
-    services.course_open(patient=patient, actor=therapist, modality=cbt, planned_frequency=Frequency.EVERY_2_WEEKS,
-                         started_on=timezone.localdate() - timedelta(days=10))
+    services.course_open(
+        patient=patient,
+        actor=therapist,
+        modality=cbt,
+        planned_frequency=Frequency.EVERY_2_WEEKS,
+        started_on=timezone.localdate() - timedelta(days=10),
+    )
     assert overdue_courses(timezone.localdate()) == []
 
 

@@ -12,13 +12,13 @@ from therapy.selectors import SessionEvent, goal_progress_panel, patients_in_the
 
 def test_timeline_events_in_date_order_in_one_query(course, therapist, patient, django_assert_num_queries):
     today = timezone.localdate()
-    services.session_log(course=course, actor=therapist, session_date=today, attendance=Attendance.NO_SHOW,
-                         private_note="private")
+    services.session_log(
+        course=course, actor=therapist, session_date=today, attendance=Attendance.NO_SHOW, private_note="private"
+    )
     services.session_log(course=course, actor=therapist, session_date=today - timedelta(days=7))
     with django_assert_num_queries(1):
         events = timeline_session_events(patient=patient)
-    assert events == [SessionEvent(today - timedelta(days=7), "CBT", "attended"),
-                      SessionEvent(today, "CBT", "no_show")]
+    assert events == [SessionEvent(today - timedelta(days=7), "CBT", "attended"), SessionEvent(today, "CBT", "no_show")]
     assert "private" not in str(events)
 
 
@@ -36,8 +36,9 @@ def test_patients_in_therapy_are_those_with_an_active_course(course, therapist, 
 
 def test_goal_panel_shows_latest_progress_per_linked_goal(course, therapist, goals, patient, care_plan):
     today = timezone.localdate()
-    services.session_log(course=course, actor=therapist, session_date=today - timedelta(days=7),
-                         goal_progress={goals[0]: "in_progress"})
+    services.session_log(
+        course=course, actor=therapist, session_date=today - timedelta(days=7), goal_progress={goals[0]: "in_progress"}
+    )
     services.session_log(course=course, actor=therapist, session_date=today, goal_progress={goals[0]: "achieved"})
     panel = goal_progress_panel(user=therapist, patient=patient, plan=care_plan)
     rows = {row["goal"]: row for row in panel["rows"]}

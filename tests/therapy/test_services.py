@@ -24,8 +24,7 @@ def _follow_ups():  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("attendance", [Attendance.NO_SHOW, Attendance.LATE_CANCEL])
-def test_missed_session_reminds_therapist_and_care_manager(course, therapist, care_manager, prescriber,
-                                                           attendance):
+def test_missed_session_reminds_therapist_and_care_manager(course, therapist, care_manager, prescriber, attendance):
     session = services.session_log(course=course, actor=therapist, session_date=TODAY(), attendance=attendance)
     reminders = _follow_ups()
     assert {r.recipient_id for r in reminders} == {therapist.pk, care_manager.pk}
@@ -48,8 +47,7 @@ def test_missed_session_without_a_care_manager_reminds_the_therapist_only(therap
 
 
 def test_logging_the_same_no_show_again_does_not_duplicate(course, therapist):
-    session = services.session_log(course=course, actor=therapist, session_date=TODAY(),
-                                   attendance=Attendance.NO_SHOW)
+    session = services.session_log(course=course, actor=therapist, session_date=TODAY(), attendance=Attendance.NO_SHOW)
     services.session_update(session=session, actor=therapist, summary="Phoned, no answer")
     assert _follow_ups().count() == 2  # therapist + care manager, once each
 
@@ -63,8 +61,13 @@ def test_no_show_reminder_is_rolled_back_with_the_session(course, therapist):
 
 
 def test_raised_risk_alerts_the_prescriber_at_once(course, therapist, prescriber):
-    session = services.session_log(course=course, actor=therapist, session_date=TODAY(), risk_level="raised",
-                                   risk_note="Passive thoughts of death this week.")
+    session = services.session_log(
+        course=course,
+        actor=therapist,
+        session_date=TODAY(),
+        risk_level="raised",
+        risk_note="Passive thoughts of death this week.",
+    )
     alert = Reminder.objects.get(kind=ReminderKind.SAFETY_ALERT)
     assert alert.recipient == prescriber
     assert alert.urgent
@@ -118,8 +121,9 @@ def test_session_before_the_course_started_is_refused(course, therapist):
 
 
 def test_session_audit_says_only_that_the_note_changed(course, therapist):
-    session = services.session_log(course=course, actor=therapist, session_date=TODAY(), summary="Shared",
-                                   private_note="very private")
+    session = services.session_log(
+        course=course, actor=therapist, session_date=TODAY(), summary="Shared", private_note="very private"
+    )
     event = AuditEvent.objects.get(action="create", object_id=str(session.public_id))
     assert event.changes["process_note"] == "changed"
     assert event.changes["summary"] == [None, "Shared"]
@@ -146,15 +150,17 @@ def test_each_author_keeps_their_own_note(course, therapist, co_therapist):
 def test_goal_progress_only_on_the_course_goals(course, therapist, care_plan):
     other_goal = GoalFactory(care_plan=care_plan, description="Walk daily")
     with pytest.raises(ValidationError) as error:
-        services.session_log(course=course, actor=therapist, session_date=TODAY(),
-                             goal_progress={other_goal: "achieved"})
+        services.session_log(
+            course=course, actor=therapist, session_date=TODAY(), goal_progress={other_goal: "achieved"}
+        )
     assert "goal_progress" in error.value.message_dict
     assert not TherapySession.objects.exists()
 
 
 def test_homework_set_in_one_session_is_reviewed_in_the_next(course, therapist):
-    first = services.session_log(course=course, actor=therapist, session_date=TODAY() - timedelta(days=7),
-                                 homework="Activity schedule")
+    first = services.session_log(
+        course=course, actor=therapist, session_date=TODAY() - timedelta(days=7), homework="Activity schedule"
+    )
     second = services.session_log(course=course, actor=therapist, session_date=TODAY(), last_homework="done")
     homework = Homework.objects.get()
     assert (homework.assigned_in, homework.reviewed_in, homework.completion) == (first, second, "done")
@@ -219,6 +225,7 @@ def test_course_update_audits_goal_changes(course, therapist, goals):
 
 def test_failed_session_leaves_no_course_behind(patient, therapist, cbt):
     with pytest.raises(ValidationError):
-        services.session_log_for_patient(patient=patient, actor=therapist, modality=cbt,
-                                         session_date=TODAY() + timedelta(days=5))
+        services.session_log_for_patient(
+            patient=patient, actor=therapist, modality=cbt, session_date=TODAY() + timedelta(days=5)
+        )
     assert not TherapyCourse.objects.exists()

@@ -33,14 +33,56 @@ STAFF = [
     ("cm.adeyemi", "Tunde", "Adeyemi", ["care_manager"]),
 ]
 
-GIVEN = ["Alex", "Sam", "Jordan", "Taylor", "Morgan", "Riley", "Casey", "Jamie", "Robin", "Avery",
-         "Noah", "Mia", "Liam", "Zoe", "Omar", "Priya", "Hana", "Lucas", "Elena", "Kofi"]
-FAMILY = ["Andersen", "Baker", "Chen", "Duarte", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen",
-          "Khan", "Lopez", "Murphy", "Novak", "Osei", "Park", "Quinn", "Rossi", "Schmidt", "Tanaka"]
+GIVEN = [
+    "Alex",
+    "Sam",
+    "Jordan",
+    "Taylor",
+    "Morgan",
+    "Riley",
+    "Casey",
+    "Jamie",
+    "Robin",
+    "Avery",
+    "Noah",
+    "Mia",
+    "Liam",
+    "Zoe",
+    "Omar",
+    "Priya",
+    "Hana",
+    "Lucas",
+    "Elena",
+    "Kofi",
+]
+FAMILY = [
+    "Andersen",
+    "Baker",
+    "Chen",
+    "Duarte",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Hughes",
+    "Ito",
+    "Jensen",
+    "Khan",
+    "Lopez",
+    "Murphy",
+    "Novak",
+    "Osei",
+    "Park",
+    "Quinn",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+]
 DIAGNOSES = [
     [{"code": "F32.1", "description": "Major depressive disorder, single episode, moderate"}],
-    [{"code": "F33.1", "description": "Major depressive disorder, recurrent, moderate"},
-     {"code": "F41.1", "description": "Generalized anxiety disorder"}],
+    [
+        {"code": "F33.1", "description": "Major depressive disorder, recurrent, moderate"},
+        {"code": "F41.1", "description": "Generalized anxiety disorder"},
+    ],
     [{"code": "F41.1", "description": "Generalized anxiety disorder"}],
     [{"code": "F31.81", "description": "Bipolar II disorder"}],
     [{"code": "F43.10", "description": "Post-traumatic stress disorder, unspecified"}],
@@ -62,8 +104,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--patients", type=int, default=40, help="How many demo patients (default 40).")
         parser.add_argument("--seed", type=int, default=2026, help="Random seed, for repeatable data.")
-        parser.add_argument("--allow-production", action="store_true",
-                            help="Seed even with DEBUG off (never on a real clinic's database).")
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed even with DEBUG off (never on a real clinic's database).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["allow_production"]:
@@ -74,16 +119,19 @@ class Command(BaseCommand):
         clinic = DemoClinic(staff=staff, patients=[p for p in created if p is not None], rng=rng)
         for seeder in demo_seeders():
             seeder(clinic)
-        self.stdout.write(f"Demo clinic ready: {len(staff)} staff, {Patient.objects.count()} patients "
-                          f"({len(clinic.patients)} new). Password for every demo login: {DEMO_PASSWORD}")
+        self.stdout.write(
+            f"Demo clinic ready: {len(staff)} staff, {Patient.objects.count()} patients "
+            f"({len(clinic.patients)} new). Password for every demo login: {DEMO_PASSWORD}"
+        )
 
     def _staff(self) -> dict[str, User]:
         staff = {}
         for username, first, last, roles in STAFF:
             user = User.objects.filter(username=username).first()
             if user is None:
-                user = User(username=username, first_name=first, last_name=last,
-                            email=f"{username}@demo.tandem.invalid")
+                user = User(
+                    username=username, first_name=first, last_name=last, email=f"{username}@demo.tandem.invalid"
+                )
                 user.set_roles(roles)
                 user.set_password(DEMO_PASSWORD)
                 user.save()
@@ -101,21 +149,34 @@ class Command(BaseCommand):
         care_manager = rng.choice(care_managers)
         today = timezone.localdate()
         patient = services.patient_create(
-            actor=care_manager, mrn=mrn, given_name=rng.choice(GIVEN), family_name=rng.choice(FAMILY),
+            actor=care_manager,
+            mrn=mrn,
+            given_name=rng.choice(GIVEN),
+            family_name=rng.choice(FAMILY),
             birth_date=date(today.year - rng.randint(19, 75), rng.randint(1, 12), rng.randint(1, 28)),
         )
-        services.care_team_member_add(patient=patient, user=rng.choice(prescribers), role=TeamRole.PRESCRIBER,
-                                      actor=care_manager)
+        services.care_team_member_add(
+            patient=patient, user=rng.choice(prescribers), role=TeamRole.PRESCRIBER, actor=care_manager
+        )
         therapist = rng.choice(therapists)
         services.care_team_member_add(patient=patient, user=therapist, role=TeamRole.THERAPIST, actor=care_manager)
         plan = services.care_plan_create(
-            patient=patient, actor=care_manager, status=CarePlanStatus.ACTIVE,
+            patient=patient,
+            actor=care_manager,
+            status=CarePlanStatus.ACTIVE,
             summary="Shared formulation agreed at intake: low mood with anxiety after job loss; "
-                    "plan combines medication review with weekly CBT.",
-            diagnoses=rng.choice(DIAGNOSES), review_date=today + timedelta(days=rng.randint(-10, 90)),
+            "plan combines medication review with weekly CBT.",
+            diagnoses=rng.choice(DIAGNOSES),
+            review_date=today + timedelta(days=rng.randint(-10, 90)),
         )
         for domain, description, target in rng.sample(GOALS, 2):
-            services.goal_create(care_plan=plan, actor=therapist, domain=domain, description=description,
-                                 target=target, due_date=today + timedelta(weeks=rng.randint(4, 20)),
-                                 status=rng.choice([GoalStatus.PROPOSED, GoalStatus.ACTIVE]))
+            services.goal_create(
+                care_plan=plan,
+                actor=therapist,
+                domain=domain,
+                description=description,
+                target=target,
+                due_date=today + timedelta(weeks=rng.randint(4, 20)),
+                status=rng.choice([GoalStatus.PROPOSED, GoalStatus.ACTIVE]),
+            )
         return patient

@@ -10,8 +10,11 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PAGES = [("reports:index", {})] + [("reports:report", {"key": key}) for key in report_keys()] + [
-    ("reports:print", {"key": key}) for key in report_keys()]
+PAGES = (
+    [("reports:index", {})]
+    + [("reports:report", {"key": key}) for key in report_keys()]
+    + [("reports:print", {"key": key}) for key in report_keys()]
+)
 API = ["/api/v1/reports/", "/api/v1/reports/runs/"] + [f"/api/v1/reports/{key}/" for key in report_keys()]
 
 
@@ -102,7 +105,9 @@ def test_refusals_are_audited(client, api, prescriber, today):
     api(prescriber).get("/api/v1/reports/registry/")
     denied = AuditEvent.objects.filter(action="access_denied", object_type="outcomes.report")
     assert [(event.outcome, event.object_id) for event in denied] == [
-        ("denied", "/reports/registry/"), ("denied", "/api/v1/reports/registry/")]
+        ("denied", "/reports/registry/"),
+        ("denied", "/api/v1/reports/registry/"),
+    ]
 
 
 def test_bulk_export_raises_an_operator_alert_with_ids_only(client, clinic_admin, today, team, caplog, monkeypatch):

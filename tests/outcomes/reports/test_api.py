@@ -20,8 +20,9 @@ def test_runs_a_report_with_its_parameters_and_audits_it(api, clinic_admin, toda
     person = b.patient(team=team)
     therapy = b.course(person, therapist, "CBT", date(2026, 1, 1))
     b.session(therapy, date(2026, 1, 5))
-    response = api(clinic_admin).get("/api/v1/reports/therapy/", {"period": "custom", "start": "2026-01-01",
-                                                                  "end": "2026-01-31"})
+    response = api(clinic_admin).get(
+        "/api/v1/reports/therapy/", {"period": "custom", "start": "2026-01-01", "end": "2026-01-31"}
+    )
     assert response.status_code == 200
     data = response.json()
     assert data["parameters"] == {"start": "2026-01-01", "end": "2026-01-31", "as_of": "2026-03-02"}
@@ -33,8 +34,9 @@ def test_runs_a_report_with_its_parameters_and_audits_it(api, clinic_admin, toda
 
 
 def test_bad_parameters_are_a_400_keyed_by_field(api, clinic_admin, today):
-    response = api(clinic_admin).get("/api/v1/reports/therapy/", {"period": "custom", "start": "2026-02-10",
-                                                                  "end": "2026-02-01"})
+    response = api(clinic_admin).get(
+        "/api/v1/reports/therapy/", {"period": "custom", "start": "2026-02-10", "end": "2026-02-01"}
+    )
     assert response.status_code == 400
     assert response.json() == {"start": ["The period must start on or before its last day."]}
     response = api(clinic_admin).get("/api/v1/reports/therapy/", {"period": "forever"})
@@ -54,14 +56,15 @@ def test_unknown_parameters_are_refused(api, clinic_admin, today):
     assert response.json() == {"ordering": ["Unknown parameter."]}
 
 
-def test_background_run_through_the_api(api, clinic_admin, today, team, eager_celery,
-                                        django_capture_on_commit_callbacks):
+def test_background_run_through_the_api(
+    api, clinic_admin, today, team, eager_celery, django_capture_on_commit_callbacks
+):
     b.patient(team=team)
     client = api(clinic_admin)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/api/v1/reports/runs/", {"report": "registry",
-                                                         "options": {"flag": ["measurement_overdue"]}},
-                               format="json")
+        response = client.post(
+            "/api/v1/reports/runs/", {"report": "registry", "options": {"flag": ["measurement_overdue"]}}, format="json"
+        )
     assert response.status_code == 202
     run_id = response.json()["id"]
     run = client.get(f"/api/v1/reports/runs/{run_id}/").json()
@@ -74,9 +77,9 @@ def test_background_run_through_the_api(api, clinic_admin, today, team, eager_ce
 
 
 def test_background_run_with_bad_options_is_a_400(api, clinic_admin, today):
-    response = api(clinic_admin).post("/api/v1/reports/runs/", {"report": "registry",
-                                                                "options": {"flag": ["everything"]}},
-                                      format="json")
+    response = api(clinic_admin).post(
+        "/api/v1/reports/runs/", {"report": "registry", "options": {"flag": ["everything"]}}, format="json"
+    )
     assert response.status_code == 400
     assert list(response.json()) == ["flag"]
     response = api(clinic_admin).post("/api/v1/reports/runs/", {"report": "nope"}, format="json")

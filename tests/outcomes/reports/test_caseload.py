@@ -40,8 +40,7 @@ def registry(team, prescriber, therapist, care_manager):  # type: ignore[no-unty
     b.case_review(p2, requested=date(2026, 2, 20), by=care_manager)
 
     other = UserFactory(username="dr2", first_name="Olu", last_name="Other", is_prescriber=True)
-    p3 = b.patient(team={TeamRole.PRESCRIBER: other}, family_name="Cole", given_name="Cy",
-                   registered=date(2026, 2, 1))
+    p3 = b.patient(team={TeamRole.PRESCRIBER: other}, family_name="Cole", given_name="Cy", registered=date(2026, 2, 1))
     b.score(p3, "PHQ-9", 8, date(2026, 2, 16), by=care_manager)
 
     b.patient(team=team, family_name="Gone", given_name="Di", status=PatientStatus.DISCHARGED)
@@ -54,8 +53,10 @@ def test_every_column_matches_the_hand_count(clinic_admin, today, registry, pres
     # Default sort: most flags first. The discharged patient is not listed.
     assert [row["patient"] for row in rows] == ["Able, Ann", "Baker, Bo", "Cole, Cy"]
     ann, bo, cy = rows
-    assert ann["care_team"] == (f"{prescriber.get_full_name()} (prescriber); {therapist.get_full_name()} "
-                                f"(therapist); {care_manager.get_full_name()} (care manager)")
+    assert ann["care_team"] == (
+        f"{prescriber.get_full_name()} (prescriber); {therapist.get_full_name()} "
+        f"(therapist); {care_manager.get_full_name()} (care manager)"
+    )
     # PHQ-9 baseline 2025-11-03 -> 2026-03-02 is 119 days = 17 weeks
     assert ann["weeks"] == 17
     assert (ann["phq9_first"], ann["phq9_latest"], ann["phq9_change"]) == (20, 16, -20.0)  # (16-20)/20
@@ -126,8 +127,9 @@ def _count_queries(client, url, data):  # type: ignore[no-untyped-def]
     return len(queries)
 
 
-def test_registry_page_query_count_does_not_grow_with_patients(client, clinic_admin, today, team, prescriber,
-                                                               therapist, care_manager, django_assert_max_num_queries):
+def test_registry_page_query_count_does_not_grow_with_patients(
+    client, clinic_admin, today, team, prescriber, therapist, care_manager, django_assert_max_num_queries
+):
     client.force_login(clinic_admin)
     url = reverse("reports:report", kwargs={"key": "registry"})
     _clinic(5, team, prescriber, therapist, care_manager)

@@ -16,17 +16,26 @@ from tests.outcomes.reports import builders as b
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx",
-                                  "=cmd|' /C calc'!A0"])
+@pytest.mark.parametrize(
+    "text", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "=cmd|' /C calc'!A0"]
+)
 def test_text_cells_that_could_run_as_a_formula_get_a_leading_apostrophe(text):
     assert csv_cell(text) == "'" + text
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("Okafor, Chidi", "Okafor, Chidi"), (-12.5, "-12.5"), (7, "7"), (None, ""), (True, "yes"),
-    (date(2026, 1, 2), "2026-01-02"), ([("safety_alert", "Safety alert open")], "Safety alert open"),
-    ([("a", "=x")], "'=x"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Okafor, Chidi", "Okafor, Chidi"),
+        (-12.5, "-12.5"),
+        (7, "7"),
+        (None, ""),
+        (True, "yes"),
+        (date(2026, 1, 2), "2026-01-02"),
+        ([("safety_alert", "Safety alert open")], "Safety alert open"),
+        ([("a", "=x")], "'=x"),
+    ],
+)
 def test_other_cells_are_written_as_they_are(value, expected):
     assert csv_cell(value) == expected
 
@@ -39,8 +48,9 @@ def _export(client, key, data, django_capture_on_commit_callbacks):  # type: ign
 
 
 def test_export_runs_in_the_background_and_the_csv_is_kept_for_download(
-        client, clinic_admin, today, team, eager_celery, django_capture_on_commit_callbacks):
-    person = b.patient(team=team, given_name="=HYPERLINK(\"http://evil\")", family_name="@Evil")
+    client, clinic_admin, today, team, eager_celery, django_capture_on_commit_callbacks
+):
+    person = b.patient(team=team, given_name='=HYPERLINK("http://evil")', family_name="@Evil")
     client.force_login(clinic_admin)
     run = _export(client, "registry", {"period": "3m"}, django_capture_on_commit_callbacks)
     assert (run.status, run.progress, run.row_count) == (ReportRunStatus.DONE, 100, 1)
@@ -54,11 +64,24 @@ def test_export_runs_in_the_background_and_the_csv_is_kept_for_download(
     assert response["Content-Disposition"] == 'attachment; filename="tandem-registry-2026-03-02.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0] == ["Registry"]
-    header = rows.index(["Patient", "Flags", "MRN", "Weeks in treatment", "PHQ-9 first", "PHQ-9 latest",
-                         "PHQ-9 change %", "GAD-7 first", "GAD-7 latest", "GAD-7 change %", "Last contact",
-                         "Care team"])
+    header = rows.index(
+        [
+            "Patient",
+            "Flags",
+            "MRN",
+            "Weeks in treatment",
+            "PHQ-9 first",
+            "PHQ-9 latest",
+            "PHQ-9 change %",
+            "GAD-7 first",
+            "GAD-7 latest",
+            "GAD-7 change %",
+            "Last contact",
+            "Care team",
+        ]
+    )
     patient_row = rows[header + 1]
-    assert patient_row[0] == "'@Evil, =HYPERLINK(\"http://evil\")"
+    assert patient_row[0] == '\'@Evil, =HYPERLINK("http://evil")'
     assert patient_row[2] == person.mrn
     every_cell = [cell for row in rows for cell in row]
     assert not [cell for cell in every_cell if cell[:1] in ("=", "+", "@", "\t", "\r")]
@@ -68,7 +91,8 @@ def test_export_runs_in_the_background_and_the_csv_is_kept_for_download(
 
 
 def test_progress_polling_returns_the_status_partial_until_done(
-        client, clinic_admin, today, django_capture_on_commit_callbacks):
+    client, clinic_admin, today, django_capture_on_commit_callbacks
+):
     client.force_login(clinic_admin)
     with django_capture_on_commit_callbacks(execute=False):  # queued, no worker yet
         client.post(reverse("reports:export", kwargs={"key": "therapy"}), {"period": "3m"})
@@ -84,8 +108,9 @@ def test_progress_polling_returns_the_status_partial_until_done(
     assert b"Download CSV" in done.content
 
 
-def test_progress_is_written_as_the_report_goes(clinic_admin, today, django_capture_on_commit_callbacks,
-                                                client, monkeypatch):
+def test_progress_is_written_as_the_report_goes(
+    clinic_admin, today, django_capture_on_commit_callbacks, client, monkeypatch
+):
     client.force_login(clinic_admin)
     with django_capture_on_commit_callbacks(execute=False):
         client.post(reverse("reports:export", kwargs={"key": "therapy"}), {"period": "3m"})
@@ -106,8 +131,9 @@ def test_progress_is_written_as_the_report_goes(clinic_admin, today, django_capt
     assert {38, 76} <= set(seen)  # the therapy report's 40 % and 80 % steps, scaled to 1-95
 
 
-def test_a_finished_run_is_not_computed_again(clinic_admin, today, client, eager_celery,
-                                              django_capture_on_commit_callbacks):
+def test_a_finished_run_is_not_computed_again(
+    clinic_admin, today, client, eager_celery, django_capture_on_commit_callbacks
+):
     client.force_login(clinic_admin)
     run = _export(client, "therapy", {"period": "3m"}, django_capture_on_commit_callbacks)
     finished = run.finished_at
@@ -116,8 +142,9 @@ def test_a_finished_run_is_not_computed_again(clinic_admin, today, client, eager
     assert run.finished_at == finished
 
 
-def test_a_run_fails_cleanly_when_the_admin_lost_the_role(clinic_admin, today, client,
-                                                          django_capture_on_commit_callbacks):
+def test_a_run_fails_cleanly_when_the_admin_lost_the_role(
+    clinic_admin, today, client, django_capture_on_commit_callbacks
+):
     client.force_login(clinic_admin)
     with django_capture_on_commit_callbacks(execute=False):
         client.post(reverse("reports:export", kwargs={"key": "therapy"}), {"period": "3m"})
@@ -131,8 +158,10 @@ def test_a_run_fails_cleanly_when_the_admin_lost_the_role(clinic_admin, today, c
 
 def test_bad_period_on_export_shows_the_error_next_to_the_field(client, clinic_admin, today):
     client.force_login(clinic_admin)
-    response = client.post(reverse("reports:export", kwargs={"key": "therapy"}),
-                           {"period": "custom", "start": "2026-02-01", "end": "2027-01-01"})
+    response = client.post(
+        reverse("reports:export", kwargs={"key": "therapy"}),
+        {"period": "custom", "start": "2026-02-01", "end": "2027-01-01"},
+    )
     assert response.status_code == 400
     assert b"The period cannot end in the future." in response.content
     assert b'value="2026-02-01"' in response.content  # what the admin typed is kept

@@ -47,7 +47,10 @@ def test_active_regimens_by_class_at_the_period_end(clinic_admin, today, medicat
     # SSRI: sertraline (p1) + fluoxetine (p2); SGA: aripiprazole (p4, stopped after the end).
     # Quetiapine and p3's lithium stopped by then, p2's lithium started after, escitalopram in error.
     assert [(r["drug_class"], r["regimens"], r["patients"]) for r in active] == [
-        ("SSRI antidepressant", 2, 2), ("Second-generation antipsychotic", 1, 1), ("All classes", 3, 3)]
+        ("SSRI antidepressant", 2, 2),
+        ("Second-generation antipsychotic", 1, 1),
+        ("All classes", 3, 3),
+    ]
 
 
 def test_dose_changes_per_month(clinic_admin, today, medication):
@@ -78,8 +81,9 @@ def test_query_count_does_not_grow_with_patients(client, clinic_admin, today, te
     def add(count):  # type: ignore[no-untyped-def]
         for index in range(count):
             p = b.patient(team=team)
-            made = b.regimen(p, ["Sertraline", "Quetiapine", "Lithium carbonate"][index % 3], date(2025, 6, 1),
-                             by=prescriber)
+            made = b.regimen(
+                p, ["Sertraline", "Quetiapine", "Lithium carbonate"][index % 3], date(2025, 6, 1), by=prescriber
+            )
             b.dose_change(made, "75", date(2025, 9, 1), by=prescriber)
             b.side_effect(p, made, "mild", date(2025, 10, 1), by=prescriber)
 

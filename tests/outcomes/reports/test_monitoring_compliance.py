@@ -19,8 +19,9 @@ BASELINE_TESTS = ("egfr", "creatinine", "tsh", "calcium", "fbc", "bmi")
 
 
 def _run(admin, today, clinician=None):  # type: ignore[no-untyped-def]
-    return report_get("monitoring").run(ReportParams(user=admin, start=today, end=today, today=today,
-                                                     clinician=clinician))
+    return report_get("monitoring").run(
+        ReportParams(user=admin, start=today, end=today, today=today, clinician=clinician)
+    )
 
 
 @pytest.fixture
@@ -46,8 +47,9 @@ def test_share_up_to_date_and_overdue_list_match_the_hand_count(clinic_admin, to
     protocol = Medication.objects.get(name="Lithium carbonate").monitoring_protocol.name
     # Two active patients on lithium (the discharged one and the sertraline one do not count);
     # one has every baseline test and the week-1 level in range: 1 / 2 = 50 %.
-    assert result.sections[0].rows == [{"protocol": protocol, "patients": 2, "up_to_date": 1, "overdue": 1,
-                                        "share_up_to_date": 50.0}]
+    assert result.sections[0].rows == [
+        {"protocol": protocol, "patients": 2, "up_to_date": 1, "overdue": 1, "share_up_to_date": 50.0}
+    ]
     overdue = result.sections[1].rows
     # The late patient: 6 baseline tests due at the start (2026-02-01) and the level due a week later.
     assert len(overdue) == 7

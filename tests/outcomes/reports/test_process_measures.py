@@ -37,11 +37,19 @@ def test_follow_up_within_4_weeks_of_intake(clinic_admin, today, team, therapist
     b.score(late, "GAD-7", 5, date(2025, 10, 30), by=care_manager)  # day 29: too late
     c = first(date(2025, 11, 1))
     b.session(b.course(c, therapist, "IPT", date(2025, 11, 1)), date(2025, 11, 10), Attendance.NO_SHOW)  # no contact
-    AdherenceCheck.objects.create(patient=c, checked_on=date(2025, 11, 20), method="self_report", percent=90,
-                                  recorded_by=prescriber)  # day 19: met
+    AdherenceCheck.objects.create(
+        patient=c, checked_on=date(2025, 11, 20), method="self_report", percent=90, recorded_by=prescriber
+    )  # day 19: met
     f = first(date(2025, 12, 1))
-    SafetyFollowUp.objects.create(patient=f, assessed_on=date(2025, 12, 5), format="phone", outcome="no_ideation",
-                                  plan="routine", plan_details="Routine.", recorded_by=prescriber)  # day 4: met
+    SafetyFollowUp.objects.create(
+        patient=f,
+        assessed_on=date(2025, 12, 5),
+        format="phone",
+        outcome="no_ideation",
+        plan="routine",
+        plan_details="Routine.",
+        recorded_by=prescriber,
+    )  # day 4: met
     first(date(2026, 2, 10))  # its 4 weeks end on 2026-03-10: still open
     e = first(date(2025, 8, 15))  # intake before the period
     b.score(e, "GAD-7", 5, date(2025, 9, 10), by=care_manager)
@@ -58,11 +66,13 @@ def test_case_review_in_weeks_8_to_12_for_non_responders(clinic_admin, today, te
 
     r1 = baseline(20, date(2025, 9, 1), "One")  # day 56 = 2025-10-27, day 84 = 2025-11-24
     b.score(r1, "PHQ-9", 14, date(2025, 10, 20), by=care_manager)  # 14 x 2 > 20: not responding
-    b.case_review(r1, requested=date(2025, 11, 1), reviewed=date(2025, 11, 10), by=care_manager,
-                  reviewer=prescriber)  # day 70: met
+    b.case_review(
+        r1, requested=date(2025, 11, 1), reviewed=date(2025, 11, 10), by=care_manager, reviewer=prescriber
+    )  # day 70: met
     r2 = baseline(18, date(2025, 9, 15), "Two")  # no score since: not responding
-    b.case_review(r2, requested=date(2025, 11, 1), reviewed=date(2025, 11, 9), by=care_manager,
-                  reviewer=prescriber)  # day 55: before week 8, does not count
+    b.case_review(
+        r2, requested=date(2025, 11, 1), reviewed=date(2025, 11, 9), by=care_manager, reviewer=prescriber
+    )  # day 55: before week 8, does not count
     r3 = baseline(16, date(2025, 9, 15), "Three")
     b.score(r3, "PHQ-9", 8, date(2025, 11, 1), by=care_manager)  # day 47, 8 x 2 = 16: responder, not eligible
     r4 = baseline(16, date(2025, 9, 15), "Four")
@@ -76,7 +86,9 @@ def test_case_review_in_weeks_8_to_12_for_non_responders(clinic_admin, today, te
     assert (row["eligible"], row["met"], row["rate"]) == (3, 1, 33.3)
     missed = sections[2].rows
     assert [(r["patient"].split(",")[0], r["baseline"], r["week_8"]) for r in missed] == [
-        ("Four", 16, 16), ("Two", 18, 18)]
+        ("Four", 16, 16),
+        ("Two", 18, 18),
+    ]
 
 
 def test_phq9_in_each_4_month_period(clinic_admin, today, team, therapist, care_manager):
@@ -103,8 +115,9 @@ def test_phq9_in_each_4_month_period(clinic_admin, today, team, therapist, care_
     assert sections[0].rows[2]["eligible"] == 4 and sections[0].rows[2]["rate"] == 50.0  # 2 of 4 overall
 
 
-def test_query_count_does_not_grow_with_patients(client, clinic_admin, today, team, therapist, care_manager,
-                                                 prescriber):
+def test_query_count_does_not_grow_with_patients(
+    client, clinic_admin, today, team, therapist, care_manager, prescriber
+):
     client.force_login(clinic_admin)
     url = reverse("reports:report", kwargs={"key": "process"})
 
@@ -116,8 +129,9 @@ def test_query_count_does_not_grow_with_patients(client, clinic_admin, today, te
             b.score(p, "PHQ-9", 12 + index % 5, date(2025, 8, 20), by=care_manager)
             b.session(b.course(p, therapist, "CBT", date(2025, 7, 1)), date(2025, 7, 20))
             if index % 2:
-                b.case_review(p, requested=date(2025, 8, 27), reviewed=date(2025, 9, 1), by=care_manager,
-                              reviewer=prescriber)
+                b.case_review(
+                    p, requested=date(2025, 8, 27), reviewed=date(2025, 9, 1), by=care_manager, reviewer=prescriber
+                )
 
     def count():  # type: ignore[no-untyped-def]
         with CaptureQueriesContext(connection) as queries:

@@ -48,7 +48,13 @@ def test_counts_and_rates_by_therapist_match_hand_count(clinic_admin, today, ses
     rows = {row["therapist"]: row for row in result.sections[0].rows}
     mine = rows[therapist.get_full_name()]
     # therapist: CBT 3 attended + 1 no-show + 1 cancelled, IPT 1 attended + 1 late cancel = 7 sessions
-    assert (mine["sessions"], mine["attended"], mine["no_show"], mine["cancelled"], mine["late_cancel"]) == (7, 4, 1, 1, 1)
+    assert (mine["sessions"], mine["attended"], mine["no_show"], mine["cancelled"], mine["late_cancel"]) == (
+        7,
+        4,
+        1,
+        1,
+        1,
+    )
     assert mine["attendance_rate"] == 57.1  # 4 / 7 = 57.14 %
     assert mine["no_show_rate"] == 14.3  # 1 / 7 = 14.29 %
     other = rows["Bea Zed"]

@@ -26,8 +26,7 @@ def day(n: int) -> date:
 
 @pytest.fixture
 def cohort(team, prescriber, therapist, care_manager):  # type: ignore[no-untyped-def]
-    def person(baseline: int, *scores: tuple[int, int], meds: int | None = None, therapy: bool = False,
-               on: date = B):  # type: ignore[no-untyped-def]
+    def person(baseline: int, *scores: tuple[int, int], meds: int | None = None, therapy: bool = False, on: date = B):  # type: ignore[no-untyped-def]
         p = b.patient(team=team)
         b.score(p, "PHQ-9", baseline, on, by=care_manager)
         for offset, total in scores:
@@ -68,35 +67,59 @@ def test_twelve_week_outcomes_by_treatment_match_the_hand_count(clinic_admin, to
     assert (med["response_rate"], med["remission_rate"], med["median_change"]) == (66.7, 33.3, -60.0)
     therapy = weeks_12["Therapy only"]
     # T1 6 from 12: exactly 50 % is a response, not a remission; T2 unmeasured
-    assert (therapy["patients"], therapy["measured"], therapy["response_rate"], therapy["remission_rate"],
-            therapy["median_change"]) == (2, 1, 100.0, 0.0, -50.0)
+    assert (
+        therapy["patients"],
+        therapy["measured"],
+        therapy["response_rate"],
+        therapy["remission_rate"],
+        therapy["median_change"],
+    ) == (2, 1, 100.0, 0.0, -50.0)
     both = weeks_12["Medication and therapy"]
     # B1 12 from 24 (-50 %, response), B3 14 from 20 (-30 %): median of two = (-50 + -30) / 2
     assert (both["patients"], both["measured"], both["response_rate"], both["median_change"]) == (2, 2, 50.0, -40.0)
     neither = weeks_12["Neither (care management only)"]
     assert (neither["patients"], neither["measured"], neither["response_rate"], neither["median_change"]) == (
-        2, 2, 0.0, 0.0)
+        2,
+        2,
+        0.0,
+        0.0,
+    )
     everyone = weeks_12["All patients"]
     # 10 patients, 8 measured; responses M1, B2, T1, B1 = 4/8; remission B2 = 1/8
     # changes -60 -60 -50 -50 | -30 -30 0 0 -> median (-50 + -30) / 2 = -40
-    assert (everyone["patients"], everyone["measured"], everyone["response_rate"], everyone["remission_rate"],
-            everyone["median_change"]) == (10, 8, 50.0, 12.5, -40.0)
+    assert (
+        everyone["patients"],
+        everyone["measured"],
+        everyone["response_rate"],
+        everyone["remission_rate"],
+        everyone["median_change"],
+    ) == (10, 8, 50.0, 12.5, -40.0)
 
 
 def test_six_month_outcomes_by_treatment_match_the_hand_count(clinic_admin, today, cohort):
     _, months_6 = _run(clinic_admin, today)
     # M1 4 from 20 (-80 %), T1 3 from 12 (-75 %), B1 18 from 24 on day 212 (-25 %)
-    assert [(row["measured"], row["response_rate"], row["remission_rate"], row["median_change"]) for row in (
-        months_6["Medication only"], months_6["Therapy only"], months_6["Medication and therapy"],
-    )] == [(1, 100.0, 100.0, -80.0), (1, 100.0, 100.0, -75.0), (1, 0.0, 0.0, -25.0)]
+    assert [
+        (row["measured"], row["response_rate"], row["remission_rate"], row["median_change"])
+        for row in (
+            months_6["Medication only"],
+            months_6["Therapy only"],
+            months_6["Medication and therapy"],
+        )
+    ] == [(1, 100.0, 100.0, -80.0), (1, 100.0, 100.0, -75.0), (1, 0.0, 0.0, -25.0)]
     assert months_6["Neither (care management only)"]["response_rate"] is None  # nobody measured
     everyone = months_6["All patients"]
-    assert (everyone["measured"], everyone["response_rate"], everyone["remission_rate"], everyone["median_change"]
-            ) == (3, 66.7, 66.7, -75.0)
+    assert (everyone["measured"], everyone["response_rate"], everyone["remission_rate"], everyone["median_change"]) == (
+        3,
+        66.7,
+        66.7,
+        -75.0,
+    )
 
 
-def test_query_count_does_not_grow_with_patients(client, clinic_admin, today, team, prescriber, therapist,
-                                                 care_manager):
+def test_query_count_does_not_grow_with_patients(
+    client, clinic_admin, today, team, prescriber, therapist, care_manager
+):
     client.force_login(clinic_admin)
     url = reverse("reports:report", kwargs={"key": "treatment_outcomes"})
 

@@ -52,9 +52,27 @@ def worker(tmp_path):  # type: ignore[no-untyped-def]
     env = dict(os.environ, DATABASE_URL=_database_url(), REDIS_URL=url, DJANGO_SETTINGS_MODULE="clinic.settings")
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--pool=solo", "--loglevel=INFO",
-             "-n", "reports@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=Path(settings.BASE_DIR), env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "clinic",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "-n",
+                "reports@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=Path(settings.BASE_DIR),
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 60
     while "ready" not in log.read_text(errors="replace"):
         assert process.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")[-2000:]
@@ -70,8 +88,9 @@ def test_worker_computes_the_run_and_keeps_the_csv(worker, clinic_admin, team, c
     person = b.patient(team=team)
     b.score(person, "PHQ-9", 18, date(2025, 10, 1), by=care_manager)
     with transaction.atomic():
-        run = report_run_request(actor=clinic_admin, report=report_get("registry"), params_query={"period": "12m"},
-                                 options={})
+        run = report_run_request(
+            actor=clinic_admin, report=report_get("registry"), params_query={"period": "12m"}, options={}
+        )
     deadline = time.monotonic() + 60
     while ReportRun.objects.get(pk=run.pk).status not in (ReportRunStatus.DONE, ReportRunStatus.FAILED):
         assert time.monotonic() < deadline, worker.read_text(errors="replace")[-2000:]
