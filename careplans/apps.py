@@ -6,6 +6,12 @@ class CareplansConfig(AppConfig):
     verbose_name = "Care plans"
 
     def ready(self) -> None:
+        from careplans.selectors import patients_on_care_team_of
+        from clinic.viewsets import patient_scope_register
+
+        # What `?patient=` and every clinical viewset may name: the caller's care-team patients.
+        patient_scope_register(patients_on_care_team_of)
+
         from careplans.chart import ChartTab, chart_tab_register
 
         chart_tab_register(ChartTab(key="care_plan", label="Care plan", url_name="careplans:chart", order=20))

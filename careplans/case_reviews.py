@@ -27,7 +27,8 @@ from careplans.models import (
     TeamRole,
 )
 from careplans.outbox import ReminderDraft, reminders_write
-from careplans.selectors import _get_or_deny, active_team_members, open_care_plan_of, patients_on_care_team_of
+from careplans.selectors import active_team_members, open_care_plan_of, patients_on_care_team_of
+from clinic.access import visible_or_404
 from clinic.audit import audit_record
 from clinic.models import AuditAction, User
 
@@ -70,9 +71,7 @@ def case_reviews_visible_to(user: User) -> QuerySet[CaseReview]:
 
 
 def case_review_for(*, user: User, public_id: UUID | str) -> CaseReview:
-    return _get_or_deny(
-        case_reviews_visible_to(user), user=user, public_id=public_id, object_type="careplans.casereview"
-    )
+    return visible_or_404(case_reviews_visible_to(user), user=user, public_id=public_id)
 
 
 def open_tasks_of(plan: CarePlan) -> QuerySet[CarePlanTask]:
@@ -84,11 +83,10 @@ def open_tasks_of(plan: CarePlan) -> QuerySet[CarePlanTask]:
 
 
 def task_for(*, user: User, plan: CarePlan, public_id: UUID | str) -> CarePlanTask:
-    return _get_or_deny(
+    return visible_or_404(
         CarePlanTask.objects.filter(care_plan=plan),
         user=user,
         public_id=public_id,
-        object_type="careplans.careplantask",
     )
 
 

@@ -8,13 +8,10 @@ Everyone else gets a 404, and the refusal is audited (SECURITY.md AC-2, AL-1).
 from collections.abc import Iterable
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
-from django.http import Http404
 
 from careplans.models import CarePlan, CarePlanStatus, CareTeamMember, Goal, Patient
-from clinic.access import Action, sees_all_demographics, user_can
-from clinic.audit import audit_denied
+from clinic.access import Action, sees_all_demographics, user_can, visible_or_404
 from clinic.models import User
 
 
@@ -38,21 +35,13 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
     return patients_on_care_team_of(user)
 
 
-def _get_or_deny(queryset: QuerySet, *, user: User, public_id: UUID | str, object_type: str):  # type: ignore[no-untyped-def]
-    try:
-        return queryset.get(public_id=public_id)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
-        audit_denied(actor=user, object_type=object_type, object_id=str(public_id)[:64])
-        raise Http404 from None
-
-
 def patient_for_clinical_use(*, user: User, public_id: UUID | str) -> Patient:
     """The patient, if the user is on its care team; else an audited 404."""
-    return _get_or_deny(patients_on_care_team_of(user), user=user, public_id=public_id, object_type="careplans.patient")
+    return visible_or_404(patients_on_care_team_of(user), user=user, public_id=public_id)
 
 
 def patient_for_demographics(*, user: User, public_id: UUID | str) -> Patient:
-    return _get_or_deny(patients_visible_to(user), user=user, public_id=public_id, object_type="careplans.patient")
+    return visible_or_404(patients_visible_to(user), user=user, public_id=public_id)
 
 
 def care_team_of(patient: Patient) -> QuerySet[CareTeamMember]:
@@ -85,7 +74,7 @@ def care_plans_visible_to(user: User) -> QuerySet[CarePlan]:
 
 
 def care_plan_for(*, user: User, public_id: UUID | str) -> CarePlan:
-    return _get_or_deny(care_plans_visible_to(user), user=user, public_id=public_id, object_type="careplans.careplan")
+    return visible_or_404(care_plans_visible_to(user), user=user, public_id=public_id)
 
 
 def open_care_plan_of(patient: Patient) -> CarePlan | None:
@@ -102,7 +91,7 @@ def goals_of(care_plan: CarePlan) -> QuerySet[Goal]:
 
 
 def goal_for(*, user: User, care_plan: CarePlan, public_id: UUID | str) -> Goal:
-    return _get_or_deny(goals_of(care_plan), user=user, public_id=public_id, object_type="careplans.goal")
+    return visible_or_404(goals_of(care_plan), user=user, public_id=public_id)
 
 
 def active_team_members(*, roles: Iterable[str] | None = None) -> QuerySet[CareTeamMember]:

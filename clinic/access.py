@@ -8,8 +8,18 @@ A user with several roles may do what any of them may.
 """
 
 from enum import StrEnum
+from typing import Any, TypeVar
+from uuid import UUID
 
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+from clinic.audit import audit_denied
 from clinic.models import Role, User
+
+M = TypeVar("M", bound=Model)
 
 
 class Action(StrEnum):
@@ -93,11 +103,39 @@ NEEDS_CARE_TEAM = frozenset(
 )
 
 
-def user_can(user: User | None, action: Action) -> bool:
+def user_can(user: User | AnonymousUser | None, action: Action) -> bool:
     """Whether any of the user's roles allows `action`. Fails closed for anonymous users."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
+    assert isinstance(user, User)
     return any(action in MATRIX[Role(role)] for role in user.roles)
+
+
+# The one access path (issue 10). Every view, viewset and writing service goes through these
+# two: `require` for the caller's role, `visible_or_404` for the object's visibility.
+ROLE_DENIED_MESSAGE = "Your role may not do this."
+
+
+def require(user: User | AnonymousUser | None, action: Action, message: str = ROLE_DENIED_MESSAGE) -> None:
+    """Refuse (403) unless one of the user's roles allows `action`.
+
+    Called by the API base viewset and the HTML view decorator before any input is read,
+    and again by every writing service: the last line when a new caller forgets."""
+    if not user_can(user, action):
+        raise PermissionDenied(message)
+
+
+def visible_or_404(queryset: "QuerySet[M]", *, user: User | AnonymousUser, public_id: UUID | str | Any) -> M:
+    """The object with `public_id` from a visibility-scoped queryset, or an audited 404.
+
+    Unknown, malformed and invisible ids get the same answer, so a 404 tells nothing about
+    what exists (DESIGN.md: 404, never a 403 that leaks existence)."""
+    try:
+        return queryset.get(public_id=public_id)
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
+        actor = user if isinstance(user, User) else None
+        audit_denied(actor=actor, object_type=queryset.model._meta.label_lower, object_id=str(public_id)[:64])
+        raise Http404 from None
 
 
 def sees_all_demographics(user: User) -> bool:

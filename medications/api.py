@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from careplans.selectors import patient_for_clinical_use, patients_on_care_team_of
-from clinic.access import Action, user_can
+from clinic.access import Action, user_can, visible_or_404
 from clinic.concurrency import StaleVersionError
 from clinic.models import User
 from medications import selectors, services
@@ -371,8 +371,8 @@ class _PatientRecordViewSet(
         return _patient_filter(self.visible(), self.request)
 
     def get_object(self) -> Any:
-        return selectors._get_or_deny(
-            self.visible(), user=self.request.user, public_id=self.kwargs["public_id"], object_type=self.object_type
+        return visible_or_404(
+            self.visible(), user=self.request.user, public_id=self.kwargs["public_id"]
         )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -8,16 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 
 from careplans.models import Patient
 from careplans.selectors import patients_on_care_team_of
-from clinic.audit import audit_denied
+from clinic.access import visible_or_404
 from clinic.models import User
 from medications.interactions import InteractionWarning, warnings_for_regimens
 from medications.models import (
@@ -84,14 +82,6 @@ def medication_catalog(*, name: str = "", include_inactive: bool = False) -> Que
 # --- Visibility -----------------------------------------------------------------------------
 
 
-def _get_or_deny(queryset: QuerySet, *, user: User, public_id: UUID | str, object_type: str) -> Any:
-    try:
-        return queryset.get(public_id=public_id)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
-        audit_denied(actor=user, object_type=object_type, object_id=str(public_id)[:64])
-        raise Http404 from None
-
-
 def regimens_visible_to(user: User) -> QuerySet[Regimen]:
     return Regimen.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
         "patient", "medication", "prescriber"
@@ -99,15 +89,14 @@ def regimens_visible_to(user: User) -> QuerySet[Regimen]:
 
 
 def regimen_for(*, user: User, public_id: UUID | str) -> Regimen:
-    return _get_or_deny(regimens_visible_to(user), user=user, public_id=public_id, object_type="medications.regimen")
+    return visible_or_404(regimens_visible_to(user), user=user, public_id=public_id)
 
 
 def regimen_of_patient(*, user: User, patient: Patient, public_id: UUID | str) -> Regimen:
-    return _get_or_deny(
+    return visible_or_404(
         Regimen.objects.filter(patient=patient).select_related("medication", "patient"),
         user=user,
         public_id=public_id,
-        object_type="medications.regimen",
     )
 
 
@@ -121,11 +110,10 @@ def dose_history(regimen: Regimen) -> QuerySet[DoseChange]:
 
 
 def dose_change_of(*, user: User, regimen: Regimen, public_id: UUID | str) -> DoseChange:
-    return _get_or_deny(
+    return visible_or_404(
         DoseChange.objects.filter(regimen=regimen).select_related("regimen"),
         user=user,
         public_id=public_id,
-        object_type="medications.dosechange",
     )
 
 
@@ -148,9 +136,7 @@ def lab_results_visible_to(user: User) -> QuerySet[LabResult]:
 
 
 def lab_result_for(*, user: User, public_id: UUID | str) -> LabResult:
-    return _get_or_deny(
-        lab_results_visible_to(user), user=user, public_id=public_id, object_type="medications.labresult"
-    )
+    return visible_or_404(lab_results_visible_to(user), user=user, public_id=public_id)
 
 
 # --- Monitoring ---------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from rest_framework.routers import SimpleRouter
 from careplans import case_reviews
 from careplans.models import CarePlanTask, CaseReview, CaseReviewStatus, Patient, TaskStatus, TeamRole
 from careplans.selectors import patient_for_clinical_use
-from clinic.access import Action, user_can
+from clinic.access import Action, user_can, visible_or_404
 from clinic.models import User
 from outcomes import selectors, services
 from outcomes.instruments import InstrumentCode, Severity
@@ -242,11 +242,10 @@ class SafetyAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return filter_by_patient(self.request, selectors.safety_alerts_visible_to(self.request.user))
 
     def get_object(self) -> SafetyAlert:
-        return selectors._get_or_deny(
+        return visible_or_404(
             self.get_queryset(),
             user=self.request.user,
             public_id=self.kwargs["public_id"],
-            object_type="outcomes.safetyalert",
         )
 
 
@@ -302,11 +301,10 @@ class SafetyFollowUpViewSet(
         return filter_by_patient(self.request, selectors.safety_follow_ups_visible_to(self.request.user))
 
     def get_object(self) -> SafetyFollowUp:
-        return selectors._get_or_deny(
+        return visible_or_404(
             self.get_queryset(),
             user=self.request.user,
             public_id=self.kwargs["public_id"],
-            object_type="outcomes.safetyfollowup",
         )
 
     @extend_schema(request=SafetyFollowUpInputSerializer, responses={201: SafetyFollowUpSerializer})

@@ -18,15 +18,13 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
 from django.db.models import DateField, Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, TruncDate
-from django.http import Http404
 from django.utils import timezone
 
 from careplans.models import CarePlan, CarePlanStatus, CaseReview, CaseReviewStatus, Patient
 from careplans.selectors import patients_on_care_team_of
-from clinic.audit import audit_denied
+from clinic.access import visible_or_404
 from clinic.models import User
 from outcomes.instruments import INSTRUMENTS, Instrument, InstrumentCode
 from outcomes.models import Assessment, SafetyAlert, SafetyAlertStatus, SafetyFollowUp
@@ -46,19 +44,11 @@ def assessments_visible_to(user: User) -> QuerySet[Assessment]:
     return Assessment.objects.filter(patient__in=patients_on_care_team_of(user)).select_related("patient", "entered_by")
 
 
-def _get_or_deny(queryset: QuerySet, *, user: User, public_id: UUID | str, object_type: str):  # type: ignore[no-untyped-def]
-    try:
-        return queryset.get(public_id=public_id)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
-        audit_denied(actor=user, object_type=object_type, object_id=str(public_id)[:64])
-        raise Http404 from None
-
-
 def assessment_for(*, user: User, public_id: UUID | str, patient: Patient | None = None) -> Assessment:
     assessments = assessments_visible_to(user)
     if patient is not None:
         assessments = assessments.filter(patient=patient)
-    return _get_or_deny(assessments, user=user, public_id=public_id, object_type="outcomes.assessment")
+    return visible_or_404(assessments, user=user, public_id=public_id)
 
 
 def safety_alerts_visible_to(user: User) -> QuerySet[SafetyAlert]:

@@ -1,0 +1,128 @@
+"""The API's one access path for clinical resources (issue 10; DESIGN.md API contract).
+
+Every clinical viewset subclasses `ClinicalViewSet`, which does, in this order:
+
+1. scopes its queryset through the app's visibility selector (`visible_queryset`);
+2. for a write, resolves what the URL names (the parent of a nested route, the object of a
+   detail route) first, so anything the caller may not see is an audited 404;
+3. checks the role matrix (`write_action`, or `action_roles` per action) *before* any input
+   is read, so a care-team member whose role may not act gets 403 whatever the body says;
+4. applies the one `?patient=` filter (`PatientFilter`).
+
+`tests/clinic/test_access_path.py` fails if a viewset on the API router is not one of these
+(or on the short list of clinic-wide endpoints that are not about a patient).
+"""
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.db.models import Model, QuerySet
+from django_filters import rest_framework as filters
+from rest_framework import viewsets
+from rest_framework.request import Request
+
+from clinic.access import Action, require, visible_or_404
+from clinic.models import User
+
+# Reads and writes by HTTP method; an @action's method decides which it is.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+PATIENT_FILTER_HELP = (
+    "Patient id (UUID). Only patients you may see: an unknown, malformed or invisible id "
+    "answers 404, the same as the patient's own URL would."
+)
+
+_patient_scope: Callable[[User], QuerySet[Any]] | None = None
+
+
+def patient_scope_register(scope: Callable[[User], QuerySet[Any]]) -> None:
+    """The patients a clinician may read (care-team membership); registered by `careplans`,
+    which `clinic` may not import (DESIGN.md app boundaries)."""
+    global _patient_scope
+    _patient_scope = scope
+
+
+def patients_in_scope(user: User) -> QuerySet[Any]:
+    assert _patient_scope is not None, "careplans registers the patient scope in its AppConfig.ready()"
+    return _patient_scope(user)
+
+
+class PatientFilter(filters.FilterSet):
+    """`?patient=<id>`: the one answer everywhere. The id is resolved like a URL id (audited 404)."""
+
+    patient = filters.CharFilter(method="filter_patient", help_text=PATIENT_FILTER_HELP)
+
+    def filter_patient(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        view = self.request.parser_context["view"]
+        patient = visible_or_404(view.visible_patients(), user=self.request.user, public_id=value)
+        return queryset.filter(**{view.patient_field: patient})
+
+
+class ClinicalViewSet(viewsets.GenericViewSet):
+    """Base for every viewset over a patient's clinical record."""
+
+    lookup_field = "public_id"
+    filter_backends: ClassVar[list[Any]] = [filters.DjangoFilterBackend]
+    filterset_class: ClassVar[type[filters.FilterSet] | None] = PatientFilter
+    # The role-matrix action every write needs; `action_roles` overrides it per viewset action.
+    write_action: ClassVar[Action | None] = None
+    action_roles: ClassVar[dict[str, Action]] = {}
+    # The lookup from this viewset's model to its patient (for `?patient=`).
+    patient_field: ClassVar[str] = "patient"
+    model: ClassVar[type[Model] | None] = None
+
+    request: Request
+
+    # --- what subclasses provide ------------------------------------------------------------
+
+    def visible_queryset(self) -> QuerySet[Any]:
+        """The objects the caller may see: a visibility selector of the app."""
+        raise NotImplementedError
+
+    def resolve_parent(self) -> Any:
+        """For a nested route: the parent object named in the URL (404 if invisible)."""
+        return None
+
+    # --- the access path ----------------------------------------------------------------
+
+    @property
+    def user(self) -> User:
+        user = self.request.user
+        assert isinstance(user, User), "IsAuthenticated runs before any handler"
+        return user
+
+    def visible_patients(self) -> QuerySet[Any]:
+        return patients_in_scope(self.user)
+
+    def required_action(self) -> Action | None:
+        """The role-matrix action this request needs, or None for a read."""
+        if self.action in self.action_roles:
+            return self.action_roles[self.action]
+        if self.request.method in SAFE_METHODS:
+            return None
+        return self.write_action
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authentication, IsAuthenticated, throttles
+        needed = self.required_action()
+        if needed is None:
+            return
+        # What the URL names first: an outsider learns nothing, not even the role rule.
+        self.resolve_parent()
+        if self.detail:
+            self.get_object()
+        require(self.user, needed)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if getattr(self, "swagger_fake_view", False):
+            assert self.model is not None, f"{type(self).__name__} needs `model` for the schema"
+            return self.model._default_manager.none()
+        return self.visible_queryset()
+
+    def get_object(self) -> Any:
+        if not hasattr(self, "_object"):
+            self._object = visible_or_404(
+                self.visible_queryset(), user=self.user, public_id=self.kwargs[self.lookup_url_kwarg or "public_id"]
+            )
+            self.check_object_permissions(self.request, self._object)
+        return self._object
