@@ -28,7 +28,7 @@ from careplans.models import (
 )
 from careplans.outbox import ReminderDraft, reminders_write
 from careplans.selectors import active_team_members, open_care_plan_of, patients_on_care_team_of
-from clinic.access import visible_or_404
+from clinic.access import Action, require, visible_or_404
 from clinic.audit import audit_record
 from clinic.models import AuditAction, User
 
@@ -96,6 +96,7 @@ def task_for(*, user: User, plan: CarePlan, public_id: UUID | str) -> CarePlanTa
 @transaction.atomic
 def case_review_flag(*, patient: Patient, actor: User, reason: str) -> CaseReview:
     """Put the patient on the next case-review list and tell the reviewers on the team."""
+    require(actor, Action.FLAG_CASE_REVIEW)
     if open_case_review_of(patient) is not None:
         raise ValidationError({"patient": ["This patient is already on the case-review list."]})
     review = CaseReview(patient=patient, reason=reason.strip(), requested_by=actor)
@@ -162,6 +163,7 @@ def case_review_record(
 ) -> CaseReview:
     """Complete the open review (or record an unrequested one); each recommendation becomes
     an open task on the patient's care plan."""
+    require(actor, Action.RECORD_CASE_REVIEW)
     items = [item for item in recommendations if item.description.strip()]
     if not summary.strip() and not items:
         raise ValidationError({"recommendations": ["Write the review's recommendations."]})
@@ -192,6 +194,7 @@ def case_review_record(
 
 @transaction.atomic
 def care_plan_task_complete(*, task: CarePlanTask, actor: User) -> CarePlanTask:
+    require(actor, Action.EDIT_CARE_PLAN)
     if task.status != TaskStatus.OPEN:
         raise ValidationError({"status": ["Only an open task can be marked done."]})
     task.status = TaskStatus.DONE

@@ -24,8 +24,10 @@ from careplans.models import (
     RelapsePreventionPlan,
     TeamRole,
 )
+from clinic.access import Action, require
 from clinic.audit import audit_record, diff, snapshot
 from clinic.concurrency import claim_version
+from clinic.entered_in_error import entered_in_error_mark
 from clinic.models import AuditAction, Role, User
 
 PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "preferred_name", "phone", "email", "status")
@@ -69,6 +71,7 @@ def patient_create(
     *, actor: User, mrn: str, given_name: str, family_name: str, birth_date: date, **optional: Any
 ) -> Patient:
     """Register a patient. A clinician who does so joins its care team (DESIGN.md API contract)."""
+    require(actor, Action.CREATE_PATIENT)
     patient = Patient(
         mrn=mrn, given_name=given_name, family_name=family_name, birth_date=birth_date, created_by=actor, **optional
     )
@@ -89,6 +92,7 @@ def patient_create(
 
 @transaction.atomic
 def patient_update(*, patient: Patient, actor: User, **changes: Any) -> Patient:
+    require(actor, Action.EDIT_DEMOGRAPHICS)
     before = snapshot(patient, PATIENT_FIELDS)
     for name, value in changes.items():
         if name not in PATIENT_FIELDS:
@@ -108,6 +112,7 @@ def patient_update(*, patient: Patient, actor: User, **changes: Any) -> Patient:
 
 @transaction.atomic
 def care_team_member_add(*, patient: Patient, user: User, role: str, actor: User) -> CareTeamMember:
+    require(actor, Action.MANAGE_CARE_TEAM)
     if not user.is_active or not user.is_clinician:
         raise ValidationError({"user": "Only an active clinician can join a care team."})
     member = CareTeamMember(patient=patient, user=user, role=role, added_by=actor)
@@ -130,6 +135,7 @@ def care_team_member_add(*, patient: Patient, user: User, role: str, actor: User
 @transaction.atomic
 def care_team_member_end(*, member: CareTeamMember, actor: User) -> CareTeamMember:
     """End a membership. Access goes with it on the very next request (AC-6)."""
+    require(actor, Action.MANAGE_CARE_TEAM)
     if member.ended_at is not None:
         return member
     member.ended_at = timezone.now()
@@ -150,6 +156,7 @@ def care_team_member_end(*, member: CareTeamMember, actor: User) -> CareTeamMemb
 
 @transaction.atomic
 def care_plan_create(*, patient: Patient, actor: User, **fields: Any) -> CarePlan:
+    require(actor, Action.EDIT_CARE_PLAN)
     if CarePlan.objects.filter(patient=patient).exclude(status=CarePlanStatus.COMPLETED).exists():
         raise ValidationError({"patient": "This patient already has an open care plan."})
     if "diagnoses" in fields:
@@ -171,6 +178,7 @@ def care_plan_create(*, patient: Patient, actor: User, **fields: Any) -> CarePla
 @transaction.atomic
 def care_plan_update(*, care_plan: CarePlan, actor: User, version: int | None, **changes: Any) -> CarePlan:
     """Save plan fields if `version` is still current; else StaleVersionError (409)."""
+    require(actor, Action.EDIT_CARE_PLAN)
     plan = claim_version(care_plan, version)
     before = snapshot(plan, CARE_PLAN_FIELDS)
     if "diagnoses" in changes:
@@ -197,6 +205,7 @@ def care_plan_update(*, care_plan: CarePlan, actor: User, version: int | None, *
 @transaction.atomic
 def relapse_plan_update(*, care_plan: CarePlan, actor: User, version: int | None, **changes: Any) -> CarePlan:
     """Edit the relapse-prevention plan; it shares the care plan's version (one plan, one lock)."""
+    require(actor, Action.EDIT_CARE_PLAN)
     plan = claim_version(care_plan, version)
     relapse, _ = RelapsePreventionPlan.objects.get_or_create(care_plan=plan)
     before = snapshot(relapse, RELAPSE_PLAN_FIELDS)
@@ -235,6 +244,7 @@ def goal_create(
     due_date: date | None = None,
     status: str = GoalStatus.PROPOSED,
 ) -> Goal:
+    require(actor, Action.EDIT_CARE_PLAN)
     goal = Goal(
         care_plan=care_plan,
         domain=domain,
@@ -260,6 +270,7 @@ def goal_create(
 
 @transaction.atomic
 def goal_update(*, goal: Goal, actor: User, version: int | None, **changes: Any) -> Goal:
+    require(actor, Action.EDIT_CARE_PLAN)
     goal = claim_version(goal, version)
     before = snapshot(goal, GOAL_FIELDS)
     new_status = changes.get("status", goal.status)
@@ -286,26 +297,17 @@ def goal_update(*, goal: Goal, actor: User, version: int | None, **changes: Any)
 
 @transaction.atomic
 def goal_enter_in_error(*, goal: Goal, actor: User, reason: str) -> Goal:
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why this goal was entered in error."})
-    goal.entered_in_error_at = timezone.now()
-    goal.entered_in_error_by = actor
-    goal.entered_in_error_reason = reason.strip()
-    goal.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.ENTER_IN_ERROR,
-        obj=goal,
-        patient_id=goal.care_plan.patient.public_id,
-        changes={"reason": [None, reason.strip()]},
+    require(actor, Action.EDIT_CARE_PLAN)
+    return entered_in_error_mark(
+        record=goal, actor=actor, reason=reason, patient_id=goal.care_plan.patient.public_id, what="goal"
     )
-    return goal
 
 
 @transaction.atomic
 def plan_agreement_record(
     *, care_plan: CarePlan, actor: User, kind: str, agreed_on: date, participants: str, agreement: str
 ) -> PlanAgreement:
+    require(actor, Action.EDIT_CARE_PLAN)
     record = PlanAgreement(
         care_plan=care_plan,
         kind=kind,

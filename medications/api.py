@@ -371,9 +371,7 @@ class _PatientRecordViewSet(
         return _patient_filter(self.visible(), self.request)
 
     def get_object(self) -> Any:
-        return visible_or_404(
-            self.visible(), user=self.request.user, public_id=self.kwargs["public_id"]
-        )
+        return visible_or_404(self.visible(), user=self.request.user, public_id=self.kwargs["public_id"])
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         require(request.user, self.write_action)

@@ -10,14 +10,15 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from careplans.models import Patient
-from clinic.access import Action, user_can
+from clinic.access import Action, require
 from clinic.audit import audit_record, diff, snapshot
 from clinic.concurrency import StaleVersionError
+from clinic.entered_in_error import entered_in_error_mark
 from clinic.models import AuditAction, User
 from medications import reminders
 from medications.models import (
@@ -63,10 +64,7 @@ REGIMEN_TRANSITIONS: dict[str, frozenset[str]] = {
 
 INTERRUPTION_RESTART_DAYS = 30
 
-
-def _require_prescriber(actor: User) -> None:
-    if not user_can(actor, Action.PRESCRIBE):
-        raise PermissionDenied("Only prescribers start regimens and change doses.")
+PRESCRIBERS_ONLY = "Only prescribers start regimens and change doses."
 
 
 def _as_decimal(value: Any, field: str) -> Decimal:
@@ -145,7 +143,7 @@ def regimen_start(
 ) -> Regimen:
     """Start a regimen; its first DoseChange (previous dose empty) records the starting dose.
     Interaction warnings are the caller's to show before it calls this (interactions.py)."""
-    _require_prescriber(actor)
+    require(actor, Action.PRESCRIBE, PRESCRIBERS_ONLY)
     if not medication.is_active:
         raise ValidationError({"medication": "This medication is no longer offered in the catalog."})
     number = dose_validate(
@@ -242,7 +240,7 @@ def dose_change_record(
     effective_on: date | None = None,
 ) -> DoseChange:
     """Append a dose change. The new current dose is this one; nothing earlier is rewritten."""
-    _require_prescriber(actor)
+    require(actor, Action.PRESCRIBE, PRESCRIBERS_ONLY)
     current = _locked(regimen, version)
     if current.status != RegimenStatus.ACTIVE:
         raise ValidationError({"dose": "Only an active regimen's dose can change: resume it first."})
@@ -303,31 +301,17 @@ def dose_change_enter_in_error(
 ) -> DoseChange:
     """Mark the latest dose change as entered in error; the dose before it is current again.
     Only the latest may be marked, so the history's chain previous -> new stays unbroken."""
-    _require_prescriber(actor)
+    require(actor, Action.PRESCRIBE, PRESCRIBERS_ONLY)
     current = _locked(dose_change.regimen, version)
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why this entry was made in error."})
     latest = DoseChange.objects.filter(regimen=current).order_by("-effective_on", "-changed_at", "-id").first()
     if dose_change.is_start:
         raise ValidationError({"dose_change": "The starting dose cannot be withdrawn; stop the regimen instead."})
     if latest is None or latest.pk != dose_change.pk:
         raise ValidationError({"dose_change": "Only the latest dose change can be marked as entered in error."})
-    dose_change.entered_in_error_at = timezone.now()
-    dose_change.entered_in_error_by = actor
-    dose_change.entered_in_error_reason = reason.strip()
-    dose_change.save(
-        update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason", "updated_at"]
-    )
+    entered_in_error_mark(record=dose_change, actor=actor, reason=reason, patient_id=current.patient.public_id)
     current.dose = dose_change.previous_dose  # type: ignore[assignment]
     current.version += 1
     current.save(update_fields=["dose", "version", "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.ENTER_IN_ERROR,
-        obj=dose_change,
-        patient_id=current.patient.public_id,
-        changes={"reason": [None, reason.strip()]},
-    )
     return dose_change
 
 
@@ -336,7 +320,7 @@ def regimen_status_change(
     *, regimen: Regimen, status: str, actor: User, reason: str = "", version: int | None = None
 ) -> Regimen:
     """Pause, resume or stop a regimen. Pausing and stopping need a reason."""
-    _require_prescriber(actor)
+    require(actor, Action.PRESCRIBE, PRESCRIBERS_ONLY)
     current = _locked(regimen, version)
     if status not in REGIMEN_TRANSITIONS.get(current.status, frozenset()):
         raise ValidationError({"status": f"A {current.get_status_display().lower()} regimen cannot become {status}."})
@@ -387,6 +371,7 @@ def side_effect_record(
     action_taken: str = "",
     regimen: Regimen | None = None,
 ) -> SideEffect:
+    require(actor, Action.RECORD_SIDE_EFFECT)
     _regimen_of_patient(regimen, patient)
     _not_future(onset, "onset")
     record = SideEffect(
@@ -421,6 +406,7 @@ def adherence_check_record(
     barriers: str = "",
     regimen: Regimen | None = None,
 ) -> AdherenceCheck:
+    require(actor, Action.RECORD_ADHERENCE)
     _regimen_of_patient(regimen, patient)
     _not_future(checked_on, "checked_on")
     if not 0 <= int(percent) <= 100:
@@ -458,6 +444,7 @@ def lab_result_record(
     regimen: Regimen | None = None,
     comment: str = "",
 ) -> LabResult:
+    require(actor, Action.RECORD_LAB_RESULT)
     _regimen_of_patient(regimen, patient)
     if test not in LabTest.values:
         raise ValidationError({"test": "Choose a listed test."})
@@ -495,17 +482,13 @@ def record_enter_in_error(
     *, record: SideEffect | AdherenceCheck | LabResult, actor: User, reason: str
 ) -> SideEffect | AdherenceCheck | LabResult:
     """Withdraw a side effect, adherence check or lab result entered by mistake (kept, hidden)."""
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why this entry was made in error."})
-    record.entered_in_error_at = timezone.now()
-    record.entered_in_error_by = actor
-    record.entered_in_error_reason = reason.strip()
-    record.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason", "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.ENTER_IN_ERROR,
-        obj=record,
-        patient_id=record.patient.public_id,
-        changes={"reason": [None, reason.strip()]},
-    )
-    return record
+    require(actor, RECORD_ACTIONS[type(record)])
+    return entered_in_error_mark(record=record, actor=actor, reason=reason, patient_id=record.patient.public_id)
+
+
+# Who may record (and so withdraw) each kind of record (clinic/access.py).
+RECORD_ACTIONS: dict[type, Action] = {
+    SideEffect: Action.RECORD_SIDE_EFFECT,
+    AdherenceCheck: Action.RECORD_ADHERENCE,
+    LabResult: Action.RECORD_LAB_RESULT,
+}

@@ -14,7 +14,9 @@ from django.utils import timezone
 from careplans.models import Patient, ReminderKind, TeamRole
 from careplans.outbox import ReminderDraft, reminders_write
 from careplans.selectors import active_team_members
+from clinic.access import Action, require
 from clinic.audit import audit_record
+from clinic.entered_in_error import entered_in_error_mark
 from clinic.models import AuditAction, User
 from outcomes.models import (
     HIGH_RISK_OUTCOMES,
@@ -43,6 +45,7 @@ def assessment_record(
 ) -> Assessment:
     """Score and store a completed questionnaire. A positive PHQ-9 item 9 raises a safety alert
     to the prescriber(s) and therapist(s) in this same transaction."""
+    require(actor, Action.ENTER_ASSESSMENT)
     score = assessment_score(instrument_code=instrument, responses=responses)
     _administered_on_clean(patient, administered_on)
     assessment = Assessment(
@@ -117,6 +120,7 @@ def safety_follow_up_record(
     assessed_on: date | None = None,
 ) -> SafetyFollowUp:
     """Record the risk assessment; it answers every alert of the patient open at this moment."""
+    require(actor, Action.RECORD_SAFETY_FOLLOW_UP)
     open_alerts = list(SafetyAlert.objects.select_for_update().filter(patient=patient, status=SafetyAlertStatus.OPEN))
     if not open_alerts:
         raise ValidationError({"patient": ["This patient has no open safety alert to follow up."]})
@@ -171,21 +175,7 @@ def safety_follow_up_record(
 def assessment_enter_in_error(*, assessment: Assessment, actor: User, reason: str) -> Assessment:
     """Mark a questionnaire entered in error: it leaves lists, summaries and the timeline but
     stays on record. A safety alert it raised stays open until followed up (CLINICAL.md b4)."""
-    if not reason.strip():
-        raise ValidationError({"reason": ["Say why this questionnaire was entered in error."]})
-    if assessment.entered_in_error_at is not None:
-        raise ValidationError({"reason": ["This questionnaire is already marked entered in error."]})
-    assessment.entered_in_error_at = timezone.now()
-    assessment.entered_in_error_by = actor
-    assessment.entered_in_error_reason = reason.strip()[:500]
-    assessment.save(
-        update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason", "updated_at"]
+    require(actor, Action.ENTER_ASSESSMENT)
+    return entered_in_error_mark(
+        record=assessment, actor=actor, reason=reason, patient_id=assessment.patient.public_id, what="questionnaire"
     )
-    audit_record(
-        actor=actor,
-        action=AuditAction.ENTER_IN_ERROR,
-        obj=assessment,
-        patient_id=assessment.patient.public_id,
-        changes={"reason": [None, reason.strip()[:500]]},
-    )
-    return assessment

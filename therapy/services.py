@@ -10,15 +10,16 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from careplans.models import Goal, Patient
 from careplans.outbox import reminders_write
 from careplans.selectors import active_team_members
-from clinic.access import Action, user_can
+from clinic.access import Action, require
 from clinic.audit import REDACTED, audit_record, diff, snapshot
+from clinic.entered_in_error import entered_in_error_mark
 from clinic.models import AuditAction, User
 from therapy import reminders
 from therapy.models import (
@@ -76,9 +77,7 @@ COURSE_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def _require_therapist(actor: User) -> None:
-    if not user_can(actor, Action.LOG_THERAPY_SESSION):
-        raise PermissionDenied("Only therapists log therapy sessions.")
+THERAPISTS_ONLY = "Only therapists log therapy sessions."
 
 
 # full_clean() without the per-row queries: the foreign keys are set by this module from rows
@@ -124,7 +123,7 @@ def course_open(
     started_on: date | None = None,
 ) -> TherapyCourse:
     """Open a course with the acting therapist as its therapist."""
-    _require_therapist(actor)
+    require(actor, Action.LOG_THERAPY_SESSION, THERAPISTS_ONLY)
     if not _on_team(patient=patient, user=actor):
         raise ValidationError({"therapist": "Join this patient's care team to open a course."})
     if not modality.is_active:
@@ -188,7 +187,7 @@ def course_for_session(
 
 @transaction.atomic
 def course_update(*, course: TherapyCourse, actor: User, **changes: Any) -> TherapyCourse:
-    _require_therapist(actor)
+    require(actor, Action.LOG_THERAPY_SESSION, THERAPISTS_ONLY)
     course = TherapyCourse.objects.select_for_update().get(pk=course.pk)
     before = snapshot(course, COURSE_FIELDS)
     goals_before = sorted(str(g.public_id) for g in course.goals.all())
@@ -357,7 +356,7 @@ def session_log(
     private_note: str = "",
 ) -> TherapySession:
     """Log one session; duration and format default to the course's usual ones."""
-    _require_therapist(actor)
+    require(actor, Action.LOG_THERAPY_SESSION, THERAPISTS_ONLY)
     if not course.is_open:
         raise ValidationError({"course": "This course is closed; reopen it or open a new course."})
     if duration_minutes is None:
@@ -420,7 +419,7 @@ def session_update(
     **changes: Any,
 ) -> TherapySession:
     """Correct a logged session. `private_note` changes the actor's own note only."""
-    _require_therapist(actor)
+    require(actor, Action.LOG_THERAPY_SESSION, THERAPISTS_ONLY)
     session = TherapySession.objects.select_for_update().select_related("course__patient").get(pk=session.pk)
     before = snapshot(session, SESSION_FIELDS)
     for name, value in changes.items():
@@ -449,21 +448,10 @@ def session_update(
 
 @transaction.atomic
 def session_enter_in_error(*, session: TherapySession, actor: User, reason: str) -> TherapySession:
-    _require_therapist(actor)
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why this session was entered in error."})
-    session.entered_in_error_at = timezone.now()
-    session.entered_in_error_by = actor
-    session.entered_in_error_reason = reason.strip()
-    session.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.ENTER_IN_ERROR,
-        obj=session,
-        patient_id=session.course.patient.public_id,
-        changes={"reason": [None, reason.strip()]},
+    require(actor, Action.LOG_THERAPY_SESSION, THERAPISTS_ONLY)
+    return entered_in_error_mark(
+        record=session, actor=actor, reason=reason, patient_id=session.course.patient.public_id, what="session"
     )
-    return session
 
 
 @transaction.atomic
@@ -479,7 +467,7 @@ def session_log_for_patient(
     """Log a session on `course`, or on the actor's open course of `modality` with the
     patient, opening one if needed (DESIGN.md API). One transaction: if the session is
     refused, no course is left behind."""
-    _require_therapist(actor)
+    require(actor, Action.LOG_THERAPY_SESSION, THERAPISTS_ONLY)
     if course is None:
         if modality is None:
             raise ValidationError({"modality": "Choose a modality (or name the course)."})
