@@ -18,8 +18,11 @@ from typing import Any, ClassVar
 
 from django.db.models import Model, QuerySet
 from django_filters import rest_framework as filters
-from rest_framework import viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from clinic.access import Action, require, visible_or_404
 from clinic.models import User
@@ -126,3 +129,40 @@ class ClinicalViewSet(viewsets.GenericViewSet):
             )
             self.check_object_permissions(self.request, self._object)
         return self._object
+
+
+class EnteredInErrorSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Why this record was entered in error.")
+
+
+class EnteredInErrorMixin:
+    """`POST {id}/entered-in-error/ {reason}` → 204: the record stays, marked with who, when and
+    why, and leaves lists, summaries and reminder scans. The viewset names the service."""
+
+    def entered_in_error_record(self, record: Any, *, actor: User, reason: str) -> None:
+        raise NotImplementedError
+
+    @extend_schema(request=EnteredInErrorSerializer, responses={204: None})
+    @action(detail=True, methods=["post"], url_path="entered-in-error")
+    def entered_in_error(self, request: Request, public_id: str | None = None) -> Response:
+        view: Any = self
+        record = view.get_object()  # resolved (404) and role-checked (403) in initial()
+        given = EnteredInErrorSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        self.entered_in_error_record(record, actor=view.user, reason=given.validated_data["reason"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EnterInErrorAliasMixin(EnteredInErrorMixin):
+    """The first spelling, `enter-in-error`, kept for clients that use it (the contract never
+    breaks) and marked deprecated in the schema."""
+
+    @extend_schema(
+        request=EnteredInErrorSerializer,
+        responses={204: None},
+        deprecated=True,
+        description="Deprecated alias of `entered-in-error`.",
+    )
+    @action(detail=True, methods=["post"], url_path="enter-in-error")
+    def enter_in_error(self, request: Request, public_id: str | None = None) -> Response:
+        return self.entered_in_error(request, public_id)

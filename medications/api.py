@@ -8,6 +8,7 @@ gets 403 before anything else is looked at.
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,15 +19,16 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from careplans.models import Patient
 from careplans.selectors import patient_for_clinical_use, patients_on_care_team_of
-from clinic.access import Action, user_can, visible_or_404
+from clinic.access import Action, require
 from clinic.concurrency import StaleVersionError
 from clinic.models import User
+from clinic.viewsets import ClinicalViewSet, EnteredInErrorMixin
 from medications import selectors, services
 from medications.interactions import warnings_for_regimens
 from medications.models import (
@@ -42,23 +44,6 @@ from medications.models import (
     Route,
     SideEffect,
 )
-
-PATIENT_FILTER = OpenApiParameter("patient", str, description="Patient id (UUID)")
-
-
-def require(user: User, action: Action) -> None:
-    if not user_can(user, action):
-        raise PermissionDenied("Your role may not do this.")
-
-
-def _patient_filter(queryset: Any, request: Request) -> Any:
-    patient = request.query_params.get("patient")
-    if patient:
-        try:
-            queryset = queryset.filter(patient__public_id=serializers.UUIDField().to_internal_value(patient))
-        except serializers.ValidationError:
-            raise serializers.ValidationError({"patient": ["Not a valid patient id."]}) from None
-    return queryset
 
 
 class _VisiblePatientField(serializers.SlugRelatedField):
@@ -204,44 +189,32 @@ class RegimenStatusSerializer(serializers.Serializer):
     )
 
 
-@extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
-class RegimenViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
-):
+class RegimenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ClinicalViewSet):
     """Regimens of patients on the caller's care teams; prescribers start, pause, resume and stop them."""
 
     serializer_class = RegimenSerializer
-    lookup_field = "public_id"
+    model = Regimen
+    write_action = Action.PRESCRIBE
 
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return Regimen.objects.none()
-        return _patient_filter(selectors.regimens_visible_to(self.request.user), self.request)
-
-    def get_object(self) -> Regimen:
-        return selectors.regimen_for(user=self.request.user, public_id=self.kwargs["public_id"])
+    def visible_queryset(self) -> QuerySet[Regimen]:
+        return selectors.regimens_visible_to(self.user)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         context = {**self.get_serializer_context(), "warnings": warnings_for_regimens(page)}
         return self.get_paginated_response(RegimenSerializer(page, many=True, context=context).data)
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        require(request.user, Action.PRESCRIBE)
-        return super().create(request, *args, **kwargs)
-
     def perform_create(self, serializer: serializers.Serializer) -> None:
-        serializer.instance = services.regimen_start(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = services.regimen_start(actor=self.user, **serializer.validated_data)
 
     def _status(self, request: Request, new_status: str) -> Response:
         regimen = self.get_object()
-        require(request.user, Action.PRESCRIBE)
         given = RegimenStatusSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         regimen = services.regimen_status_change(
             regimen=regimen,
             status=new_status,
-            actor=request.user,
+            actor=self.user,
             reason=given.validated_data.get("reason", ""),
             version=given.validated_data.get("version"),
         )
@@ -307,21 +280,21 @@ class DoseChangeSerializer(serializers.ModelSerializer):
         return data
 
 
-class DoseChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class DoseChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ClinicalViewSet):
     """A regimen's dose history, oldest first (entries made in error left out). Prescribers add to it."""
 
     serializer_class = DoseChangeSerializer
-    lookup_field = "public_id"
+    model = DoseChange
+    write_action = Action.PRESCRIBE
+    filterset_class = None  # nested under one regimen: the patient is in the URL
 
-    def regimen(self) -> Regimen:
+    def resolve_parent(self) -> Regimen:
         if not hasattr(self, "_regimen"):
-            self._regimen = selectors.regimen_for(user=self.request.user, public_id=self.kwargs["regimen_public_id"])
+            self._regimen = selectors.regimen_for(user=self.user, public_id=self.kwargs["regimen_public_id"])
         return self._regimen
 
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return DoseChange.objects.none()
-        return selectors.dose_history(self.regimen())
+    def visible_queryset(self) -> QuerySet[DoseChange]:
+        return selectors.dose_history(self.resolve_parent())
 
     @extend_schema(
         responses={
@@ -333,12 +306,11 @@ class DoseChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
         }
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        regimen = self.regimen()
-        require(request.user, Action.PRESCRIBE)
+        regimen = self.resolve_parent()
         given = self.get_serializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
-            change = services.dose_change_record(regimen=regimen, actor=request.user, **given.validated_data)
+            change = services.dose_change_record(regimen=regimen, actor=self.user, **given.validated_data)
         except StaleVersionError as error:
             current = RegimenSerializer(error.current, context=self.get_serializer_context()).data
             return Response(
@@ -350,43 +322,13 @@ class DoseChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
 # --- Side effects, adherence, lab results -----------------------------------------------------
 
 
-class EnteredInErrorSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
-
-
 class _PatientRecordViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    EnteredInErrorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ClinicalViewSet
 ):
-    lookup_field = "public_id"
-    write_action: Action
-    object_type: str
-    model: Any
+    """Side effects, adherence checks and lab results: recorded by the team roles the matrix names."""
 
-    def visible(self) -> Any:
-        raise NotImplementedError
-
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return self.model.objects.none()
-        return _patient_filter(self.visible(), self.request)
-
-    def get_object(self) -> Any:
-        return visible_or_404(self.visible(), user=self.request.user, public_id=self.kwargs["public_id"])
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        require(request.user, self.write_action)
-        return super().create(request, *args, **kwargs)
-
-    @extend_schema(request=EnteredInErrorSerializer)
-    @action(detail=True, methods=["post"], url_path="entered-in-error")
-    def entered_in_error(self, request: Request, public_id: str) -> Response:
-        """Withdraw a record entered by mistake: it stays, marked with who, when and why."""
-        record = self.get_object()
-        require(request.user, self.write_action)
-        given = EnteredInErrorSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        services.record_enter_in_error(record=record, actor=request.user, reason=given.validated_data["reason"])
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def entered_in_error_record(self, record: Any, *, actor: User, reason: str) -> None:
+        services.record_enter_in_error(record=record, actor=actor, reason=reason)
 
 
 class SideEffectSerializer(serializers.ModelSerializer):
@@ -411,20 +353,18 @@ class SideEffectSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
 
-@extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
 class SideEffectViewSet(_PatientRecordViewSet):
     """Side effects (any care-team member records them)."""
 
     serializer_class = SideEffectSerializer
     write_action = Action.RECORD_SIDE_EFFECT
-    object_type = "medications.sideeffect"
     model = SideEffect
 
-    def visible(self) -> Any:
-        return selectors.side_effects_visible_to(self.request.user)
+    def visible_queryset(self) -> Any:
+        return selectors.side_effects_visible_to(self.user)
 
     def perform_create(self, serializer: serializers.Serializer) -> None:
-        serializer.instance = services.side_effect_record(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = services.side_effect_record(actor=self.user, **serializer.validated_data)
 
 
 class AdherenceCheckSerializer(serializers.ModelSerializer):
@@ -450,20 +390,18 @@ class AdherenceCheckSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
 
-@extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
 class AdherenceCheckViewSet(_PatientRecordViewSet):
     """Adherence checks (any care-team member records them)."""
 
     serializer_class = AdherenceCheckSerializer
     write_action = Action.RECORD_ADHERENCE
-    object_type = "medications.adherencecheck"
     model = AdherenceCheck
 
-    def visible(self) -> Any:
-        return selectors.adherence_checks_visible_to(self.request.user)
+    def visible_queryset(self) -> Any:
+        return selectors.adherence_checks_visible_to(self.user)
 
     def perform_create(self, serializer: serializers.Serializer) -> None:
-        serializer.instance = services.adherence_check_record(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = services.adherence_check_record(actor=self.user, **serializer.validated_data)
 
 
 class LabFlagSerializer(serializers.Serializer):
@@ -511,17 +449,15 @@ class LabResultSerializer(serializers.ModelSerializer):
         return {"level": flag.level, "text": flag.text} if flag else None
 
 
-@extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
 class LabResultViewSet(_PatientRecordViewSet):
     """Lab results; out-of-range values carry a `flag` (lithium vs the patient's target, ANC bands)."""
 
     serializer_class = LabResultSerializer
     write_action = Action.RECORD_LAB_RESULT
-    object_type = "medications.labresult"
     model = LabResult
 
-    def visible(self) -> Any:
-        return selectors.lab_results_visible_to(self.request.user)
+    def visible_queryset(self) -> Any:
+        return selectors.lab_results_visible_to(self.user)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -532,7 +468,7 @@ class LabResultViewSet(_PatientRecordViewSet):
         return self.get_paginated_response(LabResultSerializer(page, many=True, context=context).data)
 
     def perform_create(self, serializer: serializers.Serializer) -> None:
-        serializer.instance = services.lab_result_record(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = services.lab_result_record(actor=self.user, **serializer.validated_data)
 
 
 # --- Monitoring ---------------------------------------------------------------------------------
@@ -551,15 +487,20 @@ class MonitoringItemSerializer(serializers.Serializer):
     note = serializers.CharField(source="item.note")
 
 
-class MonitoringViewSet(viewsets.GenericViewSet):
+class MonitoringViewSet(ClinicalViewSet):
     """What each active regimen's protocol asks for: due, overdue or done, computed from the
     protocol, the regimen's start and dose changes, and the patient's lab results."""
 
     serializer_class = MonitoringItemSerializer
+    model = Patient
     pagination_class = None
+    filterset_class = None  # the patient is in the URL
+
+    def resolve_parent(self) -> Patient:
+        return patient_for_clinical_use(user=self.user, public_id=self.kwargs["patient_public_id"])
 
     def list(self, request: Request, patient_public_id: str) -> Response:
-        patient = patient_for_clinical_use(user=request.user, public_id=patient_public_id)
+        patient = self.resolve_parent()
         rows = selectors.monitoring_for_patient(patient=patient, today=timezone.localdate())
         return Response(MonitoringItemSerializer(rows, many=True).data)
 

@@ -233,7 +233,9 @@ def test_regimen_list_filters_by_patient(api, prescriber, regimen, start_regimen
     start_regimen(other, "Fluoxetine", "20")
     response = api(prescriber).get("/api/v1/regimens/", {"patient": str(other.public_id)})
     assert [r["medication_name"] for r in response.json()["results"]] == ["Fluoxetine"]
-    assert api(prescriber).get("/api/v1/regimens/", {"patient": "nope"}).status_code == 400
+    assert (
+        api(prescriber).get("/api/v1/regimens/", {"patient": "nope"}).status_code == 404
+    )  # the one ?patient= answer (issue 10)
 
 
 def _many_regimens(prescriber, start_regimen, change_dose, patients=6):  # type: ignore[no-untyped-def]
