@@ -3,13 +3,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from careplans import api as careplans_api
 from careplans import reminders_api
 from clinic import api as clinic_api
 from clinic import views
+from clinic.api_docs import ApiDocsView
 from medications import api as medications_api
 from outcomes import api as outcomes_api
 from outcomes import report_api
@@ -55,6 +56,6 @@ urlpatterns = [
     path("api/v1/auth/token/", clinic_api.TokenLoginView.as_view(), name="api-token"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api-docs"),
     path("django-admin/", admin.site.urls),
 ]
