@@ -8,20 +8,15 @@ everyone else gets 404.
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from rest_framework import mixins, serializers
 
 from careplans import selectors, services
 from careplans.diagnoses import diagnoses_clean
 from careplans.models import CarePlan, CareTeamMember, Goal, Patient
-from clinic.access import Action, user_can
+from clinic.access import Action
 from clinic.models import User
-
-
-def require(user: User, action: Action) -> None:
-    if not user_can(user, action):
-        raise PermissionDenied("Your role may not do this.")
+from clinic.viewsets import ClinicalViewSet
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -51,28 +46,26 @@ class PatientViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    ClinicalViewSet,
 ):
     """Patients on the caller's care teams; clinic admins see all (demographics only)."""
 
     serializer_class = PatientSerializer
-    lookup_field = "public_id"
+    model = Patient
+    clinical = False  # demographics: clinic admins see every patient's
+    filterset_class = None  # the patient list is the patients; search comes with the worklist
+    action_roles = {"create": Action.CREATE_PATIENT, "partial_update": Action.EDIT_DEMOGRAPHICS}
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def get_queryset(self) -> Any:
-        return selectors.patients_visible_to(self.request.user)
-
-    def get_object(self) -> Patient:
-        return selectors.patient_for_demographics(user=self.request.user, public_id=self.kwargs["public_id"])
+    def visible_queryset(self) -> QuerySet[Patient]:
+        return selectors.patients_visible_to(self.user)
 
     def perform_create(self, serializer: serializers.Serializer) -> None:
-        require(self.request.user, Action.CREATE_PATIENT)
-        serializer.instance = services.patient_create(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = services.patient_create(actor=self.user, **serializer.validated_data)
 
     def perform_update(self, serializer: serializers.Serializer) -> None:
-        require(self.request.user, Action.EDIT_DEMOGRAPHICS)
         serializer.instance = services.patient_update(
-            patient=serializer.instance, actor=self.request.user, **serializer.validated_data
+            patient=serializer.instance, actor=self.user, **serializer.validated_data
         )
 
 
@@ -86,37 +79,33 @@ class CareTeamMemberSerializer(serializers.ModelSerializer):
         read_only_fields = ["started_at", "ended_at"]
 
 
-class CareTeamViewSet(
-    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
-):
+class CareTeamViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, ClinicalViewSet):
     """A patient's active care team. DELETE ends a membership; the row stays for the record."""
 
     serializer_class = CareTeamMemberSerializer
-    lookup_field = "public_id"
+    model = CareTeamMember
+    clinical = False  # clinic admins manage care teams
+    write_action = Action.MANAGE_CARE_TEAM
+    filterset_class = None  # the patient is in the URL
     pagination_class = None
 
-    def patient(self) -> Patient:
+    def resolve_parent(self) -> Patient:
         if not hasattr(self, "_patient"):
             self._patient = selectors.patient_for_demographics(
-                user=self.request.user, public_id=self.kwargs["patient_public_id"]
+                user=self.user, public_id=self.kwargs["patient_public_id"]
             )
         return self._patient
 
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return CareTeamMember.objects.none()
-        return selectors.care_team_of(self.patient())
+    def visible_queryset(self) -> QuerySet[CareTeamMember]:
+        return selectors.care_team_of(self.resolve_parent())
 
     def perform_create(self, serializer: serializers.Serializer) -> None:
-        patient = self.patient()
-        require(self.request.user, Action.MANAGE_CARE_TEAM)
         serializer.instance = services.care_team_member_add(
-            patient=patient, actor=self.request.user, **serializer.validated_data
+            patient=self.resolve_parent(), actor=self.user, **serializer.validated_data
         )
 
     def perform_destroy(self, instance: CareTeamMember) -> None:
-        require(self.request.user, Action.MANAGE_CARE_TEAM)
-        services.care_team_member_end(member=instance, actor=self.request.user)
+        services.care_team_member_end(member=instance, actor=self.user)
 
 
 class DiagnosisSerializer(serializers.Serializer):
@@ -161,41 +150,29 @@ class CarePlanSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(error.messages) from None
 
 
-@extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("patient", str, description="Patient id")]))
 class CarePlanViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    ClinicalViewSet,
 ):
     """Shared care plans. PATCH must carry the `version` it read; a stale one gets 409."""
 
     serializer_class = CarePlanSerializer
-    lookup_field = "public_id"
+    model = CarePlan
+    write_action = Action.EDIT_CARE_PLAN
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def get_queryset(self) -> Any:
-        plans = selectors.care_plans_visible_to(self.request.user)
-        patient = self.request.query_params.get("patient")
-        if patient:
-            try:
-                plans = plans.filter(patient__public_id=serializers.UUIDField().to_internal_value(patient))
-            except serializers.ValidationError:
-                raise serializers.ValidationError({"patient": ["Not a valid patient id."]}) from None
-        return plans
-
-    def get_object(self) -> CarePlan:
-        return selectors.care_plan_for(user=self.request.user, public_id=self.kwargs["public_id"])
+    def visible_queryset(self) -> QuerySet[CarePlan]:
+        return selectors.care_plans_visible_to(self.user)
 
     def perform_create(self, serializer: serializers.Serializer) -> None:
-        require(self.request.user, Action.EDIT_CARE_PLAN)
         data = dict(serializer.validated_data)
         data.pop("version", None)
-        serializer.instance = services.care_plan_create(actor=self.request.user, **data)
+        serializer.instance = services.care_plan_create(actor=self.user, **data)
 
     def perform_update(self, serializer: serializers.Serializer) -> None:
-        require(self.request.user, Action.EDIT_CARE_PLAN)
         data = dict(serializer.validated_data)
         if "version" not in data:
             raise serializers.ValidationError({"version": ["Send the version you read."]})
@@ -203,7 +180,7 @@ class CarePlanViewSet(
             raise serializers.ValidationError({"patient": ["A care plan cannot move to another patient."]})
         version = data.pop("version")
         serializer.instance = services.care_plan_update(
-            care_plan=serializer.instance, actor=self.request.user, version=version, **data
+            care_plan=serializer.instance, actor=self.user, version=version, **data
         )
 
 
@@ -229,27 +206,23 @@ class GoalSerializer(serializers.ModelSerializer):
         read_only_fields = ["version", "status_changed_at"]
 
 
-class GoalViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class GoalViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ClinicalViewSet):
     """Goals of one care plan."""
 
     serializer_class = GoalSerializer
-    lookup_field = "public_id"
+    model = Goal
+    write_action = Action.EDIT_CARE_PLAN
+    filterset_class = None  # the care plan is in the URL
 
-    def care_plan(self) -> CarePlan:
+    def resolve_parent(self) -> CarePlan:
         if not hasattr(self, "_care_plan"):
-            self._care_plan = selectors.care_plan_for(
-                user=self.request.user, public_id=self.kwargs["care_plan_public_id"]
-            )
+            self._care_plan = selectors.care_plan_for(user=self.user, public_id=self.kwargs["care_plan_public_id"])
         return self._care_plan
 
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return Goal.objects.none()
-        return selectors.goals_of(self.care_plan())
+    def visible_queryset(self) -> QuerySet[Goal]:
+        return selectors.goals_of(self.resolve_parent())
 
     def perform_create(self, serializer: serializers.Serializer) -> None:
-        care_plan = self.care_plan()
-        require(self.request.user, Action.EDIT_CARE_PLAN)
         serializer.instance = services.goal_create(
-            care_plan=care_plan, actor=self.request.user, **serializer.validated_data
+            care_plan=self.resolve_parent(), actor=self.user, **serializer.validated_data
         )

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.db.models import Model, QuerySet
+from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
@@ -24,7 +25,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from clinic.access import Action, require, visible_or_404
+from clinic.access import Action, require, user_can, visible_or_404
+from clinic.audit import audit_denied
 from clinic.models import User
 
 # Reads and writes by HTTP method; an @action's method decides which it is.
@@ -72,6 +74,9 @@ class ClinicalViewSet(viewsets.GenericViewSet):
     action_roles: ClassVar[dict[str, Action]] = {}
     # The lookup from this viewset's model to its patient (for `?patient=`).
     patient_field: ClassVar[str] = "patient"
+    # Clinical content: a user with no clinical role (a clinic admin) sees empty lists and gets a
+    # 404 for every object and every write. False for demographics (patients, care teams).
+    clinical: ClassVar[bool] = True
     model: ClassVar[type[Model] | None] = None
 
     request: Request
@@ -109,12 +114,20 @@ class ClinicalViewSet(viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)  # authentication, IsAuthenticated, throttles
         needed = self.required_action()
         if needed is None:
-            return
+            return  # a read: the visibility selector answers (empty list, 404 for an object)
+        if self.clinical and not user_can(self.user, Action.VIEW_CLINICAL):
+            # No clinical role (a clinic admin): no patient's record exists for them, so a
+            # write is a 404, as the chart is, whatever the body says.
+            audit_denied(actor=self.user, object_type=self._object_type(), object_id=request.path[:64])
+            raise Http404
         # What the URL names first: an outsider learns nothing, not even the role rule.
         self.resolve_parent()
         if self.detail:
             self.get_object()
         require(self.user, needed)
+
+    def _object_type(self) -> str:
+        return self.model._meta.label_lower if self.model is not None else type(self).__name__
 
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):

@@ -15,11 +15,11 @@ may not act gets 403.
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -27,8 +27,9 @@ from rest_framework.routers import SimpleRouter
 from careplans import case_reviews
 from careplans.models import CarePlanTask, CaseReview, CaseReviewStatus, Patient, TaskStatus, TeamRole
 from careplans.selectors import patient_for_clinical_use
-from clinic.access import Action, user_can, visible_or_404
+from clinic.access import Action
 from clinic.models import User
+from clinic.viewsets import ClinicalViewSet, EnterInErrorAliasMixin
 from outcomes import selectors, services
 from outcomes.instruments import InstrumentCode, Severity
 from outcomes.models import (
@@ -40,22 +41,6 @@ from outcomes.models import (
     SafetyAlertStatus,
     SafetyFollowUp,
 )
-
-PATIENT_FILTER = OpenApiParameter("patient", str, description="Patient id (UUID)")
-
-
-def require(user: User, action_: Action, message: str) -> None:
-    if not user_can(user, action_):
-        raise PermissionDenied(message)
-
-
-def filter_by_patient(request: Request, queryset: Any) -> Any:
-    """`?patient=`: a patient the caller may not see is a 404, like its chart."""
-    patient_id = request.query_params.get("patient")
-    if not patient_id:
-        return queryset
-    return queryset.filter(patient=patient_for_clinical_use(user=request.user, public_id=patient_id))
-
 
 Choice = serializers.ChoiceField
 
@@ -112,56 +97,36 @@ class AssessmentInputSerializer(serializers.Serializer):
     administered_on = serializers.DateField(required=False, help_text="Defaults to today.")
 
 
-class EnterInErrorSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
-
-
-@extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
 class AssessmentViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    EnterInErrorAliasMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ClinicalViewSet
 ):
     """Completed questionnaires (PHQ-9, GAD-7, WSAS), newest first."""
 
     serializer_class = AssessmentSerializer
-    lookup_field = "public_id"
+    model = Assessment
+    write_action = Action.ENTER_ASSESSMENT
 
-    def get_queryset(self) -> Any:
-        assessments = selectors.assessments_visible_to(self.request.user).order_by(
-            "-administered_on", "-created_at", "-id"
-        )
-        return filter_by_patient(self.request, assessments)
-
-    def get_object(self) -> Assessment:
-        return selectors.assessment_for(user=self.request.user, public_id=self.kwargs["public_id"])
+    def visible_queryset(self) -> QuerySet[Assessment]:
+        return selectors.assessments_visible_to(self.user).order_by("-administered_on", "-created_at", "-id")
 
     @extend_schema(request=AssessmentInputSerializer, responses={201: AssessmentSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = AssessmentInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        patient = patient_for_clinical_use(user=request.user, public_id=data["patient"])
-        require(request.user, Action.ENTER_ASSESSMENT, "Your role may not enter questionnaires.")
+        patient = patient_for_clinical_use(user=self.user, public_id=data["patient"])
         assessment = services.assessment_record(
             patient=patient,
-            actor=request.user,
+            actor=self.user,
             instrument=data["instrument"],
             responses=data["responses"],
             administered_on=data.get("administered_on") or timezone.localdate(),
         )
         return Response(AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=EnterInErrorSerializer, responses={204: None})
-    @action(detail=True, methods=["post"], url_path="enter-in-error")
-    def enter_in_error(self, request: Request, public_id: str) -> Response:
-        """Mark the questionnaire entered in error (it stays on record; an alert it raised stays open)."""
-        assessment = self.get_object()
-        require(request.user, Action.ENTER_ASSESSMENT, "Your role may not change questionnaires.")
-        given = EnterInErrorSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        services.assessment_enter_in_error(
-            assessment=assessment, actor=request.user, reason=given.validated_data["reason"]
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def entered_in_error_record(self, record: Assessment, *, actor: User, reason: str) -> None:
+        """It stays on record; an alert it raised stays open."""
+        services.assessment_enter_in_error(assessment=record, actor=actor, reason=reason)
 
 
 # --- Outcome summary ------------------------------------------------------------------
@@ -203,12 +168,19 @@ def outcome_summary_data(summary: selectors.OutcomeSummary) -> dict[str, Any]:
     }
 
 
-class PatientOutcomesViewSet(viewsets.ViewSet):
+class PatientOutcomesViewSet(ClinicalViewSet):
     """Treat-to-target summary of one patient, per instrument."""
+
+    model = Patient
+    pagination_class = None
+    filterset_class = None  # the patient is in the URL
+
+    def resolve_parent(self) -> Patient:
+        return patient_for_clinical_use(user=self.user, public_id=self.kwargs["patient_public_id"])
 
     @extend_schema(responses=PatientOutcomesSerializer)
     def list(self, request: Request, patient_public_id: str) -> Response:
-        patient = patient_for_clinical_use(user=request.user, public_id=patient_public_id)
+        patient = self.resolve_parent()
         summaries = selectors.patient_outcome_summaries(patient=patient)
         data = {code: outcome_summary_data(summary) for code, summary in summaries.items()}
         return Response(PatientOutcomesSerializer(data).data)
@@ -231,22 +203,14 @@ class SafetyAlertSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-@extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
-class SafetyAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SafetyAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClinicalViewSet):
     """Safety alerts raised by a PHQ-9 item 9 above 0; open until a follow-up is recorded."""
 
     serializer_class = SafetyAlertSerializer
-    lookup_field = "public_id"
+    model = SafetyAlert
 
-    def get_queryset(self) -> Any:
-        return filter_by_patient(self.request, selectors.safety_alerts_visible_to(self.request.user))
-
-    def get_object(self) -> SafetyAlert:
-        return visible_or_404(
-            self.get_queryset(),
-            user=self.request.user,
-            public_id=self.kwargs["public_id"],
-        )
+    def visible_queryset(self) -> QuerySet[SafetyAlert]:
+        return selectors.safety_alerts_visible_to(self.user)
 
 
 class SafetyFollowUpSerializer(serializers.ModelSerializer):
@@ -288,35 +252,23 @@ class SafetyFollowUpInputSerializer(serializers.Serializer):
     plan_details = serializers.CharField(max_length=4000)
 
 
-@extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
-class SafetyFollowUpViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
-):
+class SafetyFollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ClinicalViewSet):
     """The structured risk assessment that answers every open safety alert of the patient."""
 
     serializer_class = SafetyFollowUpSerializer
-    lookup_field = "public_id"
+    model = SafetyFollowUp
+    write_action = Action.RECORD_SAFETY_FOLLOW_UP
 
-    def get_queryset(self) -> Any:
-        return filter_by_patient(self.request, selectors.safety_follow_ups_visible_to(self.request.user))
-
-    def get_object(self) -> SafetyFollowUp:
-        return visible_or_404(
-            self.get_queryset(),
-            user=self.request.user,
-            public_id=self.kwargs["public_id"],
-        )
+    def visible_queryset(self) -> QuerySet[SafetyFollowUp]:
+        return selectors.safety_follow_ups_visible_to(self.user)
 
     @extend_schema(request=SafetyFollowUpInputSerializer, responses={201: SafetyFollowUpSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = SafetyFollowUpInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = dict(given.validated_data)
-        patient = patient_for_clinical_use(user=request.user, public_id=data.pop("patient"))
-        require(
-            request.user, Action.RECORD_SAFETY_FOLLOW_UP, "Only a prescriber or therapist records the risk follow-up."
-        )
-        follow_up = services.safety_follow_up_record(patient=patient, actor=request.user, **data)
+        patient = patient_for_clinical_use(user=self.user, public_id=data.pop("patient"))
+        follow_up = services.safety_follow_up_record(patient=patient, actor=self.user, **data)
         return Response(SafetyFollowUpSerializer(follow_up).data, status=status.HTTP_201_CREATED)
 
 
@@ -386,37 +338,29 @@ class CaseReviewRecordSerializer(serializers.Serializer):
     recommendations = RecommendationSerializer(many=True, required=False, default=list)
 
 
-@extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
-class CaseReviewViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
-):
+class CaseReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ClinicalViewSet):
     """Psychiatric case review: care managers flag a patient; prescribers record the review."""
 
     serializer_class = CaseReviewSerializer
-    lookup_field = "public_id"
+    model = CaseReview
+    write_action = Action.FLAG_CASE_REVIEW
+    action_roles = {"record": Action.RECORD_CASE_REVIEW}
 
-    def get_queryset(self) -> Any:
-        return filter_by_patient(self.request, case_reviews.case_reviews_visible_to(self.request.user))
-
-    def get_object(self) -> CaseReview:
-        return case_reviews.case_review_for(user=self.request.user, public_id=self.kwargs["public_id"])
+    def visible_queryset(self) -> QuerySet[CaseReview]:
+        return case_reviews.case_reviews_visible_to(self.user)
 
     @extend_schema(request=CaseReviewFlagSerializer, responses={201: CaseReviewSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = CaseReviewFlagSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        patient: Patient = patient_for_clinical_use(user=request.user, public_id=given.validated_data["patient"])
-        require(request.user, Action.FLAG_CASE_REVIEW, "Only a care manager flags a patient for case review.")
-        review = case_reviews.case_review_flag(
-            patient=patient, actor=request.user, reason=given.validated_data["reason"]
-        )
+        patient: Patient = patient_for_clinical_use(user=self.user, public_id=given.validated_data["patient"])
+        review = case_reviews.case_review_flag(patient=patient, actor=self.user, reason=given.validated_data["reason"])
         return Response(CaseReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CaseReviewRecordSerializer, responses={200: CaseReviewSerializer})
     @action(detail=True, methods=["post"])
     def record(self, request: Request, public_id: str) -> Response:
         review = self.get_object()
-        require(request.user, Action.RECORD_CASE_REVIEW, "Only a prescriber records a case review.")
         given = CaseReviewRecordSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         if review.status != "requested":
@@ -424,12 +368,12 @@ class CaseReviewViewSet(
         recommendations = [case_reviews.Recommendation(**item) for item in given.validated_data["recommendations"]]
         review = case_reviews.case_review_record(
             patient=review.patient,
-            actor=request.user,
+            actor=self.user,
             summary=given.validated_data["summary"],
             recommendations=recommendations,
         )
         return Response(
-            CaseReviewSerializer(case_reviews.case_review_for(user=request.user, public_id=review.public_id)).data
+            CaseReviewSerializer(case_reviews.case_review_for(user=self.user, public_id=review.public_id)).data
         )
 
 

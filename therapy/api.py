@@ -9,19 +9,19 @@ selectors fill with the *requesting* user's note and nobody else's (SECURITY.md 
 from datetime import date
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from careplans.models import Goal, Patient
 from careplans.selectors import patient_for_clinical_use
-from clinic.access import Action, user_can
+from clinic.access import Action
 from clinic.audit import audit_record
 from clinic.models import AuditAction, User
+from clinic.viewsets import ClinicalViewSet, EnterInErrorAliasMixin
 from therapy import selectors, services
 from therapy.models import (
     Attendance,
@@ -36,22 +36,12 @@ from therapy.models import (
     TherapySession,
 )
 
-PATIENT_FILTER = OpenApiParameter("patient", str, description="Patient id (UUID)")
+THERAPISTS_ONLY = "Only therapists log therapy sessions."
 
 
-def _require_therapist(user: User) -> None:
-    if not user_can(user, Action.LOG_THERAPY_SESSION):
-        raise PermissionDenied("Only therapists log therapy sessions.")
-
-
-def _patient_filter(request: Request) -> Any:
-    patient = request.query_params.get("patient")
-    if not patient:
-        return None
-    try:
-        return serializers.UUIDField().to_internal_value(patient)
-    except serializers.ValidationError:
-        raise serializers.ValidationError({"patient": ["Not a valid patient id."]}) from None
+def _filtered_patient(request: Request) -> Any:
+    """The `?patient=` id of a list that answered (PatientFilter has resolved it), for the audit."""
+    return request.query_params.get("patient") or None
 
 
 class ModalityCodeField(serializers.CharField):
@@ -84,10 +74,10 @@ class _AuditedListMixin:
         response = super().list(request, *args, **kwargs)  # type: ignore[misc]
         results = response.data.get("results", []) if isinstance(response.data, dict) else []
         audit_record(
-            actor=request.user,
+            actor=request.user,  # type: ignore[arg-type]
             action=AuditAction.SEARCH,
             object_type=self.object_type,
-            patient_id=_patient_filter(request),
+            patient_id=_filtered_patient(request),
             changes={"filter": {"patient": request.query_params.get("patient", "")}, "returned": len(results)},
         )
         return response
@@ -139,48 +129,39 @@ class TherapyCourseSerializer(serializers.Serializer):
         return goals
 
 
-@extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
 class TherapyCourseViewSet(
     _AuditedListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    ClinicalViewSet,
 ):
     """Courses of psychotherapy. Opening and changing one: therapists only."""
 
     serializer_class = TherapyCourseSerializer
-    lookup_field = "public_id"
+    model = TherapyCourse
+    write_action = Action.LOG_THERAPY_SESSION
     http_method_names = ["get", "post", "patch", "head", "options"]
     object_type = "therapy.therapycourse"
 
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return TherapyCourse.objects.none()
-        courses = selectors.courses_visible_to(self.request.user).order_by("-started_on", "-id")
-        patient = _patient_filter(self.request)
-        return courses.filter(patient__public_id=patient) if patient else courses
-
-    def get_object(self) -> TherapyCourse:
-        return selectors.course_for(user=self.request.user, public_id=self.kwargs["public_id"])
+    def visible_queryset(self) -> QuerySet[TherapyCourse]:
+        return selectors.courses_visible_to(self.user).order_by("-started_on", "-id")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _require_therapist(request.user)
         given = self.get_serializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = dict(given.validated_data)
-        patient = patient_for_clinical_use(user=request.user, public_id=data.pop("patient")["public_id"])
+        patient = patient_for_clinical_use(user=self.user, public_id=data.pop("patient")["public_id"])
         if data.pop("status", CourseStatus.ACTIVE) != CourseStatus.ACTIVE:
             raise serializers.ValidationError({"status": ["A new course starts active."]})
         data["goals"] = given.goals_of(patient, data.get("goals", []))
-        course = services.course_open(patient=patient, actor=request.user, **data)
-        output = self.get_serializer(selectors.course_for(user=request.user, public_id=course.public_id))
+        course = services.course_open(patient=patient, actor=self.user, **data)
+        output = self.get_serializer(selectors.course_for(user=self.user, public_id=course.public_id))
         return Response(output.data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         course = self.get_object()
-        _require_therapist(request.user)
         given = self.get_serializer(course, data=request.data, partial=True)
         given.is_valid(raise_exception=True)
         data = dict(given.validated_data)
@@ -192,8 +173,8 @@ class TherapyCourseViewSet(
             raise serializers.ValidationError({"started_on": ["The start date cannot be changed."]})
         if "goals" in data:
             data["goals"] = given.goals_of(course.patient, data["goals"])
-        services.course_update(course=course, actor=request.user, **data)
-        return Response(self.get_serializer(selectors.course_for(user=request.user, public_id=course.public_id)).data)
+        services.course_update(course=course, actor=self.user, **data)
+        return Response(self.get_serializer(selectors.course_for(user=self.user, public_id=course.public_id)).data)
 
 
 # --- Sessions -----------------------------------------------------------------------
@@ -275,41 +256,30 @@ class TherapySessionSerializer(serializers.Serializer):
         return data
 
 
-class SessionEnterInErrorSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, help_text="Why this record was entered in error.")
-
-
-@extend_schema_view(list=extend_schema(parameters=[PATIENT_FILTER]))
 class TherapySessionViewSet(
+    EnterInErrorAliasMixin,
     _AuditedListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    ClinicalViewSet,
 ):
     """Logged therapy sessions. Reads: the care team. Writes: therapists only."""
 
     serializer_class = TherapySessionSerializer
-    lookup_field = "public_id"
+    model = TherapySession
+    write_action = Action.LOG_THERAPY_SESSION
+    patient_field = "course__patient"
     http_method_names = ["get", "post", "patch", "head", "options"]
     object_type = "therapy.therapysession"
 
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return TherapySession.objects.none()
-        sessions = selectors.sessions_visible_to(self.request.user)
-        patient = _patient_filter(self.request)
-        return sessions.filter(course__patient__public_id=patient) if patient else sessions
-
-    def get_object(self) -> TherapySession:
-        return selectors.session_for(user=self.request.user, public_id=self.kwargs["public_id"])
+    def visible_queryset(self) -> QuerySet[TherapySession]:
+        return selectors.sessions_visible_to(self.user)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         session = self.get_object()
-        audit_record(
-            actor=request.user, action=AuditAction.READ, obj=session, patient_id=session.course.patient.public_id
-        )
+        audit_record(actor=self.user, action=AuditAction.READ, obj=session, patient_id=session.course.patient.public_id)
         return Response(self.get_serializer(session).data)
 
     def _course(self, patient: Patient, public_id: Any) -> TherapyCourse | None:
@@ -321,23 +291,21 @@ class TherapySessionViewSet(
         return course
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _require_therapist(request.user)
         given = self.get_serializer(data=request.data)
         given.is_valid(raise_exception=True)
         patient = patient_for_clinical_use(
-            user=request.user, public_id=given.validated_data["course"]["patient"]["public_id"]
+            user=self.user, public_id=given.validated_data["course"]["patient"]["public_id"]
         )
         data = given.service_fields(patient)
         course = self._course(patient, data.pop("course_public_id"))
         if course is None and data.get("modality") is None:
             raise serializers.ValidationError({"modality": ["This field is required (or name the course)."]})
-        session = services.session_log_for_patient(patient=patient, actor=request.user, course=course, **data)
-        output = self.get_serializer(selectors.session_for(user=request.user, public_id=session.public_id))
+        session = services.session_log_for_patient(patient=patient, actor=self.user, course=course, **data)
+        output = self.get_serializer(selectors.session_for(user=self.user, public_id=session.public_id))
         return Response(output.data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         session = self.get_object()
-        _require_therapist(request.user)
         given = self.get_serializer(session, data=request.data, partial=True)
         given.is_valid(raise_exception=True)
         patient = session.course.patient
@@ -351,19 +319,12 @@ class TherapySessionViewSet(
         modality = data.pop("modality")
         if modality is not None and modality != session.course.modality:
             raise serializers.ValidationError({"modality": ["A session cannot change modality."]})
-        services.session_update(session=session, actor=request.user, **data)
-        return Response(self.get_serializer(selectors.session_for(user=request.user, public_id=session.public_id)).data)
+        services.session_update(session=session, actor=self.user, **data)
+        return Response(self.get_serializer(selectors.session_for(user=self.user, public_id=session.public_id)).data)
 
-    @extend_schema(request=SessionEnterInErrorSerializer, responses={204: None})
-    @action(detail=True, methods=["post"], url_path="enter-in-error")
-    def enter_in_error(self, request: Request, public_id: str | None = None) -> Response:
-        """Mark a session entered in error (never deleted): it leaves lists, counts and reminders' scans."""
-        session = self.get_object()
-        _require_therapist(request.user)
-        given = SessionEnterInErrorSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        services.session_enter_in_error(session=session, actor=request.user, reason=given.validated_data["reason"])
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def entered_in_error_record(self, record: TherapySession, *, actor: User, reason: str) -> None:
+        """Never deleted: it leaves lists, counts and reminders' scans."""
+        services.session_enter_in_error(session=record, actor=actor, reason=reason)
 
 
 def register_routes(router: SimpleRouter) -> None:

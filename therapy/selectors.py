@@ -10,13 +10,12 @@ from datetime import date
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from careplans.models import CarePlan, Goal, Patient
 from careplans.selectors import patients_on_care_team_of
-from clinic.audit import audit_denied
+from clinic.access import visible_or_404
 from clinic.models import User
 from therapy.models import (
     OPEN_COURSE_STATUSES,
@@ -95,11 +94,7 @@ def courses_visible_to(user: User) -> QuerySet[TherapyCourse]:
 
 
 def course_for(*, user: User, public_id: UUID | str) -> TherapyCourse:
-    try:
-        return courses_visible_to(user).get(public_id=public_id)
-    except (TherapyCourse.DoesNotExist, ValueError, TypeError, ValidationError):
-        audit_denied(actor=user, object_type="therapy.therapycourse", object_id=str(public_id)[:64])
-        raise Http404 from None
+    return visible_or_404(courses_visible_to(user), user=user, public_id=public_id)
 
 
 def courses_of(patient: Patient) -> list[TherapyCourse]:
@@ -156,11 +151,7 @@ def sessions_visible_to(user: User) -> QuerySet[TherapySession]:
 
 
 def session_for(*, user: User, public_id: UUID | str) -> TherapySession:
-    try:
-        return sessions_visible_to(user).get(public_id=public_id)
-    except (TherapySession.DoesNotExist, ValueError, TypeError, ValidationError):
-        audit_denied(actor=user, object_type="therapy.therapysession", object_id=str(public_id)[:64])
-        raise Http404 from None
+    return visible_or_404(sessions_visible_to(user), user=user, public_id=public_id)
 
 
 def sessions_of(*, patient: Patient, user: User, limit: int = 100) -> list[TherapySession]:

@@ -250,10 +250,10 @@ def test_production_refuses_the_development_secret_key():
 def test_unhandled_api_error_returns_an_error_id_only(api, prescriber, care_plan, monkeypatch):
     from careplans import selectors
 
-    def explode(**kwargs):  # type: ignore[no-untyped-def]
+    def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("secret detail about the patient")
 
-    monkeypatch.setattr(selectors, "care_plan_for", explode)
+    monkeypatch.setattr(selectors, "care_plans_visible_to", explode)
     client = api(prescriber)
     client.raise_request_exception = False
     response = client.get(f"/api/v1/care-plans/{care_plan.public_id}/")
