@@ -6,11 +6,11 @@ class CareplansConfig(AppConfig):
     verbose_name = "Care plans"
 
     def ready(self) -> None:
-        from careplans.selectors import patients_on_care_team_of
+        from careplans.selectors import patients_on_care_team_of, patients_visible_to
         from clinic.viewsets import patient_scope_register
 
-        # What `?patient=` and every clinical viewset may name: the caller's care-team patients.
-        patient_scope_register(patients_on_care_team_of)
+        # What `?patient=` and the API base viewset may name (clinic/viewsets.py).
+        patient_scope_register(clinical=patients_on_care_team_of, demographics=patients_visible_to)
 
         from careplans.chart import ChartTab, chart_tab_register
 

@@ -3,20 +3,22 @@
 from typing import Any
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, inline_serializer
 from knox.models import AuthToken
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework import mixins, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.access import Action, user_can
+from clinic.access import Action
 from clinic.audit import audit_record
 from clinic.models import AuditAction, AuditEvent, Role, User
 from clinic.selectors import audit_events_visible_to, staff_visible_to
 from clinic.services import user_create, user_update
+from clinic.viewsets import AdminViewSet, PatientFilter
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -80,41 +82,32 @@ class UserUpdateSerializer(UserSerializer):
         extra_kwargs = {"roles": {"required": False}}
 
 
-class _ClinicAdminOnly:
-    def check_admin(self, request: Request) -> None:
-        if not user_can(request.user, Action.MANAGE_STAFF):
-            raise PermissionDenied("Only clinic admins manage staff accounts.")
-
-
 class UserViewSet(
-    _ClinicAdminOnly,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    AdminViewSet,
 ):
     """Staff accounts (clinic admins only)."""
 
-    lookup_field = "public_id"
+    admin_action = Action.MANAGE_STAFF
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return User.objects.none()
-        self.check_admin(self.request)
-        return staff_visible_to(self.request.user)
+        return staff_visible_to(self.user)
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return UserUpdateSerializer if self.action == "partial_update" else UserSerializer
 
     def perform_create(self, serializer: serializers.Serializer) -> None:
-        self.check_admin(self.request)
-        serializer.instance = user_create(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = user_create(actor=self.user, **serializer.validated_data)
 
     def perform_update(self, serializer: serializers.Serializer) -> None:
         data = dict(serializer.validated_data)
-        serializer.instance = user_update(user=serializer.instance, actor=self.request.user, **data)
+        serializer.instance = user_update(user=serializer.instance, actor=self.user, **data)
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -141,26 +134,21 @@ class AuditEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuditEventViewSet(_ClinicAdminOnly, mixins.ListModelMixin, viewsets.GenericViewSet):
+class AuditEventViewSet(mixins.ListModelMixin, AdminViewSet):
     """The audit trail, newest first; `?patient=<uuid>` narrows it to one patient (clinic admins).
 
     List only: events are addressed by their place in the chain, not by a URL of their own."""
 
     serializer_class = AuditEventSerializer
-
-    @extend_schema(parameters=[OpenApiParameter("patient", str, description="Patient id (UUID)")])
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+    admin_action = Action.VIEW_AUDIT
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = PatientFilter
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return AuditEvent.objects.none()
-        self.check_admin(self.request)
-        patient = self.request.query_params.get("patient")
-        if patient:
-            try:
-                patient_id = serializers.UUIDField().to_internal_value(patient)
-            except serializers.ValidationError:
-                raise serializers.ValidationError({"patient": ["Not a valid patient id."]}) from None
-            return audit_events_visible_to(self.request.user, patient_id=patient_id)
-        return audit_events_visible_to(self.request.user)
+        return audit_events_visible_to(self.user)
+
+    def filter_by_patient(self, queryset: QuerySet[Any], patient: Any) -> QuerySet[Any]:
+        # Audit rows name the patient by its public id: `clinic` may not hold a foreign key to it.
+        return queryset.filter(patient_id=patient.public_id)

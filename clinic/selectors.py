@@ -2,11 +2,9 @@
 
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404
 
-from clinic.access import Action, user_can
+from clinic.access import Action, user_can, visible_or_404
 from clinic.models import AuditEvent, User
 
 
@@ -17,10 +15,7 @@ def staff_visible_to(user: User) -> QuerySet[User]:
 
 
 def staff_member_for(*, user: User, public_id: UUID | str) -> User:
-    try:
-        return staff_visible_to(user).get(public_id=public_id)
-    except (User.DoesNotExist, ValueError, ValidationError):
-        raise Http404 from None
+    return visible_or_404(staff_visible_to(user), user=user, public_id=public_id)
 
 
 def clinicians() -> QuerySet[User]:

@@ -37,19 +37,21 @@ PATIENT_FILTER_HELP = (
     "answers 404, the same as the patient's own URL would."
 )
 
-_patient_scope: Callable[[User], QuerySet[Any]] | None = None
+_patient_scopes: dict[str, Callable[[User], QuerySet[Any]]] = {}
 
 
-def patient_scope_register(scope: Callable[[User], QuerySet[Any]]) -> None:
-    """The patients a clinician may read (care-team membership); registered by `careplans`,
-    which `clinic` may not import (DESIGN.md app boundaries)."""
-    global _patient_scope
-    _patient_scope = scope
+def patient_scope_register(
+    *, clinical: Callable[[User], QuerySet[Any]], demographics: Callable[[User], QuerySet[Any]]
+) -> None:
+    """The patients a user may read: clinical content (care-team membership) and demographics
+    (also every patient for a clinic admin). Registered by `careplans`, which `clinic` may not
+    import (DESIGN.md app boundaries)."""
+    _patient_scopes.update(clinical=clinical, demographics=demographics)
 
 
-def patients_in_scope(user: User) -> QuerySet[Any]:
-    assert _patient_scope is not None, "careplans registers the patient scope in its AppConfig.ready()"
-    return _patient_scope(user)
+def patients_in_scope(user: User, *, scope: str = "clinical") -> QuerySet[Any]:
+    assert scope in _patient_scopes, "careplans registers the patient scopes in its AppConfig.ready()"
+    return _patient_scopes[scope](user)
 
 
 class PatientFilter(filters.FilterSet):
@@ -60,7 +62,7 @@ class PatientFilter(filters.FilterSet):
     def filter_patient(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         view = self.request.parser_context["view"]
         patient = visible_or_404(view.visible_patients(), user=self.request.user, public_id=value)
-        return queryset.filter(**{view.patient_field: patient})
+        return view.filter_by_patient(queryset, patient)
 
 
 class ClinicalViewSet(viewsets.GenericViewSet):
@@ -100,7 +102,10 @@ class ClinicalViewSet(viewsets.GenericViewSet):
         return user
 
     def visible_patients(self) -> QuerySet[Any]:
-        return patients_in_scope(self.user)
+        return patients_in_scope(self.user, scope="clinical" if self.clinical else "demographics")
+
+    def filter_by_patient(self, queryset: QuerySet[Any], patient: Any) -> QuerySet[Any]:
+        return queryset.filter(**{self.patient_field: patient})
 
     def required_action(self) -> Action | None:
         """The role-matrix action this request needs, or None for a read."""
@@ -179,3 +184,31 @@ class EnterInErrorAliasMixin(EnteredInErrorMixin):
     @action(detail=True, methods=["post"], url_path="enter-in-error")
     def enter_in_error(self, request: Request, public_id: str | None = None) -> Response:
         return self.entered_in_error(request, public_id)
+
+
+class AdminViewSet(viewsets.GenericViewSet):
+    """Base for clinic-administration endpoints (staff, audit trail, reports): one role-matrix
+    action for every method, checked before anything is read; anyone else gets 403 (the
+    contract: these endpoints exist for everyone, only the role decides)."""
+
+    lookup_field = "public_id"
+    admin_action: ClassVar[Action]
+    patient_field: ClassVar[str] = "patient"
+    model: ClassVar[type[Model] | None] = None
+    request: Request
+
+    @property
+    def user(self) -> User:
+        user = self.request.user
+        assert isinstance(user, User), "IsAuthenticated runs before any handler"
+        return user
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        require(self.user, self.admin_action)
+
+    def visible_patients(self) -> QuerySet[Any]:
+        return patients_in_scope(self.user, scope="demographics")
+
+    def filter_by_patient(self, queryset: QuerySet[Any], patient: Any) -> QuerySet[Any]:
+        return queryset.filter(**{self.patient_field: patient})
