@@ -7,7 +7,7 @@ class CareplansConfig(AppConfig):
 
     def ready(self) -> None:
         from careplans.selectors import patients_on_care_team_of, patients_visible_to
-        from clinic.viewsets import patient_scope_register
+        from clinic.access import patient_scope_register
 
         # What `?patient=` and the API base viewset may name (clinic/viewsets.py).
         patient_scope_register(clinical=patients_on_care_team_of, demographics=patients_visible_to)

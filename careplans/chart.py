@@ -25,12 +25,12 @@ def chart_tabs() -> list[ChartTab]:
     return sorted(_TABS.values(), key=lambda tab: tab.order)
 
 
-def chart_context(*, user, patient_id, tab: str) -> dict:  # type: ignore[no-untyped-def]
-    """What every chart tab starts from: the patient (404 unless on the care team), the
-    team for the header, and an audited chart open (SECURITY.md: every chart open is logged)."""
+def chart_context(*, user: Any, patient: Any, tab: str) -> dict[str, Any]:
+    """What every chart tab starts from: the patient (resolved by `clinical_page`: 404 unless on
+    the care team), the team for the header, and an audited chart open (SECURITY.md: every
+    chart open is logged)."""
     from careplans import selectors, services
 
-    patient = selectors.patient_for_clinical_use(user=user, public_id=patient_id)
     services.chart_opened(patient=patient, actor=user)
     return {
         "patient": patient,

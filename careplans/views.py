@@ -6,12 +6,10 @@ with what the user typed (STYLE.md rule 9).
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
 
 from careplans import selectors, services
 from careplans.chart import care_plan_panels, chart_context
@@ -25,14 +23,9 @@ from careplans.forms import (
     RelapsePlanForm,
 )
 from careplans.models import RELAPSE_PLAN_FIELDS, CarePlan, Patient
-from clinic.access import Action, user_can
+from clinic.access import Action, clinical_page, user_can
 from clinic.concurrency import StaleVersionError
 from clinic.selectors import clinicians
-
-
-def _require(request: HttpRequest, action: Action) -> None:
-    if not user_can(request.user, action):
-        raise PermissionDenied
 
 
 def _open_plan_or_404(patient: Patient) -> CarePlan:
@@ -42,7 +35,7 @@ def _open_plan_or_404(patient: Patient) -> CarePlan:
     return plan
 
 
-@login_required
+@clinical_page()
 def caseload(request: HttpRequest) -> HttpResponse:
     if not user_can(request.user, Action.VIEW_CLINICAL):
         return redirect("careplans:patient_directory")
@@ -50,18 +43,15 @@ def caseload(request: HttpRequest) -> HttpResponse:
     return render(request, "careplans/caseload.html", {"patients": patients, "today": timezone.localdate()})
 
 
-@login_required
+@clinical_page(action=Action.MANAGE_CARE_TEAM)
 def patient_directory(request: HttpRequest) -> HttpResponse:
     """Clinic admins: every patient with demographics and care team, no clinical content."""
-    _require(request, Action.MANAGE_CARE_TEAM)
     patients = selectors.patients_visible_to(request.user).prefetch_related("care_team__user")
     return render(request, "careplans/patient_directory.html", {"patients": patients})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@clinical_page(action=Action.CREATE_PATIENT, methods=["GET", "POST"])
 def patient_create(request: HttpRequest) -> HttpResponse:
-    _require(request, Action.CREATE_PATIENT)
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -76,18 +66,15 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     return render(request, "careplans/patient_form.html", {"form": form})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def patient_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
+@clinical_page(action=Action.EDIT_DEMOGRAPHICS, methods=["GET", "POST"], scope="demographics")
+def patient_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
     """Demographics: the care team and clinic admins may correct them; every change is audited."""
-    patient = selectors.patient_for_demographics(user=request.user, public_id=patient_id)
-    _require(request, Action.EDIT_DEMOGRAPHICS)
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         # Validation already wrote the new values onto `form.instance`; the service gets an
         # unmodified copy so the audit trail records the real before -> after.
-        unchanged = selectors.patient_for_demographics(user=request.user, public_id=patient_id)
+        unchanged = selectors.patient_for_demographics(user=request.user, public_id=patient.public_id)
         try:
             services.patient_update(patient=unchanged, actor=request.user, **changes)
         except ValidationError as error:
@@ -98,10 +85,10 @@ def patient_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
     return render(request, "careplans/patient_form.html", {"form": form, "patient": patient})
 
 
-@login_required
-def chart(request: HttpRequest, patient_id: str) -> HttpResponse:
+@clinical_page()
+def chart(request: HttpRequest, patient: Patient) -> HttpResponse:
     """The care-plan tab: the shared plan, goals, relapse-prevention plan, agreements."""
-    context = chart_context(user=request.user, patient_id=patient_id, tab="care_plan")
+    context = chart_context(user=request.user, patient=patient, tab="care_plan")
     plan = selectors.open_care_plan_of(context["patient"])
     context |= {
         "plan": plan,
@@ -113,11 +100,8 @@ def chart(request: HttpRequest, patient_id: str) -> HttpResponse:
     return render(request, "careplans/chart_care_plan.html", context)
 
 
-@login_required
-@require_POST
-def care_plan_start(request: HttpRequest, patient_id: str) -> HttpResponse:
-    patient = selectors.patient_for_clinical_use(user=request.user, public_id=patient_id)
-    _require(request, Action.EDIT_CARE_PLAN)
+@clinical_page(action=Action.EDIT_CARE_PLAN, methods=["POST"])
+def care_plan_start(request: HttpRequest, patient: Patient) -> HttpResponse:
     try:
         services.care_plan_create(patient=patient, actor=request.user)
     except ValidationError as error:
@@ -135,11 +119,8 @@ def _stale_message(request: HttpRequest, error: StaleVersionError) -> None:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def care_plan_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
-    patient = selectors.patient_for_clinical_use(user=request.user, public_id=patient_id)
-    _require(request, Action.EDIT_CARE_PLAN)
+@clinical_page(action=Action.EDIT_CARE_PLAN, methods=["GET", "POST"])
+def care_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
     plan = _open_plan_or_404(patient)
     initial = {
         "version": plan.version,
@@ -187,11 +168,8 @@ def _rebase(form_class: type, data: object, version: int):  # type: ignore[no-un
     return form
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def relapse_plan_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
-    patient = selectors.patient_for_clinical_use(user=request.user, public_id=patient_id)
-    _require(request, Action.EDIT_CARE_PLAN)
+@clinical_page(action=Action.EDIT_CARE_PLAN, methods=["GET", "POST"])
+def relapse_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
     plan = _open_plan_or_404(patient)
     relapse = getattr(plan, "relapse_plan", None)
     initial = {"version": plan.version}
@@ -224,11 +202,8 @@ def relapse_plan_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def goal_edit(request: HttpRequest, patient_id: str, goal_id: str | None = None) -> HttpResponse:
-    patient = selectors.patient_for_clinical_use(user=request.user, public_id=patient_id)
-    _require(request, Action.EDIT_CARE_PLAN)
+@clinical_page(action=Action.EDIT_CARE_PLAN, methods=["GET", "POST"])
+def goal_edit(request: HttpRequest, patient: Patient, goal_id: str | None = None) -> HttpResponse:
     plan = _open_plan_or_404(patient)
     goal = selectors.goal_for(user=request.user, care_plan=plan, public_id=goal_id) if goal_id else None
     initial = {}
@@ -270,11 +245,8 @@ def goal_edit(request: HttpRequest, patient_id: str, goal_id: str | None = None)
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def agreement_create(request: HttpRequest, patient_id: str) -> HttpResponse:
-    patient = selectors.patient_for_clinical_use(user=request.user, public_id=patient_id)
-    _require(request, Action.EDIT_CARE_PLAN)
+@clinical_page(action=Action.EDIT_CARE_PLAN, methods=["GET", "POST"])
+def agreement_create(request: HttpRequest, patient: Patient) -> HttpResponse:
     plan = _open_plan_or_404(patient)
     form = PlanAgreementForm(request.POST or None, initial={"agreed_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
@@ -292,23 +264,19 @@ def agreement_create(request: HttpRequest, patient_id: str) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def care_team(request: HttpRequest, patient_id: str) -> HttpResponse:
+@clinical_page(action=Action.MANAGE_CARE_TEAM, methods=["GET", "POST"], scope="demographics")
+def care_team(request: HttpRequest, patient: Patient) -> HttpResponse:
     """See and change a patient's care team: clinic admins and the team itself."""
-    patient = selectors.patient_for_demographics(user=request.user, public_id=patient_id)
     can_manage = user_can(request.user, Action.MANAGE_CARE_TEAM)
     form = CareTeamMemberForm(request.POST or None, clinicians=clinicians())
-    if request.method == "POST":
-        _require(request, Action.MANAGE_CARE_TEAM)
-        if form.is_valid():
-            try:
-                services.care_team_member_add(patient=patient, actor=request.user, **form.cleaned_data)
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, "Added to the care team.")
-                return redirect("careplans:care_team", patient_id=patient.public_id)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.care_team_member_add(patient=patient, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Added to the care team.")
+            return redirect("careplans:care_team", patient_id=patient.public_id)
     return render(
         request,
         "careplans/care_team.html",
@@ -324,11 +292,8 @@ def care_team(request: HttpRequest, patient_id: str) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def care_team_end(request: HttpRequest, patient_id: str, member_id: str) -> HttpResponse:
-    patient = selectors.patient_for_demographics(user=request.user, public_id=patient_id)
-    _require(request, Action.MANAGE_CARE_TEAM)
+@clinical_page(action=Action.MANAGE_CARE_TEAM, methods=["POST"], scope="demographics")
+def care_team_end(request: HttpRequest, patient: Patient, member_id: str) -> HttpResponse:
     member = selectors.care_team_of(patient).filter(public_id=member_id).first()
     if member is None:
         raise Http404

@@ -7,14 +7,18 @@ Two questions decide every request (DESIGN.md, SECURITY.md AC-2, AC-5):
 A user with several roles may do what any of them may.
 """
 
+from collections.abc import Callable, Iterable
 from enum import StrEnum
+from functools import wraps
 from typing import Any, TypeVar
 from uuid import UUID
 
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_http_methods
 
 from clinic.audit import audit_denied
 from clinic.models import Role, User
@@ -141,3 +145,56 @@ def visible_or_404(queryset: "QuerySet[M]", *, user: User | AnonymousUser, publi
 def sees_all_demographics(user: User) -> bool:
     """Clinic admins see every patient's demographics and care team, never clinical content."""
     return user_can(user, Action.MANAGE_CARE_TEAM) and Role.CLINIC_ADMIN in user.roles
+
+
+# --- Which patients a user may name -----------------------------------------------------
+
+_patient_scopes: dict[str, Callable[[User], QuerySet[Any]]] = {}
+
+
+def patient_scope_register(
+    *, clinical: Callable[[User], QuerySet[Any]], demographics: Callable[[User], QuerySet[Any]]
+) -> None:
+    """The patients a user may read: clinical content (care-team membership) and demographics
+    (also every patient for a clinic admin). Registered by `careplans`, which `clinic` may not
+    import (DESIGN.md app boundaries)."""
+    _patient_scopes.update(clinical=clinical, demographics=demographics)
+
+
+def patients_in_scope(user: User, *, scope: str = "clinical") -> QuerySet[Any]:
+    assert scope in _patient_scopes, "careplans registers the patient scopes in its AppConfig.ready()"
+    return _patient_scopes[scope](user)
+
+
+# --- The HTML views' one decorator ------------------------------------------------------
+
+View = Callable[..., HttpResponse]
+
+
+def clinical_page(
+    *, action: Action | None = None, methods: Iterable[str] = ("GET",), scope: str = "clinical"
+) -> Callable[[View], View]:
+    """Every HTML view's access path, in this order: a login, an allowed method (405), the
+    patient the URL names (`patient_id`, resolved in `scope`: an audited 404 for anyone who may
+    not see it), then the role (`action`: 403). The view receives `patient` for `patient_id`.
+
+    `tests/clinic/test_access_path.py` fails for a page that is not wrapped in this."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            assert isinstance(user, User), "login_required runs first"
+            if "patient_id" in kwargs:
+                kwargs["patient"] = visible_or_404(
+                    patients_in_scope(user, scope=scope), user=user, public_id=kwargs.pop("patient_id")
+                )
+            if action is not None:
+                require(user, action)
+            return view(request, *args, **kwargs)
+
+        page = login_required(require_http_methods(list(methods))(guarded))
+        page.page_access = {"action": action, "scope": scope}  # type: ignore[attr-defined]
+        return page
+
+    return decorate

@@ -1,14 +1,13 @@
 """Sign-in, health check and staff accounts (clinic admins)."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
-from clinic.access import Action, user_can
+from clinic.access import Action, clinical_page
 from clinic.forms import StaffForm
 from clinic.selectors import staff_member_for, staff_visible_to
 from clinic.services import user_create, user_update
@@ -22,21 +21,13 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def _require_admin(request: HttpRequest) -> None:
-    if not user_can(request.user, Action.MANAGE_STAFF):
-        raise PermissionDenied
-
-
-@login_required
+@clinical_page(action=Action.MANAGE_STAFF)
 def staff_list(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
     return render(request, "clinic/staff_list.html", {"staff": staff_visible_to(request.user)})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@clinical_page(action=Action.MANAGE_STAFF, methods=["GET", "POST"])
 def staff_edit(request: HttpRequest, user_id: str | None = None) -> HttpResponse:
-    _require_admin(request)
     member = staff_member_for(user=request.user, public_id=user_id) if user_id else None
     initial = {}
     if member is not None:

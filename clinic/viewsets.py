@@ -13,7 +13,6 @@ Every clinical viewset subclasses `ClinicalViewSet`, which does, in this order:
 (or on the short list of clinic-wide endpoints that are not about a patient).
 """
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.db.models import Model, QuerySet
@@ -25,7 +24,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from clinic.access import Action, require, user_can, visible_or_404
+from clinic.access import Action, patients_in_scope, require, user_can, visible_or_404
 from clinic.audit import audit_denied
 from clinic.models import User
 
@@ -36,22 +35,6 @@ PATIENT_FILTER_HELP = (
     "Patient id (UUID). Only patients you may see: an unknown, malformed or invisible id "
     "answers 404, the same as the patient's own URL would."
 )
-
-_patient_scopes: dict[str, Callable[[User], QuerySet[Any]]] = {}
-
-
-def patient_scope_register(
-    *, clinical: Callable[[User], QuerySet[Any]], demographics: Callable[[User], QuerySet[Any]]
-) -> None:
-    """The patients a user may read: clinical content (care-team membership) and demographics
-    (also every patient for a clinic admin). Registered by `careplans`, which `clinic` may not
-    import (DESIGN.md app boundaries)."""
-    _patient_scopes.update(clinical=clinical, demographics=demographics)
-
-
-def patients_in_scope(user: User, *, scope: str = "clinical") -> QuerySet[Any]:
-    assert scope in _patient_scopes, "careplans registers the patient scopes in its AppConfig.ready()"
-    return _patient_scopes[scope](user)
 
 
 class PatientFilter(filters.FilterSet):

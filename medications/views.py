@@ -8,16 +8,15 @@ a stale version re-renders with what the user typed (STYLE.md rule 9).
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
 
 from careplans.chart import chart_context
-from careplans.selectors import care_team_of, patient_for_clinical_use
-from clinic.access import Action, user_can
+from careplans.models import Patient
+from careplans.selectors import care_team_of
+from clinic.access import Action, clinical_page, user_can
 from clinic.concurrency import StaleVersionError
 from medications import selectors, services
 from medications.charts import dose_step_chart
@@ -41,11 +40,6 @@ STATUS_ACTIONS = {
 }
 
 
-def _require(request: HttpRequest, action: Action) -> None:
-    if not user_can(request.user, action):
-        raise PermissionDenied
-
-
 def _page(request: HttpRequest, template: str, patient: Any, **context: Any) -> HttpResponse:
     """A form page under the chart header (no second chart-open audit: the form is not the chart)."""
     return render(
@@ -62,9 +56,9 @@ def _chart(regimen: Regimen, history: list[DoseChange], today: Any) -> Any:
     )
 
 
-@login_required
-def tab(request: HttpRequest, patient_id: str) -> HttpResponse:
-    context = chart_context(user=request.user, patient_id=patient_id, tab="medications")
+@clinical_page()
+def tab(request: HttpRequest, patient: Patient) -> HttpResponse:
+    context = chart_context(user=request.user, patient=patient, tab="medications")
     today = timezone.localdate()
     data = selectors.medications_tab(patient=context["patient"], today=today)
     for view in data.current + data.past:
@@ -79,11 +73,8 @@ def tab(request: HttpRequest, patient_id: str) -> HttpResponse:
     return render(request, "medications/chart_tab.html", context)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def regimen_start(request: HttpRequest, patient_id: str) -> HttpResponse:
-    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
-    _require(request, Action.PRESCRIBE)
+@clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
+def regimen_start(request: HttpRequest, patient: Patient) -> HttpResponse:
     catalog = list(selectors.medication_catalog())
     form = RegimenStartForm(request.POST or None, medications=catalog, initial={"start_date": timezone.localdate()})
     warnings: list[Any] = []
@@ -131,12 +122,9 @@ def _dose_page(
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def dose_change(request: HttpRequest, patient_id: str, regimen_id: str) -> HttpResponse:
-    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
+@clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
+def dose_change(request: HttpRequest, patient: Patient, regimen_id: str) -> HttpResponse:
     regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
-    _require(request, Action.PRESCRIBE)
     form = DoseChangeForm(
         request.POST or None, initial={"version": regimen.version, "effective_on": timezone.localdate()}
     )
@@ -166,12 +154,9 @@ def dose_change(request: HttpRequest, patient_id: str, regimen_id: str) -> HttpR
     return _dose_page(request, patient, regimen, form, conflict)
 
 
-@login_required
-@require_http_methods(["POST"])
-def dose_change_error(request: HttpRequest, patient_id: str, regimen_id: str, change_id: str) -> HttpResponse:
-    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
+@clinical_page(action=Action.PRESCRIBE, methods=["POST"])
+def dose_change_error(request: HttpRequest, patient: Patient, regimen_id: str, change_id: str) -> HttpResponse:
     regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
-    _require(request, Action.PRESCRIBE)
     change = selectors.dose_change_of(user=request.user, regimen=regimen, public_id=change_id)
     error_form = EnteredInErrorForm(request.POST)
     if error_form.is_valid():
@@ -189,12 +174,9 @@ def dose_change_error(request: HttpRequest, patient_id: str, regimen_id: str, ch
     return _dose_page(request, patient, regimen, form, error_form=error_form)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def regimen_status(request: HttpRequest, patient_id: str, regimen_id: str, verb: str) -> HttpResponse:
-    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
+@clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
+def regimen_status(request: HttpRequest, patient: Patient, regimen_id: str, verb: str) -> HttpResponse:
     regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
-    _require(request, Action.PRESCRIBE)
     new_status, label, reason_required = STATUS_ACTIONS[verb]
     form = StatusForm(request.POST or None, reason_required=reason_required, initial={"version": regimen.version})
     if request.method == "POST" and form.is_valid():
@@ -215,17 +197,14 @@ def regimen_status(request: HttpRequest, patient_id: str, regimen_id: str, verb:
 
 def _record_view(
     request: HttpRequest,
-    patient_id: str,
+    patient: Patient,
     *,
     form_class: type,
-    action: Action,
     service: Any,
     title: str,
     initial: dict[str, Any],
     done: str,
 ) -> HttpResponse:
-    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
-    _require(request, action)
     regimens = list(
         Regimen.objects.filter(patient=patient).select_related("medication").order_by("status", "medication__name")
     )
@@ -241,14 +220,12 @@ def _record_view(
     return _page(request, "medications/record_form.html", patient, form=form, title=title)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def side_effect_create(request: HttpRequest, patient_id: str) -> HttpResponse:
+@clinical_page(action=Action.RECORD_SIDE_EFFECT, methods=["GET", "POST"])
+def side_effect_create(request: HttpRequest, patient: Patient) -> HttpResponse:
     return _record_view(
         request,
-        patient_id,
+        patient,
         form_class=SideEffectForm,
-        action=Action.RECORD_SIDE_EFFECT,
         service=services.side_effect_record,
         title="Record a side effect",
         initial={"onset": timezone.localdate(), "regimen": request.GET.get("regimen", "")},
@@ -256,14 +233,12 @@ def side_effect_create(request: HttpRequest, patient_id: str) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def adherence_create(request: HttpRequest, patient_id: str) -> HttpResponse:
+@clinical_page(action=Action.RECORD_ADHERENCE, methods=["GET", "POST"])
+def adherence_create(request: HttpRequest, patient: Patient) -> HttpResponse:
     return _record_view(
         request,
-        patient_id,
+        patient,
         form_class=AdherenceForm,
-        action=Action.RECORD_ADHERENCE,
         service=services.adherence_check_record,
         title="Record an adherence check",
         initial={"checked_on": timezone.localdate()},
@@ -271,14 +246,12 @@ def adherence_create(request: HttpRequest, patient_id: str) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def lab_create(request: HttpRequest, patient_id: str) -> HttpResponse:
+@clinical_page(action=Action.RECORD_LAB_RESULT, methods=["GET", "POST"])
+def lab_create(request: HttpRequest, patient: Patient) -> HttpResponse:
     return _record_view(
         request,
-        patient_id,
+        patient,
         form_class=LabResultForm,
-        action=Action.RECORD_LAB_RESULT,
         service=services.lab_result_record,
         title="Enter a lab result",
         initial={

@@ -9,19 +9,18 @@ re-renders with what the user typed (STYLE.md rule 9).
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
 
 from careplans import case_reviews
 from careplans.chart import chart_context
+from careplans.models import Patient
 from careplans.selectors import open_care_plan_of
-from clinic.access import Action, user_can
+from clinic.access import Action, clinical_page, user_can
 from clinic.models import User
 from outcomes import selectors, services
 from outcomes.forms import AssessmentForm, CaseReviewFlagForm, CaseReviewRecordForm, SafetyFollowUpForm
@@ -29,11 +28,6 @@ from outcomes.instruments import BY_SLUG, INSTRUMENTS, phq9
 from outcomes.timeline import ScorePoint, timeline_build
 
 RECENT_ASSESSMENTS = 12
-
-
-def _require(user: User, action: Action) -> None:
-    if not user_can(user, action):
-        raise PermissionDenied
 
 
 def _permissions(user: User) -> dict[str, bool]:
@@ -46,10 +40,10 @@ def _permissions(user: User) -> dict[str, bool]:
     }
 
 
-@login_required
-def tab(request: HttpRequest, patient_id: str) -> HttpResponse:
+@clinical_page()
+def tab(request: HttpRequest, patient: Patient) -> HttpResponse:
     """Overview: per-instrument treat-to-target summary and the integrated timeline."""
-    context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
+    context = chart_context(user=request.user, patient=patient, tab="outcomes")
     patient = context["patient"]
     today = timezone.localdate()
     assessments = list(selectors.assessments_of(patient).order_by("administered_on", "created_at", "id"))
@@ -88,15 +82,13 @@ def tab(request: HttpRequest, patient_id: str) -> HttpResponse:
     return render(request, "outcomes/overview.html", context)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def assessment_create(request: HttpRequest, patient_id: str, instrument: str) -> HttpResponse:
+@clinical_page(action=Action.ENTER_ASSESSMENT, methods=["GET", "POST"])
+def assessment_create(request: HttpRequest, patient: Patient, instrument: str) -> HttpResponse:
     definition = BY_SLUG.get(instrument)
     if definition is None:
         raise Http404
-    context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
+    context = chart_context(user=request.user, patient=patient, tab="outcomes")
     patient = context["patient"]
-    _require(request.user, Action.ENTER_ASSESSMENT)
     form = AssessmentForm(
         request.POST or None, instrument=definition, initial={"administered_on": timezone.localdate()}
     )
@@ -141,10 +133,10 @@ def _for_form(error: ValidationError) -> ValidationError:
     return ValidationError({(k if k in fields else "__all__"): v for k, v in error.error_dict.items()})
 
 
-@login_required
-def assessment_detail(request: HttpRequest, patient_id: str, assessment_id: str) -> HttpResponse:
+@clinical_page()
+def assessment_detail(request: HttpRequest, patient: Patient, assessment_id: str) -> HttpResponse:
     """The item-level answers of one questionnaire."""
-    context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
+    context = chart_context(user=request.user, patient=patient, tab="outcomes")
     assessment = selectors.assessment_for(user=request.user, public_id=assessment_id, patient=context["patient"])
     alert = getattr(assessment, "safety_alert", None) if assessment.safety_item_positive else None
     return render(
@@ -161,12 +153,10 @@ def assessment_detail(request: HttpRequest, patient_id: str, assessment_id: str)
     )
 
 
-@login_required
-@require_POST
-def assessment_enter_in_error(request: HttpRequest, patient_id: str, assessment_id: str) -> HttpResponse:
-    context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
+@clinical_page(action=Action.ENTER_ASSESSMENT, methods=["POST"])
+def assessment_enter_in_error(request: HttpRequest, patient: Patient, assessment_id: str) -> HttpResponse:
+    context = chart_context(user=request.user, patient=patient, tab="outcomes")
     assessment = selectors.assessment_for(user=request.user, public_id=assessment_id, patient=context["patient"])
-    _require(request.user, Action.ENTER_ASSESSMENT)
     try:
         services.assessment_enter_in_error(
             assessment=assessment, actor=request.user, reason=request.POST.get("reason", "")
@@ -184,20 +174,18 @@ def assessment_enter_in_error(request: HttpRequest, patient_id: str, assessment_
     return redirect("outcomes:tab", patient_id=context["patient"].public_id)
 
 
-@login_required
-def assessment_list(request: HttpRequest, patient_id: str) -> HttpResponse:
-    context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
+@clinical_page()
+def assessment_list(request: HttpRequest, patient: Patient) -> HttpResponse:
+    context = chart_context(user=request.user, patient=patient, tab="outcomes")
     assessments = selectors.assessments_of(context["patient"]).order_by("-administered_on", "-created_at", "-id")
     page = Paginator(assessments, 50).get_page(request.GET.get("page"))
     return render(request, "outcomes/assessment_list.html", context | {"page": page})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def safety_follow_up(request: HttpRequest, patient_id: str) -> HttpResponse:
-    context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
+@clinical_page(action=Action.RECORD_SAFETY_FOLLOW_UP, methods=["GET", "POST"])
+def safety_follow_up(request: HttpRequest, patient: Patient) -> HttpResponse:
+    context = chart_context(user=request.user, patient=patient, tab="outcomes")
     patient = context["patient"]
-    _require(request.user, Action.RECORD_SAFETY_FOLLOW_UP)
     open_alerts = selectors.open_safety_alerts_of(patient)
     form = SafetyFollowUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -216,12 +204,10 @@ def safety_follow_up(request: HttpRequest, patient_id: str) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def case_review_flag(request: HttpRequest, patient_id: str) -> HttpResponse:
-    context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
+@clinical_page(action=Action.FLAG_CASE_REVIEW, methods=["GET", "POST"])
+def case_review_flag(request: HttpRequest, patient: Patient) -> HttpResponse:
+    context = chart_context(user=request.user, patient=patient, tab="outcomes")
     patient = context["patient"]
-    _require(request.user, Action.FLAG_CASE_REVIEW)
     form = CaseReviewFlagForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -240,12 +226,10 @@ def _flag_error(error: ValidationError) -> Any:
     return error
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def case_review_record(request: HttpRequest, patient_id: str) -> HttpResponse:
-    context = chart_context(user=request.user, patient_id=patient_id, tab="outcomes")
+@clinical_page(action=Action.RECORD_CASE_REVIEW, methods=["GET", "POST"])
+def case_review_record(request: HttpRequest, patient: Patient) -> HttpResponse:
+    context = chart_context(user=request.user, patient=patient, tab="outcomes")
     patient = context["patient"]
-    _require(request.user, Action.RECORD_CASE_REVIEW)
     form = CaseReviewRecordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -273,11 +257,9 @@ def case_review_record(request: HttpRequest, patient_id: str) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def task_complete(request: HttpRequest, patient_id: str, task_id: str) -> HttpResponse:
-    context = chart_context(user=request.user, patient_id=patient_id, tab="care_plan")
-    _require(request.user, Action.EDIT_CARE_PLAN)
+@clinical_page(action=Action.EDIT_CARE_PLAN, methods=["POST"])
+def task_complete(request: HttpRequest, patient: Patient, task_id: str) -> HttpResponse:
+    context = chart_context(user=request.user, patient=patient, tab="care_plan")
     plan = open_care_plan_of(context["patient"])
     if plan is None:
         raise Http404
@@ -291,7 +273,7 @@ def task_complete(request: HttpRequest, patient_id: str, task_id: str) -> HttpRe
     return redirect("careplans:chart", patient_id=context["patient"].public_id)
 
 
-@login_required
+@clinical_page()
 def caseload(request: HttpRequest) -> HttpResponse:
     """Measurement-based care: my caseload with treat-to-target flags, sortable."""
     if not user_can(request.user, Action.VIEW_CLINICAL):

@@ -7,16 +7,15 @@ with what the user typed, private note included (it goes back to its author only
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
 
 from careplans.chart import chart_context
-from careplans.selectors import care_team_of, patient_for_clinical_use
-from clinic.access import Action, user_can
+from careplans.models import Patient
+from careplans.selectors import care_team_of
+from clinic.access import Action, clinical_page, user_can
 from therapy import selectors, services
 from therapy.charts import attendance_strip
 from therapy.forms import GOAL_PREFIX, CourseEditForm, CourseForm, SessionForm
@@ -32,15 +31,10 @@ def _add_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, messages_)
 
 
-def _require_therapist(request: HttpRequest) -> None:
-    if not user_can(request.user, Action.LOG_THERAPY_SESSION):
-        raise PermissionDenied
-
-
-@login_required
-def tab(request: HttpRequest, patient_id: str) -> HttpResponse:
+@clinical_page()
+def tab(request: HttpRequest, patient: Patient) -> HttpResponse:
     """Courses with their attendance pattern, the session log with shared summaries, homework."""
-    context = chart_context(user=request.user, patient_id=patient_id, tab="therapy")
+    context = chart_context(user=request.user, patient=patient, tab="therapy")
     patient = context["patient"]
     courses = selectors.courses_of(patient)
     strips = selectors.attendance_by_course(patient)
@@ -63,11 +57,8 @@ def _chart(patient: object, **extra: object) -> dict:
     return {"patient": patient, "team": list(care_team_of(patient)), "active_tab": "therapy", **extra}  # type: ignore[arg-type]
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def course_open(request: HttpRequest, patient_id: str) -> HttpResponse:
-    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
-    _require_therapist(request)
+@clinical_page(action=Action.LOG_THERAPY_SESSION, methods=["GET", "POST"])
+def course_open(request: HttpRequest, patient: Patient) -> HttpResponse:
     form = CourseForm(request.POST or None, modalities=selectors.modalities(), goals=selectors.linkable_goals(patient))
     if request.method == "POST" and form.is_valid():
         try:
@@ -80,11 +71,8 @@ def course_open(request: HttpRequest, patient_id: str) -> HttpResponse:
     return render(request, "therapy/course_form.html", _chart(patient, form=form, course=None))
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def course_edit(request: HttpRequest, patient_id: str, course_id: str) -> HttpResponse:
-    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
-    _require_therapist(request)
+@clinical_page(action=Action.LOG_THERAPY_SESSION, methods=["GET", "POST"])
+def course_edit(request: HttpRequest, patient: Patient, course_id: str) -> HttpResponse:
     course = selectors.open_course_of(patient=patient, public_id=course_id)
     initial = {
         name: getattr(course, name)
@@ -121,12 +109,9 @@ def _session_form(request: HttpRequest, course: TherapyCourse, **kwargs: object)
     )  # type: ignore[arg-type]
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def session_log(request: HttpRequest, patient_id: str, course_id: str) -> HttpResponse:
+@clinical_page(action=Action.LOG_THERAPY_SESSION, methods=["GET", "POST"])
+def session_log(request: HttpRequest, patient: Patient, course_id: str) -> HttpResponse:
     """The session log form, optimised for speed: defaults filled, keyboard first."""
-    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
-    _require_therapist(request)
     course = selectors.open_course_of(patient=patient, public_id=course_id)
     form = _session_form(request, course)
     if request.method == "POST" and form.is_valid():
@@ -144,15 +129,12 @@ def session_log(request: HttpRequest, patient_id: str, course_id: str) -> HttpRe
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def session_edit(request: HttpRequest, patient_id: str, session_id: str) -> HttpResponse:
+@clinical_page(action=Action.LOG_THERAPY_SESSION, methods=["GET", "POST"])
+def session_edit(request: HttpRequest, patient: Patient, session_id: str) -> HttpResponse:
     """Correct a logged session. The private note field holds the *editor's own* note."""
-    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
-    _require_therapist(request)
     session = selectors.session_for(user=request.user, public_id=session_id)
     if session.course.patient_id != patient.pk:
-        raise PermissionDenied
+        raise Http404  # a session of another patient, under this patient's URL
     course = session.course
     reviewed = next(iter(session.homework_reviewed.all()), None)
     assigned = next(iter(session.homework_assigned.all()), None)
@@ -198,14 +180,11 @@ def session_edit(request: HttpRequest, patient_id: str, session_id: str) -> Http
     )
 
 
-@login_required
-@require_POST
-def session_enter_in_error(request: HttpRequest, patient_id: str, session_id: str) -> HttpResponse:
-    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
-    _require_therapist(request)
+@clinical_page(action=Action.LOG_THERAPY_SESSION, methods=["POST"])
+def session_enter_in_error(request: HttpRequest, patient: Patient, session_id: str) -> HttpResponse:
     session = selectors.session_for(user=request.user, public_id=session_id)
     if session.course.patient_id != patient.pk:
-        raise PermissionDenied
+        raise Http404  # a session of another patient, under this patient's URL
     try:
         services.session_enter_in_error(session=session, actor=request.user, reason=request.POST.get("reason", ""))
     except ValidationError as error:
