@@ -32,10 +32,11 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from careplans import delivery  # noqa: E402
-from careplans.models import CarePlan, CareTeamMember, Patient, Reminder, ReminderKind, TeamRole  # noqa: E402
-from careplans.outbox import reminder_rules, reminders_write  # noqa: E402
+from careplans.models import CarePlan, CareTeamMember, Patient, TeamRole  # noqa: E402
 from clinic.models import User  # noqa: E402
+from reminders import delivery  # noqa: E402
+from reminders.models import Reminder, ReminderKind  # noqa: E402
+from reminders.outbox import reminder_rules, reminders_write  # noqa: E402
 
 TODAY = date(2026, 12, 1)
 

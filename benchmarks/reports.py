@@ -442,9 +442,9 @@ def time_reports(admin: object) -> None:
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
-    from outcomes.reports.catalog import reports_all
-    from outcomes.reports.csv_export import result_to_csv
-    from outcomes.reports.params import ReportParamsForm
+    from reports.catalog import reports_all
+    from reports.csv_export import result_to_csv
+    from reports.params import ReportParamsForm
 
     form = ReportParamsForm({"period": "12m"}, today=TODAY)
     assert form.is_valid(), form.errors

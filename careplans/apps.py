@@ -16,14 +16,5 @@ class CareplansConfig(AppConfig):
 
         chart_tab_register(ChartTab(key="care_plan", label="Care plan", url_name="careplans:chart", order=20))
         chart_tab_register(ChartTab(key="care_team", label="Care team", url_name="careplans:care_team", order=90))
-        # Care-team messages: their own chart tab, the team thread (issue 3).
-        chart_tab_register(ChartTab(key="team", label="Team messages", url_name="careplans:team_thread", order=80))
-
-        from careplans.outbox import reminder_rule_register, urgent_dispatcher_register
-        from careplans.reminders import care_plan_review_due, seed_demo_reminders
-        from careplans.seeding import demo_seeder_register
-        from careplans.tasks import dispatch_urgent
-
-        reminder_rule_register("care_plan_review", care_plan_review_due)
-        urgent_dispatcher_register(dispatch_urgent)
-        demo_seeder_register(seed_demo_reminders, order=90)  # after the apps' clinical demo data
+        # careplans' own reminder rules are registered by the reminders app (reminders/apps.py):
+        # careplans never imports reminders.

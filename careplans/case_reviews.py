@@ -7,6 +7,7 @@ Services here check no permissions (views and API do); every write is audited in
 its own transaction.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
@@ -22,11 +23,9 @@ from careplans.models import (
     CaseReview,
     CaseReviewStatus,
     Patient,
-    ReminderKind,
     TaskStatus,
     TeamRole,
 )
-from careplans.outbox import ReminderDraft, reminders_write
 from careplans.selectors import active_team_members, open_care_plan_of, patients_on_care_team_of
 from clinic.access import Action, require, visible_or_404
 from clinic.audit import audit_record
@@ -34,6 +33,17 @@ from clinic.models import AuditAction, User
 
 REVIEWER_ROLES = (TeamRole.PSYCHIATRIC_CONSULTANT, TeamRole.PRESCRIBER)
 UNREQUESTED_REASON = "Reviewed without a prior request."
+
+# Who tells the reviewers about a flag: the reminders app registers its outbox writer here
+# in its AppConfig.ready(), since careplans never imports reminders (reminders -> careplans).
+# Called inside the flag's transaction with the review and the reviewers' user ids.
+CaseReviewFlagged = Callable[[CaseReview, list[int]], None]
+_ON_FLAGGED: list[CaseReviewFlagged] = []
+
+
+def case_review_flagged_register(listener: CaseReviewFlagged) -> None:
+    if listener not in _ON_FLAGGED:
+        _ON_FLAGGED.append(listener)
 
 
 @dataclass(frozen=True)
@@ -116,18 +126,8 @@ def case_review_flag(*, patient: Patient, actor: User, reason: str) -> CaseRevie
     reviewers = sorted(
         set(active_team_members(roles=REVIEWER_ROLES).filter(patient=patient).values_list("user_id", flat=True))
     )
-    reminders_write(
-        ReminderDraft(
-            recipient_id=user_id,
-            patient_id=patient.pk,
-            kind=ReminderKind.CASE_REVIEW,
-            subject_type=CaseReview._meta.label_lower,
-            subject_id=str(review.public_id),
-            due_date=timezone.localdate(),
-            detail="Flagged for discussion at case review.",
-        )
-        for user_id in reviewers
-    )
+    for listener in _ON_FLAGGED:
+        listener(review, reviewers)
     return review
 
 

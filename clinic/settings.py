@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "medications",
     "therapy",
     "outcomes",
+    "reminders",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -86,7 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.context_processors.navigation",
-                "careplans.context_processors.inbox",
+                "reminders.context_processors.inbox",
             ],
         },
     },
@@ -123,16 +125,16 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # No ETA/countdown is longer than this, so Redis never redelivers a task still waiting (CE-3).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
-# Reminders (careplans/delivery.py). Every entry is safe to run twice at once (CE-4).
+# Reminders (reminders/delivery.py). Every entry is safe to run twice at once (CE-4).
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Evaluate every reminder rule for today. Hourly rather than daily so a beat that was
     # down at the usual hour catches up; a scan that finds nothing new writes nothing.
-    "reminders-scan": {"task": "careplans.tasks.reminders_scan_task", "schedule": crontab(minute=7)},
+    "reminders-scan": {"task": "reminders.tasks.reminders_scan_task", "schedule": crontab(minute=7)},
     # Re-queue rows stuck in `sending`, raise the overdue alarm, then send the batched
     # e-mails: one "you have N new reminders" per recipient per cycle. Urgent kinds do not
     # wait for this: they are dispatched as soon as their transaction commits.
     "reminders-sweep-and-dispatch": {
-        "task": "careplans.tasks.reminders_sweep_task",
+        "task": "reminders.tasks.reminders_sweep_task",
         "schedule": timedelta(minutes=int(os.environ.get("REMINDER_BATCH_MINUTES", "5"))),
     },
 }

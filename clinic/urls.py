@@ -7,13 +7,13 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from careplans import api as careplans_api
-from careplans import reminders_api
 from clinic import api as clinic_api
 from clinic import views
 from clinic.api_docs import ApiDocsView
 from medications import api as medications_api
 from outcomes import api as outcomes_api
-from outcomes import report_api
+from reminders import api as reminders_api
+from reports import api as report_api
 from therapy import api as therapy_api
 
 router = SimpleRouter()
@@ -45,10 +45,11 @@ clinic_patterns = (
 
 urlpatterns = [
     path("", include("careplans.urls")),
+    path("", include("reminders.urls")),
     path("", include("medications.urls")),
     path("", include("therapy.urls")),
     path("", include("outcomes.urls")),
-    path("", include("outcomes.report_urls")),
+    path("", include("reports.urls")),
     path("", include(clinic_patterns)),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -7,9 +7,9 @@ class MedicationsConfig(AppConfig):
 
     def ready(self) -> None:
         from careplans.chart import ChartTab, chart_tab_register
-        from careplans.outbox import reminder_rule_register
         from careplans.seeding import demo_seeder_register
         from medications import reminders, seeding
+        from reminders.outbox import reminder_rule_register
 
         chart_tab_register(ChartTab(key="medications", label="Medications", url_name="medications:tab", order=30))
         reminder_rule_register("medications.monitoring_due", reminders.monitoring_due)

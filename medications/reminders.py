@@ -15,12 +15,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 
-from careplans.models import ReminderKind, TeamRole
-from careplans.outbox import ReminderDraft, reminders_write
+from careplans.models import TeamRole
 from careplans.selectors import active_team_members
 from medications.models import LabTest, Regimen, RegimenStatus
 from medications.monitoring import ItemStatus
 from medications.selectors import monitoring_for_regimens
+from reminders.models import ReminderKind
+from reminders.outbox import ReminderDraft, reminders_write
 
 SUBJECT_TYPE = "medications.regimen"
 UPCOMING_DAYS = 7  # a test due within a week is announced ahead

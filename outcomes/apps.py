@@ -13,9 +13,9 @@ class OutcomesConfig(AppConfig):
             chart_banner_register,
             chart_tab_register,
         )
-        from careplans.outbox import reminder_rule_register
         from careplans.seeding import demo_seeder_register
         from outcomes import reminders, seeding, views
+        from reminders.outbox import reminder_rule_register
 
         chart_tab_register(ChartTab(key="outcomes", label="Overview", url_name="outcomes:tab", order=10))
         chart_banner_register(views.safety_banner)

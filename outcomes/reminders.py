@@ -19,12 +19,13 @@ from datetime import date, timedelta
 from django.db.models import Case, DateField, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 
-from careplans.models import CarePlanStatus, Goal, Patient, PatientStatus, ReminderKind, TeamRole
-from careplans.outbox import ReminderDraft
+from careplans.models import CarePlanStatus, Goal, Patient, PatientStatus, TeamRole
 from careplans.selectors import active_team_members
 from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment
 from outcomes.selectors import NOT_IMPROVING_AFTER, annotate_outcomes
+from reminders.models import ReminderKind
+from reminders.outbox import ReminderDraft
 
 MEASUREMENT_INTERVAL = timedelta(weeks=4)
 PATIENT_SUBJECT = Patient._meta.label_lower

@@ -11,8 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from careplans.models import Patient, ReminderKind, TeamRole
-from careplans.outbox import ReminderDraft, reminders_write
+from careplans.models import Patient, TeamRole
 from careplans.selectors import active_team_members
 from clinic.access import Action, require
 from clinic.audit import audit_record
@@ -27,6 +26,8 @@ from outcomes.models import (
     SafetyFollowUp,
 )
 from outcomes.scoring import assessment_score
+from reminders.models import ReminderKind
+from reminders.outbox import ReminderDraft, reminders_write
 
 SAFETY_ALERT_ROLES = (TeamRole.PRESCRIBER, TeamRole.THERAPIST)
 SAFETY_ALERT_DETAIL = "PHQ-9 item 9 answered above 0: a suicide-risk follow-up is needed today."

@@ -7,8 +7,8 @@ class TherapyConfig(AppConfig):
 
     def ready(self) -> None:
         from careplans.chart import CarePlanPanel, ChartTab, care_plan_panel_register, chart_tab_register
-        from careplans.outbox import reminder_rule_register
         from careplans.seeding import demo_seeder_register
+        from reminders.outbox import reminder_rule_register
         from therapy import reminders, seeding, selectors
 
         chart_tab_register(ChartTab(key="therapy", label="Therapy", url_name="therapy:tab", order=40))

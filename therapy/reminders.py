@@ -1,4 +1,4 @@
-"""What psychotherapy has due: reminders fed into the one outbox (careplans.outbox).
+"""What psychotherapy has due: reminders fed into the one outbox (reminders.outbox).
 
 Written inside the clinical transaction that causes them:
 - a no-show or late cancel -> `session_follow_up` for the therapist and the care manager;
@@ -15,9 +15,10 @@ from datetime import date, timedelta
 from django.db.models import Exists, F, Max, OuterRef, Q
 from django.db.models.functions import Coalesce
 
-from careplans.models import PatientStatus, ReminderKind, TeamRole
-from careplans.outbox import ReminderDraft
+from careplans.models import PatientStatus, TeamRole
 from careplans.selectors import active_team_members
+from reminders.models import ReminderKind
+from reminders.outbox import ReminderDraft
 from therapy.models import (
     FREQUENCY_INTERVAL_DAYS,
     MISSED_ATTENDANCE,

@@ -15,12 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from careplans.models import Goal, Patient
-from careplans.outbox import reminders_write
 from careplans.selectors import active_team_members
 from clinic.access import Action, require
 from clinic.audit import REDACTED, audit_record, diff, snapshot
 from clinic.entered_in_error import entered_in_error_mark
 from clinic.models import AuditAction, User
+from reminders.outbox import reminders_write
 from therapy import reminders
 from therapy.models import (
     OPEN_COURSE_STATUSES,

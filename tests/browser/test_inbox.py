@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from careplans.models import Reminder, ReminderKind, ReminderStatus
+from reminders.models import Reminder, ReminderKind, ReminderStatus
 from tests.browser.conftest import ARTIFACTS
-from tests.careplans.reminder_factories import ReminderFactory
+from tests.reminders.reminder_factories import ReminderFactory
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from careplans.models import TeamRole
-from tests.outcomes.reports import builders as b
+from tests.reports import builders as b
 from therapy.models import Attendance
 
 

@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 
 from careplans import case_reviews
 from careplans.case_reviews import Recommendation
-from careplans.models import CarePlanTask, CaseReview, Reminder, TeamRole
+from careplans.models import CarePlanTask, CaseReview, TeamRole
 from clinic.models import AuditEvent
+from reminders.models import Reminder
 from tests.factories import CareTeamMemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

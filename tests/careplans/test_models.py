@@ -7,8 +7,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from careplans.diagnoses import diagnoses_from_lines
-from careplans.models import CarePlan, CareTeamMember, Goal, Patient, Reminder
+from careplans.models import CarePlan, CareTeamMember, Goal, Patient
 from clinic.models import HardDeleteRefused
+from reminders.models import Reminder
 from tests.factories import CarePlanFactory, CareTeamMemberFactory, GoalFactory, PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

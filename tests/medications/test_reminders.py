@@ -7,10 +7,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from careplans.models import Reminder, TeamRole
-from careplans.outbox import reminder_rules, reminders_write
+from careplans.models import TeamRole
 from careplans.services import care_team_member_end
 from medications.reminders import monitoring_due
+from reminders.models import Reminder
+from reminders.outbox import reminder_rules, reminders_write
 from tests.factories import CareTeamMemberFactory, PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 from django.core import mail
 
-from careplans.models import Reminder
 from clinic.celery import app as celery_app
+from reminders.models import Reminder
 from tests.outcomes.helpers import record
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,9 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
-from careplans.models import CarePlanTask, Reminder
+from careplans.models import CarePlanTask
 from outcomes.models import Assessment, SafetyAlert, SafetyFollowUp
+from reminders.models import Reminder
 from tests.outcomes.helpers import answers, record
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,10 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
-from careplans.models import PatientStatus, Reminder, TeamRole
-from careplans.outbox import reminder_rules, reminders_write
+from careplans.models import PatientStatus, TeamRole
 from outcomes.reminders import measurement_due, not_improving
+from reminders.models import Reminder
+from reminders.outbox import reminder_rules, reminders_write
 from tests.factories import CarePlanFactory, CareTeamMemberFactory, GoalFactory, PatientFactory, UserFactory
 from tests.outcomes.helpers import record
 

@@ -7,10 +7,11 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from careplans.models import Reminder, ReminderKind, TeamRole
+from careplans.models import TeamRole
 from clinic.models import AuditEvent
 from outcomes import services
 from outcomes.models import Assessment, SafetyAlert, SafetyAlertStatus, SafetyFollowUp
+from reminders.models import Reminder, ReminderKind
 from tests.factories import CareTeamMemberFactory, UserFactory
 from tests.outcomes.helpers import answers, record
 

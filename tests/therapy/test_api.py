@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from careplans.models import Reminder, ReminderKind
 from clinic.models import AuditEvent
+from reminders.models import Reminder, ReminderKind
 from tests.factories import CarePlanFactory, CareTeamMemberFactory, GoalFactory, PatientFactory
 from therapy import services
 from therapy.models import Attendance, ProcessNote, TherapyCourse, TherapySession

@@ -20,8 +20,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from careplans.models import Reminder, ReminderKind
 from clinic.models import AuditEvent
+from reminders.models import Reminder, ReminderKind
 from therapy.models import ProcessNote, TherapyCourse, TherapySession
 
 CANARY = f"CANARY-process-note-{uuid.uuid4()}"
@@ -80,7 +80,7 @@ def _all_urls(*, patient, course, session, plan) -> list[str]:  # type: ignore[n
 
 def _report_keys() -> list[str]:
     try:
-        from outcomes.reports.catalog import report_keys
+        from reports.catalog import report_keys
     except ImportError:
         return []
     return list(report_keys())

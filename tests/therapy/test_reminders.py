@@ -7,8 +7,9 @@ import time_machine
 from django.utils import timezone
 
 from careplans import services as careplans_services
-from careplans.models import CareTeamMember, Reminder, ReminderKind
-from careplans.outbox import reminder_rules, reminders_write
+from careplans.models import CareTeamMember
+from reminders.models import Reminder, ReminderKind
+from reminders.outbox import reminder_rules, reminders_write
 from tests.factories import CareTeamMemberFactory, PatientFactory, UserFactory
 from therapy import services
 from therapy.models import Attendance, CourseStatus, Frequency

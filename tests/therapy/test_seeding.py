@@ -4,7 +4,8 @@ import time
 
 from django.core.management import call_command
 
-from careplans.models import Patient, Reminder, ReminderKind
+from careplans.models import Patient
+from reminders.models import Reminder, ReminderKind
 from therapy.models import Attendance, TherapyCourse, TherapySession
 
 

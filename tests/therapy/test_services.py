@@ -7,8 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from careplans.models import Reminder, ReminderKind, TeamRole
+from careplans.models import TeamRole
 from clinic.models import AuditEvent
+from reminders.models import Reminder, ReminderKind
 from tests.factories import CarePlanFactory, CareTeamMemberFactory, GoalFactory, PatientFactory
 from therapy import services
 from therapy.models import Attendance, CourseStatus, Homework, ProcessNote, TherapyCourse, TherapySession

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from careplans.models import Reminder, ReminderKind
+from reminders.models import Reminder, ReminderKind
 from therapy import services
 from therapy.models import Attendance, Homework, ProcessNote, TherapyCourse, TherapySession
 

@@ -1,0 +1,120 @@
+"""What `careplans` has due today (feeds the one outbox, DESIGN.md).
+
+These rules live here, not in careplans, because careplans never imports reminders (the
+arrows are medications, therapy, outcomes -> reminders -> careplans -> clinic): the
+reminders app registers them in its AppConfig.ready().
+
+`care_plan_review`: an open care plan whose review date has been reached reminds every
+active member of the patient's care team. One query for the whole clinic, however many
+patients: the scan stays set-based (issue 3).
+
+Other apps feed kinds of their own (therapy: `session_follow_up`, outcomes: `safety_alert`,
+`measurement_due`, ...) through `reminders.outbox`; nothing here needs to know them.
+"""
+
+from collections.abc import Iterator
+from datetime import date
+
+from django.db.models import CharField, Exists, OuterRef
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from careplans.models import CarePlanStatus, CaseReview, PatientStatus
+from careplans.selectors import active_team_members
+from reminders.models import Reminder, ReminderKind
+from reminders.outbox import ReminderDraft, reminders_write
+
+CARE_PLAN_SUBJECT = "careplans.careplan"
+
+
+def care_plan_review_due(today: date) -> Iterator[ReminderDraft]:
+    """One draft per (open plan with review_date <= today, active team member).
+
+    The due date is the plan's review date, so the reminder is written once per review
+    date: tomorrow's scan offers the same rows and the database skips them; moving the
+    review date to a later day yields a new reminder when that day comes.
+    """
+    already_written = Reminder.objects.filter(
+        kind=ReminderKind.CARE_PLAN_REVIEW,
+        subject_type=CARE_PLAN_SUBJECT,
+        subject_id=Cast(OuterRef("patient__care_plans__public_id"), output_field=CharField()),
+        due_date=OuterRef("patient__care_plans__review_date"),
+        recipient=OuterRef("user_id"),
+    )
+    rows = (
+        active_team_members()
+        .filter(
+            patient__status=PatientStatus.ACTIVE,
+            patient__care_plans__review_date__lte=today,
+            patient__care_plans__status__in=[CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD],
+        )
+        # Skip what earlier scans wrote, so the hourly steady state inserts nothing. (On SQLite
+        # a UUID casts without hyphens and matches nothing; the insert's conflict-ignore then
+        # does the same job, only slower.)
+        .exclude(Exists(already_written))
+        .values_list("user_id", "patient_id", "patient__care_plans__public_id", "patient__care_plans__review_date")
+        .distinct()  # a clinician holding two roles on one team gets one reminder
+        .order_by()
+    )
+    for user_id, patient_id, plan_public_id, review_date in rows.iterator(chunk_size=5000):
+        yield ReminderDraft(
+            recipient_id=user_id,
+            patient_id=patient_id,
+            kind=ReminderKind.CARE_PLAN_REVIEW,
+            subject_type=CARE_PLAN_SUBJECT,
+            subject_id=str(plan_public_id),
+            due_date=review_date,
+            detail=f"Care plan review due {review_date.isoformat()}",
+        )
+
+
+def case_review_reminders_write(review: CaseReview, reviewer_ids: list[int]) -> None:
+    """Registered with careplans.case_reviews: a flag tells the reviewers on the team, in the
+    flag's transaction."""
+    reminders_write(
+        ReminderDraft(
+            recipient_id=user_id,
+            patient_id=review.patient_id,
+            kind=ReminderKind.CASE_REVIEW,
+            subject_type=CaseReview._meta.label_lower,
+            subject_id=str(review.public_id),
+            due_date=timezone.localdate(),
+            detail="Flagged for discussion at case review.",
+        )
+        for user_id in reviewer_ids
+    )
+
+
+DEMO_MESSAGES = [
+    (
+        "Did sleep worsen after the dose increase? They mentioned waking at 4 am in session.",
+        "Yes, since the increase. Let us review the timing of the dose at Friday's visit.",
+    ),
+    (
+        "Homework completion has dropped the last three weeks; worth asking about side effects?",
+        "Will ask. No new side effects reported at the last check.",
+    ),
+    ("PHQ-9 is flat since week 6. Shall we bring this to case review?", ""),
+]
+
+
+def seed_demo_reminders(clinic) -> None:  # type: ignore[no-untyped-def]
+    """Demo data (seed_demo): a few team threads, then today's scan, so the inbox has content.
+
+    Only patients this run created get messages, so a re-run adds nothing; the scan is
+    idempotent. Nothing is e-mailed here: `run_reminders` (or Celery beat) does that.
+    """
+    from django.utils import timezone
+
+    from careplans.selectors import care_team_of
+    from reminders import delivery, team_messages
+
+    for patient, (question, answer) in zip(clinic.patients, DEMO_MESSAGES, strict=False):
+        team = {member.role: member.user for member in care_team_of(patient)}
+        therapist, prescriber = team.get("therapist"), team.get("prescriber")
+        if therapist is None or prescriber is None or therapist == prescriber:
+            continue
+        first = team_messages.team_message_send(patient=patient, actor=therapist, body=question, recipient=prescriber)
+        if answer:
+            team_messages.team_message_send(patient=patient, actor=prescriber, body=answer, reply_to=first)
+    delivery.reminders_scan(today=timezone.localdate())

@@ -1,0 +1,116 @@
+"""The one reminder outbox (DESIGN.md) and the care team's messages that feed it.
+
+Both models moved here from careplans (issue 10). Their tables, constraint and index names
+are the ones careplans created: the move changed Django's state, not the database (see
+migrations/0001_initial.py), hence `db_table` and the literal `careplans_` prefix below.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from careplans.models import Patient
+from clinic.models import ClinicalRecord, PublicIdModel
+
+
+class ReminderKind(models.TextChoices):
+    SAFETY_ALERT = "safety_alert", "Safety alert"
+    MONITORING_DUE = "monitoring_due", "Monitoring due"
+    MEASUREMENT_DUE = "measurement_due", "Measurement due"
+    SESSION_FOLLOW_UP = "session_follow_up", "Session follow-up"
+    CARE_PLAN_REVIEW = "care_plan_review", "Care plan review"
+    NOT_IMPROVING = "not_improving", "Not improving"
+    CASE_REVIEW = "case_review", "Case review"
+    TEAM_MESSAGE = "team_message", "Team message"
+
+
+# Kinds that are e-mailed at once instead of in the next batch (issue: urgent kinds).
+URGENT_REMINDER_KINDS = frozenset({ReminderKind.SAFETY_ALERT})
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # written, not yet e-mailed
+    SENDING = "sending", "Sending"  # claimed by a delivery task
+    SENT = "sent", "Sent"  # e-mailed; open in the inbox
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    SNOOZED = "snoozed", "Snoozed"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"  # gave up after retries; still shown in the inbox
+
+
+class Reminder(PublicIdModel):
+    """The one outbox (DESIGN.md). Unique on (kind, subject, due date, recipient): writing
+    the same reminder twice is a no-op. `detail` stays behind login: it is never e-mailed."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reminders")
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="reminders")
+    kind = models.CharField(max_length=24, choices=ReminderKind.choices)
+    subject_type = models.CharField(max_length=60)  # e.g. "careplans.careplan"
+    subject_id = models.CharField(max_length=64)  # the subject's public id
+    due_date = models.DateField()
+    detail = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=14, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    urgent = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set by the delivery task that claimed the row; only that task may mark it sent (CE-2).
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "careplans_reminder"  # the table kept its first home's name (moved from careplans)
+        ordering = ["-urgent", "due_date", "id"]
+        indexes = [models.Index(fields=["recipient", "status"]), models.Index(fields=["status", "claimed_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject_type", "subject_id", "due_date", "recipient"],
+                name="careplans_%(class)s_once_per_subject_due_recipient",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=ReminderKind.values), name="careplans_%(class)s_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=ReminderStatus.values), name="careplans_%(class)s_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReminderStatus.SNOOZED) | Q(snoozed_until__isnull=False),
+                name="careplans_%(class)s_snooze_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"reminder {self.public_id} ({self.kind}, {self.status})"
+
+
+class TeamMessage(ClinicalRecord):
+    """A short note between care-team members about one patient (issue 3: care-team messages).
+
+    `recipient` empty means the whole team. A reply points at the thread's first message
+    (`thread`), so a conversation stays together on the chart's Team tab. Each recipient
+    also gets a `team_message` reminder in their inbox.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="team_messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    thread = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replies")
+    body = models.CharField(max_length=1000)
+
+    class Meta:
+        db_table = "careplans_teammessage"  # the table kept its first home's name (moved from careplans)
+        ordering = ["created_at", "id"]
+        base_manager_name = "all_records"
+        indexes = [models.Index(fields=["patient", "created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(body=""), name="careplans_%(class)s_body_required"),
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=True) | ~Q(recipient=models.F("author")),
+                name="careplans_%(class)s_not_to_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"team message {self.public_id}"

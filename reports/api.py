@@ -1,0 +1,288 @@
+"""Clinic reports API (clinic admins only; anyone else 403, no credentials 401).
+
+- GET  /api/v1/reports/                     the reports: {key, title, description, uses_period}
+- GET  /api/v1/reports/{key}/               run one: ?period=3m|6m|12m|ytd|custom&start=&end=
+                                            &clinician=<staff id> plus the report's own options
+                                            (registry: ?sort=, ?flag=, ?page=); every run audited
+- GET/POST /api/v1/reports/runs/            background CSV exports (own runs only)
+- GET  /api/v1/reports/runs/{id}/           status and progress 0-100
+- GET  /api/v1/reports/runs/{id}/csv/       the CSV once done (audited as an export)
+Bad parameters are a 400 with errors keyed by field; an unknown sort or filter value too
+(SECURITY.md IV-4).
+"""
+
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from clinic.access import Action, user_can
+from clinic.audit import audit_denied
+from reports.base import Report, ReportResult
+from reports.catalog import report_get, report_keys, reports_all
+from reports.models import ReportRun, ReportRunStatus
+from reports.params import PERIODS, ReportParamsForm
+from reports.runs import (
+    csv_filename,
+    report_run_download,
+    report_run_for,
+    report_run_request,
+    report_runs_of,
+    report_used,
+)
+
+
+class RunsReports(BasePermission):
+    message = "Only clinic admins run clinic reports."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False  # DRF answers 401: no credentials
+        if user_can(request.user, Action.RUN_REPORTS):
+            return True
+        audit_denied(actor=request.user, object_type="outcomes.report", object_id=request.path[:64])
+        return False
+
+
+def _form_errors(*forms: Any) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for form in forms:
+        if form is None:
+            continue
+        for field, messages in form.errors.items():
+            errors.setdefault("non_field_errors" if field == "__all__" else field, []).extend(messages)
+    return errors
+
+
+def _valid_forms(report: Report, params_data: Any, options_data: Any) -> tuple[ReportParamsForm, Any]:
+    """Both forms validated, or a 400 with every error keyed by field."""
+    form = ReportParamsForm(params_data)
+    options_form = report.options_form(options_data)
+    valid = form.is_valid()
+    if options_form is not None:
+        valid = options_form.is_valid() and valid
+    if not valid:
+        raise ValidationError(_form_errors(form, options_form))
+    return form, options_form
+
+
+def _refuse_unknown(names: Any, known: set[str]) -> None:
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ValidationError({name: ["Unknown parameter."] for name in unknown})
+
+
+def _option_names(report: Report) -> set[str]:
+    options_form = report.options_form(None)
+    return set(options_form.fields) if options_form is not None else set()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):  # flags: [(key, label), ...] -> keys
+        return [item[0] if isinstance(item, tuple) else item for item in value]
+    return value
+
+
+def result_data(result: ReportResult) -> dict[str, Any]:
+    return {
+        "report": result.report.key,
+        "title": result.report.title,
+        "parameters": result.params.as_json() | {"as_of": result.params.today.isoformat()},
+        "sections": [
+            {
+                "key": section.key,
+                "title": section.title,
+                "note": section.note,
+                "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in section.columns],
+                "rows": [
+                    {
+                        **({"patient_id": row["patient_id"]} if "patient_id" in row else {}),
+                        **{c.key: _cell(row.get(c.key)) for c in section.columns},
+                    }
+                    for row in section.rows
+                ],
+                "count": section.total_rows,
+                "page": section.page.number if section.page else None,
+                "pages": section.page.pages if section.page else None,
+            }
+            for section in result.sections
+        ],
+    }
+
+
+class ReportSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    uses_period = serializers.BooleanField(help_text="False: a snapshot as of today.")
+
+
+class ColumnSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    kind = serializers.CharField(help_text="text, int, percent, number, date, flags, patient")
+
+
+class SectionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    note = serializers.CharField()
+    columns = ColumnSerializer(many=True)
+    rows = serializers.ListField(child=serializers.DictField(), help_text="One object per row, keyed by column.")
+    count = serializers.IntegerField(help_text="Rows over all pages.")
+    page = serializers.IntegerField(allow_null=True)
+    pages = serializers.IntegerField(allow_null=True)
+
+
+class ReportResultSerializer(serializers.Serializer):
+    report = serializers.CharField()
+    title = serializers.CharField()
+    parameters = serializers.DictField(child=serializers.CharField())
+    sections = SectionSerializer(many=True)
+
+
+PARAMETERS = [
+    OpenApiParameter("period", str, enum=[key for key, _ in PERIODS], description="Default 12m."),
+    OpenApiParameter("start", OpenApiTypes.DATE, description="With period=custom."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="With period=custom; not in the future."),
+    OpenApiParameter("clinician", OpenApiTypes.UUID, description="Staff id: that clinician's patients."),
+    OpenApiParameter("sort", str, description="Registry: an allow-listed column, '-' for descending."),
+    OpenApiParameter("flag", str, many=True, description="Registry: only patients with any of these flags."),
+    OpenApiParameter("page", int, description="Registry: page of 100 rows."),
+]
+
+
+class ReportViewSet(viewsets.ViewSet):
+    """The clinic reports; retrieving one runs it (audited)."""
+
+    permission_classes = [RunsReports]
+    lookup_field = "key"
+    lookup_value_regex = "[a-z_]+"
+
+    @extend_schema(responses=ReportSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        data = ReportSerializer(reports_all(), many=True).data
+        return Response({"count": len(data), "next": None, "previous": None, "results": data})
+
+    @extend_schema(parameters=PARAMETERS, responses={200: ReportResultSerializer})
+    def retrieve(self, request: Request, key: str) -> Response:
+        report = report_get(key)
+        if report is None:
+            raise NotFound
+        _refuse_unknown(request.query_params, set(ReportParamsForm.base_fields) | _option_names(report))
+        form, options_form = _valid_forms(report, request.query_params, request.query_params)
+        options = options_form.cleaned_data if options_form is not None else {}
+        result = report.run(form.params(request.user), options=options, paginate=True)
+        result.options = {k: v for k, v in options.items() if k != "page"}
+        report_used(user=request.user, result=result, fmt="json")
+        return Response(result_data(result))
+
+
+class ReportRunSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    status = serializers.ChoiceField(choices=ReportRunStatus.choices, read_only=True)
+    csv_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportRun
+        fields = [
+            "id",
+            "report",
+            "parameters",
+            "status",
+            "progress",
+            "row_count",
+            "error_id",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "csv_url",
+        ]
+        read_only_fields = fields
+
+    def get_csv_url(self, run: ReportRun) -> str | None:
+        if run.status != ReportRunStatus.DONE:
+            return None
+        return f"/api/v1/reports/runs/{run.public_id}/csv/"
+
+
+class ReportRunRequestSerializer(serializers.Serializer):
+    report = serializers.ChoiceField(choices=[])
+    period = serializers.ChoiceField(choices=PERIODS, required=False, default="12m")
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+    clinician = serializers.UUIDField(required=False)
+    options = serializers.DictField(
+        required=False,
+        help_text='The report\'s sort/filter options, e.g. {"sort": "-phq9_latest", "flag": ["safety_alert"]}.',
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["report"].choices = [(key, key) for key in report_keys()]
+
+
+class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Background CSV exports of a report, with progress. Only the requester sees a run."""
+
+    permission_classes = [RunsReports]
+    serializer_class = ReportRunSerializer
+    lookup_field = "public_id"
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return ReportRun.objects.none()
+        return report_runs_of(self.request.user)
+
+    def get_object(self) -> ReportRun:
+        return report_run_for(user=self.request.user, public_id=self.kwargs["public_id"])
+
+    @extend_schema(request=ReportRunRequestSerializer, responses={202: ReportRunSerializer})
+    def create(self, request: Request) -> Response:
+        given = ReportRunRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        report = report_get(given.validated_data["report"])
+        if report is None:  # pragma: no cover - the choice field allows known keys only
+            raise NotFound
+        data = {
+            k: (v.isoformat() if hasattr(v, "isoformat") else str(v))
+            for k, v in given.validated_data.items()
+            if k not in {"report", "options"}
+        }
+        given_options = given.validated_data.get("options") or {}
+        _refuse_unknown(given_options, _option_names(report) - {"page"})
+        form, options_form = _valid_forms(report, data, given_options)
+        options = {
+            k: v
+            for k, v in (options_form.cleaned_data if options_form is not None else {}).items()
+            if k != "page" and v not in (None, "", [])
+        }
+        if not user_can(request.user, Action.RUN_REPORTS):  # pragma: no cover - the permission class checks
+            raise PermissionDenied
+        run = report_run_request(actor=request.user, report=report, params_query=form.query(), options=options)
+        return Response(ReportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV.")})
+    @action(detail=True, methods=["get"])
+    def csv(self, request: Request, public_id: str) -> HttpResponse:
+        run = self.get_object()
+        csv_text = report_run_download(user=request.user, run=run)
+        response = HttpResponse(csv_text, content_type="text/csv; charset=utf-8")
+        filename = csv_filename(report_key=run.report, day=timezone.localdate(run.created_at))
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+def register_routes(router: SimpleRouter) -> None:
+    """Called by clinic/urls.py. The runs are registered first so `runs` is never read as a key."""
+    router.register("reports/runs", ReportRunViewSet, basename="reportrun")
+    router.register("reports", ReportViewSet, basename="report")

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    """Clinic reports for admins (issue 7), their pages, API, background runs and ReportRun.
+
+    reports may read every clinical app (like outcomes' timeline); no app imports reports
+    except clinic/urls.py, the one place that knows every app.
+    """
+
+    name = "reports"
+    verbose_name = "Reports"

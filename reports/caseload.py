@@ -1,0 +1,366 @@
+"""Report 1, the collaborative-care registry: every active patient with care team, weeks in
+treatment, first and latest PHQ-9/GAD-7, change %, last contact and the flags that say who
+needs attention. Sortable and filterable through allow-lists only (SECURITY.md IV-4).
+
+Definitions (DESIGN.md; CLINICAL.md §1 and b3; the same rules as outcomes.selectors):
+- first / latest: the episode's first and latest score up to today (outcomes.selectors.
+  annotate_outcomes); change % = (latest - first) / first, negative = fewer symptoms;
+- weeks in treatment: since the episode's first PHQ-9 (else GAD-7, else registration);
+- last contact: the latest attended therapy session, questionnaire, safety follow-up or
+  adherence check;
+- not improving: PHQ-9 or GAD-7 less than 50 % below baseline, not in remission (< 5),
+  with the baseline 10 or more weeks old (flag for psychiatric case review, Bao 2015);
+- safety alert open: a PHQ-9 item-9 alert without its follow-up;
+- monitoring overdue: an overdue test of a medication monitoring protocol
+  (medications.monitoring, the rule the prescriber's chart and reminders use);
+- measurement overdue: no PHQ-9 (GAD-7 when the plan's goals name only the GAD-7) for 4
+  weeks, counted from registration when there is none (outcomes.reminders.measurement_due);
+- discuss at review: a psychiatric case review requested and not yet held.
+"""
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from django import forms
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Concat, TruncDate
+
+from careplans.models import CarePlanStatus, CareTeamMember, Goal, Patient, PatientStatus, TeamRole
+from medications.models import AdherenceCheck
+from outcomes.instruments import InstrumentCode
+from outcomes.models import Assessment, SafetyFollowUp
+from outcomes.selectors import NOT_IMPROVING_AFTER, annotate_outcomes
+from reports.base import (
+    Column,
+    Page,
+    Progress,
+    Report,
+    ReportParams,
+    ReportResult,
+    Section,
+    patients_in_scope,
+)
+from reports.monitoring_compliance import overdue_patient_ids
+from reports.sql import as_date, days_since_sql, facts_cte, fetch_dicts, latest_of
+from therapy.models import Attendance, TherapySession
+
+PAGE_SIZE = 100  # SECURITY.md PF-1: a page lists at most 100 rows
+MEASUREMENT_INTERVAL = timedelta(weeks=4)
+REMISSION_BELOW = 5
+
+FLAGS = [
+    ("safety_alert", "Safety alert open"),
+    ("not_improving", "Not improving"),
+    ("monitoring_overdue", "Monitoring overdue"),
+    ("measurement_overdue", "Measurement overdue"),
+    ("discuss_at_review", "Discuss at review"),
+]
+
+# key: (label, ascending ordering). Only these reach ORDER BY (IV-4).
+SORTS: dict[str, tuple[str, list[str]]] = {
+    "flags": ("Flags", ["flag_count"]),
+    "name": ("Patient", ["family_name", "given_name"]),
+    "mrn": ("MRN", ["mrn"]),
+    "weeks": ("Weeks in treatment", ["weeks"]),
+    "phq9_latest": ("Latest PHQ-9", ["phq9_latest"]),
+    "phq9_change": ("PHQ-9 change", ["phq9_change"]),
+    "gad7_latest": ("Latest GAD-7", ["gad7_latest"]),
+    "gad7_change": ("GAD-7 change", ["gad7_change"]),
+    "last_contact": ("Last contact", ["last_contact"]),
+}
+DEFAULT_SORT = "-flags"
+
+
+def _sort_choices() -> list[tuple[str, str]]:
+    choices = []
+    for key, (label, _) in SORTS.items():
+        choices += [(f"-{key}", f"{label}, highest / latest first"), (key, f"{label}, lowest / earliest first")]
+    return choices
+
+
+class RegistryOptionsForm(forms.Form):
+    sort = forms.ChoiceField(choices=_sort_choices(), required=False, initial=DEFAULT_SORT, label="Sort by")
+    flag = forms.MultipleChoiceField(
+        choices=FLAGS,
+        required=False,
+        label="Only patients flagged",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Any of the ticked flags; none ticked shows everyone.",
+    )
+    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+
+    def clean_sort(self) -> str:
+        return self.cleaned_data.get("sort") or DEFAULT_SORT
+
+
+def _team_member(role: str) -> Subquery:
+    members = (
+        CareTeamMember.objects.filter(patient=OuterRef("pk"), role=role, ended_at__isnull=True)
+        .order_by("started_at", "id")
+        .annotate(name=Concat("user__first_name", Value(" "), "user__last_name", output_field=CharField()))
+    )
+    return Subquery(members.values("name")[:1], output_field=CharField())
+
+
+def _last(queryset: QuerySet, field: str) -> Subquery:
+    return Subquery(queryset.order_by(f"-{field}").values(field)[:1], output_field=DateField())
+
+
+def _last_contact(today: Any) -> Any:
+    return latest_of(
+        _last(
+            TherapySession.objects.filter(
+                course__patient=OuterRef("pk"),
+                course__entered_in_error_at__isnull=True,
+                attendance=Attendance.ATTENDED,
+                session_date__lte=today,
+            ),
+            "session_date",
+        ),
+        _last(Assessment.objects.filter(patient=OuterRef("pk"), administered_on__lte=today), "administered_on"),
+        _last(SafetyFollowUp.objects.filter(patient=OuterRef("pk"), assessed_on__lte=today), "assessed_on"),
+        _last(AdherenceCheck.objects.filter(patient=OuterRef("pk"), checked_on__lte=today), "checked_on"),
+    )
+
+
+def _measurement_anchor(today: Any) -> Coalesce:
+    def names(instrument: str) -> Exists:
+        return Exists(
+            Goal.objects.filter(
+                care_plan__patient=OuterRef("pk"),
+                target__icontains=instrument,
+                care_plan__status__in=[CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD],
+            )
+        )
+
+    def last_score(instrument: str) -> Subquery:
+        return _last(
+            Assessment.objects.filter(patient=OuterRef("pk"), instrument=instrument, administered_on__lte=today),
+            "administered_on",
+        )
+
+    uses_gad7 = names(InstrumentCode.GAD7) & ~names(InstrumentCode.PHQ9)
+    return Coalesce(
+        Case(
+            When(uses_gad7, then=last_score(InstrumentCode.GAD7)),
+            default=last_score(InstrumentCode.PHQ9),
+            output_field=DateField(),
+        ),
+        F("registered_on"),
+        output_field=DateField(),
+    )
+
+
+FACTS = [
+    "id",
+    "public_id",
+    "family_name",
+    "given_name",
+    "mrn",
+    "registered_on",
+    "phq9_baseline",
+    "phq9_baseline_on",
+    "phq9_latest",
+    "gad7_baseline",
+    "gad7_baseline_on",
+    "gad7_latest",
+    "safety_alert_open",
+    "case_review_open",
+    "prescriber_name",
+    "therapist_name",
+    "care_manager_name",
+    "last_contact",
+    "measurement_anchor",
+    "monitoring_overdue",
+]
+
+
+def registry_facts(params: ReportParams, *, monitoring_overdue: list[int]) -> QuerySet[Patient]:
+    """One row of facts per active patient in scope: scores, team, last contact, anchors."""
+    today = params.today
+    patients = patients_in_scope(params, start=today, end=today).filter(status=PatientStatus.ACTIVE)
+    return annotate_outcomes(patients, today=today).annotate(
+        registered_on=TruncDate("created_at"),
+        prescriber_name=_team_member(TeamRole.PRESCRIBER),
+        therapist_name=_team_member(TeamRole.THERAPIST),
+        care_manager_name=_team_member(TeamRole.CARE_MANAGER),
+        last_contact=_last_contact(today),
+        measurement_anchor=_measurement_anchor(today),
+        monitoring_overdue=Case(
+            When(pk__in=monitoring_overdue, then=Value(True)), default=Value(False), output_field=BooleanField()
+        ),
+    )
+
+
+def _not_improving_sql(key: str) -> str:
+    # outcomes.selectors.outcome_flags in SQL: baseline old enough, no response, no remission.
+    return (
+        f"({key}_baseline_on <= %s AND {key}_latest >= {REMISSION_BELOW} "
+        f"AND NOT ({key}_baseline > 0 AND {key}_latest * 2 <= {key}_baseline))"
+    )
+
+
+def _change_sql(key: str) -> str:
+    return f"CASE WHEN {key}_baseline > 0 THEN ({key}_latest - {key}_baseline) * 100.0 / {key}_baseline END"
+
+
+def registry_sql(
+    params: ReportParams, *, monitoring_overdue: list[int], flags: list[str], sort: str, limit: int | None, offset: int
+) -> tuple[str, list[Any]]:
+    """The registry rows: facts once (sql.facts_cte), then changes, weeks and flags as plain
+    column arithmetic, filtered by the ticked flags and ordered by an allow-listed column.
+    Only allow-listed names and constants are interpolated; values are parameters (IV-4)."""
+    today = params.today
+    with_facts, values = facts_cte(registry_facts(params, monitoring_overdue=monitoring_overdue), FACTS)
+    flag_sql = {
+        "safety_alert": "safety_alert_open",
+        "not_improving": f"{_not_improving_sql('phq9')} OR {_not_improving_sql('gad7')}",
+        "monitoring_overdue": "monitoring_overdue",
+        "measurement_overdue": "measurement_anchor <= %s",
+        "discuss_at_review": "case_review_open",
+    }
+    flag_values = {
+        "not_improving": [today - NOT_IMPROVING_AFTER] * 2,
+        "measurement_overdue": [today - MEASUREMENT_INTERVAL],
+    }
+    columns = ", ".join(f"CASE WHEN {flag_sql[key]} THEN 1 ELSE 0 END AS f_{key}" for key, _ in FLAGS)
+    values += [value for key, _ in FLAGS for value in flag_values.get(key, [])]
+    values.append(today)  # the weeks count up to today
+    where = " OR ".join(f"f_{key} = 1" for key, _ in FLAGS if key in flags) or "1 = 1"
+    descending = sort.startswith("-")
+    order = ", ".join(f"{name} {'DESC' if descending else 'ASC'} NULLS LAST" for name in SORTS[sort.lstrip("-")][1])
+    flag_count = " + ".join(f"f_{key}" for key, _ in FLAGS)
+    sql = f"""{with_facts},
+        flagged AS (SELECT facts.*, COALESCE(phq9_baseline_on, gad7_baseline_on, registered_on) AS treatment_start,
+                           {_change_sql("phq9")} AS phq9_change, {_change_sql("gad7")} AS gad7_change, {columns}
+                    FROM facts),
+        counted AS (SELECT flagged.*, {flag_count} AS flag_count, {days_since_sql("treatment_start")} / 7 AS weeks
+                    FROM flagged)
+        SELECT counted.*, COUNT(*) OVER () AS total_rows FROM counted WHERE {where}
+        ORDER BY {order}, family_name ASC, given_name ASC, id ASC"""  # noqa: S608
+    if limit is not None:
+        sql += " LIMIT %s OFFSET %s"
+        values += [limit, offset]
+    return sql, values
+
+
+COLUMNS = [
+    Column("patient", "Patient", "patient"),
+    Column("flags", "Flags", "flags"),
+    Column("mrn", "MRN"),
+    Column("weeks", "Weeks in treatment", "int"),
+    Column("phq9_first", "PHQ-9 first", "int"),
+    Column("phq9_latest", "PHQ-9 latest", "int"),
+    Column("phq9_change", "PHQ-9 change %", "number"),
+    Column("gad7_first", "GAD-7 first", "int"),
+    Column("gad7_latest", "GAD-7 latest", "int"),
+    Column("gad7_change", "GAD-7 change %", "number"),
+    Column("last_contact", "Last contact", "date"),
+    Column("care_team", "Care team", css="team-cell"),
+]
+
+
+def _care_team(row: dict[str, Any]) -> str:
+    parts = [
+        f"{row[field].strip()} ({label})"
+        for field, label in (
+            ("prescriber_name", "prescriber"),
+            ("therapist_name", "therapist"),
+            ("care_manager_name", "care manager"),
+        )
+        if row[field] and row[field].strip()
+    ]
+    return "; ".join(parts)
+
+
+def _round(value: Any) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def registry_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One raw row as the report shows it (SQLite gives ISO text and 0/1; PostgreSQL dates,
+    booleans and decimals: both end up the same)."""
+    return {
+        "patient_id": str(UUID(str(row["public_id"]))),
+        "patient": f"{row['family_name']}, {row['given_name']}",
+        "mrn": row["mrn"],
+        "care_team": _care_team(row),
+        "weeks": row["weeks"],
+        "phq9_first": row["phq9_baseline"],
+        "phq9_latest": row["phq9_latest"],
+        "phq9_change": _round(row["phq9_change"]),
+        "gad7_first": row["gad7_baseline"],
+        "gad7_latest": row["gad7_latest"],
+        "gad7_change": _round(row["gad7_change"]),
+        "last_contact": as_date(row["last_contact"]),
+        "flags": [(key, label) for key, label in FLAGS if row[f"f_{key}"]],
+    }
+
+
+class RegistryReport(Report):
+    key = "registry"
+    title = "Registry"
+    description = (
+        "Every active patient: care team, weeks in treatment, first and latest PHQ-9 and GAD-7, "
+        "change, last contact and who needs attention."
+    )
+    uses_period = False
+    order = 10
+
+    def options_form(self, data: Mapping[str, Any] | None) -> forms.Form:
+        return RegistryOptionsForm(data)
+
+    def compute(
+        self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool, progress: Progress
+    ) -> ReportResult:
+        monitoring = overdue_patient_ids(params)
+        progress(20)
+        query: dict[str, Any] = {
+            "monitoring_overdue": monitoring,
+            "flags": list(options.get("flag") or []),
+            "sort": options.get("sort") or DEFAULT_SORT,
+        }
+        page = None
+        if paginate:
+            number = max(1, options.get("page") or 1)
+            found = fetch_dicts(*registry_sql(params, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, **query))
+            if not found and number > 1:  # past the last page: show the last one, as Paginator.get_page does
+                total = len(fetch_dicts(*registry_sql(params, limit=None, offset=0, **query)))
+                number = max(1, -(-total // PAGE_SIZE))
+                found = fetch_dicts(*registry_sql(params, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, **query))
+            count = found[0]["total_rows"] if found else 0
+            page = Page(number=number, count=count, pages=max(1, -(-count // PAGE_SIZE)), size=PAGE_SIZE)
+        else:
+            found = fetch_dicts(*registry_sql(params, limit=None, offset=0, **query))
+        progress(90)
+        section = Section(
+            "registry",
+            "Active patients",
+            COLUMNS,
+            [registry_row(row) for row in found],
+            page=page,
+            empty="No active patients match.",
+            note="First and latest scores are the current episode's; change % is negative when "
+            "symptoms fell. Flags: safety alert open, not improving (< 50 % better after 10 "
+            "weeks), monitoring overdue, no measurement for 4 weeks, case review requested.",
+        )
+        result = ReportResult(report=self, params=params, sections=[section])
+        progress(100)
+        return result
+
+
+REPORT = RegistryReport()

@@ -1,0 +1,60 @@
+"""The clinic reports' one model: a background run and the CSV it produced.
+
+ReportRun moved here from clinic (issue 10). Its table, constraint and index names are the
+ones clinic created: the move changed Django's state, not the database (see
+migrations/0001_initial.py), hence `db_table` and the literal `clinic_` prefix below.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from clinic.models import PublicIdModel
+
+
+class ReportRunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ReportRun(PublicIdModel):
+    """One background run of a clinic report (reports/): who asked for which report
+    with which parameters, how far it got, and the CSV it produced, kept for download.
+
+    `parameters` holds dates and staff public ids only, never patient data. The CSV may
+    name patients (the registry), so only the requester may download it.
+    """
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    report = models.CharField(max_length=40)
+    parameters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=ReportRunStatus.choices, default=ReportRunStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    result_csv = models.TextField(blank=True)
+    error_id = models.CharField(max_length=32, blank=True, help_text="Points at the log line; never a message.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "clinic_reportrun"  # the table kept its first home's name (moved from clinic)
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["requested_by", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=ReportRunStatus.values), name="clinic_%(class)s_status_valid"
+            ),
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="clinic_%(class)s_progress_in_range"),
+            models.CheckConstraint(
+                condition=~models.Q(status=ReportRunStatus.DONE) | models.Q(progress=100, finished_at__isnull=False),
+                name="clinic_%(class)s_done_is_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"report run {self.public_id} ({self.report}, {self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ReportRunStatus.DONE, ReportRunStatus.FAILED)

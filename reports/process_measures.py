@@ -1,0 +1,326 @@
+"""Report 3, process measures of collaborative care (CLINICAL.md §1, Bao et al. 2015; CMS160):
+
+1. Follow-up within 4 weeks of intake: of the patients whose first contact falls in the
+   period (and whose 4 weeks have passed), the share with another contact in the 28 days
+   after it. A contact is a questionnaire, an attended therapy session, a safety follow-up
+   or an adherence check.
+2. Psychiatric case review in weeks 8-12 for non-responders: of the patients whose episode
+   baseline PHQ-9 (10 or more) falls in the period and whose week 12 has passed, those not
+   responding by week 8 (latest PHQ-9 up to day 56 not at least 50 % below baseline), the
+   share with a case review held (reviewed) between day 56 and day 84.
+3. PHQ-9 in each 4-month period (CMS160): for each calendar 4-month period (Jan-Apr, May-Aug,
+   Sep-Dec) within the chosen period, of the patients with depression (F32/F33 on a care plan)
+   and a contact in it, the share with a PHQ-9 in it.
+Each measure is one aggregate query; the list of non-responders without a review is one more.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import TruncDate
+
+from careplans.models import CarePlan, CaseReview, CaseReviewStatus, Patient
+from medications.models import AdherenceCheck
+from outcomes.instruments import InstrumentCode
+from outcomes.models import Assessment, SafetyFollowUp
+from outcomes.selectors import annotate_outcomes
+from reports.base import (
+    Column,
+    Progress,
+    Report,
+    ReportParams,
+    ReportResult,
+    Section,
+    patients_in_scope,
+    percent,
+)
+from reports.charts import Series, bar_chart
+from reports.sql import AddDays, earliest_of
+from therapy.models import Attendance, TherapySession
+
+FOLLOW_UP_DAYS = 28
+INDEX_MINIMUM = 10
+WEEK_8, WEEK_12 = 56, 84
+DEPRESSION_CODES = ("F32", "F33")  # ICD-10 major depressive disorder, single / recurrent
+MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _contacts(after: Any, until: Any, *, inclusive_start: bool = False) -> Q:
+    """A contact with the patient on a day in (after, until] (or [after, until])."""
+    start = "gte" if inclusive_start else "gt"
+
+    def between(field: str) -> dict[str, Any]:
+        return {f"{field}__{start}": after, f"{field}__lte": until}
+
+    patient = OuterRef("pk")
+    return (
+        Exists(Assessment.objects.filter(patient=patient, **between("administered_on")))
+        | Exists(
+            TherapySession.objects.filter(
+                course__patient=patient,
+                course__entered_in_error_at__isnull=True,
+                attendance=Attendance.ATTENDED,
+                **between("session_date"),
+            )
+        )
+        | Exists(SafetyFollowUp.objects.filter(patient=patient, **between("assessed_on")))
+        | Exists(AdherenceCheck.objects.filter(patient=patient, **between("checked_on")))
+    )
+
+
+def _first(queryset: QuerySet, field: str) -> Subquery:
+    return Subquery(queryset.order_by(field).values(field)[:1], output_field=DateField())
+
+
+def _intake() -> Any:
+    patient = OuterRef("pk")
+    return earliest_of(
+        _first(Assessment.objects.filter(patient=patient), "administered_on"),
+        _first(
+            TherapySession.objects.filter(
+                course__patient=patient, course__entered_in_error_at__isnull=True, attendance=Attendance.ATTENDED
+            ),
+            "session_date",
+        ),
+    )
+
+
+def follow_up_measure(params: ReportParams) -> dict[str, Any]:
+    patients = (
+        patients_in_scope(params).annotate(intake=_intake()).filter(intake__gte=params.start, intake__lte=params.end)
+    )
+    window_closed = Q(intake__lte=params.today - timedelta(days=FOLLOW_UP_DAYS))
+    followed = _contacts(OuterRef("intake"), AddDays(OuterRef("intake"), FOLLOW_UP_DAYS))
+    counts = patients.annotate(followed=followed).aggregate(
+        intakes=Count("pk"),
+        eligible=Count("pk", filter=window_closed),
+        met=Count("pk", filter=window_closed & Q(followed=True)),
+    )
+    return counts
+
+
+def _non_responders(params: ReportParams) -> QuerySet[Patient]:
+    today = params.today
+    # Only baselines whose week 12 has passed: the review window is closed.
+    last_baseline = min(params.end, today - timedelta(days=WEEK_12))
+    patients = annotate_outcomes(patients_in_scope(params), today=today, instruments=(InstrumentCode.PHQ9,)).filter(
+        phq9_baseline_on__gte=params.start, phq9_baseline_on__lte=last_baseline, phq9_baseline__gte=INDEX_MINIMUM
+    )
+    baseline = OuterRef("phq9_baseline_on")
+    by_week_8 = (
+        Assessment.objects.filter(
+            patient=OuterRef("pk"),
+            instrument=InstrumentCode.PHQ9,
+            administered_on__gte=baseline,
+            administered_on__lte=AddDays(baseline, WEEK_8),
+        )
+        .order_by("-administered_on", "-created_at", "-id")
+        .values("total_score")[:1]
+    )
+    reviewed = CaseReview.objects.annotate(day=TruncDate("reviewed_at")).filter(
+        patient=OuterRef("pk"),
+        status=CaseReviewStatus.COMPLETED,
+        day__gte=AddDays(baseline, WEEK_8),
+        day__lte=AddDays(baseline, WEEK_12),
+    )
+    return (
+        patients.annotate(week_8=Subquery(by_week_8))
+        .annotate(twice_week_8=F("week_8") * 2)
+        .filter(twice_week_8__gt=F("phq9_baseline"))
+        .annotate(reviewed=Exists(reviewed))
+    )
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date
+    end: date
+    label: str  # the calendar period, e.g. "2025 May–Aug", even when clipped to the chosen dates
+
+
+def four_month_windows(start: date, end: date) -> list[Window]:
+    """Calendar 4-month periods (CMS160: Jan-Apr, May-Aug, Sep-Dec) overlapping [start, end],
+    clipped to it."""
+    windows = []
+    year, month = start.year, ((start.month - 1) // 4) * 4 + 1
+    while date(year, month, 1) <= end:
+        next_year, next_month = (year + 1, 1) if month == 9 else (year, month + 4)
+        last_day = date(next_year, next_month, 1) - timedelta(days=1)
+        label = f"{year} {MONTH_NAMES[month - 1]}–{MONTH_NAMES[month + 2]}"
+        windows.append(Window(max(start, date(year, month, 1)), min(end, last_day), label))
+        year, month = next_year, next_month
+    return windows
+
+
+def phq9_utilisation(params: ReportParams) -> list[dict[str, Any]]:
+    windows = four_month_windows(params.start, params.end)
+    depression = Q()
+    for code in DEPRESSION_CODES:
+        depression |= Q(diagnoses__icontains=f'"{code}')
+    patients = patients_in_scope(params).filter(Exists(CarePlan.objects.filter(depression, patient=OuterRef("pk"))))
+    counts = {}
+    for index, window in enumerate(windows):
+        seen = _contacts(window.start, window.end, inclusive_start=True)
+        measured = Exists(
+            Assessment.objects.filter(
+                patient=OuterRef("pk"),
+                instrument=InstrumentCode.PHQ9,
+                administered_on__gte=window.start,
+                administered_on__lte=window.end,
+            )
+        )
+        patients = patients.annotate(**{f"seen_{index}": seen, f"measured_{index}": measured})
+        counts |= {
+            f"eligible_{index}": Count("pk", filter=Q(**{f"seen_{index}": True})),
+            f"met_{index}": Count("pk", filter=Q(**{f"seen_{index}": True, f"measured_{index}": True})),
+        }
+    totals = patients.aggregate(**counts) if windows else {}
+    return [
+        {
+            "window": window.label,
+            "from": window.start,
+            "to": window.end,
+            "eligible": totals[f"eligible_{index}"],
+            "met": totals[f"met_{index}"],
+            "rate": percent(totals[f"met_{index}"], totals[f"eligible_{index}"]),
+        }
+        for index, window in enumerate(windows)
+    ]
+
+
+class ProcessMeasuresReport(Report):
+    key = "process"
+    title = "Process measures"
+    description = (
+        "Follow-up within 4 weeks of intake, psychiatric case review in weeks 8-12 for non-responders, "
+        "and a PHQ-9 in each 4-month period."
+    )
+    order = 30
+
+    def compute(
+        self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool, progress: Progress
+    ) -> ReportResult:
+        follow_up = follow_up_measure(params)
+        progress(25)
+        non_responders = _non_responders(params)
+        review = non_responders.aggregate(eligible=Count("pk"), met=Count("pk", filter=Q(reviewed=True)))
+        missed = list(
+            non_responders.filter(reviewed=False)
+            .order_by("phq9_baseline_on", "family_name", "pk")
+            .values("public_id", "family_name", "given_name", "mrn", "phq9_baseline_on", "phq9_baseline", "week_8")[
+                :500
+            ]
+        )
+        progress(50)
+        utilisation = phq9_utilisation(params)
+        progress(90)
+        measures = [
+            {
+                "measure": "Follow-up within 4 weeks of intake",
+                "eligible": follow_up["eligible"],
+                "met": follow_up["met"],
+                "rate": percent(follow_up["met"], follow_up["eligible"]),
+                "pending": follow_up["intakes"] - follow_up["eligible"],
+            },
+            {
+                "measure": "Case review in weeks 8-12 for non-responders",
+                "eligible": review["eligible"],
+                "met": review["met"],
+                "rate": percent(review["met"], review["eligible"]),
+                "pending": None,
+            },
+            {
+                "measure": "PHQ-9 in each 4-month period (all periods)",
+                "eligible": sum(row["eligible"] for row in utilisation),
+                "met": sum(row["met"] for row in utilisation),
+                "rate": percent(sum(row["met"] for row in utilisation), sum(row["eligible"] for row in utilisation)),
+                "pending": None,
+            },
+        ]
+        short = ["Follow-up in 4 weeks", "Review weeks 8-12", "PHQ-9 every 4 months"]
+        chart = bar_chart(
+            title="Process measures met",
+            series=[Series("a", "Met")],
+            unit=" %",
+            max_value=100,
+            categories=[(label, [row["rate"]]) for label, row in zip(short, measures, strict=True)],
+        )
+        sections = [
+            Section(
+                "measures",
+                "Measures",
+                [
+                    Column("measure", "Measure"),
+                    Column("eligible", "Eligible patients", "int"),
+                    Column("met", "Met", "int"),
+                    Column("rate", "Rate", "percent"),
+                    Column("pending", "Window still open", "int"),
+                ],
+                measures,
+                chart=chart,
+                note="Follow-up: another contact (questionnaire, attended session, safety follow-up, adherence "
+                "check) within 28 days of the first. Non-responder: baseline PHQ-9 of 10 or more, latest "
+                "PHQ-9 by week 8 not at least 50 % lower; met when a case review was held in weeks 8-12.",
+            ),
+            Section(
+                "phq9_periods",
+                "PHQ-9 in each 4-month period",
+                [
+                    Column("window", "Period"),
+                    Column("from", "From", "date"),
+                    Column("to", "To", "date"),
+                    Column("eligible", "Patients with depression seen", "int"),
+                    Column("met", "With a PHQ-9", "int"),
+                    Column("rate", "Rate", "percent"),
+                ],
+                utilisation,
+                chart=bar_chart(
+                    title="PHQ-9 completed, by 4-month period",
+                    series=[Series("a", "Rate")],
+                    unit=" %",
+                    max_value=100,
+                    categories=[(row["window"], [row["rate"]]) for row in utilisation],
+                ),
+                note="CMS160: patients with depression (F32/F33 on a care plan) and a contact in the period.",
+            ),
+            Section(
+                "missed_reviews",
+                "Non-responders without a case review in weeks 8-12",
+                [
+                    Column("patient", "Patient", "patient"),
+                    Column("mrn", "MRN"),
+                    Column("baseline_on", "Baseline", "date"),
+                    Column("baseline", "Baseline PHQ-9", "int"),
+                    Column("week_8", "PHQ-9 by week 8", "int"),
+                ],
+                [
+                    {
+                        "patient_id": str(row["public_id"]),
+                        "patient": f"{row['family_name']}, {row['given_name']}",
+                        "mrn": row["mrn"],
+                        "baseline_on": row["phq9_baseline_on"],
+                        "baseline": row["phq9_baseline"],
+                        "week_8": row["week_8"],
+                    }
+                    for row in missed
+                ],
+                empty="Every non-responder had a case review in weeks 8-12.",
+            ),
+        ]
+        progress(100)
+        return ReportResult(report=self, params=params, sections=sections)
+
+
+REPORT = ProcessMeasuresReport()

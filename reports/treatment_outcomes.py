@@ -1,0 +1,222 @@
+"""Report 2, outcomes by treatment combination: patients on medication only, therapy only,
+both (and neither: care management alone), with N, response rate, remission rate and median
+change at 12 weeks and at 6 months: the clinic's own evidence on combined treatment.
+
+Definitions (CLINICAL.md §1 and b3):
+- cohort: patients whose episode baseline PHQ-9 (outcomes.selectors.annotate_outcomes) falls
+  in the period and is 10 or more (CMS159/NQF 0710: index PHQ-9 > 9);
+- treatment: a medication regimen and/or a therapy course running at some time during the
+  acute phase, from the baseline to the end of the 12-week window (day 112); entered-in-error
+  rows never count;
+- score at 12 weeks: the latest PHQ-9 from day 56 to day 112 after the baseline (12 weeks
+  +/- 4); at 6 months: the latest from day 152 to day 212 (26 weeks +/- 30 days). "Latest in
+  a window around the anniversary" follows CMS159 (12 months +/- 60 days); the windows'
+  widths are ours;
+- response = at least 50 % below baseline (Psychiatric Services 2019; NQF 1885);
+  remission = PHQ-9 < 5; rates are of the patients measured in the window;
+- median change = median of (score - baseline) / baseline in %, negative = better, computed
+  in the database with window functions (ROW_NUMBER and COUNT over the group).
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+
+from careplans.models import Patient
+from medications.models import Regimen
+from outcomes.instruments import InstrumentCode
+from outcomes.models import Assessment
+from outcomes.selectors import annotate_outcomes
+from reports.base import (
+    Column,
+    Progress,
+    Report,
+    ReportParams,
+    ReportResult,
+    Section,
+    patients_in_scope,
+    percent,
+)
+from reports.charts import Series, bar_chart
+from reports.sql import AddDays, facts_cte, fetch_dicts
+from therapy.models import TherapyCourse
+
+INDEX_MINIMUM = 10  # CMS159: index PHQ-9 > 9
+REMISSION_BELOW = 5
+ACUTE_PHASE_DAYS = 112
+WINDOWS = {"12w": (56, 112, "At 12 weeks"), "6m": (152, 212, "At 6 months")}
+GROUPS = [
+    ("medication", "Medication only"),
+    ("therapy", "Therapy only"),
+    ("both", "Medication and therapy"),
+    ("neither", "Neither (care management only)"),
+]
+ALL = "all"
+
+
+def _running(model: type, start_field: str, end_field: str) -> Exists:
+    baseline = OuterRef("phq9_baseline_on")
+    return Exists(
+        model.objects.filter(  # type: ignore[attr-defined]
+            Q(**{f"{end_field}__isnull": True}) | Q(**{f"{end_field}__gte": baseline}),
+            patient=OuterRef("pk"),
+            **{f"{start_field}__lte": AddDays(baseline, ACUTE_PHASE_DAYS)},
+        )
+    )
+
+
+def _score_between(first_day: int, last_day: int, params: ReportParams) -> Subquery:
+    baseline = OuterRef("phq9_baseline_on")
+    scores = Assessment.objects.filter(
+        patient=OuterRef("pk"),
+        instrument=InstrumentCode.PHQ9,
+        administered_on__lte=params.today,
+    ).filter(administered_on__gte=AddDays(baseline, first_day), administered_on__lte=AddDays(baseline, last_day))
+    return Subquery(
+        scores.order_by("-administered_on", "-created_at", "-id").values("total_score")[:1], output_field=IntegerField()
+    )
+
+
+def cohort(params: ReportParams) -> QuerySet[Patient]:
+    patients = annotate_outcomes(patients_in_scope(params), today=params.today, instruments=(InstrumentCode.PHQ9,))
+    patients = patients.filter(
+        phq9_baseline_on__gte=params.start, phq9_baseline_on__lte=params.end, phq9_baseline__gte=INDEX_MINIMUM
+    )
+    on_medication = _running(Regimen, "start_date", "stopped_on")
+    in_therapy = _running(TherapyCourse, "started_on", "ended_on")
+    patients = patients.annotate(
+        treatment=Case(
+            When(on_medication & in_therapy, then=Value("both")),
+            When(on_medication, then=Value("medication")),
+            When(in_therapy, then=Value("therapy")),
+            default=Value("neither"),
+            output_field=CharField(),
+        )
+    )
+    for key, (first_day, last_day, _) in WINDOWS.items():
+        patients = patients.annotate(**{f"score_{key}": _score_between(first_day, last_day, params)})
+    return patients
+
+
+def outcome_stats(params: ReportParams) -> dict[tuple[str, str], dict[str, Any]]:
+    """(treatment or "all", window) -> patients, measured, responses, remissions, median change.
+
+    One query: the cohort's facts once (sql.facts_cte), then counts per group and window and
+    the median by ROW_NUMBER/COUNT window functions (the middle one or two rows, averaged),
+    which PostgreSQL and SQLite both have."""
+    fields = ["treatment", "phq9_baseline", *(f"score_{key}" for key in WINDOWS)]
+    with_facts, params_sql = facts_cte(cohort(params), fields)
+    # Only module constants (window keys, "all") and the ORM's compiled SQL are interpolated;
+    # every value is a parameter.
+    observations = " UNION ALL ".join(
+        f"SELECT {group} AS grp, '{key}' AS win, phq9_baseline AS base, score_{key} AS score FROM facts"  # noqa: S608
+        for key in WINDOWS
+        for group in ("treatment", f"'{ALL}'")
+    )
+    sql = f"""{with_facts},
+        obs AS ({observations}),
+        changes AS (SELECT grp, win, (score - base) * 100.0 / base AS v FROM obs WHERE score IS NOT NULL),
+        ranked AS (SELECT grp, win, v, ROW_NUMBER() OVER (PARTITION BY grp, win ORDER BY v) AS rn,
+                          COUNT(*) OVER (PARTITION BY grp, win) AS n FROM changes),
+        medians AS (SELECT grp, win, AVG(v) AS median FROM ranked
+                    WHERE rn = (n + 1) / 2 OR rn = (n + 2) / 2 GROUP BY grp, win),
+        counts AS (SELECT grp, win, COUNT(*) AS patients,
+                          SUM(CASE WHEN score IS NOT NULL THEN 1 ELSE 0 END) AS measured,
+                          SUM(CASE WHEN score * 2 <= base THEN 1 ELSE 0 END) AS responses,
+                          SUM(CASE WHEN score < %s THEN 1 ELSE 0 END) AS remissions
+                   FROM obs GROUP BY grp, win)
+        SELECT counts.grp, counts.win, patients, measured, responses, remissions, median
+        FROM counts LEFT JOIN medians ON medians.grp = counts.grp AND medians.win = counts.win"""  # noqa: S608
+    rows = fetch_dicts(sql, [*params_sql, REMISSION_BELOW])
+    return {
+        (row["grp"], row["win"]): {
+            "patients": row["patients"],
+            "measured": int(row["measured"] or 0),
+            "responses": int(row["responses"] or 0),
+            "remissions": int(row["remissions"] or 0),
+            "median": None if row["median"] is None else round(float(row["median"]), 1),
+        }
+        for row in rows
+    }
+
+
+def _window_section(key: str, label: str, stats: dict[tuple[str, str], dict[str, Any]]) -> Section:
+    rows = []
+    for group, group_label in [*GROUPS, (ALL, "All patients")]:
+        row = stats.get((group, key), {})
+        measured = row.get("measured", 0)
+        rows.append(
+            {
+                "treatment": group_label,
+                "patients": row.get("patients", 0),
+                "measured": measured,
+                "response_rate": percent(row.get("responses"), measured),
+                "remission_rate": percent(row.get("remissions"), measured),
+                "median_change": row.get("median"),
+            }
+        )
+    chart = bar_chart(
+        title=f"Response and remission {label.lower()}, by treatment",
+        categories=[
+            (row["treatment"], [row["response_rate"], row["remission_rate"]]) for row in rows if row["measured"]
+        ],
+        series=[Series("a", "Response"), Series("b", "Remission")],
+        unit=" %",
+        max_value=100,
+    )
+    return Section(
+        f"window_{key}",
+        label,
+        [
+            Column("treatment", "Treatment"),
+            Column("patients", "Patients", "int"),
+            Column("measured", "Measured in window", "int"),
+            Column("response_rate", "Response", "percent"),
+            Column("remission_rate", "Remission", "percent"),
+            Column("median_change", "Median change %", "number"),
+        ],
+        rows if any(row["patients"] for row in rows) else [],
+        chart=chart,
+        empty="No patient had a baseline PHQ-9 of 10 or more in this period.",
+    )
+
+
+class TreatmentOutcomesReport(Report):
+    key = "treatment_outcomes"
+    title = "Outcomes by treatment"
+    description = (
+        "Medication only, therapy only and both: patients, response and remission rates and median "
+        "PHQ-9 change at 12 weeks and 6 months."
+    )
+    order = 20
+
+    def compute(
+        self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool, progress: Progress
+    ) -> ReportResult:
+        stats = outcome_stats(params)
+        progress(90)
+        note = (
+            "Patients whose first PHQ-9 of the episode fell in the period and was 10 or more. Treatment: a "
+            "regimen and/or a therapy course running in the first 16 weeks. Score at 12 weeks: the latest "
+            "PHQ-9 8 to 16 weeks after baseline; at 6 months: days 152 to 212. Response: at least 50 % "
+            "below baseline; remission: below 5; rates are of the patients measured in the window."
+        )
+        sections = [_window_section(key, label, stats) for key, (_, _, label) in WINDOWS.items()]
+        sections[0].note = note
+        progress(100)
+        return ReportResult(report=self, params=params, sections=sections)
+
+
+REPORT = TreatmentOutcomesReport()

@@ -1,0 +1,168 @@
+"""Clinic reports pages (clinic admins only; anyone else 403, anonymous to the login page).
+
+Thin views: the period form and the report's own options form (allow-listed sort and
+filter choices) -> the report -> an audited render. CSV exports run in the background
+(reports.runs) and the run page polls their progress with htmx.
+"""
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from clinic.access import Action, user_can
+from clinic.audit import audit_denied
+from reports.base import Report
+from reports.catalog import report_get, reports_all
+from reports.params import ReportParamsForm
+from reports.runs import (
+    RECENT_RUNS,
+    csv_filename,
+    report_run_download,
+    report_run_for,
+    report_run_request,
+    report_runs_of,
+    report_used,
+)
+
+DEFAULT_PERIOD = {"period": "12m"}
+
+
+def _require_reports(request: HttpRequest) -> None:
+    if not user_can(request.user, Action.RUN_REPORTS):
+        # Every denial is audited (SECURITY.md AL-1); clinicians are refused with 403, as the
+        # reports are not patient-scoped.
+        audit_denied(actor=request.user, object_type="outcomes.report", object_id=request.path[:64])
+        raise PermissionDenied
+
+
+def _report_or_404(key: str) -> Report:
+    report = report_get(key)
+    if report is None:
+        raise Http404
+    return report
+
+
+def _forms(request: HttpRequest, report: Report, data: Any) -> tuple[ReportParamsForm, Any]:
+    params_data = data if data.get("period") or data.get("start") or data.get("clinician") else DEFAULT_PERIOD
+    return ReportParamsForm(params_data), report.options_form(data)
+
+
+def _report_context(request: HttpRequest, report: Report, *, fmt: str) -> dict[str, Any]:
+    form, options_form = _forms(request, report, request.GET)
+    result = None
+    query = ""
+    export_fields: list[tuple[str, Any]] = []
+    if form.is_valid() and (options_form is None or options_form.is_valid()):
+        options = options_form.cleaned_data if options_form is not None else {}
+        result = report.run(form.params(request.user), options=options, paginate=True)
+        result.options = {k: v for k, v in options.items() if k != "page"}
+        report_used(user=request.user, result=result, fmt=fmt)
+        fields = {**form.query(), **_options_query(options)}
+        query = urlencode(fields, doseq=True)
+        export_fields = [
+            (name, item) for name, value in fields.items() for item in (value if isinstance(value, list) else [value])
+        ]
+    return {
+        "report": report,
+        "reports": reports_all(),
+        "form": form,
+        "options_form": options_form,
+        "result": result,
+        "query": query,
+        "export_fields": export_fields,
+    }
+
+
+def _options_query(options: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in options.items() if key != "page" and value not in (None, "", [])}
+
+
+@login_required
+@require_GET
+def reports_index(request: HttpRequest) -> HttpResponse:
+    _require_reports(request)
+    form = ReportParamsForm(request.GET if request.GET else DEFAULT_PERIOD)
+    query = urlencode(form.query()) if form.is_valid() else ""
+    runs = list(report_runs_of(request.user)[:RECENT_RUNS])
+    for run in runs:
+        known = report_get(run.report)
+        run.title = known.title if known is not None else run.report  # type: ignore[attr-defined]
+    return render(
+        request,
+        "reports/index.html",
+        {
+            "reports": reports_all(),
+            "form": form,
+            "query": query,
+            "runs": runs,
+        },
+    )
+
+
+@login_required
+@require_GET
+def report_page(request: HttpRequest, key: str) -> HttpResponse:
+    _require_reports(request)
+    report = _report_or_404(key)
+    return render(request, "reports/report.html", _report_context(request, report, fmt="html"))
+
+
+@login_required
+@require_GET
+def report_print(request: HttpRequest, key: str) -> HttpResponse:
+    _require_reports(request)
+    report = _report_or_404(key)
+    context = _report_context(request, report, fmt="print")
+    context["printed_at"] = timezone.localtime()
+    return render(request, "reports/print.html", context)
+
+
+@login_required
+@require_POST
+def report_export(request: HttpRequest, key: str) -> HttpResponse:
+    """Queue a CSV export of the report as chosen; the run page shows its progress."""
+    _require_reports(request)
+    report = _report_or_404(key)
+    form, options_form = _forms(request, report, request.POST)
+    if not form.is_valid() or (options_form is not None and not options_form.is_valid()):
+        context = {
+            "report": report,
+            "reports": reports_all(),
+            "form": form,
+            "options_form": options_form,
+            "result": None,
+            "query": "",
+        }
+        return render(request, "reports/report.html", context, status=400)
+    options = _options_query(options_form.cleaned_data) if options_form is not None else {}
+    run = report_run_request(actor=request.user, report=report, params_query=form.query(), options=options)
+    return redirect("reports:run", run_id=run.public_id)
+
+
+@login_required
+@require_GET
+def report_run(request: HttpRequest, run_id: str) -> HttpResponse:
+    _require_reports(request)
+    run = report_run_for(user=request.user, public_id=run_id)
+    context = {"run": run, "report": report_get(run.report), "reports": reports_all()}
+    if request.htmx:
+        return render(request, "reports/_run_status.html", context)
+    return render(request, "reports/run.html", context)
+
+
+@login_required
+@require_GET
+def report_run_csv(request: HttpRequest, run_id: str) -> HttpResponse:
+    _require_reports(request)
+    run = report_run_for(user=request.user, public_id=run_id)
+    csv_text = report_run_download(user=request.user, run=run)
+    response = HttpResponse(csv_text, content_type="text/csv; charset=utf-8")
+    filename = csv_filename(report_key=run.report, day=timezone.localdate(run.created_at))
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
