@@ -17,8 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
-from django.views.decorators.http import require_http_methods
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 
 from clinic.audit import audit_denied
 from clinic.models import Role, User
@@ -120,12 +119,22 @@ def user_can(user: User | AnonymousUser | None, action: Action) -> bool:
 ROLE_DENIED_MESSAGE = "Your role may not do this."
 
 
-def require(user: User | AnonymousUser | None, action: Action, message: str = ROLE_DENIED_MESSAGE) -> None:
-    """Refuse (403) unless one of the user's roles allows `action`.
+def require(
+    user: User | AnonymousUser | None,
+    action: Action,
+    message: str = ROLE_DENIED_MESSAGE,
+    *,
+    object_type: str = "clinic.role",
+    object_id: str = "",
+) -> None:
+    """Refuse (403, audited) unless one of the user's roles allows `action`.
 
-    Called by the API base viewset and the HTML view decorator before any input is read,
-    and again by every writing service: the last line when a new caller forgets."""
+    Called by the API base viewsets and the HTML view decorator before any input is read,
+    and again by every writing service: the last line when a new caller forgets. (Inside a
+    service's transaction the denial's audit row rolls back with it; the caller's did not.)"""
     if not user_can(user, action):
+        actor = user if isinstance(user, User) else None
+        audit_denied(actor=actor, object_type=object_type, object_id=object_id or str(action))
         raise PermissionDenied(message)
 
 
@@ -172,15 +181,22 @@ View = Callable[..., HttpResponse]
 
 
 def clinical_page(
-    *, action: Action | None = None, methods: Iterable[str] = ("GET",), scope: str = "clinical"
+    *,
+    action: Action | None = None,
+    methods: Iterable[str] = ("GET",),
+    scope: str = "clinical",
+    denied_as: str = "clinic.role",
 ) -> Callable[[View], View]:
-    """Every HTML view's access path, in this order: a login, an allowed method (405), the
-    patient the URL names (`patient_id`, resolved in `scope`: an audited 404 for anyone who may
-    not see it), then the role (`action`: 403). The view receives `patient` for `patient_id`.
+    """Every HTML view's access path, in this order: a login, the patient the URL names
+    (`patient_id`, resolved in `scope`: an audited 404 for anyone who may not see it), an
+    allowed method (405), then the role (`action`: 403, audited as `denied_as`). The view receives
+    `patient` for `patient_id`.
 
     `tests/clinic/test_access_path.py` fails for a page that is not wrapped in this."""
 
     def decorate(view: View) -> View:
+        allowed = [method.upper() for method in methods]
+
         @wraps(view)
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
@@ -189,11 +205,13 @@ def clinical_page(
                 kwargs["patient"] = visible_or_404(
                     patients_in_scope(user, scope=scope), user=user, public_id=kwargs.pop("patient_id")
                 )
+            if request.method not in allowed:  # after the patient: an outsider learns nothing
+                return HttpResponseNotAllowed(allowed)
             if action is not None:
-                require(user, action)
+                require(user, action, object_type=denied_as, object_id=request.path[:64])
             return view(request, *args, **kwargs)
 
-        page = login_required(require_http_methods(list(methods))(guarded))
+        page = login_required(guarded)
         page.page_access = {"action": action, "scope": scope}  # type: ignore[attr-defined]
         return page
 

@@ -112,7 +112,7 @@ class ClinicalViewSet(viewsets.GenericViewSet):
         self.resolve_parent()
         if self.detail:
             self.get_object()
-        require(self.user, needed)
+        require(self.user, needed, object_id=request.path[:64])
 
     def _object_type(self) -> str:
         return self.model._meta.label_lower if self.model is not None else type(self).__name__
@@ -176,6 +176,7 @@ class AdminViewSet(viewsets.GenericViewSet):
 
     lookup_field = "public_id"
     admin_action: ClassVar[Action]
+    denied_as: ClassVar[str] = "clinic.role"  # the object type a refusal is audited under
     patient_field: ClassVar[str] = "patient"
     model: ClassVar[type[Model] | None] = None
     request: Request
@@ -188,7 +189,7 @@ class AdminViewSet(viewsets.GenericViewSet):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        require(self.user, self.admin_action)
+        require(self.user, self.admin_action, object_type=self.denied_as, object_id=request.path[:64])
 
     def visible_patients(self) -> QuerySet[Any]:
         return patients_in_scope(self.user, scope="demographics")

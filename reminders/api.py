@@ -9,18 +9,18 @@ may not send). Ids in bodies are checked against what the caller can see (AC-3).
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from careplans import selectors
 from careplans.models import Patient
-from clinic.access import Action, user_can
+from clinic.access import Action
+from clinic.viewsets import ClinicalViewSet
 from reminders import inbox, team_messages
 from reminders.models import Reminder, ReminderKind, ReminderStatus, TeamMessage
 
@@ -70,7 +70,6 @@ def _choice(params: Any, name: str, allowed: list[str]) -> str | None:
     list=extend_schema(
         summary="The caller's own inbox",
         parameters=[
-            OpenApiParameter("patient", OpenApiTypes.UUID, description="Patient id"),
             OpenApiParameter("kind", str, enum=ReminderKind.values),
             OpenApiParameter(
                 "status",
@@ -81,23 +80,17 @@ def _choice(params: Any, name: str, allowed: list[str]) -> str | None:
         ],
     ),
 )
-class ReminderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Reminders addressed to the caller, most urgent then newest first."""
+class ReminderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClinicalViewSet):
+    """Reminders addressed to the caller, most urgent then newest first. Any recipient may act on
+    their own (no role needed: the reminder resolving for the caller is the check)."""
 
     serializer_class = ReminderSerializer
-    lookup_field = "public_id"
+    model = Reminder
+    clinical = False  # clinic admins receive delivery alarms in the same inbox
 
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return Reminder.objects.none()
-        rows = inbox.reminders_of(self.request.user)
+    def visible_queryset(self) -> QuerySet[Reminder]:
+        rows = inbox.reminders_of(self.user)
         params = self.request.query_params
-        patient = params.get("patient")
-        if patient:
-            try:
-                rows = rows.filter(patient__public_id=serializers.UUIDField().to_internal_value(patient))
-            except serializers.ValidationError:
-                raise serializers.ValidationError({"patient": ["Not a valid patient id."]}) from None
         kind = _choice(params, "kind", ReminderKind.values)
         if kind:
             rows = rows.filter(kind=kind)
@@ -108,13 +101,10 @@ class ReminderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             rows = rows.filter(status=status)
         return rows.order_by("-urgent", "-due_date", "-created_at", "-id")
 
-    def get_object(self) -> Reminder:
-        return inbox.reminder_for(user=self.request.user, public_id=self.kwargs["public_id"])
-
     @extend_schema(request=None, responses=ReminderSerializer, summary="Acknowledge: seen, will act")
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, public_id: str) -> Response:
-        reminder = inbox.reminder_acknowledge(reminder=self.get_object(), actor=request.user)
+        reminder = inbox.reminder_acknowledge(reminder=self.get_object(), actor=self.user)
         return Response(self.get_serializer(reminder).data)
 
     @extend_schema(request=SnoozeSerializer, responses=ReminderSerializer, summary="Snooze until a date")
@@ -123,13 +113,13 @@ class ReminderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         reminder = self.get_object()
         body = SnoozeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        reminder = inbox.reminder_snooze(reminder=reminder, actor=request.user, until=body.validated_data["until"])
+        reminder = inbox.reminder_snooze(reminder=reminder, actor=self.user, until=body.validated_data["until"])
         return Response(self.get_serializer(reminder).data)
 
     @extend_schema(request=None, responses=ReminderSerializer, summary="Mark done")
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, public_id: str) -> Response:
-        reminder = inbox.reminder_complete(reminder=self.get_object(), actor=request.user)
+        reminder = inbox.reminder_complete(reminder=self.get_object(), actor=self.user)
         return Response(self.get_serializer(reminder).data)
 
 
@@ -168,31 +158,29 @@ class TeamMessageSerializer(serializers.ModelSerializer):
     list=extend_schema(summary="The care team's message thread about a patient, oldest first"),
     create=extend_schema(summary="Message a colleague on the team (or the whole team), or reply in a thread"),
 )
-class TeamMessageViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class TeamMessageViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ClinicalViewSet):
     serializer_class = TeamMessageSerializer
-    lookup_field = "public_id"
+    model = TeamMessage
+    write_action = Action.SEND_TEAM_MESSAGE
+    filterset_class = None  # the patient is in the URL
 
-    def patient(self) -> Patient:
+    def resolve_parent(self) -> Patient:
         if not hasattr(self, "_patient"):
             self._patient = selectors.patient_for_clinical_use(
-                user=self.request.user, public_id=self.kwargs["patient_public_id"]
+                user=self.user, public_id=self.kwargs["patient_public_id"]
             )
         return self._patient
 
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return TeamMessage.objects.none()
-        return team_messages.team_messages_of(self.patient()).order_by("created_at", "id")
+    def visible_queryset(self) -> QuerySet[TeamMessage]:
+        return team_messages.team_messages_of(self.resolve_parent()).order_by("created_at", "id")
 
     def perform_create(self, serializer: serializers.Serializer) -> None:
-        patient = self.patient()
-        if not user_can(self.request.user, Action.SEND_TEAM_MESSAGE):
-            raise PermissionDenied("Your role may not do this.")
+        patient = self.resolve_parent()
         data = serializer.validated_data
         recipient = None
         recipient_id = (data.get("recipient") or {}).get("public_id")
         if recipient_id is not None:
-            colleagues = team_messages.team_colleagues(patient=patient, actor=self.request.user)
+            colleagues = team_messages.team_colleagues(patient=patient, actor=self.user)
             recipient = next((user for user in colleagues if user.public_id == recipient_id), None)
             if recipient is None:
                 raise DjangoValidationError({"recipient": "Choose a colleague on this patient's care team."})
@@ -203,7 +191,7 @@ class TeamMessageViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewset
                 raise DjangoValidationError({"reply_to": "No such message on this patient's thread."})
         serializer.instance = team_messages.team_message_send(
             patient=patient,
-            actor=self.request.user,
+            actor=self.user,
             body=data["body"],
             recipient=recipient,
             reply_to=reply_to,

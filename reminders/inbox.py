@@ -14,13 +14,13 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
-from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from careplans.chart import chart_tabs
 from careplans.selectors import patients_on_care_team_of
-from clinic.audit import audit_denied, audit_record
+from clinic.access import visible_or_404
+from clinic.audit import audit_record
 from clinic.models import AuditAction, User
 from reminders.models import Reminder, ReminderKind, ReminderStatus
 
@@ -100,11 +100,7 @@ def inbox_for(user: User, *, view: str = "open", today: date | None = None) -> Q
 
 def reminder_for(*, user: User, public_id: UUID | str) -> Reminder:
     """One of the user's own reminders, or an audited 404."""
-    try:
-        return reminders_of(user).get(public_id=public_id)
-    except (Reminder.DoesNotExist, ValueError, TypeError, ValidationError):
-        audit_denied(actor=user, object_type="reminders.reminder", object_id=str(public_id)[:64])
-        raise Http404 from None
+    return visible_or_404(reminders_of(user), user=user, public_id=public_id)
 
 
 def reminder_link(reminder: Reminder) -> str:

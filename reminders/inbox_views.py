@@ -7,16 +7,14 @@ form posts in place and gets back the updated row plus the header badge (out of 
 from datetime import date, timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
 
-from clinic.access import Action, user_can
+from clinic.access import Action, clinical_page
 from reminders import delivery, inbox
 from reminders.models import Reminder, ReminderStatus
 
@@ -69,8 +67,7 @@ def _page_context(request: HttpRequest, *, view: str, errors: dict | None = None
     }
 
 
-@login_required
-@require_GET
+@clinical_page()
 def inbox_page(request: HttpRequest) -> HttpResponse:
     return render(request, "reminders/inbox.html", _page_context(request, view=_view_name(request)))
 
@@ -137,28 +134,22 @@ def _act(request: HttpRequest, reminder_id: str, action: str) -> HttpResponse:
     return _back(request)
 
 
-@login_required
-@require_POST
+@clinical_page(methods=["POST"])
 def reminder_acknowledge(request: HttpRequest, reminder_id: str) -> HttpResponse:
     return _act(request, reminder_id, "acknowledge")
 
 
-@login_required
-@require_POST
+@clinical_page(methods=["POST"])
 def reminder_snooze(request: HttpRequest, reminder_id: str) -> HttpResponse:
     return _act(request, reminder_id, "snooze")
 
 
-@login_required
-@require_POST
+@clinical_page(methods=["POST"])
 def reminder_complete(request: HttpRequest, reminder_id: str) -> HttpResponse:
     return _act(request, reminder_id, "done")
 
 
-@login_required
-@require_GET
+@clinical_page(action=Action.VIEW_AUDIT)
 def reminder_delivery(request: HttpRequest) -> HttpResponse:
     """Clinic admins: is the outbox flowing? Counts and reminder ids only, never patients (CE-6)."""
-    if not user_can(request.user, Action.VIEW_AUDIT):
-        raise PermissionDenied
     return render(request, "reminders/reminder_delivery.html", {"status": delivery.delivery_status()})

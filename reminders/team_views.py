@@ -8,16 +8,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
 
 from careplans.chart import chart_context
 from careplans.models import Patient
-from clinic.access import Action, user_can
+from clinic.access import Action, clinical_page, require, user_can
 from clinic.models import User
 from reminders import team_messages
 
@@ -62,20 +60,14 @@ def _render(
     return render(request, "reminders/team_thread.html", context, status=status)
 
 
-def _require_send(request: HttpRequest) -> None:
-    if not user_can(request.user, Action.SEND_TEAM_MESSAGE):
-        raise PermissionDenied
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def team_thread(request: HttpRequest, patient_id: str) -> HttpResponse:
-    context = chart_context(user=request.user, patient_id=patient_id, tab="team")
+@clinical_page(methods=["GET", "POST"])
+def team_thread(request: HttpRequest, patient: Patient) -> HttpResponse:
+    context = chart_context(user=request.user, patient=patient, tab="team")
     patient = context["patient"]
     colleagues = team_messages.team_colleagues(patient=patient, actor=request.user)
     form = TeamMessageForm(request.POST or None, colleagues=colleagues)
     if request.method == "POST":
-        _require_send(request)
+        require(request.user, Action.SEND_TEAM_MESSAGE)  # reading needs the team only
         if form.is_valid():
             try:
                 message = team_messages.team_message_send(
@@ -93,13 +85,11 @@ def team_thread(request: HttpRequest, patient_id: str) -> HttpResponse:
     return _render(request, context, form)
 
 
-@login_required
-@require_POST
-def team_reply(request: HttpRequest, patient_id: str, message_id: str) -> HttpResponse:
-    context = chart_context(user=request.user, patient_id=patient_id, tab="team")
+@clinical_page(action=Action.SEND_TEAM_MESSAGE, methods=["POST"])
+def team_reply(request: HttpRequest, patient: Patient, message_id: str) -> HttpResponse:
+    context = chart_context(user=request.user, patient=patient, tab="team")
     patient = context["patient"]
     original = team_messages.team_message_for(user=request.user, patient=patient, public_id=message_id)
-    _require_send(request)
     reply = ReplyForm(request.POST)
     if reply.is_valid():
         try:

@@ -17,17 +17,16 @@ from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.permissions import BasePermission
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from clinic.access import Action, user_can
-from clinic.audit import audit_denied
-from reports.base import Report, ReportResult
+from clinic.access import Action
+from clinic.viewsets import AdminViewSet
+from reports.base import REPORT_OBJECT_TYPE, Report, ReportResult
 from reports.catalog import report_get, report_keys, reports_all
 from reports.models import ReportRun, ReportRunStatus
 from reports.params import PERIODS, ReportParamsForm
@@ -41,16 +40,9 @@ from reports.runs import (
 )
 
 
-class RunsReports(BasePermission):
-    message = "Only clinic admins run clinic reports."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if not request.user or not request.user.is_authenticated:
-            return False  # DRF answers 401: no credentials
-        if user_can(request.user, Action.RUN_REPORTS):
-            return True
-        audit_denied(actor=request.user, object_type="outcomes.report", object_id=request.path[:64])
-        return False
+class _ReportsViewSet(AdminViewSet):
+    admin_action = Action.RUN_REPORTS
+    denied_as = REPORT_OBJECT_TYPE
 
 
 def _form_errors(*forms: Any) -> dict[str, list[str]]:
@@ -161,10 +153,9 @@ PARAMETERS = [
 ]
 
 
-class ReportViewSet(viewsets.ViewSet):
+class ReportViewSet(_ReportsViewSet):
     """The clinic reports; retrieving one runs it (audited)."""
 
-    permission_classes = [RunsReports]
     lookup_field = "key"
     lookup_value_regex = "[a-z_]+"
 
@@ -181,9 +172,9 @@ class ReportViewSet(viewsets.ViewSet):
         _refuse_unknown(request.query_params, set(ReportParamsForm.base_fields) | _option_names(report))
         form, options_form = _valid_forms(report, request.query_params, request.query_params)
         options = options_form.cleaned_data if options_form is not None else {}
-        result = report.run(form.params(request.user), options=options, paginate=True)
+        result = report.run(form.params(self.user), options=options, paginate=True)
         result.options = {k: v for k, v in options.items() if k != "page"}
-        report_used(user=request.user, result=result, fmt="json")
+        report_used(user=self.user, result=result, fmt="json")
         return Response(result_data(result))
 
 
@@ -231,20 +222,18 @@ class ReportRunRequestSerializer(serializers.Serializer):
         self.fields["report"].choices = [(key, key) for key in report_keys()]
 
 
-class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ReportsViewSet):
     """Background CSV exports of a report, with progress. Only the requester sees a run."""
 
-    permission_classes = [RunsReports]
     serializer_class = ReportRunSerializer
-    lookup_field = "public_id"
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return ReportRun.objects.none()
-        return report_runs_of(self.request.user)
+        return report_runs_of(self.user)
 
     def get_object(self) -> ReportRun:
-        return report_run_for(user=self.request.user, public_id=self.kwargs["public_id"])
+        return report_run_for(user=self.user, public_id=self.kwargs["public_id"])
 
     @extend_schema(request=ReportRunRequestSerializer, responses={202: ReportRunSerializer})
     def create(self, request: Request) -> Response:
@@ -266,16 +255,14 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             for k, v in (options_form.cleaned_data if options_form is not None else {}).items()
             if k != "page" and v not in (None, "", [])
         }
-        if not user_can(request.user, Action.RUN_REPORTS):  # pragma: no cover - the permission class checks
-            raise PermissionDenied
-        run = report_run_request(actor=request.user, report=report, params_query=form.query(), options=options)
+        run = report_run_request(actor=self.user, report=report, params_query=form.query(), options=options)
         return Response(ReportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV.")})
     @action(detail=True, methods=["get"])
     def csv(self, request: Request, public_id: str) -> HttpResponse:
         run = self.get_object()
-        csv_text = report_run_download(user=request.user, run=run)
+        csv_text = report_run_download(user=self.user, run=run)
         response = HttpResponse(csv_text, content_type="text/csv; charset=utf-8")
         filename = csv_filename(report_key=run.report, day=timezone.localdate(run.created_at))
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

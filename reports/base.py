@@ -18,6 +18,9 @@ from careplans.models import CareTeamMember, Patient
 from careplans.selectors import patients_visible_to
 from clinic.models import User
 
+# What report runs and refusals are audited as (kept from when reports lived in outcomes).
+REPORT_OBJECT_TYPE = "outcomes.report"
+
 Progress = Callable[[int], None]
 
 

@@ -13,16 +13,15 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from clinic.access import Action, user_can
-from clinic.audit import audit_denied, audit_record
+from clinic.access import Action, user_can, visible_or_404
+from clinic.audit import audit_record
 from clinic.models import AuditAction, User
-from reports.base import Report, ReportResult
+from reports.base import REPORT_OBJECT_TYPE, Report, ReportResult
 from reports.catalog import report_get
 from reports.csv_export import result_to_csv
 from reports.models import ReportRun, ReportRunStatus
@@ -48,7 +47,7 @@ def report_used(*, user: User, result: ReportResult, fmt: str) -> None:
     audit_record(
         actor=user,
         action=action,
-        object_type="outcomes.report",
+        object_type=REPORT_OBJECT_TYPE,
         object_id=result.report.key,
         changes={
             "format": fmt,
@@ -160,11 +159,7 @@ def report_runs_of(user: User) -> QuerySet[ReportRun]:
 
 
 def report_run_for(*, user: User, public_id: UUID | str) -> ReportRun:
-    try:
-        return report_runs_of(user).get(public_id=public_id)
-    except (ReportRun.DoesNotExist, ValueError, TypeError, ValidationError):
-        audit_denied(actor=user, object_type="reports.reportrun", object_id=str(public_id)[:64])
-        raise Http404 from None
+    return visible_or_404(report_runs_of(user), user=user, public_id=public_id)
 
 
 def report_run_download(*, user: User, run: ReportRun) -> str:

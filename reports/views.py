@@ -8,16 +8,12 @@ filter choices) -> the report -> an audited render. CSV exports run in the backg
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
 
-from clinic.access import Action, user_can
-from clinic.audit import audit_denied
-from reports.base import Report
+from clinic.access import Action, clinical_page
+from reports.base import REPORT_OBJECT_TYPE, Report
 from reports.catalog import report_get, reports_all
 from reports.params import ReportParamsForm
 from reports.runs import (
@@ -31,14 +27,6 @@ from reports.runs import (
 )
 
 DEFAULT_PERIOD = {"period": "12m"}
-
-
-def _require_reports(request: HttpRequest) -> None:
-    if not user_can(request.user, Action.RUN_REPORTS):
-        # Every denial is audited (SECURITY.md AL-1); clinicians are refused with 403, as the
-        # reports are not patient-scoped.
-        audit_denied(actor=request.user, object_type="outcomes.report", object_id=request.path[:64])
-        raise PermissionDenied
 
 
 def _report_or_404(key: str) -> Report:
@@ -83,10 +71,8 @@ def _options_query(options: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in options.items() if key != "page" and value not in (None, "", [])}
 
 
-@login_required
-@require_GET
+@clinical_page(action=Action.RUN_REPORTS, denied_as=REPORT_OBJECT_TYPE)
 def reports_index(request: HttpRequest) -> HttpResponse:
-    _require_reports(request)
     form = ReportParamsForm(request.GET if request.GET else DEFAULT_PERIOD)
     query = urlencode(form.query()) if form.is_valid() else ""
     runs = list(report_runs_of(request.user)[:RECENT_RUNS])
@@ -105,29 +91,23 @@ def reports_index(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
+@clinical_page(action=Action.RUN_REPORTS, denied_as=REPORT_OBJECT_TYPE)
 def report_page(request: HttpRequest, key: str) -> HttpResponse:
-    _require_reports(request)
     report = _report_or_404(key)
     return render(request, "reports/report.html", _report_context(request, report, fmt="html"))
 
 
-@login_required
-@require_GET
+@clinical_page(action=Action.RUN_REPORTS, denied_as=REPORT_OBJECT_TYPE)
 def report_print(request: HttpRequest, key: str) -> HttpResponse:
-    _require_reports(request)
     report = _report_or_404(key)
     context = _report_context(request, report, fmt="print")
     context["printed_at"] = timezone.localtime()
     return render(request, "reports/print.html", context)
 
 
-@login_required
-@require_POST
+@clinical_page(action=Action.RUN_REPORTS, methods=["POST"], denied_as=REPORT_OBJECT_TYPE)
 def report_export(request: HttpRequest, key: str) -> HttpResponse:
     """Queue a CSV export of the report as chosen; the run page shows its progress."""
-    _require_reports(request)
     report = _report_or_404(key)
     form, options_form = _forms(request, report, request.POST)
     if not form.is_valid() or (options_form is not None and not options_form.is_valid()):
@@ -145,10 +125,8 @@ def report_export(request: HttpRequest, key: str) -> HttpResponse:
     return redirect("reports:run", run_id=run.public_id)
 
 
-@login_required
-@require_GET
+@clinical_page(action=Action.RUN_REPORTS, denied_as=REPORT_OBJECT_TYPE)
 def report_run(request: HttpRequest, run_id: str) -> HttpResponse:
-    _require_reports(request)
     run = report_run_for(user=request.user, public_id=run_id)
     context = {"run": run, "report": report_get(run.report), "reports": reports_all()}
     if request.htmx:
@@ -156,10 +134,8 @@ def report_run(request: HttpRequest, run_id: str) -> HttpResponse:
     return render(request, "reports/run.html", context)
 
 
-@login_required
-@require_GET
+@clinical_page(action=Action.RUN_REPORTS, denied_as=REPORT_OBJECT_TYPE)
 def report_run_csv(request: HttpRequest, run_id: str) -> HttpResponse:
-    _require_reports(request)
     run = report_run_for(user=request.user, public_id=run_id)
     csv_text = report_run_download(user=request.user, run=run)
     response = HttpResponse(csv_text, content_type="text/csv; charset=utf-8")
