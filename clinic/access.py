@@ -212,7 +212,7 @@ def clinical_page(
             return view(request, *args, **kwargs)
 
         page = login_required(guarded)
-        page.page_access = {"action": action, "scope": scope}  # type: ignore[attr-defined]
+        page.page_access = {"action": action, "scope": scope, "methods": tuple(allowed)}  # type: ignore[attr-defined]
         return page
 
     return decorate

@@ -17,7 +17,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,7 +25,7 @@ from rest_framework.routers import SimpleRouter
 
 from careplans.models import Patient
 from careplans.selectors import patient_for_clinical_use, patients_on_care_team_of
-from clinic.access import Action, require
+from clinic.access import Action
 from clinic.concurrency import StaleVersionError
 from clinic.models import User
 from clinic.viewsets import ClinicalViewSet, EnteredInErrorMixin
@@ -90,16 +90,16 @@ class MedicationSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("name", str, description="Part of the name")]))
-class MedicationViewSet(viewsets.ReadOnlyModelViewSet):
-    """The medication catalog (any clinician)."""
+class MedicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClinicalViewSet):
+    """The medication catalog (any clinician; a clinic admin edits it in the Django admin: 403 here)."""
 
     serializer_class = MedicationSerializer
-    lookup_field = "public_id"
+    model = Medication
+    clinical = False  # no patient in it
+    filterset_class = None
+    action_roles = {"list": Action.VIEW_CLINICAL, "retrieve": Action.VIEW_CLINICAL}
 
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return Medication.objects.none()
-        require(self.request.user, Action.VIEW_CLINICAL)
+    def visible_queryset(self) -> QuerySet[Medication]:
         return selectors.medication_catalog(name=self.request.query_params.get("name", ""))
 
 

@@ -19,9 +19,15 @@ urlpatterns = [
         name="assessment_detail",
     ),
     path(
-        "patients/<uuid:patient_id>/assessments/<uuid:assessment_id>/enter-in-error/",
+        "patients/<uuid:patient_id>/assessments/<uuid:assessment_id>/entered-in-error/",
         views.assessment_enter_in_error,
         name="assessment_enter_in_error",
+    ),
+    # The first spelling, kept so bookmarks and old forms still work (issue 10).
+    path(
+        "patients/<uuid:patient_id>/assessments/<uuid:assessment_id>/enter-in-error/",
+        views.assessment_enter_in_error,
+        name="assessment_enter_in_error_legacy",
     ),
     path("patients/<uuid:patient_id>/safety-follow-up/", views.safety_follow_up, name="safety_follow_up"),
     path("patients/<uuid:patient_id>/case-review/flag/", views.case_review_flag, name="case_review_flag"),

@@ -17,8 +17,14 @@ urlpatterns = [
         "patients/<uuid:patient_id>/therapy/sessions/<uuid:session_id>/edit/", views.session_edit, name="session_edit"
     ),
     path(
-        "patients/<uuid:patient_id>/therapy/sessions/<uuid:session_id>/enter-in-error/",
+        "patients/<uuid:patient_id>/therapy/sessions/<uuid:session_id>/entered-in-error/",
         views.session_enter_in_error,
         name="session_enter_in_error",
+    ),
+    # The first spelling, kept so bookmarks and old forms still work (issue 10).
+    path(
+        "patients/<uuid:patient_id>/therapy/sessions/<uuid:session_id>/enter-in-error/",
+        views.session_enter_in_error,
+        name="session_enter_in_error_legacy",
     ),
 ]
