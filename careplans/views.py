@@ -24,7 +24,7 @@ from careplans.forms import (
 )
 from careplans.models import RELAPSE_PLAN_FIELDS, CarePlan, Patient
 from clinic.access import Action, clinical_page, user_can
-from clinic.concurrency import StaleVersionError
+from clinic.concurrency import StaleVersionError, form_rebased
 from clinic.selectors import clinicians
 
 
@@ -138,7 +138,7 @@ def care_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
         except StaleVersionError as error:
             _stale_message(request, error)
             conflict = error.current
-            form = _rebase(CarePlanForm, request.POST, conflict.version)
+            form = form_rebased(CarePlanForm, request.POST, conflict.version)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -159,15 +159,6 @@ def care_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
     )
 
 
-def _rebase(form_class: type, data: object, version: int):  # type: ignore[no-untyped-def]
-    """The user's input, now against the current version: saving again overwrites on purpose."""
-    rebased = data.copy()  # type: ignore[attr-defined]
-    rebased["version"] = str(version)
-    form = form_class(rebased)
-    form.is_valid()
-    return form
-
-
 @clinical_page(action=Action.EDIT_CARE_PLAN, methods=["GET", "POST"])
 def relapse_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
     plan = _open_plan_or_404(patient)
@@ -184,7 +175,7 @@ def relapse_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
         except StaleVersionError as error:
             _stale_message(request, error)
             conflict = getattr(error.current, "relapse_plan", None)
-            form = _rebase(RelapsePlanForm, request.POST, error.current.version)
+            form = form_rebased(RelapsePlanForm, request.POST, error.current.version)
         else:
             messages.success(request, "Relapse-prevention plan saved.")
             return redirect("careplans:chart", patient_id=patient.public_id)
@@ -224,7 +215,7 @@ def goal_edit(request: HttpRequest, patient: Patient, goal_id: str | None = None
         except StaleVersionError as error:
             _stale_message(request, error)
             conflict = error.current
-            form = _rebase(GoalForm, request.POST, error.current.version)
+            form = form_rebased(GoalForm, request.POST, error.current.version)
         except ValidationError as error:
             form.add_error(None, error)
         else:

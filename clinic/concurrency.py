@@ -2,9 +2,12 @@
 
 from typing import Any, TypeVar
 
+from django import forms
 from django.db import models
+from django.http import QueryDict
 
 M = TypeVar("M", bound=models.Model)
+F = TypeVar("F", bound=forms.Form)
 
 
 class StaleVersionError(Exception):
@@ -28,3 +31,14 @@ def claim_version(instance: M, expected_version: int | None) -> M:
     if not moved:
         raise StaleVersionError(current=current)
     return current
+
+
+def form_rebased(form_class: type[F], data: QueryDict, version: int, **form_kwargs: Any) -> F:
+    """After a stale save: the user's input, now against the current `version`, bound and
+    validated so the page shows it with its errors. Saving it again overwrites on purpose,
+    with the other version shown beside it (SECURITY.md CC-1; the one rebase for every form)."""
+    rebased = data.copy()
+    rebased["version"] = str(version)
+    form = form_class(rebased, **form_kwargs)
+    form.is_valid()
+    return form

@@ -17,7 +17,7 @@ from careplans.chart import chart_context
 from careplans.models import Patient
 from careplans.selectors import care_team_of
 from clinic.access import Action, clinical_page, user_can
-from clinic.concurrency import StaleVersionError
+from clinic.concurrency import StaleVersionError, form_rebased
 from medications import selectors, services
 from medications.charts import dose_step_chart
 from medications.forms import (
@@ -141,10 +141,7 @@ def dose_change(request: HttpRequest, patient: Patient, regimen_id: str) -> Http
                 "The current dose and history are shown; your entry is kept below, "
                 "check it and save again.",
             )
-            rebased = request.POST.copy()
-            rebased["version"] = str(conflict.version)
-            form = DoseChangeForm(rebased)
-            form.is_valid()
+            form = form_rebased(DoseChangeForm, request.POST, conflict.version)
             regimen = conflict  # type: ignore[assignment]
         except ValidationError as error:
             add_service_errors(form, error)
