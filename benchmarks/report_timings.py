@@ -1,6 +1,6 @@
 """How long does each clinic report take for a clinic of 10,000 patients on PostgreSQL? (issue 7)
 
-    .venv/bin/python benchmarks/reports.py [--patients 10000] [--keep]
+    .venv/bin/python benchmarks/report_timings.py [--patients 10000] [--keep]
 
 Creates its own database, tandem_reports_bench (on the server of DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432), migrates it, bulk-creates N patients with realistic
