@@ -26,7 +26,8 @@ def test_api_docs_list_the_operations_with_no_csp_violation(page, login, prescri
     # The operations come from /api/schema/, fetched by the init script: one of them listed
     # means the bundle, the init script and the (session-authenticated) schema request all ran.
     patients_list = page.locator(".opblock-get", has=page.locator('[data-path="/api/v1/patients/"]'))
-    expect(patients_list).to_be_visible()
+    # Generating the whole schema takes seconds on a loaded 2-core CI machine.
+    expect(patients_list).to_be_visible(timeout=30_000)
     expect(page.locator(".opblock").first).to_be_visible()
     _shot(page, "api_docs")
 
