@@ -28,19 +28,22 @@ from clinic.access import Action, user_can, visible_or_404
 from clinic.concurrency import StaleVersionError
 from clinic.models import User
 from medications import selectors, services
-from medications.interactions import warnings_for_regimens
+from medications.interactions import InteractionWarning, warnings_for_regimens
 from medications.models import (
     AdherenceCheck,
     DoseChange,
     DoseReason,
     Frequency,
+    HepaticImpairment,
     LabResult,
     LabTest,
     Medication,
+    PregnancyPotential,
     Regimen,
     RegimenStatus,
     Route,
     SideEffect,
+    SmokingStatus,
 )
 
 PATIENT_FILTER = OpenApiParameter("patient", str, description="Patient id (UUID)")
@@ -122,15 +125,62 @@ class MedicationViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class InteractionWarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The rule's stable code: acknowledge it by this.")
     drugs = serializers.CharField()
     drug = serializers.CharField()
-    other_drug = serializers.CharField()
+    other_drug = serializers.CharField(help_text="Empty for a warning about the patient (pregnancy, smoking).")
     other_regimen = serializers.UUIDField(allow_null=True)
-    severity = serializers.CharField()
+    severity = serializers.ChoiceField(choices=["contraindicated", "major", "moderate"])
     risk = serializers.CharField()
+    mechanism = serializers.CharField()
+    action = serializers.CharField(help_text="avoid, reduce, adjust or monitor; `advice` says how.")
     advice = serializers.CharField()
     source = serializers.CharField()
     message = serializers.CharField()
+    washout_days_left = serializers.IntegerField(
+        allow_null=True, help_text="The other drug was stopped: days of its washout window still to run."
+    )
+
+
+class AcknowledgementSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    severity = serializers.CharField()
+    drugs = serializers.CharField()
+    by = serializers.UUIDField(source="acknowledged_by.public_id")
+    by_name = serializers.CharField(source="acknowledged_by.get_full_name")
+    at = serializers.DateTimeField(source="acknowledged_at")
+    reason = serializers.CharField()
+
+
+class WarningsRefusedSerializer(serializers.Serializer):
+    warnings = InteractionWarningSerializer(many=True)
+    acknowledged_warnings = serializers.ListField(child=serializers.CharField(), required=False)
+    acknowledgement_reason = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+def _acknowledgement_fields() -> dict[str, serializers.Field]:
+    return {
+        "acknowledged_warnings": serializers.ListField(
+            child=serializers.SlugField(max_length=60),
+            write_only=True,
+            required=False,
+            help_text="Codes of the contraindicated or major warnings you go ahead despite.",
+        ),
+        "acknowledgement_reason": serializers.CharField(
+            write_only=True, required=False, allow_blank=True, max_length=500, help_text="Why (required with codes)."
+        ),
+    }
+
+
+def warnings_refused(error: services.AcknowledgementRequired) -> Response:
+    """400 with the warnings to acknowledge and what is missing (DESIGN.md API contract)."""
+    body: dict[str, Any] = {"warnings": [w.as_dict() for w in error.warnings]}
+    body.update(error.message_dict)
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+def warnings_body(warnings: list[InteractionWarning]) -> list[dict[str, Any]]:
+    return [w.as_dict() for w in warnings]
 
 
 class RegimenSerializer(serializers.ModelSerializer):
@@ -160,6 +210,8 @@ class RegimenSerializer(serializers.ModelSerializer):
     prescriber = serializers.UUIDField(source="prescriber.public_id", read_only=True)
     daily_dose = serializers.DecimalField(max_digits=10, decimal_places=3, read_only=True)
     warnings = serializers.SerializerMethodField()
+    acknowledgements = AcknowledgementSerializer(many=True, read_only=True)
+    acknowledged_warnings, acknowledgement_reason = _acknowledgement_fields().values()
 
     class Meta:
         model = Regimen
@@ -184,7 +236,10 @@ class RegimenSerializer(serializers.ModelSerializer):
             "version",
             "prescriber",
             "override_reason",
+            "acknowledged_warnings",
+            "acknowledgement_reason",
             "warnings",
+            "acknowledgements",
             "created_at",
         ]
         read_only_fields = ["status", "status_reason", "stopped_on", "version", "created_at"]
@@ -226,12 +281,19 @@ class RegimenViewSet(
         context = {**self.get_serializer_context(), "warnings": warnings_for_regimens(page)}
         return self.get_paginated_response(RegimenSerializer(page, many=True, context=context).data)
 
+    @extend_schema(responses={201: RegimenSerializer, 400: WarningsRefusedSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Start a regimen. A contraindicated or major warning answers 400 with `warnings` unless
+        the body acknowledges each code (`acknowledged_warnings`) with an `acknowledgement_reason`."""
         require(request.user, Action.PRESCRIBE)
-        return super().create(request, *args, **kwargs)
-
-    def perform_create(self, serializer: serializers.Serializer) -> None:
-        serializer.instance = services.regimen_start(actor=self.request.user, **serializer.validated_data)
+        given = self.get_serializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            regimen = services.regimen_start(actor=request.user, **given.validated_data)
+        except services.AcknowledgementRequired as error:
+            return warnings_refused(error)
+        regimen = selectors.regimen_for(user=request.user, public_id=regimen.public_id)
+        return Response(self.get_serializer(regimen).data, status=status.HTTP_201_CREATED)
 
     def _status(self, request: Request, new_status: str) -> Response:
         regimen = self.get_object()
@@ -282,6 +344,7 @@ class DoseChangeSerializer(serializers.ModelSerializer):
         write_only=True, required=False, min_value=1, help_text="The regimen version you read; a stale one answers 409."
     )
     changed_by = serializers.UUIDField(source="changed_by.public_id", read_only=True)
+    acknowledged_warnings, acknowledgement_reason = _acknowledgement_fields().values()
 
     class Meta:
         model = DoseChange
@@ -295,6 +358,8 @@ class DoseChangeSerializer(serializers.ModelSerializer):
             "effective_on",
             "unit",
             "version",
+            "acknowledged_warnings",
+            "acknowledgement_reason",
             "changed_by",
             "changed_at",
         ]
@@ -326,6 +391,7 @@ class DoseChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
     @extend_schema(
         responses={
             201: DoseChangeSerializer,
+            400: WarningsRefusedSerializer,
             409: inline_serializer(
                 "StaleRegimen",
                 {"detail": serializers.CharField(), "code": serializers.CharField(), "current": RegimenSerializer()},
@@ -344,6 +410,8 @@ class DoseChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
             return Response(
                 {"detail": str(error), "code": "stale_version", "current": current}, status=status.HTTP_409_CONFLICT
             )
+        except services.AcknowledgementRequired as error:
+            return warnings_refused(error)
         return Response(self.get_serializer(change).data, status=status.HTTP_201_CREATED)
 
 
@@ -371,9 +439,7 @@ class _PatientRecordViewSet(
         return _patient_filter(self.visible(), self.request)
 
     def get_object(self) -> Any:
-        return visible_or_404(
-            self.visible(), user=self.request.user, public_id=self.kwargs["public_id"]
-        )
+        return visible_or_404(self.visible(), user=self.request.user, public_id=self.kwargs["public_id"])
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         require(request.user, self.write_action)
@@ -566,6 +632,54 @@ class MonitoringViewSet(viewsets.GenericViewSet):
         return Response(MonitoringItemSerializer(rows, many=True).data)
 
 
+# --- Prescribing profile -------------------------------------------------------------------------
+
+
+class PrescribingProfileSerializer(serializers.Serializer):
+    smoking_status = serializers.ChoiceField(choices=SmokingStatus.choices, required=False)
+    hepatic_impairment = serializers.ChoiceField(choices=HepaticImpairment.choices, required=False)
+    pregnancy_potential = serializers.ChoiceField(choices=PregnancyPotential.choices, required=False)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    warnings = InteractionWarningSerializer(many=True, read_only=True)
+
+
+class PrescribingProfileViewSet(viewsets.GenericViewSet):
+    """Smoking status, hepatic impairment and pregnancy potential: what the dose limits and the
+    CYP1A2 smoking warning read. PATCH answers with `warnings` when smoking status changes."""
+
+    serializer_class = PrescribingProfileSerializer
+    pagination_class = None
+
+    @classmethod
+    def as_view(cls, actions: dict[str, str] | None = None, **initkwargs: Any) -> Any:
+        # One profile per patient: GET and PATCH on the collection URL (the router maps only GET).
+        return super().as_view({**(actions or {}), "patch": "update_profile"}, **initkwargs)
+
+    def _body(self, profile: Any, warnings: list[InteractionWarning]) -> dict[str, Any]:
+        return {
+            "smoking_status": profile.smoking_status,
+            "hepatic_impairment": profile.hepatic_impairment,
+            "pregnancy_potential": profile.pregnancy_potential,
+            "updated_at": profile.updated_at if profile.pk else None,
+            "warnings": warnings_body(warnings),
+        }
+
+    def list(self, request: Request, patient_public_id: str) -> Response:
+        patient = patient_for_clinical_use(user=request.user, public_id=patient_public_id)
+        return Response(self._body(selectors.prescribing_profile(patient=patient), []))
+
+    @extend_schema(request=PrescribingProfileSerializer, responses=PrescribingProfileSerializer)
+    def update_profile(self, request: Request, patient_public_id: str) -> Response:
+        patient = patient_for_clinical_use(user=request.user, public_id=patient_public_id)
+        require(request.user, Action.RECORD_LAB_RESULT)
+        given = PrescribingProfileSerializer(data=request.data, partial=True)
+        given.is_valid(raise_exception=True)
+        profile, warnings = services.prescribing_profile_update(
+            patient=patient, actor=request.user, **given.validated_data
+        )
+        return Response(self._body(profile, warnings))
+
+
 def register_routes(router: SimpleRouter) -> None:
     """Add this app's viewsets to the /api/v1/ router."""
     router.register("medications", MedicationViewSet, basename="medication")
@@ -578,4 +692,9 @@ def register_routes(router: SimpleRouter) -> None:
     router.register("adherence-checks", AdherenceCheckViewSet, basename="adherencecheck")
     router.register(
         r"patients/(?P<patient_public_id>[0-9a-f-]{36})/monitoring", MonitoringViewSet, basename="monitoring"
+    )
+    router.register(
+        r"patients/(?P<patient_public_id>[0-9a-f-]{36})/prescribing-profile",
+        PrescribingProfileViewSet,
+        basename="prescribingprofile",
     )
