@@ -31,7 +31,8 @@ from medications.forms import (
     StatusForm,
     add_service_errors,
 )
-from medications.interactions import interaction_warnings
+from medications.interactions import InteractionWarning
+from medications.limits import start_warnings
 from medications.models import DoseChange, Regimen, RegimenStatus
 
 STATUS_ACTIONS = {
@@ -79,6 +80,18 @@ def tab(request: HttpRequest, patient_id: str) -> HttpResponse:
     return render(request, "medications/chart_tab.html", context)
 
 
+def _acknowledgement_asked(
+    request: HttpRequest, form: RegimenStartForm | DoseChangeForm, error: services.AcknowledgementRequired
+) -> list[InteractionWarning]:
+    """Show the warning panel. The first time it only informs; once it has been shown, what is
+    missing (a tick, the reason) is an error next to that field, and the input is kept."""
+    form.show_acknowledgement(error.warnings)
+    if request.POST.get("acknowledgement_shown"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field, messages_)
+    return error.warnings
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def regimen_start(request: HttpRequest, patient_id: str) -> HttpResponse:
@@ -86,26 +99,32 @@ def regimen_start(request: HttpRequest, patient_id: str) -> HttpResponse:
     _require(request, Action.PRESCRIBE)
     catalog = list(selectors.medication_catalog())
     form = RegimenStartForm(request.POST or None, medications=catalog, initial={"start_date": timezone.localdate()})
-    warnings: list[Any] = []
+    warnings: list[InteractionWarning] = []
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        warnings = interaction_warnings(patient=patient, medication=data["medication"])
-        if warnings and not data.pop("confirm_interactions"):
-            form.show_confirmation()
-            if request.POST.get("interactions_shown"):  # they saw the warnings and did not tick the box
-                form.add_error("confirm_interactions", "Tick this box to start it despite the interactions.")
+        data = form.acknowledgement_data(dict(form.cleaned_data))
+        try:
+            services.regimen_start(patient=patient, actor=request.user, **data)
+        except services.AcknowledgementRequired as error:
+            warnings = _acknowledgement_asked(request, form, error)
+        except ValidationError as error:
+            add_service_errors(form, error)
         else:
-            data.pop("confirm_interactions", None)
-            try:
-                services.regimen_start(patient=patient, actor=request.user, **data)
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, f"{data['medication'].name} started.")
-                return redirect("medications:tab", patient_id=patient.public_id)
-    if warnings:
-        form.show_confirmation()
+            messages.success(request, f"{data['medication'].name} started.")
+            return redirect("medications:tab", patient_id=patient.public_id)
+    elif request.method == "POST" and request.POST.get("acknowledgement_shown"):
+        # A field error elsewhere: keep the panel (and the ticks) on screen.
+        warnings = _panel_again(patient, form)
     return _page(request, "medications/regimen_form.html", patient, form=form, warnings=warnings)
+
+
+def _panel_again(patient: Any, form: RegimenStartForm) -> list[InteractionWarning]:
+    medication = form.cleaned_data.get("medication")
+    start_date = form.cleaned_data.get("start_date") or timezone.localdate()
+    if medication is None:
+        return []
+    warnings = start_warnings(patient=patient, medication=medication, on=start_date)
+    form.show_acknowledgement(warnings)
+    return [w for w in warnings if w.is_blocking]
 
 
 def _dose_page(
@@ -124,6 +143,7 @@ def _dose_page(
         patient,
         regimen=regimen,
         form=form,
+        warnings=getattr(form, "blocking_warnings", []),
         conflict=conflict,
         history=history,
         chart=_chart(regimen, history, today),
@@ -142,9 +162,11 @@ def dose_change(request: HttpRequest, patient_id: str, regimen_id: str) -> HttpR
     )
     conflict = None
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+        data = form.acknowledgement_data(dict(form.cleaned_data))
         try:
             services.dose_change_record(regimen=regimen, actor=request.user, **data)
+        except services.AcknowledgementRequired as error:
+            _acknowledgement_asked(request, form, error)
         except StaleVersionError as error:
             conflict = error.current
             messages.error(

@@ -169,27 +169,85 @@ def test_start_form_shows_errors_next_to_the_field_and_keeps_input(
     assert not Regimen.objects.exists()
 
 
-def test_interaction_warning_names_both_drugs_and_needs_confirmation(
+def test_interaction_warning_asks_for_an_acknowledgement_with_a_reason(
     browser_client, prescriber, patient, start_regimen
 ):
     start_regimen(patient, "Sertraline", "50")
     client = browser_client(prescriber)
-    response = client.post(url("regimen_start", patient), start_data("Phenelzine", dose="15"))
+    response = client.post(url("regimen_start", patient), start_data("Phenelzine", dose="15", indication="TRD"))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Phenelzine + Sertraline" in html and "Serotonin syndrome" in html and "Start anyway" in html
+    assert "Phenelzine + Sertraline" in html and "Serotonin syndrome" in html and "Acknowledge and start" in html
+    assert 'value="maoi-serotonergic"' in html
     assert Regimen.objects.filter(patient=patient).count() == 1
-    assert not response.context["form"].errors  # the warning is not an error the first time
-    unticked = client.post(url("regimen_start", patient), start_data("Phenelzine", dose="15", interactions_shown="1"))
-    assert "confirm_interactions" in unticked.context["form"].errors
+    assert not response.context["form"].errors  # the panel informs the first time
+    ticked_no_reason = client.post(
+        url("regimen_start", patient),
+        start_data(
+            "Phenelzine",
+            dose="15",
+            indication="TRD",
+            acknowledgement_shown="1",
+            acknowledged_warnings="maoi-serotonergic",
+        ),
+    )
+    form = ticked_no_reason.context["form"]
+    assert "acknowledgement_reason" in form.errors and "acknowledged_warnings" not in form.errors
+    html = ticked_no_reason.content.decode()
+    assert 'id="id_acknowledgement_reason_error"' in html and "checked" in html and 'value="TRD"' in html
+    reason_no_tick = client.post(
+        url("regimen_start", patient),
+        start_data("Phenelzine", dose="15", acknowledgement_shown="1", acknowledgement_reason="Specialist plan"),
+    )
+    assert "acknowledged_warnings" in reason_no_tick.context["form"].errors
+    assert "Specialist plan" in reason_no_tick.content.decode()
     assert Regimen.objects.filter(patient=patient).count() == 1
     confirmed = client.post(
-        url("regimen_start", patient), start_data("Phenelzine", dose="15", confirm_interactions="on")
+        url("regimen_start", patient),
+        start_data(
+            "Phenelzine",
+            dose="15",
+            acknowledgement_shown="1",
+            acknowledged_warnings="maoi-serotonergic",
+            acknowledgement_reason="Specialist plan, sertraline stops today",
+        ),
     )
     assert confirmed.status_code == 302
-    assert Regimen.objects.filter(patient=patient, medication__name="Phenelzine").exists()
+    phenelzine = Regimen.objects.get(patient=patient, medication__name="Phenelzine")
+    [ack] = phenelzine.acknowledgements.all()
+    assert ack.code == "maoi-serotonergic" and ack.acknowledged_by == prescriber
     html = client.get(url("tab", patient)).content.decode()
-    assert "interaction-warning" in html
+    assert "interaction-warning" in html and "Acknowledged warning" in html
+    assert "Specialist plan, sertraline stops today" in html
+
+
+def test_a_dose_increase_with_a_major_interaction_asks_for_an_acknowledgement(
+    browser_client, prescriber, patient, start_regimen
+):
+    lithium = start_regimen(patient, "Lithium carbonate", "300", start_date=TODAY - timedelta(days=10))
+    start_regimen(patient, "Ibuprofen", "400", start_date=TODAY - timedelta(days=5))
+    client = browser_client(prescriber)
+    lithium.refresh_from_db()
+    data = {
+        "version": lithium.version,
+        "dose": "400",
+        "reason_code": "titration_up",
+        "reason": "Level low",
+        "effective_on": TODAY.isoformat(),
+    }
+    asked = client.post(url("dose_change", patient, lithium.public_id), data)
+    assert asked.status_code == 200 and 'value="lithium-clearance"' in asked.content.decode()
+    saved = client.post(
+        url("dose_change", patient, lithium.public_id),
+        {
+            **data,
+            "acknowledgement_shown": "1",
+            "acknowledged_warnings": "lithium-clearance",
+            "acknowledgement_reason": "Level in 5 days",
+        },
+    )
+    assert saved.status_code == 302
+    assert lithium.acknowledgements.filter(code="lithium-clearance", dose_change__isnull=False).exists()
 
 
 # --- Dose adjustment -------------------------------------------------------------------------------------
