@@ -30,8 +30,11 @@ from medications.models import (
     DrugPropertyKind,
     InteractionRule,
     Medication,
+    PregnancyPotential,
+    PrescribingProfile,
     Regimen,
     RegimenStatus,
+    SmokingStatus,
 )
 
 
@@ -251,8 +254,9 @@ def warnings_for_regimens(
     regimens: Sequence[Regimen], *, on: date | None = None
 ) -> dict[int, list[InteractionWarning]]:
     """Each current regimen's warnings against the same patient's other current regimens and
-    those stopped within their washout. Four queries whatever the number of regimens (longest
-    washout, the patients' regimens, the rules, the drugs' properties)."""
+    those stopped within their washout, then the patient's own warnings (pregnancy potential,
+    smoking). Five queries whatever the number of regimens (longest washout, the patients'
+    regimens, the rules, the drugs' properties, the prescribing profiles)."""
     on = on or timezone.localdate()
     current = [r for r in regimens if r.status in CURRENT_REGIMEN_STATUSES]
     if not current:
@@ -263,12 +267,19 @@ def warnings_for_regimens(
     ):
         by_patient[regimen.patient_id].append(regimen)
     book = rule_book({r.medication_id for rows in by_patient.values() for r in rows})
-    return {
-        regimen.pk: interactions_between(
-            medication=regimen.medication, others=_others_of(by_patient[regimen.patient_id], on, regimen.pk), book=book
+    profiles = {p.patient_id: p for p in PrescribingProfile.objects.filter(patient_id__in=by_patient.keys())}
+    result = {}
+    for regimen in current:
+        profile = profiles.get(regimen.patient_id) or PrescribingProfile()
+        others = _others_of(by_patient[regimen.patient_id], on, regimen.pk)
+        result[regimen.pk] = interactions_between(medication=regimen.medication, others=others, book=book)
+        result[regimen.pk] += patient_warnings(
+            medication=regimen.medication,
+            smoking_status=profile.smoking_status,
+            pregnancy_potential=profile.pregnancy_potential,
+            properties=book.props(regimen.medication),
         )
-        for regimen in current
-    }
+    return result
 
 
 CYP1A2_SUBSTRATE_KINDS = (DrugPropertyKind.CYP1A2_SUBSTRATE_SENSITIVE, DrugPropertyKind.CYP1A2_SUBSTRATE_MODERATE)
@@ -280,4 +291,73 @@ def property_holders(kind: DrugPropertyKind, medication_ids: Iterable[int]) -> s
         DrugProperty.objects.filter(medication_id__in=set(medication_ids), kind=kind).values_list(
             "medication_id", flat=True
         )
+    )
+
+
+# --- Warnings about the patient and one drug (no other drug) ---------------------------------
+
+SMOKING_SOURCE = (
+    "Clozaril US PI, section 7 (cigarette smoking induces CYP1A2; stopping raises clozapine levels); "
+    "Zyprexa US PI, section 12.3; FDA Table of Substrates, Inhibitors and Inducers (smoking: moderate CYP1A2 inducer)"
+)
+
+
+def patient_warnings(
+    *, medication: Medication, smoking_status: str, pregnancy_potential: str, properties: frozenset[str]
+) -> list[InteractionWarning]:
+    """Warnings about this patient and this drug alone (an InteractionWarning with no other drug)."""
+    warnings = []
+    if DrugPropertyKind.PREGNANCY_PREVENTION in properties and pregnancy_potential != PregnancyPotential.NO:
+        recorded = PregnancyPotential(pregnancy_potential).label.lower()
+        warnings.append(
+            InteractionWarning(
+                drug=medication.name,
+                other_drug="",
+                other_regimen=None,
+                severity="major",
+                risk=f"Major birth defects and neurodevelopmental harm (pregnancy potential: {recorded})",
+                advice="Before starting: a negative pregnancy test, highly effective contraception and the "
+                "Pregnancy Prevention Programme (annual risk acknowledgement form); record 'cannot become "
+                "pregnant' on the prescribing profile where that is the case.",
+                source="MHRA valproate Pregnancy Prevention Programme (PREVENT); Depakote US PI, boxed warning",
+                code="pregnancy-prevention-programme",
+                mechanism="Teratogenicity",
+                action="monitor",
+                hazard="other",
+            )
+        )
+    if smoking_status == SmokingStatus.SMOKER and properties.intersection(CYP1A2_SUBSTRATE_KINDS):
+        warnings.append(smoking_warning(medication.name, started=True))
+    return warnings
+
+
+def smoking_warning(drug: str, *, started: bool) -> InteractionWarning:
+    if started:
+        return InteractionWarning(
+            drug=drug,
+            other_drug="",
+            other_regimen=None,
+            severity="moderate",
+            risk="Tobacco smoking lowers its levels (CYP1A2 induction)",
+            advice="A higher dose may be needed while smoking; if the patient stops smoking, levels rise within "
+            "days: reduce the dose and check the level.",
+            source=SMOKING_SOURCE,
+            code="smoking-cyp1a2-induction",
+            mechanism="Polycyclic hydrocarbons in smoke induce CYP1A2",
+            action="monitor",
+            hazard="exposure_down",
+        )
+    return InteractionWarning(
+        drug=drug,
+        other_drug="",
+        other_regimen=None,
+        severity="major",
+        risk="Stopping smoking raises its levels (CYP1A2 induction ends; clozapine up to about 50 % within 2-4 weeks)",
+        advice="Reduce the dose stepwise over the first week and check the level (clozapine, olanzapine); "
+        "nicotine replacement does not induce CYP1A2.",
+        source=SMOKING_SOURCE,
+        code="smoking-stopped-cyp1a2",
+        mechanism="CYP1A2 induction by smoke wears off",
+        action="reduce",
+        hazard="exposure_up",
     )

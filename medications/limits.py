@@ -14,26 +14,22 @@ from datetime import date
 from decimal import Decimal
 
 from careplans.models import Patient
-from medications.interactions import InteractionWarning, interaction_warnings, properties_of
+from medications.interactions import (
+    InteractionWarning,
+    interaction_warnings,
+    patient_warnings,
+    properties_of,
+)
 from medications.models import (
     HEPATIC_RANK,
     DoseLimit,
-    DrugPropertyKind,
     HepaticImpairment,
     LabResult,
     LabTest,
     LimitCondition,
     Medication,
-    PregnancyPotential,
     PrescribingProfile,
-    SmokingStatus,
 )
-
-SMOKING_SOURCE = (
-    "Clozaril US PI, section 7 (cigarette smoking induces CYP1A2; stopping raises clozapine levels); "
-    "Zyprexa US PI, section 12.3; FDA Table of Substrates, Inhibitors and Inducers (smoking: moderate CYP1A2 inducer)"
-)
-CYP1A2_SUBSTRATES = (DrugPropertyKind.CYP1A2_SUBSTRATE_SENSITIVE, DrugPropertyKind.CYP1A2_SUBSTRATE_MODERATE)
 
 
 @dataclass(frozen=True)
@@ -148,71 +144,15 @@ def limit_error(*, medication: Medication, daily: Decimal, limit: PatientLimit) 
     )
 
 
-def patient_warnings(
-    *, medication: Medication, facts: PatientFacts, properties: frozenset[str]
-) -> list[InteractionWarning]:
-    """Warnings about this patient and this drug alone (an InteractionWarning with no other drug)."""
-    warnings = []
-    if DrugPropertyKind.PREGNANCY_PREVENTION in properties and facts.pregnancy_potential != PregnancyPotential.NO:
-        recorded = PregnancyPotential(facts.pregnancy_potential).label.lower()
-        warnings.append(
-            InteractionWarning(
-                drug=medication.name,
-                other_drug="",
-                other_regimen=None,
-                severity="major",
-                risk=f"Major birth defects and neurodevelopmental harm (pregnancy potential: {recorded})",
-                advice="Before starting: a negative pregnancy test, highly effective contraception and the "
-                "Pregnancy Prevention Programme (annual risk acknowledgement form); record 'cannot become "
-                "pregnant' on the prescribing profile where that is the case.",
-                source="MHRA valproate Pregnancy Prevention Programme (PREVENT); Depakote US PI, boxed warning",
-                code="pregnancy-prevention-programme",
-                mechanism="Teratogenicity",
-                action="monitor",
-                hazard="other",
-            )
-        )
-    if facts.smoking_status == SmokingStatus.SMOKER and properties.intersection(CYP1A2_SUBSTRATES):
-        warnings.append(smoking_warning(medication.name, started=True))
-    return warnings
-
-
-def smoking_warning(drug: str, *, started: bool) -> InteractionWarning:
-    if started:
-        return InteractionWarning(
-            drug=drug,
-            other_drug="",
-            other_regimen=None,
-            severity="moderate",
-            risk="Tobacco smoking lowers its levels (CYP1A2 induction)",
-            advice="A higher dose may be needed while smoking; if the patient stops smoking, levels rise within "
-            "days: reduce the dose and check the level.",
-            source=SMOKING_SOURCE,
-            code="smoking-cyp1a2-induction",
-            mechanism="Polycyclic hydrocarbons in smoke induce CYP1A2",
-            action="monitor",
-            hazard="exposure_down",
-        )
-    return InteractionWarning(
-        drug=drug,
-        other_drug="",
-        other_regimen=None,
-        severity="major",
-        risk="Stopping smoking raises its levels (CYP1A2 induction ends; clozapine up to about 50 % within 2-4 weeks)",
-        advice="Reduce the dose stepwise over the first week and check the level (clozapine, olanzapine); "
-        "nicotine replacement does not induce CYP1A2.",
-        source=SMOKING_SOURCE,
-        code="smoking-stopped-cyp1a2",
-        mechanism="CYP1A2 induction by smoke wears off",
-        action="reduce",
-        hazard="exposure_up",
-    )
-
-
 def start_warnings(*, patient: Patient, medication: Medication, on: date) -> list[InteractionWarning]:
     """Everything starting `medication` on `on` raises: interactions with current regimens and
     those in washout, then this patient's own warnings (pregnancy potential, smoking)."""
     warnings = interaction_warnings(patient=patient, medication=medication, on=on)
     facts = patient_facts(patient=patient, on=on)
     properties = properties_of([medication.pk]).get(medication.pk, frozenset())
-    return warnings + patient_warnings(medication=medication, facts=facts, properties=properties)
+    return warnings + patient_warnings(
+        medication=medication,
+        smoking_status=facts.smoking_status,
+        pregnancy_potential=facts.pregnancy_potential,
+        properties=properties,
+    )

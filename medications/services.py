@@ -21,7 +21,13 @@ from clinic.audit import audit_record, diff, snapshot
 from clinic.concurrency import StaleVersionError
 from clinic.models import AuditAction, User
 from medications import limits, reminders
-from medications.interactions import CYP1A2_SUBSTRATE_KINDS, InteractionWarning, interaction_warnings, property_holders
+from medications.interactions import (
+    CYP1A2_SUBSTRATE_KINDS,
+    InteractionWarning,
+    interaction_warnings,
+    property_holders,
+    smoking_warning,
+)
 from medications.models import (
     CURRENT_REGIMEN_STATUSES,
     DOSES_PER_DAY,
@@ -548,7 +554,7 @@ def _smoking_change_warnings(patient: Patient, before: str, after: str) -> list[
     for kind in CYP1A2_SUBSTRATE_KINDS:
         substrates |= property_holders(kind, [r.medication_id for r in current])
     return [
-        limits.smoking_warning(regimen.medication.name, started=started)
+        smoking_warning(regimen.medication.name, started=started)
         for regimen in current
         if regimen.medication_id in substrates
     ]

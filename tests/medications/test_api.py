@@ -265,8 +265,8 @@ def _many_regimens(prescriber, start_regimen, change_dose, patients=6):  # type:
 def test_regimen_list_query_count_is_pinned(api, prescriber, start_regimen, change_dose, django_assert_max_num_queries):
     _many_regimens(prescriber, start_regimen, change_dose)
     client = api(prescriber)
-    # count, page, acknowledgements; warnings: longest washout, regimens, rules, properties
-    with django_assert_max_num_queries(7):
+    # count, page, acknowledgements; warnings: longest washout, regimens, rules, properties, profiles
+    with django_assert_max_num_queries(8):
         response = client.get("/api/v1/regimens/")
     assert response.json()["count"] == 24
     # Per patient: phenelzine+sertraline, phenelzine+lithium, lithium+sertraline, each on both regimens.

@@ -95,7 +95,7 @@ def test_tab_query_count_is_pinned(
         add_lab(patient, "anc", "2000", TODAY - timedelta(days=n * 4))
         add_lab(patient, "lithium_level", "0.7", TODAY - timedelta(days=n * 4))
     client = browser_client(prescriber)
-    with django_assert_max_num_queries(27):  # + longest washout, drug properties, acknowledgements
+    with django_assert_max_num_queries(28):  # + longest washout, drug properties, acknowledgements, profiles
         response = client.get(url("tab", patient))
     assert response.status_code == 200
 
