@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from careplans.models import TeamRole
-from medications.models import AdherenceCheck, DoseChange, LabResult, Regimen, SideEffect
+from medications.models import AdherenceCheck, DoseChange, DrugProperty, InteractionRule, LabResult, Regimen, SideEffect
 from tests.factories import CareTeamMemberFactory
 from tests.medications.conftest import med
 
@@ -429,7 +429,24 @@ def test_clinic_admin_edits_the_catalog_in_django_admin(client, clinic_admin):
     page = client.get(reverse("admin:medications_monitoringprotocol_change", args=[protocol.pk]))
     assert page.status_code == 200 and "Lithium level" in page.content.decode()
     assert client.get(reverse("admin:medications_interactionrule_changelist")).status_code == 200
-    assert client.get(reverse("admin:medications_medication_change", args=[sertraline.pk])).status_code == 200
+    page = client.get(reverse("admin:medications_medication_change", args=[sertraline.pk]))
+    assert page.status_code == 200 and "Serotonergic" in page.content.decode()  # its properties, inline
+    rule = InteractionRule.objects.get(code="lamotrigine-valproate")
+    page = client.get(reverse("admin:medications_interactionrule_change", args=[rule.pk]))
+    assert page.status_code == 200 and "Halve the lamotrigine" in page.content.decode()
+
+
+def test_a_property_the_admin_adds_changes_the_warnings(db):
+    # Data, not code: give buspirone (a CYP3A4 substrate) a new role and a rule starts to fire.
+    from medications.interactions import Other, interactions_between, rule_book
+
+    def warnings():  # type: ignore[no-untyped-def]
+        a, b = med("Buspirone"), med("Quetiapine")
+        return interactions_between(medication=a, others=[Other(b)], book=rule_book([a.pk, b.pk]))
+
+    assert warnings() == []
+    DrugProperty.objects.create(medication=med("Buspirone"), kind="cyp3a4_inhibitor_strong", source="test")
+    assert [w.code for w in warnings()] == ["quetiapine-strong-cyp3a4-inhibitor"]
 
 
 def test_clinicians_cannot_edit_the_catalog(client, prescriber):
