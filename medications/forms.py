@@ -17,11 +17,14 @@ from medications.models import (
     DoseUnit,
     DrugClass,
     Frequency,
+    HepaticImpairment,
     LabTest,
     Medication,
+    PregnancyPotential,
     Regimen,
     Route,
     Severity,
+    SmokingStatus,
 )
 
 DAILY_DOSE_HELP = (
@@ -231,3 +234,19 @@ class LabResultForm(_RegimenChoiceForm):
     value = forms.DecimalField(max_digits=10, decimal_places=3, help_text="In the unit shown with the test.")
     taken_on = forms.DateField(widget=DateInput())
     comment = forms.CharField(max_length=300, required=False)
+
+
+class PrescribingProfileForm(forms.Form):
+    smoking_status = forms.ChoiceField(
+        label="Smoking",
+        choices=SmokingStatus.choices,
+        help_text="Tobacco smoke induces CYP1A2 (clozapine, olanzapine).",
+    )
+    hepatic_impairment = forms.ChoiceField(
+        label="Hepatic impairment", choices=HepaticImpairment.choices, help_text="Lowers some maximum doses."
+    )
+    pregnancy_potential = forms.ChoiceField(
+        label="Pregnancy potential",
+        choices=PregnancyPotential.choices,
+        help_text="Valproate needs a pregnancy test and the prevention programme unless this is “cannot”.",
+    )

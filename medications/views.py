@@ -26,6 +26,7 @@ from medications.forms import (
     DoseChangeForm,
     EnteredInErrorForm,
     LabResultForm,
+    PrescribingProfileForm,
     RegimenStartForm,
     SideEffectForm,
     StatusForm,
@@ -72,6 +73,7 @@ def tab(request: HttpRequest, patient_id: str) -> HttpResponse:
         view.chart = _chart(view.regimen, view.history, today)  # type: ignore[attr-defined]
     context |= {
         "tab": data,
+        "profile": selectors.prescribing_profile(patient=context["patient"]),
         "today": today,
         "can_prescribe": user_can(request.user, Action.PRESCRIBE),
         "can_record": user_can(request.user, Action.RECORD_LAB_RESULT),
@@ -310,3 +312,30 @@ def lab_create(request: HttpRequest, patient_id: str) -> HttpResponse:
         },
         done="Lab result saved.",
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
+    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
+    _require(request, Action.RECORD_LAB_RESULT)
+    profile = selectors.prescribing_profile(patient=patient)
+    form = PrescribingProfileForm(
+        request.POST or None,
+        initial={
+            "smoking_status": profile.smoking_status,
+            "hepatic_impairment": profile.hepatic_impairment,
+            "pregnancy_potential": profile.pregnancy_potential,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, warnings = services.prescribing_profile_update(patient=patient, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Prescribing profile saved.")
+            for warning in warnings:
+                messages.warning(request, f"{warning.drug}: {warning.risk}. {warning.advice}")
+            return redirect("medications:tab", patient_id=patient.public_id)
+    return _page(request, "medications/record_form.html", patient, form=form, title="Prescribing profile")

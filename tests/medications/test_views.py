@@ -95,7 +95,7 @@ def test_tab_query_count_is_pinned(
         add_lab(patient, "anc", "2000", TODAY - timedelta(days=n * 4))
         add_lab(patient, "lithium_level", "0.7", TODAY - timedelta(days=n * 4))
     client = browser_client(prescriber)
-    with django_assert_max_num_queries(28):  # + longest washout, drug properties, acknowledgements, profiles
+    with django_assert_max_num_queries(29):  # + longest washout, properties, acknowledgements, profiles (2)
         response = client.get(url("tab", patient))
     assert response.status_code == 200
 
@@ -465,3 +465,18 @@ def test_dose_form_query_count_is_pinned(
     with django_assert_max_num_queries(10):
         response = client.get(url("dose_change", patient, regimen.public_id))
     assert response.status_code == 200 and response.content.decode().count("<tr>") >= 21
+
+
+def test_the_prescribing_profile_form_saves_and_warns_when_smoking_stops(
+    browser_client, prescriber, patient, start_regimen
+):
+    client = browser_client(prescriber)
+    profile = {"smoking_status": "smoker", "hepatic_impairment": "none", "pregnancy_potential": "no"}
+    assert client.post(url("profile_edit", patient), profile).status_code == 302
+    start_regimen(patient, "Clozapine", "12.5", start_date=TODAY)
+    response = client.post(url("profile_edit", patient), {**profile, "smoking_status": "non_smoker"}, follow=True)
+    html = response.content.decode()
+    assert "Prescribing profile saved." in html and "Clozapine: Stopping smoking raises its levels" in html
+    assert "Does not smoke" in html
+    bad = client.post(url("profile_edit", patient), {**profile, "hepatic_impairment": "extreme"})
+    assert bad.status_code == 200 and "hepatic_impairment" in bad.context["form"].errors
