@@ -89,6 +89,12 @@ class MedicationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     monitoring_protocol = serializers.SlugRelatedField(slug_field="code", read_only=True)
     level_test = serializers.CharField(read_only=True, help_text="The lab test that measures this drug's level.")
+    properties = serializers.SlugRelatedField(
+        slug_field="kind",
+        many=True,
+        read_only=True,
+        help_text="What the interaction rules combine (serotonergic, qt_known, cyp3a4_inhibitor_strong, ...).",
+    )
 
     class Meta:
         model = Medication
@@ -103,6 +109,8 @@ class MedicationSerializer(serializers.ModelSerializer):
             "level_test",
             "target_level_low",
             "target_level_high",
+            "properties",
+            "washout_days",
         ]
         read_only_fields = fields
 

@@ -73,7 +73,9 @@ def patients_on_medication_ids() -> QuerySet:
 
 
 def medication_catalog(*, name: str = "", include_inactive: bool = False) -> QuerySet[Medication]:
-    medications = Medication.objects.select_related("monitoring_protocol").order_by("name")
+    medications = (
+        Medication.objects.select_related("monitoring_protocol").prefetch_related("properties").order_by("name")
+    )
     if not include_inactive:
         medications = medications.filter(is_active=True)
     if name:
