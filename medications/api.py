@@ -89,7 +89,7 @@ class MedicationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     monitoring_protocol = serializers.SlugRelatedField(slug_field="code", read_only=True)
     level_test = serializers.CharField(read_only=True, help_text="The lab test that measures this drug's level.")
-    properties = serializers.SlugRelatedField(
+    properties: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="kind",
         many=True,
         read_only=True,
@@ -659,7 +659,7 @@ class PrescribingProfileViewSet(viewsets.GenericViewSet):
     pagination_class = None
 
     @classmethod
-    def as_view(cls, actions: dict[str, str] | None = None, **initkwargs: Any) -> Any:
+    def as_view(cls, actions: dict[str, Any] | None = None, **initkwargs: Any) -> Any:
         # One profile per patient: GET and PATCH on the collection URL (the router maps only GET).
         return super().as_view({**(actions or {}), "patch": "update_profile"}, **initkwargs)
 

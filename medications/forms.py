@@ -73,7 +73,9 @@ class AcknowledgementMixin(forms.Form):
 
     def show_acknowledgement(self, warnings: Sequence[InteractionWarning]) -> None:
         self.blocking_warnings = [w for w in warnings if w.is_blocking]
-        self.fields["acknowledged_warnings"].choices = [(w.code, w.drugs) for w in self.blocking_warnings]
+        field = self.fields["acknowledged_warnings"]
+        assert isinstance(field, WarningCodesField)
+        field.choices = [(w.code, w.drugs) for w in self.blocking_warnings]
 
     def acknowledgement_data(self, data: dict[str, Any]) -> dict[str, Any]:
         data["acknowledged_warnings"] = list(data.get("acknowledged_warnings") or [])

@@ -591,11 +591,32 @@ def load(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 def unload(apps, schema_editor):  # type: ignore[no-untyped-def]
+    """Back to 0002's table: the new rows go, 0002's rules come back (without codes)."""
+    import importlib
+
+    InteractionRule = apps.get_model("medications", "InteractionRule")
+    Medication = apps.get_model("medications", "Medication")
     apps.get_model("medications", "DoseLimit").objects.all().delete()
     apps.get_model("medications", "DrugProperty").objects.all().delete()
-    codes = [row[0] for row in CLASS_RULES + PAIR_RULES]
-    apps.get_model("medications", "InteractionRule").objects.filter(code__in=codes).delete()
-    apps.get_model("medications", "Medication").objects.filter(name__in=[row[0] for row in NEW_DRUGS]).delete()
+    InteractionRule.objects.filter(code__in=[row[0] for row in CLASS_RULES + PAIR_RULES]).delete()
+    InteractionRule.objects.filter(code__startswith="custom-").update(code="")
+    Regimen = apps.get_model("medications", "Regimen")
+    unused = Medication.objects.filter(name__in=[row[0] for row in NEW_DRUGS]).exclude(
+        pk__in=Regimen.objects.values("medication_id")
+    )
+    # Nothing else points at them any more (rules, properties, limits went above); a raw delete
+    # skips the collector, which trips over the historical models here.
+    unused._raw_delete(unused.db)
+    medications = dict(Medication.objects.values_list("name", "pk"))
+    shipped = importlib.import_module("medications.migrations.0002_catalog_protocols_interactions")
+    for side_a, side_b, severity, risk, advice, source in shipped.INTERACTIONS:
+        fields = {}
+        for suffix, (kind, value) in (("a", side_a), ("b", side_b)):
+            if kind == "drug":
+                fields[f"medication_{suffix}_id"] = medications[value]
+            else:
+                fields[f"drug_class_{suffix}"] = value
+        InteractionRule.objects.create(severity=severity, risk=risk, advice=advice, source=source, **fields)
 
 
 class Migration(migrations.Migration):
