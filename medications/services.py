@@ -240,6 +240,9 @@ def regimen_start(
     A contraindicated or major warning (limits.start_warnings) must be acknowledged by code with
     a reason (AcknowledgementRequired otherwise); the acknowledgement is recorded and audited."""
     _require_prescriber(actor)
+    # One start per patient at a time: two prescribers starting an MAOI and an SSRI at the same
+    # moment would otherwise each pass the interaction check without seeing the other's drug.
+    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True).first()
     if not medication.is_active:
         raise ValidationError({"medication": "This medication is no longer offered in the catalog."})
     number = dose_validate(
