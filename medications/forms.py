@@ -71,6 +71,8 @@ class AcknowledgementMixin(forms.Form):
         help_text="Recorded with your name on the regimen (e.g. specialist advice, monitoring in place).",
     )
 
+    other_warnings: Sequence[InteractionWarning] = ()
+
     def show_acknowledgement(self, warnings: Sequence[InteractionWarning]) -> None:
         self.blocking_warnings = [w for w in warnings if w.is_blocking]
         field = self.fields["acknowledged_warnings"]

@@ -85,9 +85,15 @@ class AcknowledgementRequired(ValidationError):
     """A contraindicated or major warning was not acknowledged with a reason (API: 400 with the
     warnings; the page shows them with a checkbox each)."""
 
-    def __init__(self, warnings: list[InteractionWarning], errors: dict[str, str]) -> None:
+    def __init__(
+        self,
+        warnings: list[InteractionWarning],
+        errors: dict[str, str],
+        others: Sequence[InteractionWarning] = (),
+    ) -> None:
         super().__init__(errors)
         self.warnings = warnings
+        self.others = list(others)  # moderate ones: shown, never to acknowledge
 
 
 def acknowledgements_check(
@@ -106,7 +112,7 @@ def acknowledgements_check(
     if not reason.strip():
         errors["acknowledgement_reason"] = "Say why you go ahead despite the warnings."
     if errors:
-        raise AcknowledgementRequired(blocking, errors)
+        raise AcknowledgementRequired(blocking, errors, [w for w in warnings if not w.is_blocking])
     return blocking
 
 

@@ -88,6 +88,7 @@ def _acknowledgement_asked(
     """Show the warning panel. The first time it only informs; once it has been shown, what is
     missing (a tick, the reason) is an error next to that field, and the input is kept."""
     form.show_acknowledgement(error.warnings)
+    form.other_warnings = error.others
     if request.POST.get("acknowledgement_shown"):
         for field, messages_ in error.message_dict.items():
             form.add_error(field, messages_)
@@ -126,6 +127,7 @@ def _panel_again(patient: Any, form: RegimenStartForm) -> list[InteractionWarnin
         return []
     warnings = start_warnings(patient=patient, medication=medication, on=start_date)
     form.show_acknowledgement(warnings)
+    form.other_warnings = [w for w in warnings if not w.is_blocking]
     return [w for w in warnings if w.is_blocking]
 
 

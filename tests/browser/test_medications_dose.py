@@ -133,6 +133,8 @@ def test_starting_an_interacting_medication_asks_for_a_recorded_acknowledgement(
     panel = page.locator("fieldset.acknowledgement")
     expect(panel.get_by_text("Ibuprofen + Lithium carbonate")).to_be_visible()
     expect(panel.get_by_text("Lithium toxicity")).to_be_visible()
+    expect(panel.get_by_text("Ibuprofen + Sertraline")).to_be_visible()  # moderate: shown, nothing to tick
+    assert panel.locator("input[type=checkbox]").count() == 1
     screenshot("medications_acknowledge_desktop")
 
     # Submitting without a tick or a reason: errors by both fields, the input kept.
