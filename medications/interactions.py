@@ -205,7 +205,8 @@ def washout_days_left(regimen: Regimen, on: date) -> int | None:
     Stopped on day 0 with a 35-day window: day 34 has 1 day left, day 35 none."""
     if regimen.status != RegimenStatus.STOPPED or regimen.stopped_on is None or not regimen.medication.washout_days:
         return None
-    left = regimen.medication.washout_days - (on - regimen.stopped_on).days
+    window = regimen.medication.washout_days
+    left = min(window - (on - regimen.stopped_on).days, window)  # a start backdated before the stop: all of it
     return left if left > 0 else None
 
 

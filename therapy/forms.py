@@ -138,9 +138,9 @@ class SessionForm(forms.Form):
         if open_homework is None:
             del self.fields["last_homework"]
         else:
-            self.fields[
-                "last_homework"
-            ].help_text = f"Set on {open_homework.assigned_in.session_date:%Y-%m-%d}: {open_homework.description}"
+            self.fields["last_homework"].help_text = (
+                f"Set on {open_homework.assigned_in.session_date:%Y-%m-%d}: {open_homework.description}"
+            )
         self.goals = list(goals)
         for goal in self.goals:
             self.fields[f"{GOAL_PREFIX}{goal.public_id}"] = forms.ChoiceField(
