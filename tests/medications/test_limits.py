@@ -167,3 +167,22 @@ def test_valproate_asks_for_the_pregnancy_prevention_programme(prescriber, make_
 def test_valproate_for_someone_who_cannot_become_pregnant_has_no_pregnancy_warning(prescriber, make_patient):
     regimen = start(prescriber, make_patient(pregnancy_potential="no"), VALPROATE, "250")
     assert not regimen.acknowledgements.exists()
+
+
+def test_the_api_answers_a_dose_field_error_naming_the_limit(api, prescriber, make_patient):
+    patient = make_patient(61)
+    data = {
+        "patient": str(patient.public_id),
+        "medication": str(med("Citalopram").public_id),
+        "dose": "40",
+        "frequency": "once_daily",
+        "start_date": DAY.isoformat(),
+    }
+    with time_machine.travel(DAY, tick=False):
+        response = api(prescriber).post("/api/v1/regimens/", data, format="json")
+        assert response.status_code == 400
+        assert "maximum of 20 mg a day" in response.json()["dose"][0] and "above age 60" in response.json()["dose"][0]
+        overridden = api(prescriber).post(
+            "/api/v1/regimens/", {**data, "override_reason": "ECG normal, cardiology agrees"}, format="json"
+        )
+    assert overridden.status_code == 201
