@@ -11,7 +11,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from clinic.access import Action, user_can
-from medications.models import InteractionRule, Medication, MonitoringProtocol, MonitoringStep
+from medications.models import (
+    DoseLimit,
+    DrugProperty,
+    InteractionRule,
+    Medication,
+    MonitoringProtocol,
+    MonitoringStep,
+)
 
 
 class _CatalogAdmin(admin.ModelAdmin):
@@ -34,6 +41,49 @@ class _CatalogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class _CatalogInline(admin.TabularInline):
+    """Rows of a catalog drug (its properties, its dose limits): data, not history, so a clinic
+    admin may add, change and remove them."""
+
+    extra = 1
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        return user_can(request.user, Action.CONFIGURE_CATALOGS)  # type: ignore[arg-type]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+
+class DrugPropertyInline(_CatalogInline):
+    model = DrugProperty
+    fields = ("kind", "source")
+
+
+class DoseLimitInline(_CatalogInline):
+    model = DoseLimit
+    extra = 0
+    fields = (
+        "condition",
+        "threshold",
+        "hepatic_level",
+        "keyword",
+        "max_daily_dose",
+        "max_per_kg",
+        "reason",
+        "source",
+        "is_active",
+    )
 
 
 class MonitoringStepInline(admin.TabularInline):
@@ -81,24 +131,35 @@ class MedicationAdmin(_CatalogAdmin):
         "target_level_low",
         "target_level_high",
         "target_level_source",
+        "washout_days",
+        "washout_source",
         "is_active",
     )
+    inlines = [DrugPropertyInline, DoseLimitInline]
 
 
 @admin.register(InteractionRule)
 class InteractionRuleAdmin(_CatalogAdmin):
-    list_display = ("__str__", "severity", "risk", "is_active")
-    list_filter = ("severity", "is_active")
+    list_display = ("code", "severity", "hazard", "risk", "washout", "is_active")
+    list_filter = ("severity", "hazard", "washout", "is_active")
+    search_fields = ("code", "risk", "mechanism")
     list_select_related = ("medication_a", "medication_b")
     autocomplete_fields = ("medication_a", "medication_b")
     fields = (
-        "medication_a",
-        "drug_class_a",
-        "medication_b",
-        "drug_class_b",
+        "code",
+        ("medication_a", "drug_class_a", "property_a"),
+        ("medication_b", "drug_class_b", "property_b"),
         "severity",
+        "hazard",
         "risk",
+        "mechanism",
+        "action",
         "advice",
         "source",
+        "washout",
         "is_active",
     )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # Acknowledgements record the code: once a rule exists its code stays.
+        return ("code",) if obj is not None else ()

@@ -30,19 +30,22 @@ from clinic.concurrency import StaleVersionError
 from clinic.models import User
 from clinic.viewsets import ClinicalViewSet, EnteredInErrorMixin
 from medications import selectors, services
-from medications.interactions import warnings_for_regimens
+from medications.interactions import InteractionWarning, warnings_for_regimens
 from medications.models import (
     AdherenceCheck,
     DoseChange,
     DoseReason,
     Frequency,
+    HepaticImpairment,
     LabResult,
     LabTest,
     Medication,
+    PregnancyPotential,
     Regimen,
     RegimenStatus,
     Route,
     SideEffect,
+    SmokingStatus,
 )
 
 
@@ -71,6 +74,12 @@ class MedicationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     monitoring_protocol = serializers.SlugRelatedField(slug_field="code", read_only=True)
     level_test = serializers.CharField(read_only=True, help_text="The lab test that measures this drug's level.")
+    properties: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="kind",
+        many=True,
+        read_only=True,
+        help_text="What the interaction rules combine (serotonergic, qt_known, cyp3a4_inhibitor_strong, ...).",
+    )
 
     class Meta:
         model = Medication
@@ -85,6 +94,8 @@ class MedicationSerializer(serializers.ModelSerializer):
             "level_test",
             "target_level_low",
             "target_level_high",
+            "properties",
+            "washout_days",
         ]
         read_only_fields = fields
 
@@ -107,15 +118,62 @@ class MedicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Clinic
 
 
 class InteractionWarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The rule's stable code: acknowledge it by this.")
     drugs = serializers.CharField()
     drug = serializers.CharField()
-    other_drug = serializers.CharField()
+    other_drug = serializers.CharField(help_text="Empty for a warning about the patient (pregnancy, smoking).")
     other_regimen = serializers.UUIDField(allow_null=True)
-    severity = serializers.CharField()
+    severity = serializers.ChoiceField(choices=["contraindicated", "major", "moderate"])
     risk = serializers.CharField()
+    mechanism = serializers.CharField()
+    action = serializers.CharField(help_text="avoid, reduce, adjust or monitor; `advice` says how.")
     advice = serializers.CharField()
     source = serializers.CharField()
     message = serializers.CharField()
+    washout_days_left = serializers.IntegerField(
+        allow_null=True, help_text="The other drug was stopped: days of its washout window still to run."
+    )
+
+
+class AcknowledgementSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    severity = serializers.CharField()
+    drugs = serializers.CharField()
+    by = serializers.UUIDField(source="acknowledged_by.public_id")
+    by_name = serializers.CharField(source="acknowledged_by.get_full_name")
+    at = serializers.DateTimeField(source="acknowledged_at")
+    reason = serializers.CharField()
+
+
+class WarningsRefusedSerializer(serializers.Serializer):
+    warnings = InteractionWarningSerializer(many=True)
+    acknowledged_warnings = serializers.ListField(child=serializers.CharField(), required=False)
+    acknowledgement_reason = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+def _acknowledgement_fields() -> dict[str, serializers.Field]:
+    return {
+        "acknowledged_warnings": serializers.ListField(
+            child=serializers.SlugField(max_length=60),
+            write_only=True,
+            required=False,
+            help_text="Codes of the contraindicated or major warnings you go ahead despite.",
+        ),
+        "acknowledgement_reason": serializers.CharField(
+            write_only=True, required=False, allow_blank=True, max_length=500, help_text="Why (required with codes)."
+        ),
+    }
+
+
+def warnings_refused(error: services.AcknowledgementRequired) -> Response:
+    """400 with the warnings to acknowledge and what is missing (DESIGN.md API contract)."""
+    body: dict[str, Any] = {"warnings": [w.as_dict() for w in error.warnings]}
+    body.update(error.message_dict)
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+def warnings_body(warnings: list[InteractionWarning]) -> list[dict[str, Any]]:
+    return [w.as_dict() for w in warnings]
 
 
 class RegimenSerializer(serializers.ModelSerializer):
@@ -145,6 +203,8 @@ class RegimenSerializer(serializers.ModelSerializer):
     prescriber = serializers.UUIDField(source="prescriber.public_id", read_only=True)
     daily_dose = serializers.DecimalField(max_digits=10, decimal_places=3, read_only=True)
     warnings = serializers.SerializerMethodField()
+    acknowledgements = AcknowledgementSerializer(many=True, read_only=True)
+    acknowledged_warnings, acknowledgement_reason = _acknowledgement_fields().values()
 
     class Meta:
         model = Regimen
@@ -169,7 +229,10 @@ class RegimenSerializer(serializers.ModelSerializer):
             "version",
             "prescriber",
             "override_reason",
+            "acknowledged_warnings",
+            "acknowledgement_reason",
             "warnings",
+            "acknowledgements",
             "created_at",
         ]
         read_only_fields = ["status", "status_reason", "stopped_on", "version", "created_at"]
@@ -204,8 +267,18 @@ class RegimenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         context = {**self.get_serializer_context(), "warnings": warnings_for_regimens(page)}
         return self.get_paginated_response(RegimenSerializer(page, many=True, context=context).data)
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
-        serializer.instance = services.regimen_start(actor=self.user, **serializer.validated_data)
+    @extend_schema(responses={201: RegimenSerializer, 400: WarningsRefusedSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Start a regimen. A contraindicated or major warning answers 400 with `warnings` unless
+        the body acknowledges each code (`acknowledged_warnings`) with an `acknowledgement_reason`."""
+        given = self.get_serializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            regimen = services.regimen_start(actor=self.user, **given.validated_data)
+        except services.AcknowledgementRequired as error:
+            return warnings_refused(error)
+        regimen = selectors.regimen_for(user=self.user, public_id=regimen.public_id)
+        return Response(self.get_serializer(regimen).data, status=status.HTTP_201_CREATED)
 
     def _status(self, request: Request, new_status: str) -> Response:
         regimen = self.get_object()
@@ -255,6 +328,7 @@ class DoseChangeSerializer(serializers.ModelSerializer):
         write_only=True, required=False, min_value=1, help_text="The regimen version you read; a stale one answers 409."
     )
     changed_by = serializers.UUIDField(source="changed_by.public_id", read_only=True)
+    acknowledged_warnings, acknowledgement_reason = _acknowledgement_fields().values()
 
     class Meta:
         model = DoseChange
@@ -268,6 +342,8 @@ class DoseChangeSerializer(serializers.ModelSerializer):
             "effective_on",
             "unit",
             "version",
+            "acknowledged_warnings",
+            "acknowledgement_reason",
             "changed_by",
             "changed_at",
         ]
@@ -299,6 +375,7 @@ class DoseChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, Clinical
     @extend_schema(
         responses={
             201: DoseChangeSerializer,
+            400: WarningsRefusedSerializer,
             409: inline_serializer(
                 "StaleRegimen",
                 {"detail": serializers.CharField(), "code": serializers.CharField(), "current": RegimenSerializer()},
@@ -316,6 +393,8 @@ class DoseChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, Clinical
             return Response(
                 {"detail": str(error), "code": "stale_version", "current": current}, status=status.HTTP_409_CONFLICT
             )
+        except services.AcknowledgementRequired as error:
+            return warnings_refused(error)
         return Response(self.get_serializer(change).data, status=status.HTTP_201_CREATED)
 
 
@@ -505,6 +584,59 @@ class MonitoringViewSet(ClinicalViewSet):
         return Response(MonitoringItemSerializer(rows, many=True).data)
 
 
+# --- Prescribing profile -------------------------------------------------------------------------
+
+
+class PrescribingProfileSerializer(serializers.Serializer):
+    smoking_status = serializers.ChoiceField(choices=SmokingStatus.choices, required=False)
+    hepatic_impairment = serializers.ChoiceField(choices=HepaticImpairment.choices, required=False)
+    pregnancy_potential = serializers.ChoiceField(choices=PregnancyPotential.choices, required=False)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    warnings = InteractionWarningSerializer(many=True, read_only=True)
+
+
+class PrescribingProfileViewSet(ClinicalViewSet):
+    """Smoking status, hepatic impairment and pregnancy potential: what the dose limits and the
+    CYP1A2 smoking warning read. PATCH answers with `warnings` when smoking status changes."""
+
+    serializer_class = PrescribingProfileSerializer
+    model = Patient
+    pagination_class = None
+    filterset_class = None  # the patient is in the URL
+    action_roles = {"update_profile": Action.RECORD_LAB_RESULT}  # any clinician on the team
+
+    def resolve_parent(self) -> Patient:
+        return patient_for_clinical_use(user=self.user, public_id=self.kwargs["patient_public_id"])
+
+    @classmethod
+    def as_view(cls, actions: dict[str, Any] | None = None, **initkwargs: Any) -> Any:
+        # One profile per patient: GET and PATCH on the collection URL (the router maps only GET).
+        return super().as_view({**(actions or {}), "patch": "update_profile"}, **initkwargs)
+
+    def _body(self, profile: Any, warnings: list[InteractionWarning]) -> dict[str, Any]:
+        return {
+            "smoking_status": profile.smoking_status,
+            "hepatic_impairment": profile.hepatic_impairment,
+            "pregnancy_potential": profile.pregnancy_potential,
+            "updated_at": profile.updated_at if profile.pk else None,
+            "warnings": warnings_body(warnings),
+        }
+
+    def list(self, request: Request, patient_public_id: str) -> Response:
+        patient = self.resolve_parent()
+        return Response(self._body(selectors.prescribing_profile(patient=patient), []))
+
+    @extend_schema(request=PrescribingProfileSerializer, responses=PrescribingProfileSerializer)
+    def update_profile(self, request: Request, patient_public_id: str) -> Response:
+        patient = self.resolve_parent()
+        given = PrescribingProfileSerializer(data=request.data, partial=True)
+        given.is_valid(raise_exception=True)
+        profile, warnings = services.prescribing_profile_update(
+            patient=patient, actor=self.user, **given.validated_data
+        )
+        return Response(self._body(profile, warnings))
+
+
 def register_routes(router: SimpleRouter) -> None:
     """Add this app's viewsets to the /api/v1/ router."""
     router.register("medications", MedicationViewSet, basename="medication")
@@ -517,4 +649,9 @@ def register_routes(router: SimpleRouter) -> None:
     router.register("adherence-checks", AdherenceCheckViewSet, basename="adherencecheck")
     router.register(
         r"patients/(?P<patient_public_id>[0-9a-f-]{36})/monitoring", MonitoringViewSet, basename="monitoring"
+    )
+    router.register(
+        r"patients/(?P<patient_public_id>[0-9a-f-]{36})/prescribing-profile",
+        PrescribingProfileViewSet,
+        basename="prescribingprofile",
     )

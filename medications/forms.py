@@ -1,12 +1,15 @@
 """HTML input validation for the medication pages. The dose rules themselves live in
 services.dose_validate; a form only checks shapes and keeps what the user typed."""
 
+import re
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from medications.interactions import InteractionWarning
 from medications.models import (
     LAB_UNITS,
     AdherenceMethod,
@@ -14,11 +17,14 @@ from medications.models import (
     DoseUnit,
     DrugClass,
     Frequency,
+    HepaticImpairment,
     LabTest,
     Medication,
+    PregnancyPotential,
     Regimen,
     Route,
     Severity,
+    SmokingStatus,
 )
 
 DAILY_DOSE_HELP = (
@@ -43,6 +49,42 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, messages)
 
 
+class WarningCodesField(forms.MultipleChoiceField):
+    """The codes of the warnings ticked in the panel; which ones must be ticked is the service's
+    rule (services.acknowledgements_check), so any well-formed code is accepted here."""
+
+    def valid_value(self, value: str) -> bool:
+        return bool(re.fullmatch(r"[-a-z0-9_]{1,60}", value))
+
+
+class AcknowledgementMixin(forms.Form):
+    """The warning panel's inputs: a checkbox per contraindicated or major warning, and why."""
+
+    acknowledged_warnings = WarningCodesField(
+        required=False, label="Warnings acknowledged", widget=forms.CheckboxSelectMultiple
+    )
+    acknowledgement_reason = forms.CharField(
+        label="Why go ahead despite these warnings?",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Recorded with your name on the regimen (e.g. specialist advice, monitoring in place).",
+    )
+
+    other_warnings: Sequence[InteractionWarning] = ()
+
+    def show_acknowledgement(self, warnings: Sequence[InteractionWarning]) -> None:
+        self.blocking_warnings = [w for w in warnings if w.is_blocking]
+        field = self.fields["acknowledged_warnings"]
+        assert isinstance(field, WarningCodesField)
+        field.choices = [(w.code, w.drugs) for w in self.blocking_warnings]
+
+    def acknowledgement_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        data["acknowledged_warnings"] = list(data.get("acknowledged_warnings") or [])
+        data["acknowledgement_reason"] = data.get("acknowledgement_reason") or ""
+        return data
+
+
 def _medication_label(medication: Medication) -> str:
     return (
         f"{medication.name} ({medication.unit}, usual max {medication.max_daily_dose.normalize():f} "
@@ -50,7 +92,7 @@ def _medication_label(medication: Medication) -> str:
     )
 
 
-class RegimenStartForm(forms.Form):
+class RegimenStartForm(AcknowledgementMixin, forms.Form):
     medication = forms.ChoiceField(label="Medication")
     dose = forms.DecimalField(
         label="Dose per administration", max_digits=9, decimal_places=3, help_text=DAILY_DOSE_HELP
@@ -84,9 +126,6 @@ class RegimenStartForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Only needed for a daily dose above the usual maximum.",
     )
-    confirm_interactions = forms.BooleanField(
-        required=False, label="I have reviewed the interaction warnings above and start this medication anyway"
-    )
 
     def __init__(self, *args: Any, medications: list[Medication], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -97,10 +136,7 @@ class RegimenStartForm(forms.Form):
                 (str(medication.public_id), _medication_label(medication))
             )
         self.fields["medication"].choices = [("", "Choose a medication…"), *groups.items()]
-        self.fields["confirm_interactions"].widget = forms.HiddenInput()
-
-    def show_confirmation(self) -> None:
-        self.fields["confirm_interactions"].widget = forms.CheckboxInput()
+        self.show_acknowledgement([])
 
     def clean_medication(self) -> Medication:
         medication = self._medications.get(self.cleaned_data["medication"])
@@ -118,7 +154,7 @@ class RegimenStartForm(forms.Form):
         return data
 
 
-class DoseChangeForm(forms.Form):
+class DoseChangeForm(AcknowledgementMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     dose = forms.DecimalField(
         label="New dose per administration", max_digits=9, decimal_places=3, help_text=DAILY_DOSE_HELP
@@ -140,6 +176,10 @@ class DoseChangeForm(forms.Form):
         help_text="Only needed for a daily dose above the usual maximum.",
     )
     effective_on = forms.DateField(label="Takes effect on", widget=DateInput())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.show_acknowledgement([])
 
 
 class StatusForm(forms.Form):
@@ -198,3 +238,19 @@ class LabResultForm(_RegimenChoiceForm):
     value = forms.DecimalField(max_digits=10, decimal_places=3, help_text="In the unit shown with the test.")
     taken_on = forms.DateField(widget=DateInput())
     comment = forms.CharField(max_length=300, required=False)
+
+
+class PrescribingProfileForm(forms.Form):
+    smoking_status = forms.ChoiceField(
+        label="Smoking",
+        choices=SmokingStatus.choices,
+        help_text="Tobacco smoke induces CYP1A2 (clozapine, olanzapine).",
+    )
+    hepatic_impairment = forms.ChoiceField(
+        label="Hepatic impairment", choices=HepaticImpairment.choices, help_text="Lowers some maximum doses."
+    )
+    pregnancy_potential = forms.ChoiceField(
+        label="Pregnancy potential",
+        choices=PregnancyPotential.choices,
+        help_text="Valproate needs a pregnancy test and the prevention programme unless this is “cannot”.",
+    )

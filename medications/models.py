@@ -82,6 +82,7 @@ class LabTest(models.TextChoices):
     BP_SYSTOLIC = "bp_systolic", "Blood pressure (systolic)"
     FASTING_GLUCOSE = "fasting_glucose", "Fasting plasma glucose"
     FASTING_LIPIDS = "fasting_lipids", "Fasting lipid profile (LDL-C)"
+    WEIGHT = "weight", "Body weight"
 
 
 LAB_UNITS: dict[str, str] = {
@@ -100,6 +101,7 @@ LAB_UNITS: dict[str, str] = {
     LabTest.BP_SYSTOLIC: "mmHg",
     LabTest.FASTING_GLUCOSE: "mg/dL",
     LabTest.FASTING_LIPIDS: "mg/dL",
+    LabTest.WEIGHT: "kg",
 }
 
 
@@ -195,12 +197,23 @@ class Medication(PublicIdModel):
     target_level_high = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     target_level_source = models.CharField(max_length=300, blank=True)
     is_active = models.BooleanField(default=True, help_text="Offered when starting a regimen.")
+    washout_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="After it is stopped, how many days it still counts for the interaction rules marked "
+        "'washout' (e.g. fluoxetine 35 days before an MAOI).",
+    )
+    washout_source = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(drug_class__in=DrugClass.values), name="%(app_label)s_%(class)s_drug_class_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(washout_days__isnull=True) | ~Q(washout_source=""),
+                name="%(app_label)s_%(class)s_washout_has_source",
             ),
             models.CheckConstraint(condition=Q(unit__in=DoseUnit.values), name="%(app_label)s_%(class)s_unit_valid"),
             models.CheckConstraint(condition=Q(max_daily_dose__gt=0), name="%(app_label)s_%(class)s_max_dose_positive"),
@@ -222,20 +235,130 @@ class InteractionSeverity(models.TextChoices):
     MODERATE = "moderate", "Moderate"
 
 
+# Most severe first; a start or dose change raising one of BLOCKING needs an acknowledgement.
+SEVERITY_RANK: dict[str, int] = {
+    InteractionSeverity.CONTRAINDICATED: 0,
+    InteractionSeverity.MAJOR: 1,
+    InteractionSeverity.MODERATE: 2,
+}
+BLOCKING_SEVERITIES = frozenset({InteractionSeverity.CONTRAINDICATED, InteractionSeverity.MAJOR})
+
+
+class DrugPropertyKind(models.TextChoices):
+    """What a drug does that interaction rules combine. CYP and UGT roles follow the FDA's
+    "Drug Development and Drug Interactions: Table of Substrates, Inhibitors and Inducers"
+    (strong inhibitor: AUC of a sensitive substrate x5 or more, moderate x2-5; strong inducer:
+    AUC down 80 % or more, moderate 50-80 %; sensitive substrate: AUC x5 or more with a strong
+    inhibitor, moderate sensitive x2-5). QT tiers are CredibleMeds' (known, possible, conditional
+    risk of torsades de pointes)."""
+
+    SEROTONERGIC = "serotonergic", "Serotonergic"
+    SEROTONIN_REUPTAKE_INHIBITOR = "sri", "Serotonin reuptake inhibitor (platelet serotonin depletion)"
+    MAO_INHIBITOR = "mao_inhibitor", "MAO inhibitor"
+    QT_KNOWN = "qt_known", "QT: known risk of torsades"
+    QT_POSSIBLE = "qt_possible", "QT: possible risk of torsades"
+    QT_CONDITIONAL = "qt_conditional", "QT: conditional risk of torsades"
+    CYP1A2_INHIBITOR_STRONG = "cyp1a2_inhibitor_strong", "CYP1A2 strong inhibitor"
+    CYP1A2_INHIBITOR_MODERATE = "cyp1a2_inhibitor_moderate", "CYP1A2 moderate inhibitor"
+    CYP1A2_INDUCER_STRONG = "cyp1a2_inducer_strong", "CYP1A2 strong inducer"
+    CYP1A2_INDUCER_MODERATE = "cyp1a2_inducer_moderate", "CYP1A2 moderate inducer"
+    CYP1A2_SUBSTRATE_SENSITIVE = "cyp1a2_substrate_sensitive", "CYP1A2 sensitive substrate"
+    CYP1A2_SUBSTRATE_MODERATE = "cyp1a2_substrate_moderate", "CYP1A2 moderate sensitive substrate"
+    CYP2D6_INHIBITOR_STRONG = "cyp2d6_inhibitor_strong", "CYP2D6 strong inhibitor"
+    CYP2D6_INHIBITOR_MODERATE = "cyp2d6_inhibitor_moderate", "CYP2D6 moderate inhibitor"
+    CYP2D6_SUBSTRATE_SENSITIVE = "cyp2d6_substrate_sensitive", "CYP2D6 sensitive substrate"
+    CYP2D6_SUBSTRATE_MODERATE = "cyp2d6_substrate_moderate", "CYP2D6 moderate sensitive substrate"
+    CYP3A4_INHIBITOR_STRONG = "cyp3a4_inhibitor_strong", "CYP3A4 strong inhibitor"
+    CYP3A4_INHIBITOR_MODERATE = "cyp3a4_inhibitor_moderate", "CYP3A4 moderate inhibitor"
+    CYP3A4_INDUCER_STRONG = "cyp3a4_inducer_strong", "CYP3A4 strong inducer"
+    CYP3A4_INDUCER_MODERATE = "cyp3a4_inducer_moderate", "CYP3A4 moderate inducer"
+    CYP3A4_SUBSTRATE_SENSITIVE = "cyp3a4_substrate_sensitive", "CYP3A4 sensitive substrate"
+    CYP3A4_SUBSTRATE_MODERATE = "cyp3a4_substrate_moderate", "CYP3A4 moderate sensitive substrate"
+    UGT_INHIBITOR = "ugt_inhibitor", "Glucuronidation (UGT) inhibitor"
+    UGT_INDUCER = "ugt_inducer", "Glucuronidation (UGT) inducer"
+    UGT_SUBSTRATE = "ugt_substrate", "Cleared by glucuronidation (UGT)"
+    CNS_DEPRESSANT = "cns_depressant", "CNS depressant"
+    RESPIRATORY_DEPRESSANT = "respiratory_depressant", "Respiratory depressant (opioid)"
+    BENZODIAZEPINE = "benzodiazepine", "Benzodiazepine"
+    LOWERS_SEIZURE_THRESHOLD = "lowers_seizure_threshold", "Lowers the seizure threshold"
+    REDUCES_LITHIUM_CLEARANCE = "reduces_lithium_clearance", "Reduces lithium clearance"
+    NEUTROPENIA_RISK = "neutropenia_risk", "Can cause neutropenia / agranulocytosis"
+    ANTICHOLINERGIC_HIGH = "anticholinergic_high", "Strongly anticholinergic (ACB score 3)"
+    BLEEDING_RISK = "bleeding_risk", "Raises bleeding risk (NSAID, anticoagulant)"
+    PREGNANCY_PREVENTION = "pregnancy_prevention", "Needs a pregnancy test and prevention programme"
+
+
+class DrugProperty(models.Model):
+    """One property of one catalog drug, with where it comes from (edited in the admin)."""
+
+    medication = models.ForeignKey(Medication, on_delete=models.CASCADE, related_name="properties")
+    kind = models.CharField(max_length=32, choices=DrugPropertyKind.choices)
+    source = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["medication", "kind"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=DrugPropertyKind.values), name="%(app_label)s_%(class)s_kind_valid"
+            ),
+            models.CheckConstraint(condition=~Q(source=""), name="%(app_label)s_%(class)s_source_required"),
+            models.UniqueConstraint(fields=["medication", "kind"], name="%(app_label)s_%(class)s_once_per_drug"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.medication_id}: {self.kind}"
+
+
+class InteractionAction(models.TextChoices):
+    AVOID = "avoid", "Avoid"
+    REDUCE = "reduce", "Reduce the dose"
+    ADJUST = "adjust", "Adjust the dose"
+    MONITOR = "monitor", "Monitor"
+
+
+class InteractionHazard(models.TextChoices):
+    """What goes wrong. For one pair of drugs a rule naming a drug wins over a class or property
+    rule of the same hazard (the label's specific advice replaces the generic one)."""
+
+    SEROTONIN = "serotonin", "Serotonin syndrome"
+    HYPERTENSION = "hypertension", "Hypertensive crisis"
+    QT = "qt", "QT prolongation / torsades"
+    EXPOSURE_UP = "exposure_up", "Raised drug levels"
+    EXPOSURE_DOWN = "exposure_down", "Lowered drug levels"
+    RESPIRATORY = "respiratory", "Sedation and respiratory depression"
+    SEIZURE = "seizure", "Seizures"
+    LITHIUM = "lithium", "Lithium toxicity"
+    NEUTROPENIA = "neutropenia", "Neutropenia / agranulocytosis"
+    ANTICHOLINERGIC = "anticholinergic", "Anticholinergic burden"
+    BLEEDING = "bleeding", "Bleeding"
+    RASH = "rash", "Serious rash"
+    OTHER = "other", "Other"
+
+
 class InteractionRule(models.Model):
-    """One curated, cited dangerous combination. Each side names a drug or a whole class.
+    """One curated, cited dangerous combination. Each side names a drug, a drug class or a drug
+    property (a class rule combines properties; a pair rule names the drugs a label singles out).
 
     A small hand-kept table, NOT a complete interaction database (README; CLINICAL.md b10).
     """
 
+    code = models.SlugField(max_length=60, unique=True, help_text="Stable: acknowledgements record it.")
     medication_a = models.ForeignKey(Medication, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     drug_class_a = models.CharField(max_length=24, choices=DrugClass.choices, blank=True)
+    property_a = models.CharField(max_length=32, choices=DrugPropertyKind.choices, blank=True)
     medication_b = models.ForeignKey(Medication, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     drug_class_b = models.CharField(max_length=24, choices=DrugClass.choices, blank=True)
+    property_b = models.CharField(max_length=32, choices=DrugPropertyKind.choices, blank=True)
     severity = models.CharField(max_length=16, choices=InteractionSeverity.choices)
+    hazard = models.CharField(max_length=16, choices=InteractionHazard.choices, default=InteractionHazard.OTHER)
     risk = models.CharField(max_length=200, help_text="The danger, e.g. “serotonin syndrome”.")
-    advice = models.CharField(max_length=300, blank=True)
+    mechanism = models.CharField(max_length=300, blank=True)
+    action = models.CharField(max_length=8, choices=InteractionAction.choices, default=InteractionAction.MONITOR)
+    advice = models.CharField(max_length=300, blank=True, help_text="Avoid / reduce to X / monitor Y.")
     source = models.CharField(max_length=300)
+    washout = models.BooleanField(
+        default=False, help_text="Also checked against a drug stopped within its washout window."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -245,22 +368,148 @@ class InteractionRule(models.Model):
                 condition=Q(severity__in=InteractionSeverity.values), name="%(app_label)s_%(class)s_severity_valid"
             ),
             models.CheckConstraint(
-                condition=(Q(medication_a__isnull=False) & Q(drug_class_a=""))
-                | (Q(medication_a__isnull=True) & ~Q(drug_class_a="")),
+                condition=Q(hazard__in=InteractionHazard.values), name="%(app_label)s_%(class)s_hazard_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(action__in=InteractionAction.values), name="%(app_label)s_%(class)s_action_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(medication_a__isnull=False) & Q(drug_class_a="") & Q(property_a=""))
+                | (Q(medication_a__isnull=True) & ~Q(drug_class_a="") & Q(property_a=""))
+                | (Q(medication_a__isnull=True) & Q(drug_class_a="") & ~Q(property_a="")),
                 name="%(app_label)s_%(class)s_side_a_one_of",
             ),
             models.CheckConstraint(
-                condition=(Q(medication_b__isnull=False) & Q(drug_class_b=""))
-                | (Q(medication_b__isnull=True) & ~Q(drug_class_b="")),
+                condition=(Q(medication_b__isnull=False) & Q(drug_class_b="") & Q(property_b=""))
+                | (Q(medication_b__isnull=True) & ~Q(drug_class_b="") & Q(property_b=""))
+                | (Q(medication_b__isnull=True) & Q(drug_class_b="") & ~Q(property_b="")),
                 name="%(app_label)s_%(class)s_side_b_one_of",
             ),
             models.CheckConstraint(condition=~Q(source=""), name="%(app_label)s_%(class)s_source_required"),
         ]
 
     def __str__(self) -> str:
-        side_a = self.medication_a.name if self.medication_a_id else self.get_drug_class_a_display()  # type: ignore[union-attr]
-        side_b = self.medication_b.name if self.medication_b_id else self.get_drug_class_b_display()  # type: ignore[union-attr]
-        return f"{side_a} + {side_b}"
+        return self.code
+
+    @property
+    def is_pair_rule(self) -> bool:
+        """Names a drug on at least one side: the label's own advice for that drug."""
+        return self.medication_a_id is not None or self.medication_b_id is not None
+
+
+class SmokingStatus(models.TextChoices):
+    UNKNOWN = "unknown", "Not recorded"
+    SMOKER = "smoker", "Smokes tobacco"
+    NON_SMOKER = "non_smoker", "Does not smoke"
+
+
+class HepaticImpairment(models.TextChoices):
+    NONE = "none", "None known"
+    MILD = "mild", "Mild (Child-Pugh A)"
+    MODERATE = "moderate", "Moderate (Child-Pugh B)"
+    SEVERE = "severe", "Severe (Child-Pugh C)"
+
+
+HEPATIC_RANK: dict[str, int] = {"none": 0, "mild": 1, "moderate": 2, "severe": 3}
+
+
+class PregnancyPotential(models.TextChoices):
+    UNKNOWN = "unknown", "Not recorded"
+    YES = "yes", "Could become pregnant"
+    NO = "no", "Cannot become pregnant"
+
+
+class PrescribingProfile(PublicIdModel):
+    """The facts about a patient that change what may be prescribed: smoking (CYP1A2
+    induction), hepatic impairment, pregnancy potential. One row per patient, audited."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="prescribing_profile")
+    smoking_status = models.CharField(max_length=12, choices=SmokingStatus.choices, default=SmokingStatus.UNKNOWN)
+    hepatic_impairment = models.CharField(
+        max_length=10, choices=HepaticImpairment.choices, default=HepaticImpairment.NONE
+    )
+    pregnancy_potential = models.CharField(
+        max_length=8, choices=PregnancyPotential.choices, default=PregnancyPotential.UNKNOWN
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(smoking_status__in=SmokingStatus.values), name="%(app_label)s_%(class)s_smoking_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(hepatic_impairment__in=HepaticImpairment.values),
+                name="%(app_label)s_%(class)s_hepatic_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(pregnancy_potential__in=PregnancyPotential.values),
+                name="%(app_label)s_%(class)s_pregnancy_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"prescribing profile {self.public_id}"
+
+
+class LimitCondition(models.TextChoices):
+    AGE_ABOVE = "age_above", "Age above (years)"
+    HEPATIC = "hepatic", "Hepatic impairment at least"
+    EGFR_BELOW = "egfr_below", "Latest eGFR below (mL/min/1.73m2)"
+    PER_KG = "per_kg", "Per kg of the latest body weight"
+    INDICATION = "indication", "Indication mentions"
+
+
+class DoseLimit(models.Model):
+    """A patient-specific maximum daily dose from the label (data, edited in the admin).
+
+    Age, hepatic, renal and weight limits lower the catalog maximum when they apply (the lowest
+    wins); indication limits set the maximum for that indication (the highest matching wins).
+    A maximum of 0 means "not recommended"."""
+
+    medication = models.ForeignKey(Medication, on_delete=models.CASCADE, related_name="dose_limits")
+    condition = models.CharField(max_length=12, choices=LimitCondition.choices)
+    threshold = models.DecimalField(
+        max_digits=7, decimal_places=2, null=True, blank=True, help_text="Age in years, or eGFR."
+    )
+    hepatic_level = models.CharField(max_length=10, choices=HepaticImpairment.choices, blank=True)
+    keyword = models.CharField(max_length=40, blank=True, help_text="Indication: a word the indication contains.")
+    max_daily_dose = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    max_per_kg = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    reason = models.CharField(max_length=200, help_text="How the error names it, e.g. “above age 60 (QT)”.")
+    source = models.CharField(max_length=300)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["medication", "condition", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(condition__in=LimitCondition.values), name="%(app_label)s_%(class)s_condition_valid"
+            ),
+            models.CheckConstraint(condition=~Q(source=""), name="%(app_label)s_%(class)s_source_required"),
+            models.CheckConstraint(
+                condition=(Q(condition="per_kg") & Q(max_per_kg__gt=0) & Q(max_daily_dose__isnull=True))
+                | (~Q(condition="per_kg") & Q(max_per_kg__isnull=True) & Q(max_daily_dose__gte=0)),
+                name="%(app_label)s_%(class)s_one_maximum",
+            ),
+            models.CheckConstraint(
+                condition=~Q(condition__in=["age_above", "egfr_below"]) | Q(threshold__isnull=False),
+                name="%(app_label)s_%(class)s_threshold_given",
+            ),
+            models.CheckConstraint(
+                condition=~Q(condition="hepatic") | Q(hepatic_level__in=["mild", "moderate", "severe"]),
+                name="%(app_label)s_%(class)s_hepatic_level_given",
+            ),
+            models.CheckConstraint(
+                condition=~Q(condition="indication") | ~Q(keyword=""), name="%(app_label)s_%(class)s_keyword_given"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.condition} limit {self.pk}"
 
 
 class RegimenStatus(models.TextChoices):
@@ -401,6 +650,33 @@ class DoseChange(ClinicalRecord):
     @property
     def is_start(self) -> bool:
         return self.previous_dose is None
+
+
+class InteractionAcknowledgement(PublicIdModel):
+    """A prescriber's recorded decision to go ahead despite a contraindicated or major warning."""
+
+    regimen = models.ForeignKey(Regimen, on_delete=models.PROTECT, related_name="acknowledgements")
+    dose_change = models.ForeignKey(
+        DoseChange, null=True, blank=True, on_delete=models.PROTECT, related_name="acknowledgements"
+    )
+    code = models.SlugField(max_length=60)
+    severity = models.CharField(max_length=16, choices=InteractionSeverity.choices)
+    drugs = models.CharField(max_length=200)
+    reason = models.CharField(max_length=500)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["acknowledged_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(severity__in=InteractionSeverity.values), name="%(app_label)s_%(class)s_severity_valid"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="%(app_label)s_%(class)s_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"acknowledgement {self.public_id} ({self.code})"
 
 
 class Severity(models.TextChoices):

@@ -14,8 +14,8 @@ from careplans.models import CareTeamMember, Patient, TeamRole
 from careplans.seeding import DemoClinic
 from careplans.selectors import open_care_plan_of
 from clinic.models import User
-from medications import services
-from medications.models import LabTest, Medication, Regimen
+from medications import limits, services
+from medications.models import DOSES_PER_DAY, LabTest, Medication, Regimen
 from medications.monitoring import ItemStatus
 from medications.selectors import monitoring_for_regimens
 
@@ -137,6 +137,14 @@ def _labs(regimen: Regimen, prescriber: User, today: date, rng: random.Random) -
             )
 
 
+def _capped(patient: Patient, medication: Medication, dose: Decimal, frequency: str, on: date) -> Decimal:
+    """A demo prescriber keeps to the patient's own limit (e.g. escitalopram 10 mg/day from 65)."""
+    limit = limits.patient_limit(medication=medication, facts=limits.patient_facts(patient=patient, on=on))
+    if limit is None or limit.max_daily_dose == 0:
+        return dose
+    return min(dose, limit.max_daily_dose / DOSES_PER_DAY[frequency])
+
+
 @transaction.atomic
 def _seed_patient(patient: Patient, prescriber: User, today: date, rng: random.Random) -> None:
     drug, frequency, dose, changes, indication = rng.choice(PLANS[_kind(patient)])
@@ -145,7 +153,7 @@ def _seed_patient(patient: Patient, prescriber: User, today: date, rng: random.R
     regimen = services.regimen_start(
         patient=patient,
         medication=medication,
-        dose=Decimal(dose),
+        dose=_capped(patient, medication, Decimal(dose), frequency, start),
         frequency=frequency,
         start_date=start,
         actor=prescriber,
@@ -154,9 +162,13 @@ def _seed_patient(patient: Patient, prescriber: User, today: date, rng: random.R
     when = start
     for new_dose, code in changes[: rng.choice([1, 2, 2])]:
         when = min(when + timedelta(days=rng.randint(14, 35)), today)
+        capped = _capped(patient, medication, Decimal(new_dose), frequency, when)
+        regimen.refresh_from_db()
+        if capped == regimen.dose:
+            continue
         services.dose_change_record(
             regimen=regimen,
-            dose=Decimal(new_dose),
+            dose=capped,
             reason=REASONS[code],
             reason_code=code,
             actor=prescriber,

@@ -21,10 +21,12 @@ from medications.interactions import InteractionWarning, warnings_for_regimens
 from medications.models import (
     AdherenceCheck,
     DoseChange,
+    InteractionAcknowledgement,
     LabResult,
     LabTest,
     Medication,
     MonitoringStep,
+    PrescribingProfile,
     Regimen,
     RegimenStatus,
     SideEffect,
@@ -71,7 +73,9 @@ def patients_on_medication_ids() -> QuerySet:
 
 
 def medication_catalog(*, name: str = "", include_inactive: bool = False) -> QuerySet[Medication]:
-    medications = Medication.objects.select_related("monitoring_protocol").order_by("name")
+    medications = (
+        Medication.objects.select_related("monitoring_protocol").prefetch_related("properties").order_by("name")
+    )
     if not include_inactive:
         medications = medications.filter(is_active=True)
     if name:
@@ -82,10 +86,24 @@ def medication_catalog(*, name: str = "", include_inactive: bool = False) -> Que
 # --- Visibility -----------------------------------------------------------------------------
 
 
-def regimens_visible_to(user: User) -> QuerySet[Regimen]:
-    return Regimen.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
-        "patient", "medication", "prescriber"
+def _acknowledgements() -> Prefetch:
+    return Prefetch(
+        "acknowledgements",
+        queryset=InteractionAcknowledgement.objects.select_related("acknowledged_by").order_by("acknowledged_at", "id"),
     )
+
+
+def regimens_visible_to(user: User) -> QuerySet[Regimen]:
+    return (
+        Regimen.objects.filter(patient__in=patients_on_care_team_of(user))
+        .select_related("patient", "medication", "prescriber")
+        .prefetch_related(_acknowledgements())
+    )
+
+
+def prescribing_profile(*, patient: Patient) -> PrescribingProfile:
+    """The patient's prescribing profile; an unsaved default when nothing is recorded yet."""
+    return PrescribingProfile.objects.filter(patient=patient).first() or PrescribingProfile(patient=patient)
 
 
 def regimen_for(*, user: User, public_id: UUID | str) -> Regimen:
@@ -296,7 +314,7 @@ def medications_tab(*, patient: Patient, today: date, lab_limit: int = 100) -> M
     regimens = list(
         Regimen.objects.filter(patient=patient)
         .select_related("medication", "prescriber", "status_changed_by")
-        .prefetch_related(history)
+        .prefetch_related(history, _acknowledgements())
         .order_by("medication__name", "-start_date", "id")
     )
     warnings = warnings_for_regimens(regimens)

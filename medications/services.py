@@ -6,6 +6,7 @@ Dose changes lock the regimen row and check the version the caller read (CC-2): 
 several prescribers adjusting the same regimen at once, exactly one succeeds.
 """
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,7 +21,14 @@ from clinic.audit import audit_record, diff, snapshot
 from clinic.concurrency import StaleVersionError
 from clinic.entered_in_error import entered_in_error_mark
 from clinic.models import AuditAction, User
-from medications import reminders
+from medications import limits, reminders
+from medications.interactions import (
+    CYP1A2_SUBSTRATE_KINDS,
+    InteractionWarning,
+    interaction_warnings,
+    property_holders,
+    smoking_warning,
+)
 from medications.models import (
     CURRENT_REGIMEN_STATUSES,
     DOSES_PER_DAY,
@@ -28,13 +36,18 @@ from medications.models import (
     AdherenceCheck,
     DoseChange,
     DoseReason,
+    HepaticImpairment,
+    InteractionAcknowledgement,
     LabResult,
     LabTest,
     Medication,
+    PregnancyPotential,
+    PrescribingProfile,
     Regimen,
     RegimenStatus,
     Route,
     SideEffect,
+    SmokingStatus,
 )
 
 REGIMEN_FIELDS = (
@@ -67,6 +80,74 @@ INTERRUPTION_RESTART_DAYS = 30
 PRESCRIBERS_ONLY = "Only prescribers start regimens and change doses."
 
 
+class AcknowledgementRequired(ValidationError):
+    """A contraindicated or major warning was not acknowledged with a reason (API: 400 with the
+    warnings; the page shows them with a checkbox each)."""
+
+    def __init__(
+        self,
+        warnings: list[InteractionWarning],
+        errors: dict[str, str],
+        others: Sequence[InteractionWarning] = (),
+    ) -> None:
+        super().__init__(errors)
+        self.warnings = warnings
+        self.others = list(others)  # moderate ones: shown, never to acknowledge
+
+
+def acknowledgements_check(
+    warnings: Sequence[InteractionWarning], acknowledged: Sequence[str], reason: str
+) -> list[InteractionWarning]:
+    """The blocking warnings, once each of their codes is acknowledged and a reason given."""
+    blocking = [w for w in warnings if w.is_blocking]
+    if not blocking:
+        return []
+    missing = sorted({w.code for w in blocking} - set(acknowledged))
+    errors = {}
+    if missing:
+        errors["acknowledged_warnings"] = (
+            "Acknowledge each contraindicated or major warning to go ahead: " + ", ".join(missing) + "."
+        )
+    if not reason.strip():
+        errors["acknowledgement_reason"] = "Say why you go ahead despite the warnings."
+    if errors:
+        raise AcknowledgementRequired(blocking, errors, [w for w in warnings if not w.is_blocking])
+    return blocking
+
+
+def _acknowledgements_write(
+    *,
+    regimen: Regimen,
+    blocking: Sequence[InteractionWarning],
+    reason: str,
+    actor: User,
+    dose_change: DoseChange | None = None,
+) -> None:
+    by_code: dict[str, list[InteractionWarning]] = {}
+    for warning in blocking:
+        by_code.setdefault(warning.code, []).append(warning)
+    for code, found in by_code.items():
+        ack = InteractionAcknowledgement(
+            regimen=regimen,
+            dose_change=dose_change,
+            code=code,
+            severity=min(found, key=lambda w: 0 if w.severity == "contraindicated" else 1).severity,
+            drugs="; ".join(dict.fromkeys(w.drugs for w in found))[:200],
+            reason=reason.strip(),
+            acknowledged_by=actor,
+        )
+        ack.full_clean()
+        ack.save()
+        # The reason is free text: the audit records that one was given, never its words.
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=ack,
+            patient_id=regimen.patient.public_id,
+            changes={"code": [None, code], "severity": [None, ack.severity], "reason_given": [None, True]},
+        )
+
+
 def _as_decimal(value: Any, field: str) -> Decimal:
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
@@ -85,9 +166,13 @@ def dose_validate(
     override_reason: str = "",
     unit: str | None = None,
     field: str = "dose",
+    patient: Patient | None = None,
+    indication: str = "",
+    on: date | None = None,
 ) -> Decimal:
     """The dose rules (DESIGN.md, SECURITY.md IV-2): a positive number, in the medication's
-    unit, and a daily dose (dose x doses per day) at most the catalog maximum unless an
+    unit, and a daily dose (dose x doses per day) at most the catalog maximum, and at most the
+    patient's own limit (limits.py: age, liver, kidneys, weight, indication), unless an
     override reason is given. Returns the dose as a Decimal or raises per-field errors."""
     errors: dict[str, str] = {}
     if unit not in (None, "") and unit != medication.unit:
@@ -101,7 +186,10 @@ def dose_validate(
         errors[field] = "Use at most 3 decimal places."
     elif frequency in DOSES_PER_DAY and not override_reason.strip():
         daily = number * DOSES_PER_DAY[frequency]
-        if daily > medication.max_daily_dose:
+        patient_error = _patient_limit_error(medication, daily, patient, indication, on)
+        if patient_error:
+            errors[field] = patient_error
+        elif daily > medication.max_daily_dose:
             errors[field] = (
                 f"{_fmt(daily)} {medication.unit} a day is above the usual maximum of "
                 f"{_fmt(medication.max_daily_dose)} {medication.unit} a day for {medication.name}. "
@@ -114,6 +202,16 @@ def dose_validate(
 
 def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f")
+
+
+def _patient_limit_error(
+    medication: Medication, daily: Decimal, patient: Patient | None, indication: str, on: date | None
+) -> str | None:
+    if patient is None:
+        return None
+    facts = limits.patient_facts(patient=patient, on=on or timezone.localdate())
+    limit = limits.patient_limit(medication=medication, facts=facts, indication=indication)
+    return limits.limit_error(medication=medication, daily=daily, limit=limit) if limit else None
 
 
 def _not_future(day: date, field: str) -> None:
@@ -140,14 +238,27 @@ def regimen_start(
     target_level_low: Decimal | None = None,
     target_level_high: Decimal | None = None,
     override_reason: str = "",
+    acknowledged_warnings: Sequence[str] = (),
+    acknowledgement_reason: str = "",
 ) -> Regimen:
     """Start a regimen; its first DoseChange (previous dose empty) records the starting dose.
-    Interaction warnings are the caller's to show before it calls this (interactions.py)."""
+    A contraindicated or major warning (limits.start_warnings) must be acknowledged by code with
+    a reason (AcknowledgementRequired otherwise); the acknowledgement is recorded and audited."""
     require(actor, Action.PRESCRIBE, PRESCRIBERS_ONLY)
+    # One start per patient at a time: two prescribers starting an MAOI and an SSRI at the same
+    # moment would otherwise each pass the interaction check without seeing the other's drug.
+    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True).first()
     if not medication.is_active:
         raise ValidationError({"medication": "This medication is no longer offered in the catalog."})
     number = dose_validate(
-        medication=medication, dose=dose, frequency=frequency, override_reason=override_reason, unit=unit
+        medication=medication,
+        dose=dose,
+        frequency=frequency,
+        override_reason=override_reason,
+        unit=unit,
+        patient=patient,
+        indication=indication,
+        on=start_date,
     )
     if target_dose not in (None, ""):
         target_dose = dose_validate(
@@ -156,12 +267,20 @@ def regimen_start(
             frequency=frequency,
             override_reason=override_reason,
             field="target_dose",
+            patient=patient,
+            indication=indication,
+            on=start_date,
         )
     _not_future(start_date, "start_date")
     if Regimen.objects.filter(patient=patient, medication=medication, status__in=CURRENT_REGIMEN_STATUSES).exists():
         raise ValidationError(
             {"medication": f"{medication.name} is already on this patient's current list: adjust that regimen instead."}
         )
+    blocking = acknowledgements_check(
+        limits.start_warnings(patient=patient, medication=medication, on=start_date),
+        acknowledged_warnings,
+        acknowledgement_reason,
+    )
     if medication.level_test and target_level_low is None and target_level_high is None:
         target_level_low, target_level_high = medication.target_level_low, medication.target_level_high
     regimen = Regimen(
@@ -211,6 +330,9 @@ def regimen_start(
         patient_id=patient.public_id,
         changes=diff({}, snapshot(start, DOSE_CHANGE_FIELDS)),
     )
+    _acknowledgements_write(
+        regimen=regimen, blocking=blocking, reason=acknowledgement_reason, actor=actor, dose_change=start
+    )
     reminders.monitoring_reminders_write(regimens=[regimen], today=timezone.localdate())
     return regimen
 
@@ -238,8 +360,12 @@ def dose_change_record(
     override_reason: str = "",
     unit: str | None = None,
     effective_on: date | None = None,
+    acknowledged_warnings: Sequence[str] = (),
+    acknowledgement_reason: str = "",
 ) -> DoseChange:
-    """Append a dose change. The new current dose is this one; nothing earlier is rewritten."""
+    """Append a dose change. The new current dose is this one; nothing earlier is rewritten.
+    An increase re-checks the interactions: a contraindicated or major one must be
+    acknowledged with a reason, as at the start (a reduction is what most advice asks for)."""
     require(actor, Action.PRESCRIBE, PRESCRIBERS_ONLY)
     current = _locked(regimen, version)
     if current.status != RegimenStatus.ACTIVE:
@@ -250,6 +376,9 @@ def dose_change_record(
         frequency=current.frequency,
         override_reason=override_reason,
         unit=unit,
+        patient=current.patient,
+        indication=current.indication,
+        on=effective_on,
     )
     errors: dict[str, str] = {}
     if number == current.dose:
@@ -268,6 +397,13 @@ def dose_change_record(
         )
     if errors:
         raise ValidationError(errors)
+    blocking: list[InteractionWarning] = []
+    if number > current.dose:
+        blocking = acknowledgements_check(
+            interaction_warnings(patient=current.patient, medication=current.medication, exclude_regimen=current),
+            acknowledged_warnings,
+            acknowledgement_reason,
+        )
     change = DoseChange(
         regimen=current,
         previous_dose=current.dose,
@@ -289,6 +425,9 @@ def dose_change_record(
         obj=change,
         patient_id=current.patient.public_id,
         changes=diff({}, snapshot(change, DOSE_CHANGE_FIELDS)),
+    )
+    _acknowledgements_write(
+        regimen=current, blocking=blocking, reason=acknowledgement_reason, actor=actor, dose_change=change
     )
     # The lithium rule: a level one week after every dose change (monitoring.py).
     reminders.monitoring_reminders_write(regimens=[current], today=timezone.localdate())
@@ -349,6 +488,70 @@ def regimen_status_change(
         changes=diff(before, snapshot(current, REGIMEN_FIELDS)),
     )
     return current
+
+
+# --- Prescribing profile ---------------------------------------------------------------------
+
+PROFILE_FIELDS = ("smoking_status", "hepatic_impairment", "pregnancy_potential")
+
+
+@transaction.atomic
+def prescribing_profile_update(
+    *,
+    patient: Patient,
+    actor: User,
+    smoking_status: str | None = None,
+    hepatic_impairment: str | None = None,
+    pregnancy_potential: str | None = None,
+) -> tuple[PrescribingProfile, list[InteractionWarning]]:
+    """Record smoking status, hepatic impairment or pregnancy potential (any clinician on the
+    team records them, as they record lab results). A change of smoking status warns for the
+    patient's current CYP1A2 substrates: stopping smoking raises clozapine and olanzapine levels."""
+    require(actor, Action.RECORD_LAB_RESULT)
+    profile = PrescribingProfile.objects.select_for_update().filter(patient=patient).first()
+    profile = profile or PrescribingProfile(patient=patient)
+    before = snapshot(profile, PROFILE_FIELDS) if profile.pk else {}
+    was_smoking = profile.smoking_status
+    for name, value, choices in (
+        ("smoking_status", smoking_status, SmokingStatus),
+        ("hepatic_impairment", hepatic_impairment, HepaticImpairment),
+        ("pregnancy_potential", pregnancy_potential, PregnancyPotential),
+    ):
+        if value is None:
+            continue
+        if value not in choices.values:
+            raise ValidationError({name: "Choose a listed value."})
+        setattr(profile, name, value)
+    profile.updated_by = actor
+    profile.full_clean(validate_constraints=False)
+    created = profile.pk is None
+    profile.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        obj=profile,
+        patient_id=patient.public_id,
+        changes=diff(before, snapshot(profile, PROFILE_FIELDS)),
+    )
+    return profile, _smoking_change_warnings(patient, was_smoking, profile.smoking_status)
+
+
+def _smoking_change_warnings(patient: Patient, before: str, after: str) -> list[InteractionWarning]:
+    stopped = before == SmokingStatus.SMOKER and after != SmokingStatus.SMOKER
+    started = before != SmokingStatus.SMOKER and after == SmokingStatus.SMOKER
+    if not (stopped or started):
+        return []
+    current = list(
+        Regimen.objects.filter(patient=patient, status__in=CURRENT_REGIMEN_STATUSES).select_related("medication")
+    )
+    substrates = set()
+    for kind in CYP1A2_SUBSTRATE_KINDS:
+        substrates |= property_holders(kind, [r.medication_id for r in current])
+    return [
+        smoking_warning(regimen.medication.name, started=started)
+        for regimen in current
+        if regimen.medication_id in substrates
+    ]
 
 
 # --- Side effects, adherence, lab results (any care-team member) ---------------------------

@@ -27,4 +27,5 @@ urlpatterns = [
     ),
     path("patients/<uuid:patient_id>/medications/adherence/new/", views.adherence_create, name="adherence_create"),
     path("patients/<uuid:patient_id>/medications/labs/new/", views.lab_create, name="lab_create"),
+    path("patients/<uuid:patient_id>/medications/profile/", views.profile_edit, name="profile_edit"),
 ]

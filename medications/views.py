@@ -25,12 +25,14 @@ from medications.forms import (
     DoseChangeForm,
     EnteredInErrorForm,
     LabResultForm,
+    PrescribingProfileForm,
     RegimenStartForm,
     SideEffectForm,
     StatusForm,
     add_service_errors,
 )
-from medications.interactions import interaction_warnings
+from medications.interactions import InteractionWarning
+from medications.limits import start_warnings
 from medications.models import DoseChange, Regimen, RegimenStatus
 
 STATUS_ACTIONS = {
@@ -65,6 +67,7 @@ def tab(request: HttpRequest, patient: Patient) -> HttpResponse:
         view.chart = _chart(view.regimen, view.history, today)  # type: ignore[attr-defined]
     context |= {
         "tab": data,
+        "profile": selectors.prescribing_profile(patient=context["patient"]),
         "today": today,
         "can_prescribe": user_can(request.user, Action.PRESCRIBE),
         "can_record": user_can(request.user, Action.RECORD_LAB_RESULT),
@@ -73,30 +76,50 @@ def tab(request: HttpRequest, patient: Patient) -> HttpResponse:
     return render(request, "medications/chart_tab.html", context)
 
 
+def _acknowledgement_asked(
+    request: HttpRequest, form: RegimenStartForm | DoseChangeForm, error: services.AcknowledgementRequired
+) -> list[InteractionWarning]:
+    """Show the warning panel. The first time it only informs; once it has been shown, what is
+    missing (a tick, the reason) is an error next to that field, and the input is kept."""
+    form.show_acknowledgement(error.warnings)
+    form.other_warnings = error.others
+    if request.POST.get("acknowledgement_shown"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field, messages_)
+    return error.warnings
+
+
 @clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
 def regimen_start(request: HttpRequest, patient: Patient) -> HttpResponse:
     catalog = list(selectors.medication_catalog())
     form = RegimenStartForm(request.POST or None, medications=catalog, initial={"start_date": timezone.localdate()})
-    warnings: list[Any] = []
+    warnings: list[InteractionWarning] = []
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        warnings = interaction_warnings(patient=patient, medication=data["medication"])
-        if warnings and not data.pop("confirm_interactions"):
-            form.show_confirmation()
-            if request.POST.get("interactions_shown"):  # they saw the warnings and did not tick the box
-                form.add_error("confirm_interactions", "Tick this box to start it despite the interactions.")
+        data = form.acknowledgement_data(dict(form.cleaned_data))
+        try:
+            services.regimen_start(patient=patient, actor=request.user, **data)
+        except services.AcknowledgementRequired as error:
+            warnings = _acknowledgement_asked(request, form, error)
+        except ValidationError as error:
+            add_service_errors(form, error)
         else:
-            data.pop("confirm_interactions", None)
-            try:
-                services.regimen_start(patient=patient, actor=request.user, **data)
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, f"{data['medication'].name} started.")
-                return redirect("medications:tab", patient_id=patient.public_id)
-    if warnings:
-        form.show_confirmation()
+            messages.success(request, f"{data['medication'].name} started.")
+            return redirect("medications:tab", patient_id=patient.public_id)
+    elif request.method == "POST" and request.POST.get("acknowledgement_shown"):
+        # A field error elsewhere: keep the panel (and the ticks) on screen.
+        warnings = _panel_again(patient, form)
     return _page(request, "medications/regimen_form.html", patient, form=form, warnings=warnings)
+
+
+def _panel_again(patient: Any, form: RegimenStartForm) -> list[InteractionWarning]:
+    medication = form.cleaned_data.get("medication")
+    start_date = form.cleaned_data.get("start_date") or timezone.localdate()
+    if medication is None:
+        return []
+    warnings = start_warnings(patient=patient, medication=medication, on=start_date)
+    form.show_acknowledgement(warnings)
+    form.other_warnings = [w for w in warnings if not w.is_blocking]
+    return [w for w in warnings if w.is_blocking]
 
 
 def _dose_page(
@@ -115,6 +138,7 @@ def _dose_page(
         patient,
         regimen=regimen,
         form=form,
+        warnings=getattr(form, "blocking_warnings", []),
         conflict=conflict,
         history=history,
         chart=_chart(regimen, history, today),
@@ -130,9 +154,11 @@ def dose_change(request: HttpRequest, patient: Patient, regimen_id: str) -> Http
     )
     conflict = None
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+        data = form.acknowledgement_data(dict(form.cleaned_data))
         try:
             services.dose_change_record(regimen=regimen, actor=request.user, **data)
+        except services.AcknowledgementRequired as error:
+            _acknowledgement_asked(request, form, error)
         except StaleVersionError as error:
             conflict = error.current
             messages.error(
@@ -258,3 +284,27 @@ def lab_create(request: HttpRequest, patient: Patient) -> HttpResponse:
         },
         done="Lab result saved.",
     )
+
+
+@clinical_page(action=Action.RECORD_LAB_RESULT, methods=["GET", "POST"])
+def profile_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
+    profile = selectors.prescribing_profile(patient=patient)
+    form = PrescribingProfileForm(
+        request.POST or None,
+        initial={
+            "smoking_status": profile.smoking_status,
+            "hepatic_impairment": profile.hepatic_impairment,
+            "pregnancy_potential": profile.pregnancy_potential,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, warnings = services.prescribing_profile_update(patient=patient, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Prescribing profile saved.")
+            for warning in warnings:
+                messages.warning(request, f"{warning.drug}: {warning.risk}. {warning.advice}")
+            return redirect("medications:tab", patient_id=patient.public_id)
+    return _page(request, "medications/record_form.html", patient, form=form, title="Prescribing profile")

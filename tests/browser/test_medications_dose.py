@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from medications import services
 from medications.models import Medication, Regimen
+from tests.browser.conftest import ARTIFACTS
 from tests.medications.conftest import ensure_catalog
 
 
@@ -118,18 +119,46 @@ def test_prescriber_adjusts_a_dose(page, login, prescriber, patient, screenshot)
     assert not [m for m in page.console_messages if "Content Security Policy" in m]
 
 
-def test_starting_an_interacting_medication_asks_for_confirmation(page, login, prescriber, patient, screenshot):
+def test_starting_an_interacting_medication_asks_for_a_recorded_acknowledgement(
+    page, login, prescriber, patient, screenshot
+):
     _chart(patient, prescriber)
     login(prescriber)
     page.goto(f"/patients/{patient.public_id}/medications/start/")
     page.get_by_label("Medication").select_option(label="Ibuprofen (mg, usual max 3200 mg/day)")
     page.get_by_label("Dose per administration").fill("400")
     page.get_by_label("Frequency").select_option("three_times_daily")
+    page.get_by_label("Indication").fill("Knee pain")
     page.get_by_role("button", name="Start medication").click()
-    expect(page.get_by_text("Ibuprofen + Lithium carbonate")).to_be_visible()
-    screenshot("medications_start_warning")
-    page.get_by_label("I have reviewed the interaction warnings").check()
-    page.get_by_role("button", name="Start anyway").click()
+    panel = page.locator("fieldset.acknowledgement")
+    expect(panel.get_by_text("Ibuprofen + Lithium carbonate")).to_be_visible()
+    expect(panel.get_by_text("Lithium toxicity")).to_be_visible()
+    expect(panel.get_by_text("Ibuprofen + Sertraline")).to_be_visible()  # moderate: shown, nothing to tick
+    assert panel.locator("input[type=checkbox]").count() == 1
+    screenshot("medications_acknowledge_desktop")
+
+    # Submitting without a tick or a reason: errors by both fields, the input kept.
+    page.get_by_role("button", name="Acknowledge and start").click()
+    expect(page.locator("#id_acknowledged_warnings_error")).to_be_visible()
+    expect(page.locator("#id_acknowledgement_reason_error")).to_be_visible()
+    assert page.get_by_label("Indication").input_value() == "Knee pain"
+    screenshot("medications_acknowledge_errors_desktop")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_label("Ibuprofen + Lithium carbonate", exact=False).check()
+    page.get_by_label("Why go ahead despite these warnings?").fill("Three-day course; lithium level on day 5")
+    screenshot("medications_acknowledge_phone")
+    page.get_by_role("button", name="Acknowledge and start").click()
     expect(page.get_by_text("Ibuprofen started.")).to_be_visible()
-    assert Regimen.objects.filter(patient=patient, medication__name="Ibuprofen").exists()
+    acknowledged = page.locator(".acknowledgements").first
+    expect(acknowledged).to_contain_text("lithium-clearance")
+    expect(acknowledged).to_contain_text("Three-day course; lithium level on day 5")
+    screenshot("medications_acknowledged_tab_phone")
+    card = page.locator('article[aria-label="Ibuprofen"]')
+    card.screenshot(path=str(ARTIFACTS / "medications_acknowledged_card_phone.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshot("medications_acknowledged_tab_desktop")
+    card.screenshot(path=str(ARTIFACTS / "medications_acknowledged_card_desktop.png"))
+    regimen = Regimen.objects.get(patient=patient, medication__name="Ibuprofen")
+    assert list(regimen.acknowledgements.values_list("code", flat=True)) == ["lithium-clearance"]
     assert not [m for m in page.console_messages if "Content Security Policy" in m]

@@ -10,7 +10,8 @@ import pytest
 import time_machine
 from django.apps import apps
 
-from medications import services
+from medications import limits, services
+from medications.interactions import interaction_warnings
 from medications.models import Medication, Regimen
 
 
@@ -18,8 +19,13 @@ def ensure_catalog() -> None:
     """Reload the shipped catalog if a transactional test (browser, concurrency) flushed it:
     a flush empties every table, data migrations included."""
     if not Medication.objects.exists():
-        migration = importlib.import_module("medications.migrations.0002_catalog_protocols_interactions")
-        migration.load(apps, None)
+        catalog = importlib.import_module("medications.migrations.0002_catalog_protocols_interactions")
+        shipped_rules, catalog.INTERACTIONS = catalog.INTERACTIONS, []  # 0003 replaces them (codes unique)
+        try:
+            catalog.load(apps, None)
+        finally:
+            catalog.INTERACTIONS = shipped_rules
+        importlib.import_module("medications.migrations.0003_mechanism_interactions_data").load(apps, None)
 
 
 @pytest.fixture(autouse=True)
@@ -37,9 +43,16 @@ def med(name: str) -> Medication:
     return Medication.objects.get(name=name)
 
 
+def acknowledging(patient, medication: Medication, on: date) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The acknowledgement a prescriber would give for every blocking warning of this start."""
+    codes = [w.code for w in limits.start_warnings(patient=patient, medication=medication, on=on) if w.is_blocking]
+    return {"acknowledged_warnings": codes, "acknowledgement_reason": "Reviewed with the patient"} if codes else {}
+
+
 @pytest.fixture
 def start_regimen(prescriber) -> Callable[..., Regimen]:  # type: ignore[no-untyped-def]
-    """start_regimen(patient, "Lithium carbonate", "400", start_date=date(...), frequency=...)."""
+    """start_regimen(patient, "Lithium carbonate", "400", start_date=date(...), frequency=...).
+    Blocking warnings are acknowledged unless `acknowledge=False` (the tests of that rule)."""
 
     def start(
         patient,
@@ -49,10 +62,13 @@ def start_regimen(prescriber) -> Callable[..., Regimen]:  # type: ignore[no-unty
         start_date: date | None = None,  # type: ignore[no-untyped-def]
         frequency: str = "once_daily",
         actor=None,
+        acknowledge: bool = True,
         **extra,
     ) -> Regimen:
         start_date = start_date or date(2026, 1, 5)
         with time_machine.travel(start_date, tick=False):
+            if acknowledge:
+                extra = {**acknowledging(patient, med(name), start_date), **extra}
             return services.regimen_start(
                 patient=patient,
                 medication=med(name),
@@ -71,6 +87,13 @@ def change_dose(prescriber) -> Callable[..., object]:  # type: ignore[no-untyped
     def change(regimen: Regimen, dose: str, on: date, reason: str = "Titration", **extra):  # type: ignore[no-untyped-def]
         with time_machine.travel(on, tick=False):
             regimen.refresh_from_db()
+            if extra.pop("acknowledge", True):
+                found = interaction_warnings(
+                    patient=regimen.patient, medication=regimen.medication, exclude_regimen=regimen
+                )
+                codes = [w.code for w in found if w.is_blocking]
+                if codes:
+                    extra = {"acknowledged_warnings": codes, "acknowledgement_reason": "Reviewed", **extra}
             return services.dose_change_record(
                 regimen=regimen,
                 dose=Decimal(dose),

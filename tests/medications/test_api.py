@@ -60,8 +60,11 @@ def test_catalog_is_for_clinicians_only(api, clinic_admin):
 
 def test_catalog_query_count_is_pinned(api, prescriber, django_assert_max_num_queries):
     client = api(prescriber)
-    with django_assert_max_num_queries(3):
-        assert client.get("/api/v1/medications/").status_code == 200
+    with django_assert_max_num_queries(4):  # count, page, protocols joined, properties
+        response = client.get("/api/v1/medications/", {"page_size": 100})
+    assert response.status_code == 200
+    fluoxetine = next(m for m in response.json()["results"] if m["name"] == "Fluoxetine")
+    assert "cyp2d6_inhibitor_strong" in fluoxetine["properties"] and fluoxetine["washout_days"] == 35
 
 
 # --- Starting a regimen -------------------------------------------------------------------------
@@ -173,19 +176,29 @@ def test_start_date_in_the_future_is_refused(api, prescriber, patient):
         ("Clozapine", "Carbamazepine", "Agranulocytosis"),
     ],
 )
-def test_starting_a_dangerous_combination_warns_naming_both_drugs_and_the_risk(
+def test_starting_a_dangerous_combination_is_refused_then_saved_with_an_acknowledgement(
     api, prescriber, patient, first, second, risk
 ):
     client = api(prescriber)
-    client.post("/api/v1/regimens/", regimen_body(patient, first, "10"), format="json")
-    response = client.post("/api/v1/regimens/", regimen_body(patient, second, "10"), format="json")
-    assert response.status_code == 201
-    [warning] = response.json()["warnings"]
+    assert client.post("/api/v1/regimens/", regimen_body(patient, first, "10"), format="json").status_code == 201
+    refused = client.post("/api/v1/regimens/", regimen_body(patient, second, "10"), format="json")
+    assert refused.status_code == 400
+    warning = refused.json()["warnings"][0]
     assert warning["drugs"] == f"{second} + {first}" and warning["risk"].startswith(risk)
-    assert warning["source"]
+    assert warning["source"] and warning["code"] and warning["severity"] in ("contraindicated", "major")
+    codes = [w["code"] for w in refused.json()["warnings"]]
+    body = {
+        **regimen_body(patient, second, "10"),
+        "acknowledged_warnings": codes,
+        "acknowledgement_reason": "Specialist advice",
+    }
+    response = client.post("/api/v1/regimens/", body, format="json")
+    assert response.status_code == 201
+    assert response.json()["warnings"][0]["code"] == warning["code"]
+    assert [a["code"] for a in response.json()["acknowledgements"]] == codes
     # Both regimens carry it in the list.
     listed = client.get("/api/v1/regimens/", {"patient": str(patient.public_id)}).json()["results"]
-    assert all(len(r["warnings"]) == 1 for r in listed)
+    assert all(r["warnings"][0]["code"] == warning["code"] for r in listed)
 
 
 def test_safe_combination_has_no_warning(api, prescriber, patient):
@@ -195,12 +208,17 @@ def test_safe_combination_has_no_warning(api, prescriber, patient):
     assert response.json()["warnings"] == []
 
 
-def test_stopped_regimen_no_longer_interacts(api, prescriber, patient):
+def test_stopped_regimen_past_its_washout_no_longer_interacts(api, prescriber, patient):
     client = api(prescriber)
-    first = client.post("/api/v1/regimens/", regimen_body(patient, "Sertraline"), format="json").json()
-    client.post(f"/api/v1/regimens/{first['id']}/stop/", {"reason": "Switching to an MAOI"}, format="json")
+    with time_machine.travel(TODAY - timedelta(days=20), tick=False):
+        first = client.post(
+            "/api/v1/regimens/",
+            regimen_body(patient, "Sertraline", start_date=(TODAY - timedelta(days=20)).isoformat()),
+            format="json",
+        ).json()
+        client.post(f"/api/v1/regimens/{first['id']}/stop/", {"reason": "Switching to an MAOI"}, format="json")
     response = client.post("/api/v1/regimens/", regimen_body(patient, "Phenelzine", "15"), format="json")
-    assert response.json()["warnings"] == []
+    assert response.status_code == 201 and response.json()["warnings"] == []
 
 
 # --- Reading regimens --------------------------------------------------------------------------------
@@ -252,11 +270,13 @@ def _many_regimens(prescriber, start_regimen, change_dose, patients=6):  # type:
 def test_regimen_list_query_count_is_pinned(api, prescriber, start_regimen, change_dose, django_assert_max_num_queries):
     _many_regimens(prescriber, start_regimen, change_dose)
     client = api(prescriber)
-    with django_assert_max_num_queries(6):
+    # count, page, acknowledgements; warnings: longest washout, regimens, rules, properties, profiles
+    with django_assert_max_num_queries(8):
         response = client.get("/api/v1/regimens/")
     assert response.json()["count"] == 24
-    # Per patient: phenelzine+sertraline and phenelzine+lithium, each shown on both regimens.
-    assert sum(len(r["warnings"]) for r in response.json()["results"]) == 24
+    # Per patient: phenelzine+sertraline, phenelzine+lithium, lithium+sertraline, each on both regimens.
+    assert sum(len(r["warnings"]) for r in response.json()["results"]) == 36
+    assert sum(len(r["acknowledgements"]) for r in response.json()["results"]) > 0
 
 
 # --- Dose changes ----------------------------------------------------------------------------------------

@@ -64,3 +64,44 @@ def test_twenty_concurrent_dose_changes_from_one_version_exactly_one_succeeds(ap
     chain = list(DoseChange.objects.filter(regimen=regimen).order_by("id").values_list("previous_dose", "dose"))
     assert len(chain) == 2 and chain[1][0] == Decimal("50") and chain[1][1] == regimen.dose
     assert regimen.version == base + 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_prescribers_starting_an_maoi_and_an_ssri_at_once_cannot_both_skip_the_warning(api):
+    # The patient row is locked for a start: the second start sees the first drug and is refused.
+    first, second = UserFactory(is_prescriber=True), UserFactory(is_prescriber=True)
+    patient = PatientFactory()
+    for user in (first, second):
+        CareTeamMemberFactory(patient=patient, user=user, role=TeamRole.PRESCRIBER)
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def start(user, name: str) -> None:  # type: ignore[no-untyped-def]
+        try:
+            client = api(user)
+            body = {
+                "patient": str(patient.public_id),
+                "medication": str(med(name).public_id),
+                "dose": "15",
+                "frequency": "once_daily",
+                "start_date": timezone.localdate().isoformat(),
+            }
+            barrier.wait()
+            response = client.post("/api/v1/regimens/", body, format="json")
+            with lock:
+                statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=start, args=(first, "Phenelzine")),
+        threading.Thread(target=start, args=(second, "Sertraline")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 400]
+    assert Regimen.objects.filter(patient=patient).count() == 1

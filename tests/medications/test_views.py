@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from careplans.models import TeamRole
-from medications.models import AdherenceCheck, DoseChange, LabResult, Regimen, SideEffect
+from medications.models import AdherenceCheck, DoseChange, DrugProperty, InteractionRule, LabResult, Regimen, SideEffect
 from tests.factories import CareTeamMemberFactory
 from tests.medications.conftest import med
 
@@ -95,7 +95,7 @@ def test_tab_query_count_is_pinned(
         add_lab(patient, "anc", "2000", TODAY - timedelta(days=n * 4))
         add_lab(patient, "lithium_level", "0.7", TODAY - timedelta(days=n * 4))
     client = browser_client(prescriber)
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(29):  # + longest washout, properties, acknowledgements, profiles (2)
         response = client.get(url("tab", patient))
     assert response.status_code == 200
 
@@ -169,27 +169,85 @@ def test_start_form_shows_errors_next_to_the_field_and_keeps_input(
     assert not Regimen.objects.exists()
 
 
-def test_interaction_warning_names_both_drugs_and_needs_confirmation(
+def test_interaction_warning_asks_for_an_acknowledgement_with_a_reason(
     browser_client, prescriber, patient, start_regimen
 ):
     start_regimen(patient, "Sertraline", "50")
     client = browser_client(prescriber)
-    response = client.post(url("regimen_start", patient), start_data("Phenelzine", dose="15"))
+    response = client.post(url("regimen_start", patient), start_data("Phenelzine", dose="15", indication="TRD"))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Phenelzine + Sertraline" in html and "Serotonin syndrome" in html and "Start anyway" in html
+    assert "Phenelzine + Sertraline" in html and "Serotonin syndrome" in html and "Acknowledge and start" in html
+    assert 'value="maoi-serotonergic"' in html
     assert Regimen.objects.filter(patient=patient).count() == 1
-    assert not response.context["form"].errors  # the warning is not an error the first time
-    unticked = client.post(url("regimen_start", patient), start_data("Phenelzine", dose="15", interactions_shown="1"))
-    assert "confirm_interactions" in unticked.context["form"].errors
+    assert not response.context["form"].errors  # the panel informs the first time
+    ticked_no_reason = client.post(
+        url("regimen_start", patient),
+        start_data(
+            "Phenelzine",
+            dose="15",
+            indication="TRD",
+            acknowledgement_shown="1",
+            acknowledged_warnings="maoi-serotonergic",
+        ),
+    )
+    form = ticked_no_reason.context["form"]
+    assert "acknowledgement_reason" in form.errors and "acknowledged_warnings" not in form.errors
+    html = ticked_no_reason.content.decode()
+    assert 'id="id_acknowledgement_reason_error"' in html and "checked" in html and 'value="TRD"' in html
+    reason_no_tick = client.post(
+        url("regimen_start", patient),
+        start_data("Phenelzine", dose="15", acknowledgement_shown="1", acknowledgement_reason="Specialist plan"),
+    )
+    assert "acknowledged_warnings" in reason_no_tick.context["form"].errors
+    assert "Specialist plan" in reason_no_tick.content.decode()
     assert Regimen.objects.filter(patient=patient).count() == 1
     confirmed = client.post(
-        url("regimen_start", patient), start_data("Phenelzine", dose="15", confirm_interactions="on")
+        url("regimen_start", patient),
+        start_data(
+            "Phenelzine",
+            dose="15",
+            acknowledgement_shown="1",
+            acknowledged_warnings="maoi-serotonergic",
+            acknowledgement_reason="Specialist plan, sertraline stops today",
+        ),
     )
     assert confirmed.status_code == 302
-    assert Regimen.objects.filter(patient=patient, medication__name="Phenelzine").exists()
+    phenelzine = Regimen.objects.get(patient=patient, medication__name="Phenelzine")
+    [ack] = phenelzine.acknowledgements.all()
+    assert ack.code == "maoi-serotonergic" and ack.acknowledged_by == prescriber
     html = client.get(url("tab", patient)).content.decode()
-    assert "interaction-warning" in html
+    assert "interaction-warning" in html and "Acknowledged warning" in html
+    assert "Specialist plan, sertraline stops today" in html
+
+
+def test_a_dose_increase_with_a_major_interaction_asks_for_an_acknowledgement(
+    browser_client, prescriber, patient, start_regimen
+):
+    lithium = start_regimen(patient, "Lithium carbonate", "300", start_date=TODAY - timedelta(days=10))
+    start_regimen(patient, "Ibuprofen", "400", start_date=TODAY - timedelta(days=5))
+    client = browser_client(prescriber)
+    lithium.refresh_from_db()
+    data = {
+        "version": lithium.version,
+        "dose": "400",
+        "reason_code": "titration_up",
+        "reason": "Level low",
+        "effective_on": TODAY.isoformat(),
+    }
+    asked = client.post(url("dose_change", patient, lithium.public_id), data)
+    assert asked.status_code == 200 and 'value="lithium-clearance"' in asked.content.decode()
+    saved = client.post(
+        url("dose_change", patient, lithium.public_id),
+        {
+            **data,
+            "acknowledgement_shown": "1",
+            "acknowledged_warnings": "lithium-clearance",
+            "acknowledgement_reason": "Level in 5 days",
+        },
+    )
+    assert saved.status_code == 302
+    assert lithium.acknowledgements.filter(code="lithium-clearance", dose_change__isnull=False).exists()
 
 
 # --- Dose adjustment -------------------------------------------------------------------------------------
@@ -371,7 +429,24 @@ def test_clinic_admin_edits_the_catalog_in_django_admin(client, clinic_admin):
     page = client.get(reverse("admin:medications_monitoringprotocol_change", args=[protocol.pk]))
     assert page.status_code == 200 and "Lithium level" in page.content.decode()
     assert client.get(reverse("admin:medications_interactionrule_changelist")).status_code == 200
-    assert client.get(reverse("admin:medications_medication_change", args=[sertraline.pk])).status_code == 200
+    page = client.get(reverse("admin:medications_medication_change", args=[sertraline.pk]))
+    assert page.status_code == 200 and "Serotonergic" in page.content.decode()  # its properties, inline
+    rule = InteractionRule.objects.get(code="lamotrigine-valproate")
+    page = client.get(reverse("admin:medications_interactionrule_change", args=[rule.pk]))
+    assert page.status_code == 200 and "Halve the lamotrigine" in page.content.decode()
+
+
+def test_a_property_the_admin_adds_changes_the_warnings(db):
+    # Data, not code: give buspirone (a CYP3A4 substrate) a new role and a rule starts to fire.
+    from medications.interactions import Other, interactions_between, rule_book
+
+    def warnings():  # type: ignore[no-untyped-def]
+        a, b = med("Buspirone"), med("Quetiapine")
+        return interactions_between(medication=a, others=[Other(b)], book=rule_book([a.pk, b.pk]))
+
+    assert warnings() == []
+    DrugProperty.objects.create(medication=med("Buspirone"), kind="cyp3a4_inhibitor_strong", source="test")
+    assert [w.code for w in warnings()] == ["quetiapine-strong-cyp3a4-inhibitor"]
 
 
 def test_clinicians_cannot_edit_the_catalog(client, prescriber):
@@ -390,3 +465,18 @@ def test_dose_form_query_count_is_pinned(
     with django_assert_max_num_queries(10):
         response = client.get(url("dose_change", patient, regimen.public_id))
     assert response.status_code == 200 and response.content.decode().count("<tr>") >= 21
+
+
+def test_the_prescribing_profile_form_saves_and_warns_when_smoking_stops(
+    browser_client, prescriber, patient, start_regimen
+):
+    client = browser_client(prescriber)
+    profile = {"smoking_status": "smoker", "hepatic_impairment": "none", "pregnancy_potential": "no"}
+    assert client.post(url("profile_edit", patient), profile).status_code == 302
+    start_regimen(patient, "Clozapine", "12.5", start_date=TODAY)
+    response = client.post(url("profile_edit", patient), {**profile, "smoking_status": "non_smoker"}, follow=True)
+    html = response.content.decode()
+    assert "Prescribing profile saved." in html and "Clozapine: Stopping smoking raises its levels" in html
+    assert "Does not smoke" in html
+    bad = client.post(url("profile_edit", patient), {**profile, "hepatic_impairment": "extreme"})
+    assert bad.status_code == 200 and "hepatic_impairment" in bad.context["form"].errors
