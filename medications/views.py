@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -23,16 +23,20 @@ from medications import selectors, services
 from medications.charts import dose_step_chart
 from medications.forms import (
     AdherenceForm,
+    CriticalActionForm,
     DoseChangeForm,
     EnteredInErrorForm,
+    InjectionForm,
     LabResultForm,
+    MedicationProfileForm,
+    MonitoringExceptionForm,
     RegimenStartForm,
     SideEffectForm,
     StatusForm,
     add_service_errors,
 )
 from medications.interactions import interaction_warnings
-from medications.models import DoseChange, Regimen, RegimenStatus
+from medications.models import DoseChange, ExceptionKind, LabTest, Regimen, RegimenStatus
 
 STATUS_ACTIONS = {
     "pause": (RegimenStatus.PAUSED, "Pause", True),
@@ -55,10 +59,14 @@ def _page(request: HttpRequest, template: str, patient: Any, **context: Any) -> 
     )
 
 
-def _chart(regimen: Regimen, history: list[DoseChange], today: Any) -> Any:
+def _chart(regimen: Regimen, history: list[DoseChange], today: Any, injections: Any = ()) -> Any:
     end = regimen.stopped_on or today
     return dose_step_chart(
-        steps=[(c.effective_on, c.dose) for c in history], end=end, unit=regimen.unit, target=regimen.target_dose
+        steps=[(c.effective_on, c.dose) for c in history],
+        end=end,
+        unit=regimen.unit,
+        target=regimen.target_dose,
+        injections=[(i.given_on, i.dose) for i in injections],
     )
 
 
@@ -68,7 +76,7 @@ def tab(request: HttpRequest, patient_id: str) -> HttpResponse:
     today = timezone.localdate()
     data = selectors.medications_tab(patient=context["patient"], today=today)
     for view in data.current + data.past:
-        view.chart = _chart(view.regimen, view.history, today)  # type: ignore[attr-defined]
+        view.chart = _chart(view.regimen, view.history, today, view.injections)  # type: ignore[attr-defined]
     context |= {
         "tab": data,
         "today": today,
@@ -97,11 +105,13 @@ def regimen_start(request: HttpRequest, patient_id: str) -> HttpResponse:
         else:
             data.pop("confirm_interactions", None)
             try:
-                services.regimen_start(patient=patient, actor=request.user, **data)
+                started = services.regimen_start(patient=patient, actor=request.user, **data)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
                 messages.success(request, f"{data['medication'].name} started.")
+                for note in selectors.regimen_safety_notes(started):
+                    messages.warning(request, note.message)
                 return redirect("medications:tab", patient_id=patient.public_id)
     if warnings:
         form.show_confirmation()
@@ -209,6 +219,9 @@ def regimen_status(request: HttpRequest, patient_id: str, regimen_id: str, verb:
             add_service_errors(form, error)
         else:
             messages.success(request, f"{regimen.medication.name}: {new_status}.")
+            regimen.refresh_from_db()
+            for note in selectors.regimen_safety_notes(regimen):
+                messages.warning(request, note.message)
             return redirect("medications:tab", patient_id=patient.public_id)
     return _page(request, "medications/status_form.html", patient, regimen=regimen, form=form, verb=verb, label=label)
 
@@ -288,3 +301,111 @@ def lab_create(request: HttpRequest, patient_id: str) -> HttpResponse:
         },
         done="Lab result saved.",
     )
+
+
+# --- Critical results, monitoring exceptions, injections, profile -------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def critical_action(request: HttpRequest, patient_id: str, critical_id: str) -> HttpResponse:
+    """A prescriber records the action taken on a critical result; the chart banner goes."""
+    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
+    alert = selectors.critical_result_of(user=request.user, patient=patient, public_id=critical_id)
+    _require(request, Action.PRESCRIBE)
+    form = CriticalActionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.critical_result_action_record(critical_result=alert, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Action recorded.")
+            return redirect("medications:tab", patient_id=patient.public_id)
+    return _page(request, "medications/critical_action_form.html", patient, form=form, alert=alert)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def monitoring_exception_create(request: HttpRequest, patient_id: str, regimen_id: str, test: str) -> HttpResponse:
+    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
+    regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
+    _require(request, Action.PRESCRIBE)
+    if test not in LabTest.values:
+        raise Http404
+    form = MonitoringExceptionForm(request.POST or None, initial={"kind": ExceptionKind.DONE_ELSEWHERE})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.monitoring_exception_record(
+                patient=patient, regimen=regimen, test=test, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{LabTest(test).label}: recorded.")
+            return redirect("medications:tab", patient_id=patient.public_id)
+    return _page(
+        request,
+        "medications/exception_form.html",
+        patient,
+        form=form,
+        regimen=regimen,
+        test_label=LabTest(test).label,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def injection_create(request: HttpRequest, patient_id: str, regimen_id: str) -> HttpResponse:
+    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
+    regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
+    _require(request, Action.PRESCRIBE)
+    form = InjectionForm(request.POST or None, initial={"given_on": timezone.localdate(), "dose": regimen.dose})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.injection_record(regimen=regimen, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Injection recorded.")
+            return redirect("medications:tab", patient_id=patient.public_id)
+    return _page(
+        request,
+        "medications/injection_form.html",
+        patient,
+        form=form,
+        regimen=regimen,
+        notes=selectors.regimen_safety_notes(regimen),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
+    patient = patient_for_clinical_use(user=request.user, public_id=patient_id)
+    _require(request, Action.PRESCRIBE)
+    profile = selectors.medication_profile_of(patient)
+    initial = {
+        "benign_ethnic_neutropenia": bool(profile and profile.benign_ethnic_neutropenia),
+        "hla_b1502_risk_ancestry": bool(profile and profile.hla_b1502_risk_ancestry),
+    }
+    form = MedicationProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.medication_profile_update(patient=patient, actor=request.user, **form.cleaned_data)
+        messages.success(request, "Medication safety profile saved.")
+        return redirect("medications:tab", patient_id=patient.public_id)
+    return _page(request, "medications/record_form.html", patient, form=form, title="Medication safety profile")
+
+
+# --- Registry hook (wired in MedicationsConfig.ready) -----------------------------------------
+
+
+def critical_result_banner(*, patient: Any, user: Any) -> dict[str, Any] | None:
+    """The banner on every chart tab while a critical result has no recorded action."""
+    alerts = selectors.open_critical_results_of(patient)
+    if not alerts:
+        return None
+    return {
+        "template": "medications/_critical_banner.html",
+        "context": {"patient": patient, "alerts": alerts, "can_action": user_can(user, Action.PRESCRIBE)},
+    }

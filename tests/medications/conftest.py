@@ -18,8 +18,8 @@ def ensure_catalog() -> None:
     """Reload the shipped catalog if a transactional test (browser, concurrency) flushed it:
     a flush empties every table, data migrations included."""
     if not Medication.objects.exists():
-        migration = importlib.import_module("medications.migrations.0002_catalog_protocols_interactions")
-        migration.load(apps, None)
+        for name in ("0002_catalog_protocols_interactions", "0004_c_catalog_injectables_protocols"):
+            importlib.import_module(f"medications.migrations.{name}").load(apps, None)
 
 
 @pytest.fixture(autouse=True)
@@ -49,10 +49,20 @@ def start_regimen(prescriber) -> Callable[..., Regimen]:  # type: ignore[no-unty
         start_date: date | None = None,  # type: ignore[no-untyped-def]
         frequency: str = "once_daily",
         actor=None,
+        baseline_anc: str | None = "2000",
         **extra,
     ) -> Regimen:
         start_date = start_date or date(2026, 1, 5)
         with time_machine.travel(start_date, tick=False):
+            # Clozapine needs a baseline ANC in the week before the start (clozapine.py).
+            if name == "Clozapine" and baseline_anc is not None:
+                services.lab_result_record(
+                    patient=patient,
+                    actor=actor or prescriber,
+                    test="anc",
+                    value=Decimal(baseline_anc),
+                    taken_on=start_date,
+                )
             return services.regimen_start(
                 patient=patient,
                 medication=med(name),
