@@ -687,7 +687,10 @@ def critical_result_raise(*, lab_result: LabResult, finding: critical.CriticalFi
             subject_type=CriticalResult._meta.label_lower,
             subject_id=str(alert.public_id),
             due_date=timezone.localdate(),
-            detail=f"Critical result: {finding.message}. A prescriber records the action taken.",
+            detail=(
+                f"Critical result: {LabTest(lab_result.test).label} {_fmt(lab_result.value)} {lab_result.unit} "
+                f"({finding.message}). A prescriber records the action taken."
+            ),
         )
         for user_id in _critical_recipients(lab_result.patient_id)
     )
