@@ -301,7 +301,13 @@ def monitoring_for_regimens(regimens: Sequence[Regimen], *, today: date) -> dict
     ):
         changes[regimen_id].append(effective_on)
     exceptions = _exceptions([r.pk for r in regimens])
-    profiles = profiles_of(patient_ids)
+    # The profile matters only to clozapine's ANC bands (BEN) and HLA-B*1502 steps.
+    needs_profile = any(
+        s.rule in (StepRule.CLOZAPINE_ANC_BANDS, StepRule.IF_HLA_RISK_ANCESTRY)
+        for steps in steps_by_protocol.values()
+        for s in steps
+    )
+    profiles = profiles_of(patient_ids) if needs_profile else {}
     lithium_context = _lithium_context(regimens)
     schedules = {}
     for regimen in regimens:
