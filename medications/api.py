@@ -42,6 +42,7 @@ from medications.models import (
     LabTest,
     Medication,
     MonitoringException,
+    PatientMedicationProfile,
     Regimen,
     RegimenStatus,
     Route,
@@ -732,6 +733,51 @@ class InjectionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ClinicalV
         )
 
 
+class MedicationProfileSerializer(serializers.Serializer):
+    benign_ethnic_neutropenia = serializers.BooleanField(
+        help_text="Documented benign ethnic neutropenia: clozapine uses the BEN ANC bands."
+    )
+    hla_b1502_risk_ancestry = serializers.BooleanField(
+        help_text="Ancestry at risk for HLA-B*1502: genotype before carbamazepine."
+    )
+
+
+class MedicationProfileViewSet(ClinicalViewSet):
+    """The patient's medication safety profile (BEN, HLA-B*1502 risk ancestry): the care team
+    reads it, prescribers set it with POST (the whole profile)."""
+
+    serializer_class = MedicationProfileSerializer
+    model = PatientMedicationProfile
+    pagination_class = None
+    filterset_class = None
+    write_action = Action.PRESCRIBE
+
+    def resolve_parent(self) -> Any:
+        if not hasattr(self, "_patient"):
+            self._patient = visible_or_404(
+                self.visible_patients(), user=self.user, public_id=self.kwargs["patient_public_id"]
+            )
+        return self._patient
+
+    def _data(self) -> dict[str, bool]:
+        profile = selectors.medication_profile_of(self.resolve_parent())
+        return {
+            "benign_ethnic_neutropenia": bool(profile and profile.benign_ethnic_neutropenia),
+            "hla_b1502_risk_ancestry": bool(profile and profile.hla_b1502_risk_ancestry),
+        }
+
+    @extend_schema(responses=MedicationProfileSerializer)
+    def list(self, request: Request, patient_public_id: str) -> Response:
+        return Response(self._data())
+
+    @extend_schema(request=MedicationProfileSerializer, responses=MedicationProfileSerializer)
+    def create(self, request: Request, patient_public_id: str) -> Response:
+        given = MedicationProfileSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        services.medication_profile_update(patient=self.resolve_parent(), actor=self.user, **given.validated_data)
+        return Response(self._data())
+
+
 def register_routes(router: SimpleRouter) -> None:
     """Add this app's viewsets to the /api/v1/ router."""
     router.register("medications", MedicationViewSet, basename="medication")
@@ -746,5 +792,10 @@ def register_routes(router: SimpleRouter) -> None:
         r"patients/(?P<patient_public_id>[0-9a-f-]{36})/monitoring", MonitoringViewSet, basename="monitoring"
     )
     router.register("critical-results", CriticalResultViewSet, basename="criticalresult")
+    router.register(
+        r"patients/(?P<patient_public_id>[0-9a-f-]{36})/medication-profile",
+        MedicationProfileViewSet,
+        basename="medicationprofile",
+    )
     router.register("monitoring-exceptions", MonitoringExceptionViewSet, basename="monitoringexception")
     router.register(r"regimens/(?P<regimen_public_id>[0-9a-f-]{36})/injections", InjectionViewSet, basename="injection")

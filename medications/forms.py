@@ -46,6 +46,9 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
 
 
 def _medication_label(medication: Medication) -> str:
+    if medication.long_acting_injectable:
+        limit = medication.max_dose_per_injection.normalize()  # type: ignore[union-attr]
+        return f"{medication.name} ({medication.unit}, injection, at most {limit:f} {medication.unit} each)"
     return (
         f"{medication.name} ({medication.unit}, usual max {medication.max_daily_dose.normalize():f} "
         f"{medication.unit}/day)"

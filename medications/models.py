@@ -248,7 +248,9 @@ class Medication(PublicIdModel):
             ),
             models.CheckConstraint(
                 condition=Q(long_acting_injectable=False)
-                | (Q(max_dose_per_injection__gt=0) & ~Q(injection_frequencies="")),
+                | (
+                    Q(max_dose_per_injection__isnull=False, max_dose_per_injection__gt=0) & ~Q(injection_frequencies="")
+                ),
                 name="%(app_label)s_%(class)s_injectable_has_limits",
             ),
             models.CheckConstraint(condition=Q(unit__in=DoseUnit.values), name="%(app_label)s_%(class)s_unit_valid"),
@@ -394,7 +396,7 @@ class Regimen(ClinicalRecord):
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="%(app_label)s_%(class)s_version_positive"),
             models.CheckConstraint(
-                condition=(Q(frequency="as_needed") & Q(max_doses_per_day__gte=1))
+                condition=(Q(frequency="as_needed") & Q(max_doses_per_day__isnull=False, max_doses_per_day__gte=1))
                 | (~Q(frequency="as_needed") & Q(max_doses_per_day__isnull=True)),
                 name="%(app_label)s_%(class)s_prn_has_daily_maximum",
             ),

@@ -181,7 +181,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='medication',
-            constraint=models.CheckConstraint(condition=models.Q(('long_acting_injectable', False), models.Q(('max_dose_per_injection__gt', 0), models.Q(('injection_frequencies', ''), _negated=True)), _connector='OR'), name='medications_medication_injectable_has_limits'),
+            constraint=models.CheckConstraint(condition=models.Q(('long_acting_injectable', False), models.Q(('max_dose_per_injection__gt', 0), ('max_dose_per_injection__isnull', False), models.Q(('injection_frequencies', ''), _negated=True)), _connector='OR'), name='medications_medication_injectable_has_limits'),
         ),
         migrations.AddConstraint(
             model_name='monitoringstep',
@@ -197,7 +197,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='regimen',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('frequency', 'as_needed'), ('max_doses_per_day__gte', 1)), models.Q(models.Q(('frequency', 'as_needed'), _negated=True), ('max_doses_per_day__isnull', True)), _connector='OR'), name='medications_regimen_prn_has_daily_maximum'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('frequency', 'as_needed'), ('max_doses_per_day__gte', 1), ('max_doses_per_day__isnull', False)), models.Q(models.Q(('frequency', 'as_needed'), _negated=True), ('max_doses_per_day__isnull', True)), _connector='OR'), name='medications_regimen_prn_has_daily_maximum'),
         ),
         migrations.AddField(
             model_name='criticalresult',

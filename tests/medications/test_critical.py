@@ -205,3 +205,14 @@ def test_critical_results_list_query_count_is_pinned(api, patient, prescriber, a
     with django_assert_max_num_queries(4):
         response = api(prescriber).get("/api/v1/critical-results/")
     assert response.json()["count"] == 12
+
+
+@pytest.mark.parametrize(("who", "status"), [("prescriber", 200), ("therapist", 403), ("outsider", 404)])
+def test_medication_profile_api_role_matrix(api, request, patient, who, status):
+    user = request.getfixturevalue(who)
+    path = f"/api/v1/patients/{patient.public_id}/medication-profile/"
+    body = {"benign_ethnic_neutropenia": True, "hla_b1502_risk_ancestry": False}
+    assert api(user).post(path, body, format="json").status_code == status
+    read = api(request.getfixturevalue("therapist")).get(path).json()
+    assert read["benign_ethnic_neutropenia"] is (status == 200)
+    assert api(request.getfixturevalue("outsider")).get(path).status_code == 404
