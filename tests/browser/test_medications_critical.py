@@ -99,3 +99,38 @@ def test_critical_lithium_reaches_the_prescribers_inbox_and_the_chart_banner(
     assert CriticalResult.objects.get().actioned_by == prescriber
     assert not [m for m in console + page.console_messages if "Content Security Policy" in m]
     context.close()
+
+
+def test_long_acting_injection_is_recorded_and_shown_on_the_step_chart(page, prescriber, patient):
+    today = timezone.localdate()
+    regimen = services.regimen_start(
+        patient=patient,
+        medication=Medication.objects.get(name="Paliperidone palmitate 1-monthly"),
+        dose=Decimal("156"),
+        frequency="monthly",
+        start_date=today - timedelta(days=70),
+        actor=prescriber,
+    )
+    services.injection_record(regimen=regimen, actor=prescriber, given_on=today - timedelta(days=70), site="deltoid")
+    services.dose_change_record(
+        regimen=regimen,
+        dose=Decimal("117"),
+        reason="Sedation",
+        reason_code="side_effect",
+        actor=prescriber,
+        effective_on=today - timedelta(days=40),
+    )
+    services.injection_record(regimen=regimen, actor=prescriber, given_on=today - timedelta(days=40), site="gluteal")
+    _sign_in(page, prescriber)
+    page.goto(f"/patients/{patient.public_id}/medications/")
+    expect(page.get_by_text("Missed")).to_be_visible()  # due 30 days after the last, 7-day window passed
+    expect(page.locator("svg path.injection")).to_have_count(2)
+    _shot(page, "medications_lai_missed")
+    page.get_by_role("button", name="Record injection of Paliperidone palmitate 1-monthly").click()
+    page.get_by_label("Site").select_option("gluteal")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Injection recorded.")).to_be_visible()
+    expect(page.locator("svg path.injection")).to_have_count(3)
+    expect(page.get_by_text("Missed")).to_have_count(0)
+    _shot(page, "medications_lai_recorded")
+    assert not [m for m in page.console_messages if "Content Security Policy" in m]

@@ -255,3 +255,11 @@ def test_page_records_an_injection(browser_client, patient, prescriber, sustenna
     assert "Record a Paliperidone palmitate 1-monthly injection" in client.get(url).content.decode()
     response = client.post(url, {"given_on": str(date.today()), "dose": "156", "site": "deltoid"})
     assert response.status_code == 302 and Injection.objects.get().site == "deltoid"
+
+
+def test_injection_list_query_count_is_pinned(api, patient, prescriber, sustenna, django_assert_max_num_queries):
+    for n in range(12):
+        _give(sustenna, prescriber, START + timedelta(days=30 * n))
+    with django_assert_max_num_queries(5):
+        response = api(prescriber).get(f"/api/v1/regimens/{sustenna.public_id}/injections/")
+    assert response.json()["count"] == 12
