@@ -220,9 +220,7 @@ def regimen_start(
             max_doses_per_day=max_doses_per_day,
         )
     if medication.long_acting_injectable:
-        route = Route.INTRAMUSCULAR
-    elif route == Route.INTRAMUSCULAR:
-        raise ValidationError({"route": f"{medication.name} in this catalog is not an injection."})
+        route = Route.INTRAMUSCULAR  # a depot is only ever given intramuscularly
     _not_future(start_date, "start_date")
     if Regimen.objects.filter(patient=patient, medication=medication, status__in=CURRENT_REGIMEN_STATUSES).exists():
         raise ValidationError(
