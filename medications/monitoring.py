@@ -412,7 +412,9 @@ def _anc_override(
     if state.previous in (None, AncBand.NORMAL):
         # "Confirm all initial reports of ANC < 1500/µL with a repeat within 24 hours."
         return state.clock, _Pending(
-            last.taken_on + timedelta(days=1), label, "Confirm the first ANC below 1500/µL within 24 hours"
+            last.taken_on + timedelta(days=1),
+            label,
+            f"Confirm the first ANC below {BEN_ANC_NORMAL if ben else ANC_NORMAL}/µL within 24 hours",
         )
     if state.episode in (AncBand.MODERATE, AncBand.SEVERE):
         note = f"Recovering from neutropenia: ANC three times weekly until >= {BEN_ANC_NORMAL if ben else ANC_NORMAL}"

@@ -230,3 +230,19 @@ def test_adding_an_interacting_drug_writes_the_lithium_reminder_at_once(prescrib
     assert Reminder.objects.filter(
         kind="monitoring_due", subject_id=f"{lithium.public_id}:lithium_level", due_date=day(427)
     ).exists()
+
+
+def test_ben_bands_drive_the_anc_schedule(patient, prescriber, start_regimen, add_lab):
+    # BEN table (PMC9243911 Table 7): 500-999/µL is BEN neutropenia (three times weekly), not an
+    # interruption with daily counts as in the general population.
+    _ben(patient, prescriber)
+    add_lab(patient, "anc", "1100", START - timedelta(days=2))
+    start_regimen(patient, "Clozapine", "12.5", start_date=START, baseline_anc="1100")
+    add_lab(patient, "anc", "1200", day(7))
+    assert pending_on(patient, day(8))["anc"][:2] == (day(14), "due")  # >= 1000 is normal with BEN
+    add_lab(patient, "anc", "1200", day(14))
+    add_lab(patient, "anc", "800", day(21))
+    due, _, _ = pending_on(patient, day(21))["anc"]
+    assert due == day(22)  # a first count below the BEN normal is confirmed within 24 hours
+    add_lab(patient, "anc", "850", day(22))
+    assert pending_on(patient, day(22))["anc"][0] == day(24)  # then three times weekly, not daily
