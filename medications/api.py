@@ -25,21 +25,26 @@ from rest_framework.routers import SimpleRouter
 
 from careplans.models import Patient
 from careplans.selectors import patient_for_clinical_use, patients_on_care_team_of
-from clinic.access import Action
+from clinic.access import Action, visible_or_404
 from clinic.concurrency import StaleVersionError
 from clinic.models import User
 from clinic.viewsets import ClinicalViewSet, EnteredInErrorMixin
-from medications import selectors, services
+from medications import injections, selectors, services
 from medications.interactions import InteractionWarning, warnings_for_regimens
 from medications.models import (
     AdherenceCheck,
+    CriticalResult,
     DoseChange,
     DoseReason,
+    ExceptionKind,
     Frequency,
     HepaticImpairment,
+    Injection,
     LabResult,
     LabTest,
     Medication,
+    MonitoringException,
+    PatientMedicationProfile,
     PregnancyPotential,
     Regimen,
     RegimenStatus,
@@ -176,6 +181,13 @@ def warnings_body(warnings: list[InteractionWarning]) -> list[dict[str, Any]]:
     return [w.as_dict() for w in warnings]
 
 
+class SafetyNoteSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    severity = serializers.CharField()
+    message = serializers.CharField()
+    source = serializers.CharField()
+
+
 class RegimenSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     patient = _VisiblePatientField()
@@ -200,11 +212,19 @@ class RegimenSerializer(serializers.ModelSerializer):
         max_length=500,
         help_text="Required when the daily dose exceeds the usual maximum.",
     )
+    max_doses_per_day = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=24, help_text="Required for `as_needed` (PRN)."
+    )
     prescriber = serializers.UUIDField(source="prescriber.public_id", read_only=True)
-    daily_dose = serializers.DecimalField(max_digits=10, decimal_places=3, read_only=True)
+    daily_dose = serializers.DecimalField(
+        max_digits=10, decimal_places=3, read_only=True, allow_null=True, help_text="None for an injection."
+    )
     warnings = serializers.SerializerMethodField()
     acknowledgements = AcknowledgementSerializer(many=True, read_only=True)
     acknowledged_warnings, acknowledgement_reason = _acknowledgement_fields().values()
+    safety_notes = serializers.SerializerMethodField(
+        help_text="Notes the regimen carries on its own, e.g. clozapine re-titration after a gap."
+    )
 
     class Meta:
         model = Regimen
@@ -217,6 +237,7 @@ class RegimenSerializer(serializers.ModelSerializer):
             "unit",
             "frequency",
             "daily_dose",
+            "max_doses_per_day",
             "route",
             "start_date",
             "indication",
@@ -233,9 +254,14 @@ class RegimenSerializer(serializers.ModelSerializer):
             "acknowledgement_reason",
             "warnings",
             "acknowledgements",
+            "safety_notes",
             "created_at",
         ]
         read_only_fields = ["status", "status_reason", "stopped_on", "version", "created_at"]
+
+    @extend_schema_field(SafetyNoteSerializer(many=True))
+    def get_safety_notes(self, obj: Regimen) -> list[dict[str, str]]:
+        return [note.__dict__ for note in selectors.regimen_safety_notes(obj)]
 
     @extend_schema_field(InteractionWarningSerializer(many=True))
     def get_warnings(self, obj: Regimen) -> list[dict[str, Any]]:
@@ -557,7 +583,7 @@ class MonitoringItemSerializer(serializers.Serializer):
     test = serializers.CharField(source="item.test")
     test_label = serializers.CharField()
     due_date = serializers.DateField(source="item.due_date")
-    status = serializers.ChoiceField(choices=["due", "overdue", "done"], source="item.status")
+    status = serializers.ChoiceField(choices=["due", "overdue", "done", "waived"], source="item.status")
     regimen = serializers.UUIDField(source="regimen.public_id")
     medication = serializers.CharField(source="regimen.medication.name")
     label = serializers.CharField(source="item.label")
@@ -637,6 +663,193 @@ class PrescribingProfileViewSet(ClinicalViewSet):
         return Response(self._body(profile, warnings))
 
 
+# --- Critical results, monitoring exceptions, injections (issue 11) ------------------------------
+
+
+class CriticalResultSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    patient = serializers.UUIDField(source="patient.public_id", read_only=True)
+    lab_result = serializers.UUIDField(source="lab_result.public_id", read_only=True)
+    test = serializers.CharField(source="lab_result.test", read_only=True)
+    value = serializers.DecimalField(source="lab_result.value", max_digits=10, decimal_places=3, read_only=True)
+    taken_on = serializers.DateField(source="lab_result.taken_on", read_only=True)
+    actioned_by = serializers.UUIDField(source="actioned_by.public_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = CriticalResult
+        fields = [
+            "id",
+            "patient",
+            "lab_result",
+            "test",
+            "value",
+            "taken_on",
+            "code",
+            "severity",
+            "message",
+            "source",
+            "status",
+            "raised_at",
+            "action_taken",
+            "actioned_by",
+            "actioned_at",
+        ]
+        read_only_fields = fields
+
+
+class CriticalActionSerializer(serializers.Serializer):
+    action_taken = serializers.CharField(max_length=2000)
+
+
+class CriticalResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClinicalViewSet):
+    """Critical lab results of the caller's patients (`?patient=`); a prescriber records the action
+    taken, which closes the chart banner."""
+
+    serializer_class = CriticalResultSerializer
+    model = CriticalResult
+    action_roles = {"action_taken": Action.PRESCRIBE}  # noqa: RUF012
+
+    def visible_queryset(self) -> Any:
+        return selectors.critical_results_visible_to(self.user)
+
+    @extend_schema(request=CriticalActionSerializer, responses=CriticalResultSerializer)
+    @action(detail=True, methods=["post"], url_path="action-taken")
+    def action_taken(self, request: Request, public_id: str) -> Response:
+        given = CriticalActionSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        alert = services.critical_result_action_record(
+            critical_result=self.get_object(), actor=self.user, action_taken=given.validated_data["action_taken"]
+        )
+        return Response(CriticalResultSerializer(alert).data)
+
+
+class MonitoringExceptionSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    patient = _VisiblePatientField()
+    regimen = _VisibleRegimenField()
+    test = serializers.ChoiceField(choices=LabTest.choices)
+    kind = serializers.ChoiceField(choices=ExceptionKind.choices)
+    done_on = serializers.DateField(required=False, allow_null=True, help_text="Done elsewhere: when.")
+    reason = serializers.CharField(max_length=300, help_text="Done elsewhere: where. Waived: why.")
+    recorded_by = serializers.UUIDField(source="recorded_by.public_id", read_only=True)
+
+    class Meta:
+        model = MonitoringException
+        fields = ["id", "patient", "regimen", "test", "kind", "done_on", "due_date", "reason", "recorded_by"]
+        read_only_fields = ["due_date"]
+
+
+class MonitoringExceptionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ClinicalViewSet
+):
+    """A monitoring test done elsewhere (date, where) or waived (why): prescribers record them;
+    the monitoring endpoint then shows the item as `done` or `waived`."""
+
+    serializer_class = MonitoringExceptionSerializer
+    model = MonitoringException
+    write_action = Action.PRESCRIBE
+
+    def visible_queryset(self) -> Any:
+        return selectors.monitoring_exceptions_visible_to(self.user)
+
+    def resolve_parent(self) -> Any:
+        # The patient named in the body, like a URL id: an outsider gets 404 before the role check.
+        if self.action == "create":
+            return visible_or_404(self.visible_patients(), user=self.user, public_id=self.request.data.get("patient"))
+        return None
+
+    def perform_create(self, serializer: serializers.Serializer) -> None:
+        serializer.instance = services.monitoring_exception_record(actor=self.user, **serializer.validated_data)
+
+
+class InjectionSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    dose = serializers.DecimalField(max_digits=9, decimal_places=3, required=False, help_text="Default: prescribed.")
+    observation_completed = serializers.BooleanField(
+        write_only=True, required=False, default=False, help_text="Olanzapine pamoate: the 3-hour observation."
+    )
+    given_by = serializers.UUIDField(source="given_by.public_id", read_only=True)
+    next_due = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Injection
+        fields = ["id", "given_on", "dose", "site", "observation_completed", "comment", "given_by", "next_due"]
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_next_due(self, obj: Injection) -> Any:
+        regimen = obj.regimen
+        return injections.next_injection_due(
+            frequency=regimen.frequency, start_date=regimen.start_date, given=[obj.given_on]
+        )
+
+
+class InjectionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ClinicalViewSet):
+    """A long-acting injectable regimen's injections, oldest first; prescribers record them."""
+
+    serializer_class = InjectionSerializer
+    model = Injection
+    write_action = Action.PRESCRIBE
+    filterset_class = None
+
+    def resolve_parent(self) -> Regimen:
+        if not hasattr(self, "_regimen"):
+            self._regimen = selectors.regimen_for(user=self.user, public_id=self.kwargs["regimen_public_id"])
+        return self._regimen
+
+    def visible_queryset(self) -> Any:
+        return selectors.injections_visible_to(self.user).filter(regimen=self.resolve_parent()).order_by("given_on")
+
+    def perform_create(self, serializer: serializers.Serializer) -> None:
+        serializer.instance = services.injection_record(
+            regimen=self.resolve_parent(), actor=self.user, **serializer.validated_data
+        )
+
+
+class MedicationProfileSerializer(serializers.Serializer):
+    benign_ethnic_neutropenia = serializers.BooleanField(
+        help_text="Documented benign ethnic neutropenia: clozapine uses the BEN ANC bands."
+    )
+    hla_b1502_risk_ancestry = serializers.BooleanField(
+        help_text="Ancestry at risk for HLA-B*1502: genotype before carbamazepine."
+    )
+
+
+class MedicationProfileViewSet(ClinicalViewSet):
+    """The patient's medication safety profile (BEN, HLA-B*1502 risk ancestry): the care team
+    reads it, prescribers set it with POST (the whole profile)."""
+
+    serializer_class = MedicationProfileSerializer
+    model = PatientMedicationProfile
+    pagination_class = None
+    filterset_class = None
+    write_action = Action.PRESCRIBE
+
+    def resolve_parent(self) -> Any:
+        if not hasattr(self, "_patient"):
+            self._patient = visible_or_404(
+                self.visible_patients(), user=self.user, public_id=self.kwargs["patient_public_id"]
+            )
+        return self._patient
+
+    def _data(self) -> dict[str, bool]:
+        profile = selectors.medication_profile_of(self.resolve_parent())
+        return {
+            "benign_ethnic_neutropenia": bool(profile and profile.benign_ethnic_neutropenia),
+            "hla_b1502_risk_ancestry": bool(profile and profile.hla_b1502_risk_ancestry),
+        }
+
+    @extend_schema(responses=MedicationProfileSerializer)
+    def list(self, request: Request, patient_public_id: str) -> Response:
+        return Response(self._data())
+
+    @extend_schema(request=MedicationProfileSerializer, responses=MedicationProfileSerializer)
+    def create(self, request: Request, patient_public_id: str) -> Response:
+        given = MedicationProfileSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        services.medication_profile_update(patient=self.resolve_parent(), actor=self.user, **given.validated_data)
+        return Response(self._data())
+
+
 def register_routes(router: SimpleRouter) -> None:
     """Add this app's viewsets to the /api/v1/ router."""
     router.register("medications", MedicationViewSet, basename="medication")
@@ -655,3 +868,11 @@ def register_routes(router: SimpleRouter) -> None:
         PrescribingProfileViewSet,
         basename="prescribingprofile",
     )
+    router.register("critical-results", CriticalResultViewSet, basename="criticalresult")
+    router.register(
+        r"patients/(?P<patient_public_id>[0-9a-f-]{36})/medication-profile",
+        MedicationProfileViewSet,
+        basename="medicationprofile",
+    )
+    router.register("monitoring-exceptions", MonitoringExceptionViewSet, basename="monitoringexception")
+    router.register(r"regimens/(?P<regimen_public_id>[0-9a-f-]{36})/injections", InjectionViewSet, basename="injection")

@@ -35,6 +35,7 @@ class StepChart:
     plot_right: int
     target_y: float | None
     description: str
+    injections: list[ChartPoint]
 
 
 def _fmt(value: Decimal) -> str:
@@ -42,15 +43,21 @@ def _fmt(value: Decimal) -> str:
 
 
 def dose_step_chart(
-    *, steps: Sequence[tuple[date, Decimal]], end: date, unit: str, target: Decimal | None = None
+    *,
+    steps: Sequence[tuple[date, Decimal]],
+    end: date,
+    unit: str,
+    target: Decimal | None = None,
+    injections: Sequence[tuple[date, Decimal]] = (),
 ) -> StepChart | None:
-    """Steps are (effective date, dose), oldest first; the line holds each dose until the next."""
+    """Steps are (effective date, dose), oldest first; the line holds each dose until the next.
+    A long-acting injectable's injections (date, dose given) are marked on the same axes."""
     if not steps:
         return None
-    first = steps[0][0]
-    end = max(end, steps[-1][0])
+    first = min([steps[0][0], *(day for day, _ in injections)])
+    end = max([end, steps[-1][0], *(day for day, _ in injections)])
     span = max((end - first).days, 1)
-    top = max([dose for _, dose in steps] + ([target] if target else []))
+    top = max([dose for _, dose in steps] + [dose for _, dose in injections] + ([target] if target else []))
     top = top * Decimal("1.15") if top > 0 else Decimal(1)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
@@ -67,6 +74,11 @@ def dose_step_chart(
     commands.append(f"H{x(end)}")
     points = [ChartPoint(x(day), y(dose), f"{day:%Y-%m-%d}: {_fmt(dose)} {unit}") for day, dose in steps]
     description = "; ".join(f"{_fmt(dose)} {unit} from {day:%Y-%m-%d}" for day, dose in steps)
+    marks = [ChartPoint(x(day), y(dose), f"Injection {day:%Y-%m-%d}: {_fmt(dose)} {unit}") for day, dose in injections]
+    if marks:
+        description += "; injections given: " + ", ".join(
+            f"{day:%Y-%m-%d} {_fmt(dose)} {unit}" for day, dose in injections
+        )
     return StepChart(
         width=WIDTH,
         height=HEIGHT,
@@ -81,4 +93,5 @@ def dose_step_chart(
         plot_right=WIDTH - RIGHT,
         target_y=y(target) if target else None,
         description=description,
+        injections=marks,
     )

@@ -16,8 +16,10 @@ from medications.models import (
     DoseReason,
     DoseUnit,
     DrugClass,
+    ExceptionKind,
     Frequency,
     HepaticImpairment,
+    InjectionSite,
     LabTest,
     Medication,
     PregnancyPotential,
@@ -86,6 +88,9 @@ class AcknowledgementMixin(forms.Form):
 
 
 def _medication_label(medication: Medication) -> str:
+    if medication.long_acting_injectable:
+        limit = medication.max_dose_per_injection.normalize()  # type: ignore[union-attr]
+        return f"{medication.name} ({medication.unit}, injection, at most {limit:f} {medication.unit} each)"
     return (
         f"{medication.name} ({medication.unit}, usual max {medication.max_daily_dose.normalize():f} "
         f"{medication.unit}/day)"
@@ -101,7 +106,14 @@ class RegimenStartForm(AcknowledgementMixin, forms.Form):
         choices=DoseUnit.choices, initial=DoseUnit.MG, help_text="Must be the catalog's unit for this medication."
     )
     frequency = forms.ChoiceField(choices=Frequency.choices)
-    route = forms.ChoiceField(choices=Route.choices, initial=Route.ORAL)
+    max_doses_per_day = forms.IntegerField(
+        label="Most doses a day (as needed)",
+        min_value=1,
+        max_value=24,
+        required=False,
+        help_text="Only for an as-needed (PRN) medication.",
+    )
+    route = forms.ChoiceField(choices=Route.choices, initial=Route.ORAL, help_text="Depots are intramuscular.")
     start_date = forms.DateField(widget=DateInput())
     indication = forms.CharField(max_length=200, required=False)
     target_dose = forms.DecimalField(
@@ -253,4 +265,46 @@ class PrescribingProfileForm(forms.Form):
         label="Pregnancy potential",
         choices=PregnancyPotential.choices,
         help_text="Valproate needs a pregnancy test and the prevention programme unless this is “cannot”.",
+    )
+
+
+class CriticalActionForm(forms.Form):
+    action_taken = forms.CharField(
+        label="Action taken",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What was done, e.g. “Lithium withheld, patient seen today, repeat level tomorrow”.",
+    )
+
+
+class MonitoringExceptionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Record as",
+        choices=ExceptionKind.choices,
+        widget=forms.RadioSelect,
+    )
+    done_on = forms.DateField(label="Done on", required=False, widget=DateInput(), help_text="Done elsewhere only.")
+    reason = forms.CharField(
+        label="Where / why",
+        max_length=300,
+        help_text="Done elsewhere: where (e.g. “GP surgery, results seen”). Waived: why.",
+    )
+
+
+class InjectionForm(forms.Form):
+    given_on = forms.DateField(label="Given on", widget=DateInput())
+    dose = forms.DecimalField(max_digits=9, decimal_places=3, required=False, help_text="Empty: the prescribed dose.")
+    site = forms.ChoiceField(choices=InjectionSite.choices)
+    observation_completed = forms.BooleanField(
+        required=False, label="The post-injection observation period was completed"
+    )
+    comment = forms.CharField(max_length=300, required=False)
+
+
+class MedicationProfileForm(forms.Form):
+    benign_ethnic_neutropenia = forms.BooleanField(
+        required=False, label="Benign ethnic neutropenia documented (clozapine BEN ANC bands)"
+    )
+    hla_b1502_risk_ancestry = forms.BooleanField(
+        required=False, label="Ancestry at risk for HLA-B*1502 (genotype before carbamazepine)"
     )

@@ -44,9 +44,19 @@ class Frequency(models.TextChoices):
     TWICE_DAILY = "twice_daily", "Twice daily"
     THREE_TIMES_DAILY = "three_times_daily", "Three times daily"
     FOUR_TIMES_DAILY = "four_times_daily", "Four times daily"
+    # Long-acting injectables (depots): one injection per interval (INJECTION_INTERVALS).
+    EVERY_2_WEEKS = "every_2_weeks", "Every 2 weeks"
+    EVERY_4_WEEKS = "every_4_weeks", "Every 4 weeks"
+    MONTHLY = "monthly", "Monthly"
+    EVERY_3_MONTHS = "every_3_months", "Every 3 months"
+    EVERY_6_MONTHS = "every_6_months", "Every 6 months"
+    # PRN: taken when needed, up to the regimen's max_doses_per_day.
+    AS_NEEDED = "as_needed", "As needed (PRN)"
 
 
 # Daily dose = dose x doses per day; the max-dose rule compares that to the catalog.
+# A PRN regimen's daily dose is its dose x its own maximum doses per day; an injection's
+# limit is the catalog's per-injection maximum instead (services.dose_validate).
 DOSES_PER_DAY: dict[str, int] = {
     Frequency.ONCE_DAILY: 1,
     Frequency.EVERY_MORNING: 1,
@@ -54,6 +64,16 @@ DOSES_PER_DAY: dict[str, int] = {
     Frequency.TWICE_DAILY: 2,
     Frequency.THREE_TIMES_DAILY: 3,
     Frequency.FOUR_TIMES_DAILY: 4,
+}
+
+# Injection intervals as (days, months): monthly products are given on the same day of the
+# month (Invega Sustenna, Abilify Maintena labels: "monthly"), the others every N days.
+INJECTION_INTERVALS: dict[str, tuple[int, int]] = {
+    Frequency.EVERY_2_WEEKS: (14, 0),
+    Frequency.EVERY_4_WEEKS: (28, 0),
+    Frequency.MONTHLY: (0, 1),
+    Frequency.EVERY_3_MONTHS: (0, 3),
+    Frequency.EVERY_6_MONTHS: (0, 6),
 }
 
 
@@ -83,6 +103,10 @@ class LabTest(models.TextChoices):
     FASTING_GLUCOSE = "fasting_glucose", "Fasting plasma glucose"
     FASTING_LIPIDS = "fasting_lipids", "Fasting lipid profile (LDL-C)"
     WEIGHT = "weight", "Body weight"
+    SODIUM = "sodium", "Sodium"
+    QTC = "qtc", "ECG (QTc)"
+    HLA_B1502 = "hla_b1502", "HLA-B*1502 genotype"
+    PREGNANCY_TEST = "pregnancy_test", "Pregnancy test"
 
 
 LAB_UNITS: dict[str, str] = {
@@ -102,7 +126,13 @@ LAB_UNITS: dict[str, str] = {
     LabTest.FASTING_GLUCOSE: "mg/dL",
     LabTest.FASTING_LIPIDS: "mg/dL",
     LabTest.WEIGHT: "kg",
+    LabTest.SODIUM: "mmol/L",
+    LabTest.QTC: "ms",
+    # Qualitative tests are stored as 1 (positive) or 0 (negative).
+    LabTest.HLA_B1502: "1=positive",
+    LabTest.PREGNANCY_TEST: "1=positive",
 }
+QUALITATIVE_TESTS = frozenset({LabTest.HLA_B1502, LabTest.PREGNANCY_TEST})
 
 
 class MonitoringProtocol(PublicIdModel):
@@ -133,6 +163,7 @@ class StepRule(models.TextChoices):
     NONE = "", "None"
     UNTIL_IN_RANGE = "until_in_range", "Repeat until a level is within the target range"
     CLOZAPINE_ANC_BANDS = "clozapine_anc_bands", "Clozapine neutropenia bands change the interval"
+    IF_HLA_RISK_ANCESTRY = "if_hla_risk_ancestry", "Only where the patient's ancestry puts them at HLA-B*1502 risk"
 
 
 class MonitoringStep(models.Model):
@@ -204,6 +235,19 @@ class Medication(PublicIdModel):
         "'washout' (e.g. fluoxetine 35 days before an MAOI).",
     )
     washout_source = models.CharField(max_length=300, blank=True)
+    long_acting_injectable = models.BooleanField(
+        default=False, help_text="A depot: given as intramuscular injections at one of `injection_frequencies`."
+    )
+    injection_frequencies = models.CharField(
+        max_length=80, blank=True, help_text="Comma-separated frequencies the label allows, e.g. “monthly”."
+    )
+    max_dose_per_injection = models.DecimalField(
+        max_digits=9, decimal_places=3, null=True, blank=True, help_text="Largest single injection in the label."
+    )
+    min_dose_per_injection = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    post_injection_observation_hours = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Hours a patient is observed after each injection (e.g. olanzapine pamoate)."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -214,6 +258,13 @@ class Medication(PublicIdModel):
             models.CheckConstraint(
                 condition=Q(washout_days__isnull=True) | ~Q(washout_source=""),
                 name="%(app_label)s_%(class)s_washout_has_source",
+            ),
+            models.CheckConstraint(
+                condition=Q(long_acting_injectable=False)
+                | (
+                    Q(max_dose_per_injection__isnull=False, max_dose_per_injection__gt=0) & ~Q(injection_frequencies="")
+                ),
+                name="%(app_label)s_%(class)s_injectable_has_limits",
             ),
             models.CheckConstraint(condition=Q(unit__in=DoseUnit.values), name="%(app_label)s_%(class)s_unit_valid"),
             models.CheckConstraint(condition=Q(max_daily_dose__gt=0), name="%(app_label)s_%(class)s_max_dose_positive"),
@@ -227,6 +278,10 @@ class Medication(PublicIdModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def allowed_injection_frequencies(self) -> list[str]:
+        return [f.strip() for f in self.injection_frequencies.split(",") if f.strip()]
 
 
 class InteractionSeverity(models.TextChoices):
@@ -528,6 +583,9 @@ class Regimen(ClinicalRecord):
     unit = models.CharField(max_length=8, choices=DoseUnit.choices)
     frequency = models.CharField(max_length=20, choices=Frequency.choices)
     route = models.CharField(max_length=16, choices=Route.choices, default=Route.ORAL)
+    max_doses_per_day = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="PRN (as needed): at most this many doses in a day."
+    )
     start_date = models.DateField()
     indication = models.CharField(max_length=200, blank=True)
     target_dose = models.DecimalField(
@@ -548,6 +606,12 @@ class Regimen(ClinicalRecord):
         editable=False,
         help_text="Resumed after an interruption of more than 30 days: clozapine ANC monitoring restarts "
         "as for a new patient from this date.",
+    )
+    retitration_gap_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Clozapine (re)started after this many days without it: re-titrate (Clozaril label 2.5).",
     )
     prescriber = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField(default=1)
@@ -580,6 +644,11 @@ class Regimen(ClinicalRecord):
                 name="%(app_label)s_%(class)s_target_range_in_order",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="%(app_label)s_%(class)s_version_positive"),
+            models.CheckConstraint(
+                condition=(Q(frequency="as_needed") & Q(max_doses_per_day__isnull=False, max_doses_per_day__gte=1))
+                | (~Q(frequency="as_needed") & Q(max_doses_per_day__isnull=True)),
+                name="%(app_label)s_%(class)s_prn_has_daily_maximum",
+            ),
             # One current (active or paused) regimen per patient and medication.
             models.UniqueConstraint(
                 fields=["patient", "medication"],
@@ -592,8 +661,17 @@ class Regimen(ClinicalRecord):
         return f"regimen {self.public_id} ({self.status})"
 
     @property
-    def daily_dose(self) -> Decimal:
-        return self.dose * DOSES_PER_DAY[self.frequency]
+    def daily_dose(self) -> Decimal | None:
+        """The most taken in a day; None for an injection (its limit is per injection)."""
+        if self.frequency == Frequency.AS_NEEDED:
+            return self.dose * (self.max_doses_per_day or 1)
+        if self.frequency in DOSES_PER_DAY:
+            return self.dose * DOSES_PER_DAY[self.frequency]
+        return None
+
+    @property
+    def is_injection(self) -> bool:
+        return self.frequency in INJECTION_INTERVALS
 
     @property
     def is_current(self) -> bool:
@@ -762,3 +840,153 @@ class LabResult(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"lab result {self.public_id} ({self.test})"
+
+
+class PatientMedicationProfile(PublicIdModel):
+    """What a prescriber documents about a patient that changes the medication rules.
+
+    One row per patient, created on first edit (services.medication_profile_update)."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="medication_profile")
+    benign_ethnic_neutropenia = models.BooleanField(
+        default=False,
+        help_text="Documented benign ethnic neutropenia: clozapine uses the BEN ANC bands "
+        "(baseline >= 1000/µL; interrupt below 500/µL).",
+    )
+    hla_b1502_risk_ancestry = models.BooleanField(
+        default=False,
+        help_text="Ancestry from a population where HLA-B*1502 is common (e.g. Han Chinese, Thai, Malaysian, "
+        "Indonesian, Filipino, Indian): genotype before carbamazepine.",
+    )
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"medication profile {self.public_id}"
+
+
+class CriticalSeverity(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    SEVERE = "severe", "Severe"
+
+
+class CriticalResultStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACTIONED = "actioned", "Action recorded"
+
+
+class CriticalResult(PublicIdModel):
+    """A lab value in the critical range (monitoring.critical_finding). Opened in the lab
+    result's transaction; stays open, with a banner on the chart, until a prescriber
+    records the action taken."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="critical_results")
+    lab_result = models.OneToOneField(LabResult, on_delete=models.PROTECT, related_name="critical_result")
+    code = models.CharField(max_length=40, help_text="The rule that fired, e.g. “lithium_toxic”.")
+    severity = models.CharField(max_length=10, choices=CriticalSeverity.choices)
+    message = models.CharField(max_length=300)
+    source = models.CharField(max_length=300)
+    status = models.CharField(max_length=10, choices=CriticalResultStatus.choices, default=CriticalResultStatus.OPEN)
+    raised_at = models.DateTimeField(default=timezone.now)
+    action_taken = models.TextField(blank=True)
+    actioned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actioned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        indexes = [models.Index(fields=["patient", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(severity__in=CriticalSeverity.values), name="%(app_label)s_%(class)s_severity_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=CriticalResultStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=CriticalResultStatus.OPEN, actioned_at__isnull=True, action_taken="")
+                | (
+                    Q(status=CriticalResultStatus.ACTIONED, actioned_at__isnull=False, actioned_by__isnull=False)
+                    & ~Q(action_taken="")
+                ),
+                name="%(app_label)s_%(class)s_actioned_has_action",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"critical result {self.public_id} ({self.code}, {self.status})"
+
+
+class ExceptionKind(models.TextChoices):
+    DONE_ELSEWHERE = "done_elsewhere", "Done elsewhere"
+    WAIVED = "waived", "Waived"
+
+
+class MonitoringException(ClinicalRecord):
+    """A monitoring test done outside this clinic (date, where) or waived (reason, who), so
+    the schedule stops calling it overdue. A waiver answers the item that was pending when
+    it was recorded (`due_date`); a test done elsewhere counts like a result on `done_on`."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="monitoring_exceptions")
+    regimen = models.ForeignKey(Regimen, on_delete=models.PROTECT, related_name="monitoring_exceptions")
+    test = models.CharField(max_length=24, choices=LabTest.choices)
+    kind = models.CharField(max_length=16, choices=ExceptionKind.choices)
+    done_on = models.DateField(null=True, blank=True, help_text="Done elsewhere: the date it was done.")
+    due_date = models.DateField(help_text="The due date of the item this answers.")
+    reason = models.CharField(max_length=300, help_text="Waived: why. Done elsewhere: where (and any detail).")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-due_date", "-id"]
+        base_manager_name = "all_records"
+        indexes = [models.Index(fields=["regimen", "test"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(test__in=LabTest.values), name="%(app_label)s_%(class)s_test_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=ExceptionKind.values), name="%(app_label)s_%(class)s_kind_valid"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="%(app_label)s_%(class)s_reason_required"),
+            models.CheckConstraint(
+                condition=~Q(kind=ExceptionKind.DONE_ELSEWHERE) | Q(done_on__isnull=False),
+                name="%(app_label)s_%(class)s_done_elsewhere_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"monitoring exception {self.public_id} ({self.kind})"
+
+
+class InjectionSite(models.TextChoices):
+    DELTOID = "deltoid", "Deltoid"
+    GLUTEAL = "gluteal", "Gluteal"
+
+
+class Injection(ClinicalRecord):
+    """A long-acting injection given. The next is due one interval later (INJECTION_INTERVALS)."""
+
+    regimen = models.ForeignKey(Regimen, on_delete=models.PROTECT, related_name="injections")
+    given_on = models.DateField()
+    dose = models.DecimalField(max_digits=9, decimal_places=3)
+    site = models.CharField(max_length=10, choices=InjectionSite.choices)
+    observed_until = models.DateTimeField(
+        null=True, blank=True, help_text="End of the post-injection observation, where the label asks for one."
+    )
+    comment = models.CharField(max_length=300, blank=True)
+    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["given_on", "id"]
+        base_manager_name = "all_records"
+        indexes = [models.Index(fields=["regimen", "given_on"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(dose__gt=0), name="%(app_label)s_%(class)s_dose_positive"),
+            models.CheckConstraint(
+                condition=Q(site__in=InjectionSite.values), name="%(app_label)s_%(class)s_site_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"injection {self.public_id}"

@@ -22,8 +22,8 @@ item, the earliest unmet: overdue if its date has passed, else due. That pending
 stays put until a result arrives, so a reminder for it is written once.
 """
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -35,6 +35,13 @@ class ItemStatus(StrEnum):
     DUE = "due"
     OVERDUE = "overdue"
     DONE = "done"
+    WAIVED = "waived"
+
+
+class ObservationSource(StrEnum):
+    RESULT = "result"
+    DONE_ELSEWHERE = "done_elsewhere"  # a MonitoringException: counts like a result, has no value
+    WAIVED = "waived"  # a MonitoringException: answers the item due on `taken_on`
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,34 @@ class Step:
 class Observation:
     test: str
     taken_on: date
-    value: Decimal
+    value: Decimal | None
+    source: str = ObservationSource.RESULT
+    note: str = ""
+
+    @property
+    def status(self) -> ItemStatus:
+        return ItemStatus.WAIVED if self.source == ObservationSource.WAIVED else ItemStatus.DONE
+
+
+@dataclass(frozen=True)
+class ExtraCheck:
+    """A one-off requirement outside the protocol: e.g. a lithium level 5-7 days after an
+    interacting drug was added (NHS SPS lithium monitoring, CLINICAL.md b7)."""
+
+    test: str
+    anchor: date
+    offset_days: int
+    window_days: int
+    label: str
+
+
+@dataclass(frozen=True)
+class IntervalCap:
+    """At most `days` between repeats of `test` (e.g. lithium at least 3-monthly in risk groups)."""
+
+    test: str
+    days: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -107,13 +141,19 @@ class AncBand(StrEnum):
 _ANC_ORDER = [AncBand.NORMAL, AncBand.MILD, AncBand.MODERATE, AncBand.SEVERE]
 
 
-def anc_band(value: Decimal) -> AncBand:
-    if value >= ANC_NORMAL:
+# Benign ethnic neutropenia (Clozapine REMS BEN table, PMC9243911 Table 7, CLINICAL.md b8):
+# normal range for BEN >= 1000/µL; BEN neutropenia 500-999 (continue, three times weekly);
+# below 500 severe (interrupt).
+BEN_ANC_NORMAL = Decimal("1000")
+
+
+def anc_band(value: Decimal, *, benign_ethnic_neutropenia: bool = False) -> AncBand:
+    if value >= (BEN_ANC_NORMAL if benign_ethnic_neutropenia else ANC_NORMAL):
         return AncBand.NORMAL
     if value >= ANC_MILD:
         return AncBand.MILD
     if value >= ANC_MODERATE:
-        return AncBand.MODERATE
+        return AncBand.MILD if benign_ethnic_neutropenia else AncBand.MODERATE
     return AncBand.SEVERE
 
 
@@ -126,36 +166,101 @@ ANC_BAND_TEXT = {
 }
 
 
+BEN_MILD_TEXT = "BEN neutropenia (500-999/µL): continue; ANC three times weekly until >= 1000"
+
+
 @dataclass(frozen=True)
 class LabFlag:
-    level: str  # "low", "high", "critical"
+    level: str  # "low", "high", "critical" (critical = alerted at once, critical.py)
     text: str
 
 
-def lab_flag(*, test: str, value: Decimal, target_range: tuple[Decimal, Decimal] | None = None) -> LabFlag | None:
+# Non-critical flags per test: (level, predicate, text, source). Critical values come first
+# from critical.py. Every LabTest has an entry; an empty list says "no single sourced range"
+# (tests/medications/test_critical.py checks the table covers the catalog's tests).
+_ONE = Decimal("1")
+FLAG_TABLE: dict[str, list[tuple[str, Callable[[Decimal], bool], str, str]]] = {
+    LabTest.FBC: [("low", lambda v: v < Decimal("4.0"), "Below the usual range 4.0-11.0 x10^9/L", "usual adult range")],
+    LabTest.PLATELETS: [
+        ("low", lambda v: v < Decimal("150"), "Thrombocytopenia (< 150 x10^9/L)", "Depakote label, warnings")
+    ],
+    LabTest.LFT: [
+        ("high", lambda v: v > Decimal("120"), "ALT > 3 x the upper limit (40 U/L)", "FDA DILI guidance 2009")
+    ],
+    LabTest.INR: [],  # critical only; a therapeutic INR depends on the indication
+    LabTest.EGFR: [
+        ("low", lambda v: v < EGFR_REDUCED, "Reduced kidney function (eGFR < 60)", "KDIGO 2012 CKD G3a or worse")
+    ],
+    LabTest.CREATININE: [],  # reference ranges differ by sex and laboratory
+    LabTest.WEIGHT: [],  # no range of its own: read by the weight-based dose limits (limits.py)
+    LabTest.TSH: [
+        ("high", lambda v: v > Decimal("4.0"), "TSH above 4.0 mIU/L", "usual adult reference interval 0.4-4.0"),
+        ("low", lambda v: v < Decimal("0.4"), "TSH below 0.4 mIU/L", "usual adult reference interval 0.4-4.0"),
+    ],
+    LabTest.CALCIUM: [
+        ("high", lambda v: v > Decimal("2.6"), "Raised calcium (> 2.6 mmol/L)", "adjusted calcium 2.2-2.6; NHS SPS"),
+    ],
+    LabTest.BMI: [("high", lambda v: v >= Decimal("30"), "Obesity (BMI >= 30)", "WHO BMI classification")],
+    LabTest.WAIST: [],  # the thresholds are sex-specific (ATP III 102/88 cm); sex is not recorded
+    LabTest.BP_SYSTOLIC: [
+        ("high", lambda v: v >= Decimal("140"), "Stage 2 hypertension (>= 140 mmHg)", "ACC/AHA 2017 guideline")
+    ],
+    LabTest.FASTING_GLUCOSE: [
+        ("high", lambda v: v >= GLUCOSE_DIABETES, "Diabetes range (>= 126 mg/dL)", "ADA Standards of Care"),
+        ("high", lambda v: v >= GLUCOSE_IMPAIRED, "Impaired fasting glucose (100-125 mg/dL)", "ADA Standards of Care"),
+    ],
+    LabTest.FASTING_LIPIDS: [
+        ("high", lambda v: v >= Decimal("190"), "LDL-C >= 190 mg/dL", "ACC/AHA 2018 cholesterol guideline")
+    ],
+    LabTest.SODIUM: [("low", lambda v: v < Decimal("135"), "Hyponatraemia (< 135 mmol/L)", "usual definition")],
+    LabTest.QTC: [
+        ("high", lambda v: v > Decimal("450"), "Prolonged QTc (> 450 ms)", "AHA/ACCF/HRS 2009 ECG standards")
+    ],
+    LabTest.HLA_B1502: [
+        (
+            "high",
+            lambda v: v >= _ONE,
+            "HLA-B*1502 positive: do not start carbamazepine (SJS/TEN)",
+            "Tegretol boxed warning",
+        )
+    ],
+    LabTest.PREGNANCY_TEST: [
+        ("high", lambda v: v >= _ONE, "Pregnancy test positive: review valproate at once", "MHRA valproate PREVENT")
+    ],
+}
+
+
+def lab_flag(
+    *,
+    test: str,
+    value: Decimal,
+    target_range: tuple[Decimal, Decimal] | None = None,
+    benign_ethnic_neutropenia: bool = False,
+) -> LabFlag | None:
     """Why a value deserves attention, or None. Only tests with a sourced range are flagged."""
+    from medications.critical import Context, critical_finding
+
+    finding = critical_finding(
+        test=test, value=value, context=Context(benign_ethnic_neutropenia=benign_ethnic_neutropenia)
+    )
+    if test == LabTest.ANC:
+        band = anc_band(value, benign_ethnic_neutropenia=benign_ethnic_neutropenia)
+        if band == AncBand.NORMAL:
+            return None
+        text = BEN_MILD_TEXT if benign_ethnic_neutropenia and band == AncBand.MILD else ANC_BAND_TEXT[band]
+        return LabFlag("critical" if finding else "high", text)
+    if finding is not None:
+        return LabFlag("critical", finding.message)
     if test == LabTest.LITHIUM_LEVEL:
         low, high = target_range or LITHIUM_DEFAULT_RANGE
-        if value >= LITHIUM_TOXIC:
-            return LabFlag("critical", f"Toxic range (>= {LITHIUM_TOXIC} mmol/L)")
         if value > high:
             return LabFlag("high", f"Above the target range {low}-{high} mmol/L")
         if value < low:
             return LabFlag("low", f"Below the target range {low}-{high} mmol/L")
         return None
-    if test == LabTest.ANC:
-        band = anc_band(value)
-        if band == AncBand.NORMAL:
-            return None
-        return LabFlag("high" if band == AncBand.MILD else "critical", ANC_BAND_TEXT[band])
-    if test == LabTest.FASTING_GLUCOSE:
-        if value >= GLUCOSE_DIABETES:
-            return LabFlag("critical", "Diabetes range (>= 126 mg/dL)")
-        if value >= GLUCOSE_IMPAIRED:
-            return LabFlag("high", "Impaired fasting glucose (100-125 mg/dL)")
-        return None
-    if test == LabTest.EGFR and value < EGFR_REDUCED:
-        return LabFlag("low", "Reduced kidney function (eGFR < 60)")
+    for level, applies, text, _source in FLAG_TABLE.get(test, []):
+        if applies(value):
+            return LabFlag(level, text)
     return None
 
 
@@ -190,9 +295,23 @@ def _once(step: Step, start: date, results: Sequence[Observation], out: _TestSch
     due = start + timedelta(days=step.offset_days)
     met = _first_result(results, not_before=due - timedelta(days=step.window_days))
     if met is not None:
-        out.done.append(MonitoringItem(step.test, due, ItemStatus.DONE, step.label, done_on=met.taken_on))
+        out.done.append(_met(step.test, due, step.label, met))
     else:
         out.pending.append(_Pending(due, step.label))
+
+
+def _met(test: str, due: date, label: str, met: Observation) -> MonitoringItem:
+    done_on = met.taken_on if met.source != ObservationSource.WAIVED else None
+    return MonitoringItem(test, due, met.status, label, done_on=done_on, note=met.note)
+
+
+def _extra(check: ExtraCheck, results: Sequence[Observation], out: _TestSchedule) -> None:
+    due = check.anchor + timedelta(days=check.offset_days)
+    met = _first_result(results, not_before=due - timedelta(days=check.window_days), after=check.anchor)
+    if met is not None:
+        out.done.append(_met(check.test, due, check.label, met))
+    else:
+        out.pending.append(_Pending(due, check.label))
 
 
 def _after_dose_change(
@@ -216,8 +335,13 @@ def _after_dose_change(
                 if next_anchor is None:
                     out.pending.append(_Pending(due, step.label))
                 break  # else superseded by the next dose change
-            out.done.append(MonitoringItem(step.test, due, ItemStatus.DONE, step.label, done_on=met.taken_on))
-            if step.rule != StepRule.UNTIL_IN_RANGE or not step.interval_days or _in_range(met.value, target_range):
+            out.done.append(_met(step.test, due, step.label, met))
+            if (
+                step.rule != StepRule.UNTIL_IN_RANGE
+                or not step.interval_days
+                or met.value is None
+                or _in_range(met.value, target_range)
+            ):
                 break
             due = met.taken_on + timedelta(days=step.interval_days)
 
@@ -247,15 +371,15 @@ class _AncState:
     previous: AncBand | None = None
 
 
-def _anc_walk(start: date, results: Sequence[Observation]) -> _AncState:
+def _anc_walk(start: date, results: Sequence[Observation], ben: bool = False) -> _AncState:
     # Clozapine US prescribing information (PMC9243911 Table 6, CLINICAL.md b8):
     # moderate -> after recovery to >= 1500, weekly for 4 weeks then the last normal interval;
     # severe -> a rechallenge is monitored as a new patient: the phase clock restarts.
     state = _AncState(clock=start)
     for index, result in enumerate(results):
-        band = anc_band(result.value)
+        band = anc_band(result.value, benign_ethnic_neutropenia=ben)
         if index == len(results) - 1:
-            state.previous = anc_band(results[index - 1].value) if index else None
+            state.previous = anc_band(results[index - 1].value, benign_ethnic_neutropenia=ben) if index else None
         if band == AncBand.NORMAL:
             if state.episode == AncBand.MODERATE:
                 state.weekly_until = result.taken_on + timedelta(weeks=4)
@@ -268,13 +392,16 @@ def _anc_walk(start: date, results: Sequence[Observation]) -> _AncState:
     return state
 
 
-def _anc_override(start: date, results: Sequence[Observation], label: str) -> tuple[date, _Pending | None]:
+def _anc_override(
+    start: date, results: Sequence[Observation], label: str, ben: bool = False
+) -> tuple[date, _Pending | None]:
     """(the phase clock, a band-driven due date that replaces the normal interval, if any)."""
+    results = [r for r in results if r.value is not None]  # a test done elsewhere has no value
     if not results:
         return start, None
-    state = _anc_walk(start, results)
+    state = _anc_walk(start, results, ben)
     last = results[-1]
-    band = anc_band(last.value)
+    band = anc_band(last.value, benign_ethnic_neutropenia=ben)
     if band == AncBand.NORMAL:
         if state.weekly_until is not None and last.taken_on < state.weekly_until:
             return state.clock, _Pending(
@@ -286,41 +413,60 @@ def _anc_override(start: date, results: Sequence[Observation], label: str) -> tu
     if state.previous in (None, AncBand.NORMAL):
         # "Confirm all initial reports of ANC < 1500/µL with a repeat within 24 hours."
         return state.clock, _Pending(
-            last.taken_on + timedelta(days=1), label, "Confirm the first ANC below 1500/µL within 24 hours"
+            last.taken_on + timedelta(days=1),
+            label,
+            f"Confirm the first ANC below {BEN_ANC_NORMAL if ben else ANC_NORMAL}/µL within 24 hours",
         )
     if state.episode in (AncBand.MODERATE, AncBand.SEVERE):
-        note = "Recovering from neutropenia: ANC three times weekly until >= 1500"
+        note = f"Recovering from neutropenia: ANC three times weekly until >= {BEN_ANC_NORMAL if ben else ANC_NORMAL}"
     else:
-        note = ANC_BAND_TEXT[AncBand.MILD]
+        note = BEN_MILD_TEXT if ben else ANC_BAND_TEXT[AncBand.MILD]
     # Three times weekly: every 2 days, so no gap exceeds the Monday/Wednesday/Friday rhythm.
     return state.clock, _Pending(last.taken_on + timedelta(days=2), label, note)
 
 
+@dataclass(frozen=True)
+class _Options:
+    start: date
+    anchors: list[date]
+    today: date
+    target_range: tuple[Decimal, Decimal] | None
+    restart: date | None
+    ben: bool
+    caps: dict[str, IntervalCap]
+    extra: list[ExtraCheck]
+
+
+def _capped(steps: list[Step], cap: IntervalCap | None) -> list[Step]:
+    if cap is None:
+        return steps
+    return [
+        replace(s, interval_days=cap.days, label=cap.reason) if s.interval_days and s.interval_days > cap.days else s
+        for s in steps
+    ]
+
+
 def _schedule_test(
-    test: str,
-    steps: list[Step],
-    *,
-    start: date,
-    anchors: list[date],
-    results: Sequence[Observation],
-    today: date,
-    target_range: tuple[Decimal, Decimal] | None,
-    restart: date | None,
+    test: str, steps: list[Step], results: Sequence[Observation], options: _Options
 ) -> list[MonitoringItem]:
     out = _TestSchedule()
+    start = options.start
     for step in steps:
         if step.kind == StepKind.ONCE:
             _once(step, start, results, out)
         elif step.kind == StepKind.AFTER_DOSE_CHANGE:
-            _after_dose_change(step, anchors, results, target_range, out)
-    repeats = [s for s in steps if s.kind == StepKind.REPEAT and s.interval_days]
+            _after_dose_change(step, options.anchors, results, options.target_range, out)
+    for check in options.extra:
+        if check.test == test:
+            _extra(check, results, out)
+    repeats = _capped([s for s in steps if s.kind == StepKind.REPEAT and s.interval_days], options.caps.get(test))
     if repeats:
         clock, counted = start, results
         if any(s.rule == StepRule.CLOZAPINE_ANC_BANDS for s in repeats):
-            if restart is not None and restart > start:
+            if options.restart is not None and options.restart > start:
                 # Interruption > 30 days: monitor as a new patient (clozapine PI, CLINICAL.md b8).
-                clock, counted = restart, [r for r in results if r.taken_on >= restart]
-            clock, override = _anc_override(clock, counted, repeats[0].label)
+                clock, counted = options.restart, [r for r in results if r.taken_on >= options.restart]
+            clock, override = _anc_override(clock, counted, repeats[0].label, options.ben)
             if override is not None:
                 out.pending.append(override)
         next_due = _repeat_due(repeats, clock, counted)
@@ -329,16 +475,10 @@ def _schedule_test(
     items = sorted(out.done, key=lambda item: (item.due_date, item.label))
     if out.pending:
         first = min(out.pending, key=lambda pending: pending.due)
-        status = ItemStatus.OVERDUE if first.due < today else ItemStatus.DUE
+        status = ItemStatus.OVERDUE if first.due < options.today else ItemStatus.DUE
+        done = [r.taken_on for r in results if r.source != ObservationSource.WAIVED]
         items.append(
-            MonitoringItem(
-                test,
-                first.due,
-                status,
-                first.label,
-                note=first.note,
-                last_done_on=results[-1].taken_on if results else None,
-            )
+            MonitoringItem(test, first.due, status, first.label, note=first.note, last_done_on=max(done, default=None))
         )
     return items
 
@@ -352,31 +492,37 @@ def monitoring_schedule(
     today: date,
     target_range: tuple[Decimal, Decimal] | None = None,
     restart_date: date | None = None,
+    exceptions: Iterable[Observation] = (),
+    benign_ethnic_neutropenia: bool = False,
+    interval_caps: Iterable[IntervalCap] = (),
+    extra_checks: Iterable[ExtraCheck] = (),
 ) -> list[MonitoringItem]:
-    """Every test of one active regimen: the requirements met (done) and, per test, the next
-    one (due or overdue). `results` are the patient's results of any test; only those taken
-    up to today count. `dose_change_dates` are the changes after the start; `restart_date`
-    is when a long interruption ended (clozapine ANC then restarts as for a new patient)."""
+    """Every test of one active regimen: the requirements met (done or waived) and, per test,
+    the next one (due or overdue). `results` are the patient's results of any test; only those
+    taken up to today count. `dose_change_dates` are the changes after the start; `restart_date`
+    is when a long interruption ended (clozapine ANC then restarts as for a new patient).
+    `exceptions` are this regimen's tests done elsewhere or waived (a waiver may answer an item
+    not yet due); `interval_caps` shorten repeat intervals, `extra_checks` add one-off tests."""
     steps = list(steps)
     anchors = sorted({start_date, *(d for d in dose_change_dates if d > start_date)})
     earliest = start_date - timedelta(days=max((s.window_days for s in steps), default=0))
     by_test: dict[str, list[Observation]] = {}
-    for result in sorted(results, key=lambda r: r.taken_on):
-        if earliest <= result.taken_on <= today:
-            by_test.setdefault(result.test, []).append(result)
+    counted = [r for r in results if earliest <= r.taken_on <= today]
+    counted += [e for e in exceptions if earliest <= e.taken_on]
+    for result in sorted(counted, key=lambda r: r.taken_on):
+        by_test.setdefault(result.test, []).append(result)
+    options = _Options(
+        start=start_date,
+        anchors=anchors,
+        today=today,
+        target_range=target_range,
+        restart=restart_date,
+        ben=benign_ethnic_neutropenia,
+        caps={cap.test: cap for cap in interval_caps},
+        extra=list(extra_checks),
+    )
     tests = list(dict.fromkeys(step.test for step in steps))
     items: list[MonitoringItem] = []
     for test in tests:
-        items.extend(
-            _schedule_test(
-                test,
-                [s for s in steps if s.test == test],
-                start=start_date,
-                anchors=anchors,
-                results=by_test.get(test, []),
-                today=today,
-                target_range=target_range,
-                restart=restart_date,
-            )
-        )
+        items.extend(_schedule_test(test, [s for s in steps if s.test == test], by_test.get(test, []), options))
     return items

@@ -74,6 +74,10 @@ VALUES: dict[str, tuple[float, float, int]] = {
     LabTest.BP_SYSTOLIC: (108, 142, 0),
     LabTest.FASTING_GLUCOSE: (82, 118, 0),
     LabTest.FASTING_LIPIDS: (85, 165, 0),
+    LabTest.SODIUM: (136, 144, 0),
+    LabTest.QTC: (390, 440, 0),
+    LabTest.HLA_B1502: (0, 0, 0),  # negative
+    LabTest.PREGNANCY_TEST: (0, 0, 0),  # negative
 }
 
 REASONS = {
@@ -150,6 +154,10 @@ def _seed_patient(patient: Patient, prescriber: User, today: date, rng: random.R
     drug, frequency, dose, changes, indication = rng.choice(PLANS[_kind(patient)])
     medication = Medication.objects.get(name=drug)
     start = today - timedelta(days=rng.randint(60, 320))
+    if drug == "Clozapine":  # no clozapine without a recent baseline ANC (clozapine.py)
+        services.lab_result_record(
+            patient=patient, actor=prescriber, test=LabTest.ANC, value=_value(LabTest.ANC, rng), taken_on=start
+        )
     regimen = services.regimen_start(
         patient=patient,
         medication=medication,

@@ -15,13 +15,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from careplans.models import Patient
+from careplans.models import Patient, TeamRole
+from careplans.selectors import active_team_members
 from clinic.access import Action, require
 from clinic.audit import audit_record, diff, snapshot
 from clinic.concurrency import StaleVersionError
 from clinic.entered_in_error import entered_in_error_mark
 from clinic.models import AuditAction, User
-from medications import limits, reminders
+from medications import clozapine, critical, limits, reminders
 from medications.interactions import (
     CYP1A2_SUBSTRATE_KINDS,
     InteractionWarning,
@@ -32,15 +33,24 @@ from medications.interactions import (
 from medications.models import (
     CURRENT_REGIMEN_STATUSES,
     DOSES_PER_DAY,
+    INJECTION_INTERVALS,
     LAB_UNITS,
+    QUALITATIVE_TESTS,
     AdherenceCheck,
+    CriticalResult,
+    CriticalResultStatus,
     DoseChange,
     DoseReason,
+    ExceptionKind,
+    Frequency,
     HepaticImpairment,
+    Injection,
     InteractionAcknowledgement,
     LabResult,
     LabTest,
     Medication,
+    MonitoringException,
+    PatientMedicationProfile,
     PregnancyPotential,
     PrescribingProfile,
     Regimen,
@@ -49,6 +59,8 @@ from medications.models import (
     SideEffect,
     SmokingStatus,
 )
+from reminders.models import ReminderKind
+from reminders.outbox import ReminderDraft, reminders_write
 
 REGIMEN_FIELDS = (
     "medication",
@@ -158,6 +170,46 @@ def _as_decimal(value: Any, field: str) -> Decimal:
     return number
 
 
+def _frequency_error(medication: Medication, frequency: str, max_doses_per_day: int | None) -> str | None:
+    if medication.long_acting_injectable:
+        allowed = medication.allowed_injection_frequencies
+        if frequency not in allowed:
+            labels = ", ".join(Frequency(f).label.lower() for f in allowed)
+            return f"{medication.name} is injected {labels}."
+        return None
+    if frequency in INJECTION_INTERVALS:
+        return f"{medication.name} is not a long-acting injectable: choose a daily frequency or as needed."
+    if frequency == Frequency.AS_NEEDED:
+        return None if max_doses_per_day else "Give the maximum number of doses a day for an as-needed medication."
+    if frequency not in DOSES_PER_DAY:
+        return "Choose how often the dose is taken."
+    return None
+
+
+def _over_limit(medication: Medication, number: Decimal, frequency: str, max_doses_per_day: int | None) -> str | None:
+    """Why the dose is above the usual maximum (per injection for a depot, else per day)."""
+    unit = medication.unit
+    if medication.long_acting_injectable:
+        limit = medication.max_dose_per_injection
+        if limit is not None and number > limit:
+            return (
+                f"{_fmt(number)} {unit} is above the largest single injection of {_fmt(limit)} {unit} "
+                f"for {medication.name}. Give an override reason to prescribe it."
+            )
+        return None
+    per_day = max_doses_per_day if frequency == Frequency.AS_NEEDED else DOSES_PER_DAY.get(frequency)
+    if per_day is None:
+        return None
+    daily = number * per_day
+    if daily > medication.max_daily_dose:
+        return (
+            f"{_fmt(daily)} {unit} a day is above the usual maximum of "
+            f"{_fmt(medication.max_daily_dose)} {unit} a day for {medication.name}. "
+            "Give an override reason to prescribe it."
+        )
+    return None
+
+
 def dose_validate(
     *,
     medication: Medication,
@@ -169,32 +221,29 @@ def dose_validate(
     patient: Patient | None = None,
     indication: str = "",
     on: date | None = None,
+    max_doses_per_day: int | None = None,
 ) -> Decimal:
     """The dose rules (DESIGN.md, SECURITY.md IV-2): a positive number, in the medication's
-    unit, and a daily dose (dose x doses per day) at most the catalog maximum, and at most the
-    patient's own limit (limits.py: age, liver, kidneys, weight, indication), unless an
-    override reason is given. Returns the dose as a Decimal or raises per-field errors."""
+    unit, and a daily dose (dose x doses per day; PRN: x its maximum doses a day) at most the
+    catalog maximum and the patient's own limit (limits.py: age, liver, kidneys, weight,
+    indication), or for a long-acting injectable a single injection at most the label's
+    largest, unless an override reason is given. Returns the dose or raises per-field errors."""
     errors: dict[str, str] = {}
     if unit not in (None, "") and unit != medication.unit:
         errors["unit"] = f"{medication.name} is dosed in {medication.unit}, not {unit}."
-    if frequency not in DOSES_PER_DAY:
-        errors["frequency"] = "Choose how often the dose is taken."
+    frequency_error = _frequency_error(medication, frequency, max_doses_per_day)
+    if frequency_error:
+        errors["max_doses_per_day" if frequency == Frequency.AS_NEEDED else "frequency"] = frequency_error
     number = _as_decimal(dose, field)
     if number <= 0:
         errors[field] = "Enter a dose above zero."
     elif number.as_tuple().exponent < -3:  # type: ignore[operator]
         errors[field] = "Use at most 3 decimal places."
-    elif frequency in DOSES_PER_DAY and not override_reason.strip():
-        daily = number * DOSES_PER_DAY[frequency]
-        patient_error = _patient_limit_error(medication, daily, patient, indication, on)
-        if patient_error:
-            errors[field] = patient_error
-        elif daily > medication.max_daily_dose:
-            errors[field] = (
-                f"{_fmt(daily)} {medication.unit} a day is above the usual maximum of "
-                f"{_fmt(medication.max_daily_dose)} {medication.unit} a day for {medication.name}. "
-                "Give an override reason to prescribe it."
-            )
+    elif not frequency_error and not override_reason.strip():
+        over = _patient_limit_error_for(medication, number, frequency, max_doses_per_day, patient, indication, on)
+        over = over or _over_limit(medication, number, frequency, max_doses_per_day)
+        if over:
+            errors[field] = over
     if errors:
         raise ValidationError(errors)
     return number
@@ -202,6 +251,24 @@ def dose_validate(
 
 def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f")
+
+
+def _patient_limit_error_for(
+    medication: Medication,
+    number: Decimal,
+    frequency: str,
+    max_doses_per_day: int | None,
+    patient: Patient | None,
+    indication: str,
+    on: date | None,
+) -> str | None:
+    """The patient's own daily limit (limits.py); a depot's per-injection maximum is the label's."""
+    if medication.long_acting_injectable:
+        return None
+    per_day = max_doses_per_day if frequency == Frequency.AS_NEEDED else DOSES_PER_DAY.get(frequency)
+    if per_day is None:
+        return None
+    return _patient_limit_error(medication, number * per_day, patient, indication, on)
 
 
 def _patient_limit_error(
@@ -238,18 +305,22 @@ def regimen_start(
     target_level_low: Decimal | None = None,
     target_level_high: Decimal | None = None,
     override_reason: str = "",
+    max_doses_per_day: int | None = None,
     acknowledged_warnings: Sequence[str] = (),
     acknowledgement_reason: str = "",
 ) -> Regimen:
     """Start a regimen; its first DoseChange (previous dose empty) records the starting dose.
     A contraindicated or major warning (limits.start_warnings) must be acknowledged by code with
-    a reason (AcknowledgementRequired otherwise); the acknowledgement is recorded and audited."""
+    a reason (AcknowledgementRequired otherwise); the acknowledgement is recorded and audited.
+    Clozapine needs a recent baseline ANC; a restart after a gap asks for re-titration."""
     require(actor, Action.PRESCRIBE, PRESCRIBERS_ONLY)
     # One start per patient at a time: two prescribers starting an MAOI and an SSRI at the same
     # moment would otherwise each pass the interaction check without seeing the other's drug.
     Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True).first()
     if not medication.is_active:
         raise ValidationError({"medication": "This medication is no longer offered in the catalog."})
+    if frequency != Frequency.AS_NEEDED:
+        max_doses_per_day = None
     number = dose_validate(
         medication=medication,
         dose=dose,
@@ -259,6 +330,7 @@ def regimen_start(
         patient=patient,
         indication=indication,
         on=start_date,
+        max_doses_per_day=max_doses_per_day,
     )
     if target_dose not in (None, ""):
         target_dose = dose_validate(
@@ -270,7 +342,10 @@ def regimen_start(
             patient=patient,
             indication=indication,
             on=start_date,
+            max_doses_per_day=max_doses_per_day,
         )
+    if medication.long_acting_injectable:
+        route = Route.INTRAMUSCULAR  # a depot is only ever given intramuscularly
     _not_future(start_date, "start_date")
     if Regimen.objects.filter(patient=patient, medication=medication, status__in=CURRENT_REGIMEN_STATUSES).exists():
         raise ValidationError(
@@ -281,6 +356,7 @@ def regimen_start(
         acknowledged_warnings,
         acknowledgement_reason,
     )
+    gap_days = _clozapine_start_check(patient=patient, medication=medication, start_date=start_date)
     if medication.level_test and target_level_low is None and target_level_high is None:
         target_level_low, target_level_high = medication.target_level_low, medication.target_level_high
     regimen = Regimen(
@@ -295,6 +371,8 @@ def regimen_start(
         target_dose=target_dose or None,
         target_level_low=target_level_low,
         target_level_high=target_level_high,
+        max_doses_per_day=max_doses_per_day,
+        retitration_gap_days=gap_days,
         prescriber=actor,
         status_changed_by=actor,
     )
@@ -333,8 +411,40 @@ def regimen_start(
     _acknowledgements_write(
         regimen=regimen, blocking=blocking, reason=acknowledgement_reason, actor=actor, dose_change=start
     )
-    reminders.monitoring_reminders_write(regimens=[regimen], today=timezone.localdate())
+    # The patient's other regimens too: a drug that raises lithium levels brings the next
+    # lithium level forward (lithium.py).
+    reminders.monitoring_reminders_write(regimens=_active_regimens(patient), today=timezone.localdate())
     return regimen
+
+
+def _active_regimens(patient: Patient) -> list[Regimen]:
+    return list(Regimen.objects.filter(patient=patient, status=RegimenStatus.ACTIVE).select_related("medication"))
+
+
+def _clozapine_start_check(*, patient: Patient, medication: Medication, start_date: date) -> int | None:
+    """Refuse clozapine without a baseline ANC in range; return the days since the patient's
+    last clozapine regimen stopped when that gap asks for re-titration (clozapine.py)."""
+    if medication.name != clozapine.CLOZAPINE:
+        return None
+    ancs = LabResult.objects.filter(patient=patient, test=LabTest.ANC, taken_on__lte=start_date).values_list(
+        "taken_on", "value"
+    )
+    profile = PatientMedicationProfile.objects.filter(patient=patient).first()
+    error = clozapine.baseline_anc_error(
+        ancs=list(ancs), start_date=start_date, ben=bool(profile and profile.benign_ethnic_neutropenia)
+    )
+    if error:
+        raise ValidationError({"medication": error})
+    last_stop = (
+        Regimen.objects.filter(patient=patient, medication=medication, status=RegimenStatus.STOPPED)
+        .order_by("-stopped_on")
+        .values_list("stopped_on", flat=True)
+        .first()
+    )
+    if last_stop is None:
+        return None
+    gap = (start_date - last_stop).days
+    return gap if gap >= clozapine.RETITRATION_GAP_DAYS else None
 
 
 def _locked(regimen: Regimen, version: int | None) -> Regimen:
@@ -379,6 +489,7 @@ def dose_change_record(
         patient=current.patient,
         indication=current.indication,
         on=effective_on,
+        max_doses_per_day=current.max_doses_per_day,
     )
     errors: dict[str, str] = {}
     if number == current.dose:
@@ -418,7 +529,8 @@ def dose_change_record(
     change.save()
     current.dose = number
     current.version += 1
-    current.save(update_fields=["dose", "version", "updated_at"])
+    current.retitration_gap_days = None  # the prescriber is titrating again
+    current.save(update_fields=["dose", "version", "retitration_gap_days", "updated_at"])
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -477,6 +589,9 @@ def regimen_status_change(
     interrupted = (timezone.localdate() - timezone.localdate(previous_change)).days
     if status == RegimenStatus.ACTIVE and interrupted > INTERRUPTION_RESTART_DAYS:
         current.monitoring_restart_on = timezone.localdate()
+    # Clozaril label 2.5: after 2 days or more without clozapine, re-titrate from 12.5 mg.
+    if status == RegimenStatus.ACTIVE and current.medication.name == clozapine.CLOZAPINE:
+        current.retitration_gap_days = interrupted if interrupted >= clozapine.RETITRATION_GAP_DAYS else None
     current.version += 1
     current.full_clean(validate_constraints=False)
     current.save()
@@ -657,6 +772,8 @@ def lab_result_record(
     number = _as_decimal(value, "value")
     if number < 0:
         raise ValidationError({"value": "A result cannot be negative."})
+    if test in QUALITATIVE_TESTS and number not in (0, 1):
+        raise ValidationError({"value": "Enter 1 for positive or 0 for negative."})
     _not_future(taken_on, "taken_on")
     record = LabResult(
         patient=patient,
@@ -677,6 +794,9 @@ def lab_result_record(
         patient_id=patient.public_id,
         changes=diff({}, snapshot(record, ("regimen", "test", "value", "unit", "taken_on"))),
     )
+    finding = critical.critical_finding(test=test, value=number, context=_critical_context(record))
+    if finding is not None:
+        critical_result_raise(lab_result=record, finding=finding, actor=actor)
     return record
 
 
@@ -695,3 +815,262 @@ RECORD_ACTIONS: dict[type, Action] = {
     AdherenceCheck: Action.RECORD_ADHERENCE,
     LabResult: Action.RECORD_LAB_RESULT,
 }
+
+
+# --- Critical results (issue 11 item 5; reuses the PHQ-9 item-9 safety-alert pattern) ------
+
+CRITICAL_RESULT_ROLES = (TeamRole.PRESCRIBER, TeamRole.CARE_MANAGER)
+
+
+def _critical_context(record: LabResult) -> critical.Context:
+    """BEN from the profile; for a QTc the previous ECG and the patient's QT drugs."""
+    profile = PatientMedicationProfile.objects.filter(patient_id=record.patient_id).first()
+    context = critical.Context(benign_ethnic_neutropenia=bool(profile and profile.benign_ethnic_neutropenia))
+    if record.test != LabTest.QTC:
+        return context
+    previous = (
+        LabResult.objects.filter(patient_id=record.patient_id, test=LabTest.QTC, taken_on__lte=record.taken_on)
+        .exclude(pk=record.pk)
+        .order_by("-taken_on", "-id")
+        .values_list("value", flat=True)
+        .first()
+    )
+    names = Regimen.objects.filter(
+        patient_id=record.patient_id,
+        status__in=CURRENT_REGIMEN_STATUSES,
+        medication__name__in=critical.QT_DRUGS,
+    ).values_list("medication__name", flat=True)
+    return critical.Context(
+        benign_ethnic_neutropenia=context.benign_ethnic_neutropenia,
+        previous_qtc=previous,
+        qt_drugs=tuple(sorted(names)),
+    )
+
+
+def _critical_recipients(patient_id: int) -> list[int]:
+    """The team's prescribers and care manager; if it has none, everyone on it."""
+    team = active_team_members().filter(patient_id=patient_id)
+    recipients = sorted(set(team.filter(role__in=CRITICAL_RESULT_ROLES).values_list("user_id", flat=True)))
+    return recipients or sorted(set(team.values_list("user_id", flat=True)))
+
+
+@transaction.atomic
+def critical_result_raise(*, lab_result: LabResult, finding: critical.CriticalFinding, actor: User) -> CriticalResult:
+    """Open the critical result and write urgent outbox rows; e-mail starts when this commits
+    (outbox urgent dispatch; the e-mail carries a count and a link, never the result)."""
+    require(actor, Action.RECORD_LAB_RESULT)
+    alert = CriticalResult(
+        patient_id=lab_result.patient_id,
+        lab_result=lab_result,
+        code=finding.code,
+        severity=finding.severity,
+        message=finding.message,
+        source=finding.source,
+    )
+    alert.full_clean()
+    alert.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=alert,
+        patient_id=lab_result.patient.public_id,
+        changes={"code": [None, alert.code], "lab_result": [None, str(lab_result.public_id)]},
+    )
+    reminders_write(
+        ReminderDraft(
+            recipient_id=user_id,
+            patient_id=lab_result.patient_id,
+            kind=ReminderKind.CRITICAL_RESULT,
+            subject_type=CriticalResult._meta.label_lower,
+            subject_id=str(alert.public_id),
+            due_date=timezone.localdate(),
+            detail=(
+                f"Critical result: {LabTest(lab_result.test).label} {_fmt(lab_result.value)} {lab_result.unit} "
+                f"({finding.message}). A prescriber records the action taken."
+            ),
+        )
+        for user_id in _critical_recipients(lab_result.patient_id)
+    )
+    return alert
+
+
+@transaction.atomic
+def critical_result_action_record(*, critical_result: CriticalResult, actor: User, action_taken: str) -> CriticalResult:
+    """A prescriber records what was done; the chart banner goes."""
+    require(actor, Action.PRESCRIBE)
+    alert = CriticalResult.objects.select_for_update().get(pk=critical_result.pk)
+    if alert.status != CriticalResultStatus.OPEN:
+        raise ValidationError({"action_taken": "The action for this result is already recorded."})
+    if not action_taken.strip():
+        raise ValidationError({"action_taken": "Say what was done (e.g. lithium withheld, repeat level tomorrow)."})
+    alert.status = CriticalResultStatus.ACTIONED
+    alert.action_taken = action_taken.strip()
+    alert.actioned_by = actor
+    alert.actioned_at = timezone.now()
+    alert.full_clean()
+    alert.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=alert,
+        patient_id=alert.patient.public_id,
+        changes={"status": [CriticalResultStatus.OPEN, CriticalResultStatus.ACTIONED]},
+    )
+    return alert
+
+
+# --- Monitoring exceptions (done elsewhere / waived) ------------------------------------------
+
+
+def _pending_item(regimen: Regimen, test: str) -> Any:
+    from medications.selectors import monitoring_for_regimens
+
+    items = monitoring_for_regimens([regimen], today=timezone.localdate()).get(regimen.pk, [])
+    if not any(item.test == test for item in items):
+        return None, False
+    pending = [item for item in items if item.test == test and item.status in ("due", "overdue")]
+    return (pending[0] if pending else None), True
+
+
+@transaction.atomic
+def monitoring_exception_record(
+    *,
+    patient: Patient,
+    regimen: Regimen,
+    test: str,
+    kind: str,
+    actor: User,
+    reason: str,
+    done_on: date | None = None,
+) -> MonitoringException:
+    """Record a test as done elsewhere (date, where) or waived (why, by whom) so it stops being
+    overdue. A waiver answers the item pending now; a test done elsewhere counts like a result."""
+    require(actor, Action.PRESCRIBE)
+    _regimen_of_patient(regimen, patient)
+    errors: dict[str, str] = {}
+    if kind not in ExceptionKind.values:
+        errors["kind"] = "Choose done_elsewhere or waived."
+    if not reason.strip():
+        errors["reason"] = "Say where it was done." if kind == ExceptionKind.DONE_ELSEWHERE else "Say why it is waived."
+    if kind == ExceptionKind.DONE_ELSEWHERE and done_on is None:
+        errors["done_on"] = "Give the date it was done."
+    elif done_on is not None and done_on > timezone.localdate():
+        errors["done_on"] = "This date is in the future."
+    pending, scheduled = _pending_item(regimen, test)
+    if not scheduled:
+        errors["test"] = "This test is not on the regimen's monitoring schedule."
+    elif kind == ExceptionKind.WAIVED and pending is None:
+        errors["test"] = "Nothing is due for this test to waive."
+    if errors:
+        raise ValidationError(errors)
+    due_date = pending.due_date if pending is not None else done_on
+    record = MonitoringException(
+        patient=patient,
+        regimen=regimen,
+        test=test,
+        kind=kind,
+        done_on=done_on if kind == ExceptionKind.DONE_ELSEWHERE else None,
+        due_date=due_date,
+        reason=reason.strip(),
+        recorded_by=actor,
+    )
+    record.full_clean()
+    record.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=record,
+        patient_id=patient.public_id,
+        changes=diff({}, snapshot(record, ("regimen", "test", "kind", "done_on", "due_date"))),
+    )
+    return record
+
+
+# --- Long-acting injections ---------------------------------------------------------------
+
+
+@transaction.atomic
+def injection_record(
+    *,
+    regimen: Regimen,
+    actor: User,
+    given_on: date,
+    site: str,
+    dose: Any = None,
+    observation_completed: bool = False,
+    comment: str = "",
+) -> Injection:
+    """Record a long-acting injection given (dose defaults to the regimen's). Olanzapine
+    pamoate needs the 3-hour post-injection observation confirmed (Zyprexa Relprevv label:
+    post-injection delirium/sedation syndrome)."""
+    require(actor, Action.PRESCRIBE)
+    current = _locked(regimen, None)
+    medication = current.medication
+    errors: dict[str, str] = {}
+    if not current.is_injection or current.status != RegimenStatus.ACTIVE:
+        errors["regimen"] = "Injections are recorded on an active long-acting injectable regimen."
+    number = _as_decimal(dose if dose not in (None, "") else current.dose, "dose")
+    limit = medication.max_dose_per_injection
+    if number <= 0:
+        errors["dose"] = "Enter a dose above zero."
+    elif limit is not None and number > limit and number != current.dose:  # the prescribed dose had its override
+        errors["dose"] = f"{_fmt(number)} {medication.unit} is above the largest single injection ({_fmt(limit)})."
+    if given_on > timezone.localdate():
+        errors["given_on"] = "This date is in the future."
+    elif given_on < current.start_date:
+        errors["given_on"] = "This is before the regimen started."
+    hours = medication.post_injection_observation_hours
+    if hours and not observation_completed:
+        errors["observation_completed"] = (
+            f"{medication.name}: confirm the patient was observed for {hours} hours after the injection "
+            "(post-injection delirium/sedation syndrome)."
+        )
+    if errors:
+        raise ValidationError(errors)
+    injection = Injection(
+        regimen=current,
+        given_on=given_on,
+        dose=number,
+        site=site,
+        observed_until=timezone.now() if hours else None,
+        comment=comment.strip(),
+        given_by=actor,
+    )
+    injection.full_clean()
+    injection.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=injection,
+        patient_id=current.patient.public_id,
+        changes=diff({}, snapshot(injection, ("given_on", "dose", "site"))),
+    )
+    return injection
+
+
+# --- The patient's medication profile --------------------------------------------------------
+
+
+@transaction.atomic
+def medication_profile_update(
+    *, patient: Patient, actor: User, benign_ethnic_neutropenia: bool, hla_b1502_risk_ancestry: bool
+) -> PatientMedicationProfile:
+    require(actor, Action.PRESCRIBE)
+    profile = PatientMedicationProfile.objects.select_for_update().filter(patient=patient).first()
+    fields = ("benign_ethnic_neutropenia", "hla_b1502_risk_ancestry")
+    before = snapshot(profile, fields) if profile else {}
+    if profile is None:
+        profile = PatientMedicationProfile(patient=patient, updated_by=actor)
+    profile.benign_ethnic_neutropenia = benign_ethnic_neutropenia
+    profile.hla_b1502_risk_ancestry = hla_b1502_risk_ancestry
+    profile.updated_by = actor
+    profile.full_clean()
+    profile.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE if before else AuditAction.CREATE,
+        obj=profile,
+        patient_id=patient.public_id,
+        changes=diff(before, snapshot(profile, fields)),
+    )
+    return profile

@@ -28,4 +28,24 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/medications/adherence/new/", views.adherence_create, name="adherence_create"),
     path("patients/<uuid:patient_id>/medications/labs/new/", views.lab_create, name="lab_create"),
     path("patients/<uuid:patient_id>/medications/profile/", views.profile_edit, name="profile_edit"),
+    path(
+        "patients/<uuid:patient_id>/medications/critical/<uuid:critical_id>/action/",
+        views.critical_action,
+        name="critical_action",
+    ),
+    path(
+        "patients/<uuid:patient_id>/medications/<uuid:regimen_id>/monitoring/<slug:test>/exception/",
+        views.monitoring_exception_create,
+        name="monitoring_exception",
+    ),
+    path(
+        "patients/<uuid:patient_id>/medications/<uuid:regimen_id>/injections/new/",
+        views.injection_create,
+        name="injection_create",
+    ),
+    path(
+        "patients/<uuid:patient_id>/medications/safety-profile/",
+        views.medication_profile_edit,
+        name="medication_profile",
+    ),
 ]

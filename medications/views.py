@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -22,9 +22,13 @@ from medications import selectors, services
 from medications.charts import dose_step_chart
 from medications.forms import (
     AdherenceForm,
+    CriticalActionForm,
     DoseChangeForm,
     EnteredInErrorForm,
+    InjectionForm,
     LabResultForm,
+    MedicationProfileForm,
+    MonitoringExceptionForm,
     PrescribingProfileForm,
     RegimenStartForm,
     SideEffectForm,
@@ -33,7 +37,7 @@ from medications.forms import (
 )
 from medications.interactions import InteractionWarning
 from medications.limits import start_warnings
-from medications.models import DoseChange, Regimen, RegimenStatus
+from medications.models import DoseChange, ExceptionKind, LabTest, Regimen, RegimenStatus
 
 STATUS_ACTIONS = {
     "pause": (RegimenStatus.PAUSED, "Pause", True),
@@ -51,10 +55,14 @@ def _page(request: HttpRequest, template: str, patient: Any, **context: Any) -> 
     )
 
 
-def _chart(regimen: Regimen, history: list[DoseChange], today: Any) -> Any:
+def _chart(regimen: Regimen, history: list[DoseChange], today: Any, injections: Any = ()) -> Any:
     end = regimen.stopped_on or today
     return dose_step_chart(
-        steps=[(c.effective_on, c.dose) for c in history], end=end, unit=regimen.unit, target=regimen.target_dose
+        steps=[(c.effective_on, c.dose) for c in history],
+        end=end,
+        unit=regimen.unit,
+        target=regimen.target_dose,
+        injections=[(i.given_on, i.dose) for i in injections],
     )
 
 
@@ -64,7 +72,7 @@ def tab(request: HttpRequest, patient: Patient) -> HttpResponse:
     today = timezone.localdate()
     data = selectors.medications_tab(patient=context["patient"], today=today)
     for view in data.current + data.past:
-        view.chart = _chart(view.regimen, view.history, today)  # type: ignore[attr-defined]
+        view.chart = _chart(view.regimen, view.history, today, view.injections)  # type: ignore[attr-defined]
     context |= {
         "tab": data,
         "profile": selectors.prescribing_profile(patient=context["patient"]),
@@ -97,13 +105,15 @@ def regimen_start(request: HttpRequest, patient: Patient) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.acknowledgement_data(dict(form.cleaned_data))
         try:
-            services.regimen_start(patient=patient, actor=request.user, **data)
+            started = services.regimen_start(patient=patient, actor=request.user, **data)
         except services.AcknowledgementRequired as error:
             warnings = _acknowledgement_asked(request, form, error)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, f"{data['medication'].name} started.")
+            for note in selectors.regimen_safety_notes(started):
+                messages.warning(request, note.message)
             return redirect("medications:tab", patient_id=patient.public_id)
     elif request.method == "POST" and request.POST.get("acknowledgement_shown"):
         # A field error elsewhere: keep the panel (and the ticks) on screen.
@@ -214,6 +224,9 @@ def regimen_status(request: HttpRequest, patient: Patient, regimen_id: str, verb
             add_service_errors(form, error)
         else:
             messages.success(request, f"{regimen.medication.name}: {new_status}.")
+            regimen.refresh_from_db()
+            for note in selectors.regimen_safety_notes(regimen):
+                messages.warning(request, note.message)
             return redirect("medications:tab", patient_id=patient.public_id)
     return _page(request, "medications/status_form.html", patient, regimen=regimen, form=form, verb=verb, label=label)
 
@@ -308,3 +321,99 @@ def profile_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
                 messages.warning(request, f"{warning.drug}: {warning.risk}. {warning.advice}")
             return redirect("medications:tab", patient_id=patient.public_id)
     return _page(request, "medications/record_form.html", patient, form=form, title="Prescribing profile")
+
+
+# --- Critical results, monitoring exceptions, injections, profile -------------------------
+
+
+@clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
+def critical_action(request: HttpRequest, patient: Patient, critical_id: str) -> HttpResponse:
+    """A prescriber records the action taken on a critical result; the chart banner goes."""
+    alert = selectors.critical_result_of(user=request.user, patient=patient, public_id=critical_id)
+    form = CriticalActionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.critical_result_action_record(critical_result=alert, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Action recorded.")
+            return redirect("medications:tab", patient_id=patient.public_id)
+    return _page(request, "medications/critical_action_form.html", patient, form=form, alert=alert)
+
+
+@clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
+def monitoring_exception_create(request: HttpRequest, patient: Patient, regimen_id: str, test: str) -> HttpResponse:
+    regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
+    if test not in LabTest.values:
+        raise Http404
+    form = MonitoringExceptionForm(request.POST or None, initial={"kind": ExceptionKind.DONE_ELSEWHERE})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.monitoring_exception_record(
+                patient=patient, regimen=regimen, test=test, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{LabTest(test).label}: recorded.")
+            return redirect("medications:tab", patient_id=patient.public_id)
+    return _page(
+        request,
+        "medications/exception_form.html",
+        patient,
+        form=form,
+        regimen=regimen,
+        test_label=LabTest(test).label,
+    )
+
+
+@clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
+def injection_create(request: HttpRequest, patient: Patient, regimen_id: str) -> HttpResponse:
+    regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
+    form = InjectionForm(request.POST or None, initial={"given_on": timezone.localdate(), "dose": regimen.dose})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.injection_record(regimen=regimen, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Injection recorded.")
+            return redirect("medications:tab", patient_id=patient.public_id)
+    return _page(
+        request,
+        "medications/injection_form.html",
+        patient,
+        form=form,
+        regimen=regimen,
+        notes=selectors.regimen_safety_notes(regimen),
+    )
+
+
+@clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
+def medication_profile_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
+    profile = selectors.medication_profile_of(patient)
+    initial = {
+        "benign_ethnic_neutropenia": bool(profile and profile.benign_ethnic_neutropenia),
+        "hla_b1502_risk_ancestry": bool(profile and profile.hla_b1502_risk_ancestry),
+    }
+    form = MedicationProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.medication_profile_update(patient=patient, actor=request.user, **form.cleaned_data)
+        messages.success(request, "Medication safety profile saved.")
+        return redirect("medications:tab", patient_id=patient.public_id)
+    return _page(request, "medications/record_form.html", patient, form=form, title="Medication safety profile")
+
+
+# --- Registry hook (wired in MedicationsConfig.ready) -----------------------------------------
+
+
+def critical_result_banner(*, patient: Any, user: Any) -> dict[str, Any] | None:
+    """The banner on every chart tab while a critical result has no recorded action."""
+    alerts = selectors.open_critical_results_of(patient)
+    if not alerts:
+        return None
+    return {
+        "template": "medications/_critical_banner.html",
+        "context": {"patient": patient, "alerts": alerts, "can_action": user_can(user, Action.PRESCRIBE)},
+    }

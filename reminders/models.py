@@ -22,10 +22,13 @@ class ReminderKind(models.TextChoices):
     NOT_IMPROVING = "not_improving", "Not improving"
     CASE_REVIEW = "case_review", "Case review"
     TEAM_MESSAGE = "team_message", "Team message"
+    CRITICAL_RESULT = "critical_result", "Critical result"
+    INJECTION_DUE = "injection_due", "Injection due"
+    INJECTION_MISSED = "injection_missed", "Injection missed"
 
 
 # Kinds that are e-mailed at once instead of in the next batch (issue: urgent kinds).
-URGENT_REMINDER_KINDS = frozenset({ReminderKind.SAFETY_ALERT})
+URGENT_REMINDER_KINDS = frozenset({ReminderKind.SAFETY_ALERT, ReminderKind.CRITICAL_RESULT})
 
 
 class ReminderStatus(models.TextChoices):

@@ -26,7 +26,7 @@ from clinic.access import Action
 from clinic.models import AuditEvent
 from clinic.urls import router
 from clinic.viewsets import AdminViewSet, ClinicalViewSet, PatientFilter
-from medications.models import AdherenceCheck, DoseChange, Medication
+from medications.models import AdherenceCheck, CriticalResult, DoseChange, Medication, MonitoringException
 from outcomes.models import SafetyFollowUp
 from reminders.models import ReminderKind
 from reports.models import ReportRun
@@ -143,6 +143,7 @@ def other_team(db, prescriber, therapist, care_manager, clinic_admin):  # type: 
     alert = builders.safety_alert(assessment)
     review = builders.case_review(patient, requested=date(2025, 4, 1), by=care_manager)
     other_admin = UserFactory(username="otheradmin", is_clinic_admin=True)
+    lithium = builders.lab(patient, "lithium_level", "1.6", date(2025, 3, 8), by=prescriber)
     return {
         "patient": patient,
         "plan": plan,
@@ -150,7 +151,7 @@ def other_team(db, prescriber, therapist, care_manager, clinic_admin):  # type: 
         "member": patient.care_team.get(user=therapist),
         "regimen": regimen,
         "change": change,
-        "lab": builders.lab(patient, "lithium_level", "0.8", date(2025, 3, 8), by=prescriber),
+        "lab": lithium,
         "side_effect": builders.side_effect(patient, regimen, "mild", date(2025, 3, 2), by=prescriber),
         "adherence": AdherenceCheck.objects.create(
             patient=patient,
@@ -179,6 +180,18 @@ def other_team(db, prescriber, therapist, care_manager, clinic_admin):  # type: 
         "run": ReportRun.objects.create(requested_by=other_admin, report="therapy"),
         "staff": therapist,
         "medication": Medication.objects.get(name="Sertraline"),
+        "exception": MonitoringException.objects.create(
+            patient=patient,
+            regimen=regimen,
+            test="bmi",
+            kind="waived",
+            due_date=date(2025, 2, 1),
+            reason="x",
+            recorded_by=prescriber,
+        ),
+        "critical": CriticalResult.objects.create(
+            patient=patient, lab_result=lithium, code="lithium-toxic", severity="critical", message="x", source="x"
+        ),
     }
 
 
@@ -200,6 +213,7 @@ KWARG_OBJECTS = {
     "message_id": "message",
     "run_id": "run",
     "user_id": "staff",
+    "critical_id": "critical",
 }
 BASENAME_OBJECTS = {
     "user": "staff",
@@ -219,8 +233,10 @@ BASENAME_OBJECTS = {
     "safetyfollowup": "follow_up",
     "casereview": "review",
     "reportrun": "run",
+    "criticalresult": "critical",
+    "monitoringexception": "exception",
 }
-PLAIN_VALUES = {"instrument": "phq-9", "key": "therapy", "verb": "pause"}
+PLAIN_VALUES = {"instrument": "phq-9", "key": "therapy", "verb": "pause", "test": "anc"}
 
 
 BASENAMES = sorted((basename for _, _, basename in router.registry), key=len, reverse=True)

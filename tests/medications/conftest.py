@@ -26,6 +26,7 @@ def ensure_catalog() -> None:
         finally:
             catalog.INTERACTIONS = shipped_rules
         importlib.import_module("medications.migrations.0003_mechanism_interactions_data").load(apps, None)
+        importlib.import_module("medications.migrations.0004_c_catalog_injectables_protocols").load(apps, None)
 
 
 @pytest.fixture(autouse=True)
@@ -63,10 +64,20 @@ def start_regimen(prescriber) -> Callable[..., Regimen]:  # type: ignore[no-unty
         frequency: str = "once_daily",
         actor=None,
         acknowledge: bool = True,
+        baseline_anc: str | None = "2000",
         **extra,
     ) -> Regimen:
         start_date = start_date or date(2026, 1, 5)
         with time_machine.travel(start_date, tick=False):
+            # Clozapine needs a baseline ANC in the week before the start (clozapine.py).
+            if name == "Clozapine" and baseline_anc is not None:
+                services.lab_result_record(
+                    patient=patient,
+                    actor=actor or prescriber,
+                    test="anc",
+                    value=Decimal(baseline_anc),
+                    taken_on=start_date,
+                )
             if acknowledge:
                 extra = {**acknowledging(patient, med(name), start_date), **extra}
             return services.regimen_start(

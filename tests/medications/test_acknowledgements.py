@@ -209,6 +209,12 @@ def test_therapist_cannot_acknowledge_or_start(api, therapist, patient):
     assert post_on(api(therapist), STOPPED, "/api/v1/regimens/", data).status_code == 403
 
 
+def _baseline_anc(client, patient):  # type: ignore[no-untyped-def]
+    """Clozapine starts only with a baseline ANC in the week before (CLINICAL.md; clozapine.py)."""
+    lab = {"patient": str(patient.public_id), "test": "anc", "value": "2000", "taken_on": STOPPED.isoformat()}
+    assert post_on(client, STOPPED, "/api/v1/lab-results/", lab).status_code == 201
+
+
 # --- Prescribing profile and smoking --------------------------------------------------------------
 
 
@@ -216,6 +222,7 @@ def test_stopping_smoking_warns_for_clozapine_and_olanzapine(api, prescriber, pa
     client = api(prescriber)
     url = f"/api/v1/patients/{patient.public_id}/prescribing-profile/"
     assert client.patch(url, {"smoking_status": "smoker"}, format="json").json()["warnings"] == []
+    _baseline_anc(client, patient)
     for name in ("Clozapine", "Olanzapine", "Sertraline"):
         data = body(patient, name, "10")
         if name == "Clozapine":
@@ -237,6 +244,7 @@ def test_a_smoker_starting_clozapine_sees_the_smoking_warning(api, prescriber, p
     client.patch(
         f"/api/v1/patients/{patient.public_id}/prescribing-profile/", {"smoking_status": "smoker"}, format="json"
     )
+    _baseline_anc(client, patient)
     created = post_on(client, STOPPED, "/api/v1/regimens/", body(patient, "Clozapine", "12.5"))
     assert "smoking-cyp1a2-induction" in [w["code"] for w in created.json()["warnings"]]
 

@@ -340,7 +340,7 @@ def test_anc_bands(value, words):
     assert (flag.text.split()[0] if flag else None) == words
 
 
-@pytest.mark.parametrize(("value", "level"), [("99", None), ("100", "high"), ("125", "high"), ("126", "critical")])
+@pytest.mark.parametrize(("value", "level"), [("99", None), ("100", "high"), ("125", "high"), ("126", "high")])
 def test_fasting_glucose_flags(value, level):
     flag = lab_flag(test="fasting_glucose", value=Decimal(value))
     assert (flag.level if flag else None) == level

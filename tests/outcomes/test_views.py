@@ -293,9 +293,10 @@ def test_overview_query_count_with_three_years_of_weekly_scores(
     _three_years(patient, prescriber, therapist, care_manager)
     client = browser_client(therapist)
     client.get(overview(patient))  # warm the session
-    # 19: session, user, patient, chart-open audit (5), team, safety banner, assessments,
-    # episode start, dose events, session events, case review, inbox badge, session save (3).
-    with django_assert_max_num_queries(19):
+    # 20: session, user, patient, chart-open audit (5), team, safety banner, critical-result
+    # banner, assessments, episode start, dose events, session events, case review, inbox badge,
+    # session save (3).
+    with django_assert_max_num_queries(20):
         response = client.get(overview(patient))
     page = response.content.decode()
     assert response.status_code == 200

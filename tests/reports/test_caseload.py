@@ -137,7 +137,8 @@ def test_registry_page_query_count_does_not_grow_with_patients(
     _clinic(45, team, prescriber, therapist, care_manager)
     with_50 = _count_queries(client, url, {"sort": "-phq9_change"})
     assert with_5 == with_50
-    # session, user, 4 monitoring (regimens, steps, results, dose changes), the page with its count,
-    # clinicians for the form, audit (savepoint, chain head, insert, update, release), session save (3)
-    with django_assert_max_num_queries(16 + JIT_STATEMENTS):
+    # session, user, 5 monitoring (regimens, steps, results, dose changes, monitoring exceptions), the
+    # page with its count, clinicians for the form, audit (savepoint, chain head, insert, update,
+    # release), session save (3)
+    with django_assert_max_num_queries(17 + JIT_STATEMENTS):
         client.get(url, {"flag": ["monitoring_overdue"]})
