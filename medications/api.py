@@ -9,6 +9,7 @@ gets 403 before anything else is looked at.
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -84,7 +85,9 @@ class _VisibleRegimenField(serializers.SlugRelatedField):
 
 class MedicationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    monitoring_protocol = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    monitoring_protocol = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True, help_text="Null when the drug has no monitoring protocol."
+    )
     level_test = serializers.CharField(read_only=True, help_text="The lab test that measures this drug's level.")
 
     class Meta:
@@ -268,13 +271,34 @@ class RegimenViewSet(
 # --- Dose changes ----------------------------------------------------------------------------
 
 
+SETTABLE_DOSE_REASONS = [c for c in DoseReason.choices if c[0] != DoseReason.START]
+
+
+class DoseReasonField(serializers.ChoiceField):
+    """A dose change's reason code: a caller picks any but "start", which only the regimen's first
+    row carries (written by the regimen start) and which responses therefore do contain."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=SETTABLE_DOSE_REASONS, **kwargs)
+
+
+class DoseReasonFieldSchema(OpenApiSerializerFieldExtension):
+    """Request schema: the settable codes (ReasonCodeEnum); response schema: every code (DoseReasonEnum)."""
+
+    target_class = DoseReasonField
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        field = self.target
+        if direction == "response":
+            field = serializers.ChoiceField(choices=DoseReason.choices, allow_blank=self.target.allow_blank)
+        return auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+
+
 class DoseChangeSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     dose = serializers.DecimalField(max_digits=9, decimal_places=3)
     reason = serializers.CharField(max_length=500)
-    reason_code = serializers.ChoiceField(
-        choices=[c for c in DoseReason.choices if c[0] != DoseReason.START], required=False, allow_blank=True
-    )
+    reason_code = DoseReasonField(required=False, allow_blank=True)
     override_reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
     effective_on = serializers.DateField(required=False, help_text="Defaults to today.")
     unit = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=8)
