@@ -112,7 +112,9 @@ class UserViewSet(
 
 class AuditEventSerializer(serializers.ModelSerializer):
     actor = serializers.UUIDField(source="actor.public_id", read_only=True, allow_null=True, default=None)
-    patient = serializers.UUIDField(source="patient_id", read_only=True)
+    patient = serializers.UUIDField(
+        source="patient_id", read_only=True, allow_null=True, help_text="Null for events about no one patient."
+    )
 
     class Meta:
         model = AuditEvent

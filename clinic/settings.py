@@ -235,6 +235,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # A dose change's reason_code: every code in responses, all but "start" in requests.
+    "ENUM_NAME_OVERRIDES": {
+        "DoseReasonEnum": "medications.models.DoseReason",
+        "ReasonCodeEnum": "medications.api.SETTABLE_DOSE_REASONS",
+    },
 }
 
 # --- Static files, i18n -----------------------------------------------------------

@@ -10,10 +10,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
     extend_schema_field,
+    extend_schema_serializer,
     extend_schema_view,
     inline_serializer,
 )
@@ -77,7 +79,9 @@ class _VisibleRegimenField(serializers.SlugRelatedField):
 
 class MedicationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    monitoring_protocol = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    monitoring_protocol = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True, help_text="Null when the drug has no monitoring protocol."
+    )
     level_test = serializers.CharField(read_only=True, help_text="The lab test that measures this drug's level.")
     properties: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="kind",
@@ -151,8 +155,12 @@ class AcknowledgementSerializer(serializers.Serializer):
 
 
 class WarningsRefusedSerializer(serializers.Serializer):
-    warnings = InteractionWarningSerializer(many=True)
-    acknowledged_warnings = serializers.ListField(child=serializers.CharField(), required=False)
+    """A 400: field errors keyed by field (like every 400), and `warnings` when a contraindicated
+    or major interaction was not acknowledged."""
+
+    warnings = InteractionWarningSerializer(many=True, required=False)
+    # A list of messages, or per item {index: [messages]} when one code is malformed (DRF ListField).
+    acknowledged_warnings = serializers.JSONField(required=False)
     acknowledgement_reason = serializers.ListField(child=serializers.CharField(), required=False)
 
 
@@ -340,13 +348,34 @@ class RegimenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 # --- Dose changes ----------------------------------------------------------------------------
 
 
+SETTABLE_DOSE_REASONS = [c for c in DoseReason.choices if c[0] != DoseReason.START]
+
+
+class DoseReasonField(serializers.ChoiceField):
+    """A dose change's reason code: a caller picks any but "start", which only the regimen's first
+    row carries (written by the regimen start) and which responses therefore do contain."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=SETTABLE_DOSE_REASONS, **kwargs)
+
+
+class DoseReasonFieldSchema(OpenApiSerializerFieldExtension):
+    """Request schema: the settable codes (ReasonCodeEnum); response schema: every code (DoseReasonEnum)."""
+
+    target_class = DoseReasonField
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        field = self.target
+        if direction == "response":
+            field = serializers.ChoiceField(choices=DoseReason.choices, allow_blank=self.target.allow_blank)
+        return auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+
+
 class DoseChangeSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     dose = serializers.DecimalField(max_digits=9, decimal_places=3)
     reason = serializers.CharField(max_length=500)
-    reason_code = serializers.ChoiceField(
-        choices=[c for c in DoseReason.choices if c[0] != DoseReason.START], required=False, allow_blank=True
-    )
+    reason_code = DoseReasonField(required=False, allow_blank=True)
     override_reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
     effective_on = serializers.DateField(required=False, help_text="Defaults to today.")
     unit = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=8)
@@ -613,6 +642,7 @@ class MonitoringViewSet(ClinicalViewSet):
 # --- Prescribing profile -------------------------------------------------------------------------
 
 
+@extend_schema_serializer(many=False)  # one profile per patient, though the action is `list`
 class PrescribingProfileSerializer(serializers.Serializer):
     smoking_status = serializers.ChoiceField(choices=SmokingStatus.choices, required=False)
     hepatic_impairment = serializers.ChoiceField(choices=HepaticImpairment.choices, required=False)
@@ -805,6 +835,7 @@ class InjectionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ClinicalV
         )
 
 
+@extend_schema_serializer(many=False)  # one profile per patient, though the action is `list`
 class MedicationProfileSerializer(serializers.Serializer):
     benign_ethnic_neutropenia = serializers.BooleanField(
         help_text="Documented benign ethnic neutropenia: clozapine uses the BEN ANC bands."

@@ -147,6 +147,7 @@ class InstrumentOutcomeSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Scores in this episode.")
 
 
+@extend_schema_serializer(many=False)  # one object keyed by instrument, though the action is `list`
 class PatientOutcomesSerializer(serializers.Serializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         return {code.value: InstrumentOutcomeSerializer() for code in selectors.SUMMARY_INSTRUMENTS}

@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -118,6 +118,14 @@ class ReportSerializer(serializers.Serializer):
     uses_period = serializers.BooleanField(help_text="False: a snapshot as of today.")
 
 
+@extend_schema_serializer(many=False)  # the list is one page, as every list of the API (DESIGN.md)
+class PaginatedReportListSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ReportSerializer(many=True)
+
+
 class ColumnSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
@@ -159,7 +167,7 @@ class ReportViewSet(_ReportsViewSet):
     lookup_field = "key"
     lookup_value_regex = "[a-z_]+"
 
-    @extend_schema(responses=ReportSerializer(many=True))
+    @extend_schema(responses=PaginatedReportListSerializer)
     def list(self, request: Request) -> Response:
         data = ReportSerializer(reports_all(), many=True).data
         return Response({"count": len(data), "next": None, "previous": None, "results": data})

@@ -222,7 +222,11 @@ class TherapySessionSerializer(serializers.Serializer):
         max_length=500, allow_blank=True, required=False, help_text="Homework set in this session."
     )
     last_homework = serializers.ChoiceField(
-        choices=REVIEWED, required=False, help_text="Whether the homework from the last session was done."
+        choices=REVIEWED,
+        required=False,
+        allow_null=True,
+        help_text="Whether the homework from the last session was done; null when none was reviewed "
+        "(on write, null changes nothing, like leaving the field out).",
     )
     therapist = serializers.UUIDField(source="logged_by.public_id", read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
