@@ -7,7 +7,7 @@ with what the user typed (STYLE.md rule 9).
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ from careplans.forms import (
     RelapsePlanForm,
 )
 from careplans.models import RELAPSE_PLAN_FIELDS, CarePlan, Patient
-from clinic.access import Action, clinical_page, user_can
+from clinic.access import Action, AuthenticatedRequest, clinical_page, user_can
 from clinic.concurrency import StaleVersionError, form_rebased
 from clinic.selectors import clinicians
 
@@ -36,7 +36,7 @@ def _open_plan_or_404(patient: Patient) -> CarePlan:
 
 
 @clinical_page()
-def caseload(request: HttpRequest) -> HttpResponse:
+def caseload(request: AuthenticatedRequest) -> HttpResponse:
     if not user_can(request.user, Action.VIEW_CLINICAL):
         return redirect("careplans:patient_directory")
     patients = list(selectors.caseload_for(request.user))
@@ -44,14 +44,14 @@ def caseload(request: HttpRequest) -> HttpResponse:
 
 
 @clinical_page(action=Action.MANAGE_CARE_TEAM)
-def patient_directory(request: HttpRequest) -> HttpResponse:
+def patient_directory(request: AuthenticatedRequest) -> HttpResponse:
     """Clinic admins: every patient with demographics and care team, no clinical content."""
     patients = selectors.patients_visible_to(request.user).prefetch_related("care_team__user")
     return render(request, "careplans/patient_directory.html", {"patients": patients})
 
 
 @clinical_page(action=Action.CREATE_PATIENT, methods=["GET", "POST"])
-def patient_create(request: HttpRequest) -> HttpResponse:
+def patient_create(request: AuthenticatedRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -67,7 +67,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 
 @clinical_page(action=Action.EDIT_DEMOGRAPHICS, methods=["GET", "POST"], scope="demographics")
-def patient_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
+def patient_edit(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     """Demographics: the care team and clinic admins may correct them; every change is audited."""
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
@@ -86,7 +86,7 @@ def patient_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page()
-def chart(request: HttpRequest, patient: Patient) -> HttpResponse:
+def chart(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     """The care-plan tab: the shared plan, goals, relapse-prevention plan, agreements."""
     context = chart_context(user=request.user, patient=patient, tab="care_plan")
     plan = selectors.open_care_plan_of(context["patient"])
@@ -101,7 +101,7 @@ def chart(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.EDIT_CARE_PLAN, methods=["POST"])
-def care_plan_start(request: HttpRequest, patient: Patient) -> HttpResponse:
+def care_plan_start(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     try:
         services.care_plan_create(patient=patient, actor=request.user)
     except ValidationError as error:
@@ -109,7 +109,7 @@ def care_plan_start(request: HttpRequest, patient: Patient) -> HttpResponse:
     return redirect("careplans:care_plan_edit", patient_id=patient.public_id)
 
 
-def _stale_message(request: HttpRequest, error: StaleVersionError) -> None:
+def _stale_message(request: AuthenticatedRequest, error: StaleVersionError) -> None:
     who = getattr(error.current, "updated_by", None)
     by = f" by {who}" if who else ""
     messages.error(
@@ -120,7 +120,7 @@ def _stale_message(request: HttpRequest, error: StaleVersionError) -> None:
 
 
 @clinical_page(action=Action.EDIT_CARE_PLAN, methods=["GET", "POST"])
-def care_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
+def care_plan_edit(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     plan = _open_plan_or_404(patient)
     initial = {
         "version": plan.version,
@@ -160,7 +160,7 @@ def care_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.EDIT_CARE_PLAN, methods=["GET", "POST"])
-def relapse_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
+def relapse_plan_edit(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     plan = _open_plan_or_404(patient)
     relapse = getattr(plan, "relapse_plan", None)
     initial = {"version": plan.version}
@@ -194,7 +194,7 @@ def relapse_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.EDIT_CARE_PLAN, methods=["GET", "POST"])
-def goal_edit(request: HttpRequest, patient: Patient, goal_id: str | None = None) -> HttpResponse:
+def goal_edit(request: AuthenticatedRequest, patient: Patient, goal_id: str | None = None) -> HttpResponse:
     plan = _open_plan_or_404(patient)
     goal = selectors.goal_for(user=request.user, care_plan=plan, public_id=goal_id) if goal_id else None
     initial = {}
@@ -237,7 +237,7 @@ def goal_edit(request: HttpRequest, patient: Patient, goal_id: str | None = None
 
 
 @clinical_page(action=Action.EDIT_CARE_PLAN, methods=["GET", "POST"])
-def agreement_create(request: HttpRequest, patient: Patient) -> HttpResponse:
+def agreement_create(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     plan = _open_plan_or_404(patient)
     form = PlanAgreementForm(request.POST or None, initial={"agreed_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
@@ -256,7 +256,7 @@ def agreement_create(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.MANAGE_CARE_TEAM, methods=["GET", "POST"], scope="demographics")
-def care_team(request: HttpRequest, patient: Patient) -> HttpResponse:
+def care_team(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     """See and change a patient's care team: clinic admins and the team itself."""
     can_manage = user_can(request.user, Action.MANAGE_CARE_TEAM)
     form = CareTeamMemberForm(request.POST or None, clinicians=clinicians())
@@ -284,7 +284,7 @@ def care_team(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.MANAGE_CARE_TEAM, methods=["POST"], scope="demographics")
-def care_team_end(request: HttpRequest, patient: Patient, member_id: str) -> HttpResponse:
+def care_team_end(request: AuthenticatedRequest, patient: Patient, member_id: str) -> HttpResponse:
     member = selectors.care_team_of(patient).filter(public_id=member_id).first()
     if member is None:
         raise Http404

@@ -18,11 +18,20 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django_htmx.middleware import HtmxDetails
 
 from clinic.audit import audit_denied
 from clinic.models import Role, User
 
 M = TypeVar("M", bound=Model)
+
+
+class AuthenticatedRequest(HttpRequest):
+    """The request an HTML page receives (django-stubs' typed-request pattern; types only)."""
+
+    # Every page goes through `clinical_page`, which runs login_required first.
+    user: User
+    htmx: HtmxDetails  # set by django_htmx's HtmxMiddleware
 
 
 class Action(StrEnum):

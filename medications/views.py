@@ -9,14 +9,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from careplans.chart import chart_context
 from careplans.models import Patient
 from careplans.selectors import care_team_of
-from clinic.access import Action, clinical_page, user_can
+from clinic.access import Action, AuthenticatedRequest, clinical_page, user_can
 from clinic.concurrency import StaleVersionError, form_rebased
 from medications import selectors, services
 from medications.charts import dose_step_chart
@@ -40,7 +40,7 @@ STATUS_ACTIONS = {
 }
 
 
-def _page(request: HttpRequest, template: str, patient: Any, **context: Any) -> HttpResponse:
+def _page(request: AuthenticatedRequest, template: str, patient: Any, **context: Any) -> HttpResponse:
     """A form page under the chart header (no second chart-open audit: the form is not the chart)."""
     return render(
         request,
@@ -57,7 +57,7 @@ def _chart(regimen: Regimen, history: list[DoseChange], today: Any) -> Any:
 
 
 @clinical_page()
-def tab(request: HttpRequest, patient: Patient) -> HttpResponse:
+def tab(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     context = chart_context(user=request.user, patient=patient, tab="medications")
     today = timezone.localdate()
     data = selectors.medications_tab(patient=context["patient"], today=today)
@@ -74,7 +74,7 @@ def tab(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
-def regimen_start(request: HttpRequest, patient: Patient) -> HttpResponse:
+def regimen_start(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     catalog = list(selectors.medication_catalog())
     form = RegimenStartForm(request.POST or None, medications=catalog, initial={"start_date": timezone.localdate()})
     warnings: list[Any] = []
@@ -100,7 +100,7 @@ def regimen_start(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 def _dose_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     patient: Any,
     regimen: Regimen,
     form: DoseChangeForm,
@@ -123,7 +123,7 @@ def _dose_page(
 
 
 @clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
-def dose_change(request: HttpRequest, patient: Patient, regimen_id: str) -> HttpResponse:
+def dose_change(request: AuthenticatedRequest, patient: Patient, regimen_id: str) -> HttpResponse:
     regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
     form = DoseChangeForm(
         request.POST or None, initial={"version": regimen.version, "effective_on": timezone.localdate()}
@@ -152,7 +152,7 @@ def dose_change(request: HttpRequest, patient: Patient, regimen_id: str) -> Http
 
 
 @clinical_page(action=Action.PRESCRIBE, methods=["POST"])
-def dose_change_error(request: HttpRequest, patient: Patient, regimen_id: str, change_id: str) -> HttpResponse:
+def dose_change_error(request: AuthenticatedRequest, patient: Patient, regimen_id: str, change_id: str) -> HttpResponse:
     regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
     change = selectors.dose_change_of(user=request.user, regimen=regimen, public_id=change_id)
     error_form = EnteredInErrorForm(request.POST)
@@ -172,7 +172,7 @@ def dose_change_error(request: HttpRequest, patient: Patient, regimen_id: str, c
 
 
 @clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
-def regimen_status(request: HttpRequest, patient: Patient, regimen_id: str, verb: str) -> HttpResponse:
+def regimen_status(request: AuthenticatedRequest, patient: Patient, regimen_id: str, verb: str) -> HttpResponse:
     regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
     new_status, label, reason_required = STATUS_ACTIONS[verb]
     form = StatusForm(request.POST or None, reason_required=reason_required, initial={"version": regimen.version})
@@ -193,7 +193,7 @@ def regimen_status(request: HttpRequest, patient: Patient, regimen_id: str, verb
 
 
 def _record_view(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     patient: Patient,
     *,
     form_class: type,
@@ -218,7 +218,7 @@ def _record_view(
 
 
 @clinical_page(action=Action.RECORD_SIDE_EFFECT, methods=["GET", "POST"])
-def side_effect_create(request: HttpRequest, patient: Patient) -> HttpResponse:
+def side_effect_create(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     return _record_view(
         request,
         patient,
@@ -231,7 +231,7 @@ def side_effect_create(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.RECORD_ADHERENCE, methods=["GET", "POST"])
-def adherence_create(request: HttpRequest, patient: Patient) -> HttpResponse:
+def adherence_create(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     return _record_view(
         request,
         patient,
@@ -244,7 +244,7 @@ def adherence_create(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.RECORD_LAB_RESULT, methods=["GET", "POST"])
-def lab_create(request: HttpRequest, patient: Patient) -> HttpResponse:
+def lab_create(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     return _record_view(
         request,
         patient,
