@@ -5,6 +5,8 @@ Each view: selector (404 for what the user may not see) -> capability check
 with what the user typed (STYLE.md rule 9).
 """
 
+from typing import cast
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -22,7 +24,7 @@ from careplans.forms import (
     PlanAgreementForm,
     RelapsePlanForm,
 )
-from careplans.models import RELAPSE_PLAN_FIELDS, CarePlan, Patient
+from careplans.models import RELAPSE_PLAN_FIELDS, CarePlan, Goal, Patient
 from clinic.access import Action, AuthenticatedRequest, clinical_page, user_can
 from clinic.concurrency import StaleVersionError, form_rebased
 from clinic.selectors import clinicians
@@ -137,7 +139,7 @@ def care_plan_edit(request: AuthenticatedRequest, patient: Patient) -> HttpRespo
             services.care_plan_update(care_plan=plan, actor=request.user, version=data.pop("version"), **data)
         except StaleVersionError as error:
             _stale_message(request, error)
-            conflict = error.current
+            conflict = cast(CarePlan, error.current)  # care_plan_update claims the plan's version
             form = form_rebased(CarePlanForm, request.POST, conflict.version)
         except ValidationError as error:
             form.add_error(None, error)
@@ -174,8 +176,9 @@ def relapse_plan_edit(request: AuthenticatedRequest, patient: Patient) -> HttpRe
             services.relapse_plan_update(care_plan=plan, actor=request.user, version=data.pop("version"), **data)
         except StaleVersionError as error:
             _stale_message(request, error)
-            conflict = getattr(error.current, "relapse_plan", None)
-            form = form_rebased(RelapsePlanForm, request.POST, error.current.version)
+            current = cast(CarePlan, error.current)  # the relapse plan is versioned with its care plan
+            conflict = getattr(current, "relapse_plan", None)
+            form = form_rebased(RelapsePlanForm, request.POST, current.version)
         else:
             messages.success(request, "Relapse-prevention plan saved.")
             return redirect("careplans:chart", patient_id=patient.public_id)
@@ -214,8 +217,8 @@ def goal_edit(request: AuthenticatedRequest, patient: Patient, goal_id: str | No
                 services.goal_update(goal=goal, actor=request.user, version=version, **data)
         except StaleVersionError as error:
             _stale_message(request, error)
-            conflict = error.current
-            form = form_rebased(GoalForm, request.POST, error.current.version)
+            conflict = cast(Goal, error.current)  # goal_update claims the goal's version
+            form = form_rebased(GoalForm, request.POST, conflict.version)
         except ValidationError as error:
             form.add_error(None, error)
         else:
