@@ -39,6 +39,7 @@ from medications.models import (
     LabResult,
     LabTest,
     Medication,
+    MonitoringProtocol,
     Regimen,
     RegimenStatus,
     Route,
@@ -69,7 +70,9 @@ class _VisibleRegimenField(serializers.SlugRelatedField):
 
 class MedicationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    monitoring_protocol = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    monitoring_protocol: "serializers.SlugRelatedField[MonitoringProtocol]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     level_test = serializers.CharField(read_only=True, help_text="The lab test that measures this drug's level.")
 
     class Meta:
@@ -114,7 +117,7 @@ class InteractionWarningSerializer(serializers.Serializer):
     severity = serializers.CharField()
     risk = serializers.CharField()
     advice = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # an API field; the stubs see Field.source
     message = serializers.CharField()
 
 
@@ -201,10 +204,11 @@ class RegimenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None, "DEFAULT_PAGINATION_CLASS is set"
         context = {**self.get_serializer_context(), "warnings": warnings_for_regimens(page)}
         return self.get_paginated_response(RegimenSerializer(page, many=True, context=context).data)
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = services.regimen_start(actor=self.user, **serializer.validated_data)
 
     def _status(self, request: Request, new_status: str) -> Response:
@@ -363,7 +367,7 @@ class SideEffectViewSet(_PatientRecordViewSet):
     def visible_queryset(self) -> Any:
         return selectors.side_effects_visible_to(self.user)
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = services.side_effect_record(actor=self.user, **serializer.validated_data)
 
 
@@ -400,7 +404,7 @@ class AdherenceCheckViewSet(_PatientRecordViewSet):
     def visible_queryset(self) -> Any:
         return selectors.adherence_checks_visible_to(self.user)
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = services.adherence_check_record(actor=self.user, **serializer.validated_data)
 
 
@@ -461,13 +465,14 @@ class LabResultViewSet(_PatientRecordViewSet):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None, "DEFAULT_PAGINATION_CLASS is set"
         regimens = list(
             Regimen.objects.filter(patient_id__in={r.patient_id for r in page}).select_related("medication")
         )
         context = {**self.get_serializer_context(), "flags": selectors.lab_flags(page, regimens)}
         return self.get_paginated_response(LabResultSerializer(page, many=True, context=context).data)
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = services.lab_result_record(actor=self.user, **serializer.validated_data)
 
 
@@ -481,7 +486,7 @@ class MonitoringItemSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["due", "overdue", "done"], source="item.status")
     regimen = serializers.UUIDField(source="regimen.public_id")
     medication = serializers.CharField(source="regimen.medication.name")
-    label = serializers.CharField(source="item.label")
+    label = serializers.CharField(source="item.label")  # type: ignore[assignment]  # an API field; the stubs see Field.label
     done_on = serializers.DateField(source="item.done_on", allow_null=True)
     last_done_on = serializers.DateField(source="item.last_done_on", allow_null=True)
     note = serializers.CharField(source="item.note")

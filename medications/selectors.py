@@ -154,7 +154,8 @@ def monitoring_for_regimens(regimens: Sequence[Regimen], *, today: date) -> dict
     regimens = [r for r in regimens if r.status == RegimenStatus.ACTIVE and r.medication.monitoring_protocol_id]
     if not regimens:
         return {}
-    steps_by_protocol: dict[int, list[Step]] = defaultdict(list)
+    # Keyed like the medication's nullable protocol id (the filter above leaves no None).
+    steps_by_protocol: dict[int | None, list[Step]] = defaultdict(list)
     protocol_ids = {r.medication.monitoring_protocol_id for r in regimens}
     for step in MonitoringStep.objects.filter(protocol_id__in=protocol_ids).order_by("protocol_id", "position", "id"):
         steps_by_protocol[step.protocol_id].append(
@@ -253,8 +254,8 @@ def lab_flags(results: Sequence[LabResult], regimens: Sequence[Regimen]) -> dict
             range_by_test[(regimen.patient_id, regimen.medication.level_test)] = target
     flags = {}
     for result in results:
-        regimen = by_pk.get(result.regimen_id) if result.regimen_id else None
-        target = _target_range(regimen) if regimen is not None else None
+        linked = by_pk.get(result.regimen_id) if result.regimen_id else None
+        target = _target_range(linked) if linked is not None else None
         target = target or range_by_test.get((result.patient_id, result.test))
         flag = lab_flag(test=result.test, value=result.value, target_range=target)
         if flag is not None:

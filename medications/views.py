@@ -5,7 +5,7 @@ tab shows no buttons the user may not use) -> form -> service -> redirect. A for
 a stale version re-renders with what the user typed (STYLE.md rule 9).
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -134,7 +134,7 @@ def dose_change(request: AuthenticatedRequest, patient: Patient, regimen_id: str
         try:
             services.dose_change_record(regimen=regimen, actor=request.user, **data)
         except StaleVersionError as error:
-            conflict = error.current
+            conflict = cast(Regimen, error.current)  # dose_change_record claims the regimen's version
             messages.error(
                 request,
                 "Not saved: someone changed this regimen while you were editing. "
@@ -142,7 +142,7 @@ def dose_change(request: AuthenticatedRequest, patient: Patient, regimen_id: str
                 "check it and save again.",
             )
             form = form_rebased(DoseChangeForm, request.POST, conflict.version)
-            regimen = conflict  # type: ignore[assignment]
+            regimen = conflict
         except ValidationError as error:
             add_service_errors(form, error)
         else:
