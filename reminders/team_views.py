@@ -4,7 +4,7 @@ Reading needs care-team membership (chart_context: 404 otherwise); writing needs
 Action.SEND_TEAM_MESSAGE (403 otherwise, and no form is shown).
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -32,7 +32,7 @@ class TeamMessageForm(forms.Form):
     def __init__(self, *args: Any, colleagues: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.colleagues = {str(user.public_id): user for user in colleagues}
-        self.fields["recipient"].choices = [("", "The whole care team")] + [
+        cast(forms.ChoiceField, self.fields["recipient"]).choices = [("", "The whole care team")] + [
             (key, user.get_full_name() or user.username) for key, user in self.colleagues.items()
         ]
 
