@@ -39,8 +39,10 @@ def tab(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     courses = selectors.courses_of(patient)
     strips = selectors.attendance_by_course(patient)
     for course in courses:
-        course.strip = attendance_strip(strips.get(course.pk, []))
-        course.next_due = course.next_due_after(course.last_attended or course.started_on) if course.is_open else None
+        # Display attributes for the template, set on the row itself.
+        course.strip = attendance_strip(strips.get(course.pk, []))  # type: ignore[attr-defined]
+        next_due = course.next_due_after(course.last_attended or course.started_on) if course.is_open else None
+        course.next_due = next_due  # type: ignore[attr-defined]
     sessions = selectors.sessions_of(patient=patient, user=request.user)
     context |= {
         "courses": courses,
