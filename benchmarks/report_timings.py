@@ -247,7 +247,7 @@ class Seeder:
         protocol_tests: dict[int, list[str]] = {}
         for step in MonitoringStep.objects.all():
             protocol_tests.setdefault(step.protocol_id, []).append(step.test)
-        regimens = []
+        regimens: list[Regimen] = []
         for p in self.people:
             if rng.random() > 0.62:
                 continue

@@ -5,7 +5,7 @@ services, and a care-team member whose role may not act gets 403 while
 everyone else gets 404.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
@@ -60,10 +60,11 @@ class PatientViewSet(
     def visible_queryset(self) -> QuerySet[Patient]:
         return selectors.patients_visible_to(self.user)
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = services.patient_create(actor=self.user, **serializer.validated_data)
 
-    def perform_update(self, serializer: serializers.Serializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        assert serializer.instance is not None, "an update: UpdateModelMixin passed get_object()"
         serializer.instance = services.patient_update(
             patient=serializer.instance, actor=self.user, **serializer.validated_data
         )
@@ -99,7 +100,7 @@ class CareTeamViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Des
     def visible_queryset(self) -> QuerySet[CareTeamMember]:
         return selectors.care_team_of(self.resolve_parent())
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = services.care_team_member_add(
             patient=self.resolve_parent(), actor=self.user, **serializer.validated_data
         )
@@ -141,7 +142,9 @@ class CarePlanSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None:
             # AC-3: a body may only name a patient on the caller's care team.
-            self.fields["patient"].queryset = selectors.patients_on_care_team_of(request.user)
+            patient_field = cast("serializers.SlugRelatedField[Patient]", self.fields["patient"])
+            # drf-stubs type `queryset` as QuerySet | Manager; mypy checks Manager's descriptor on assignment.
+            patient_field.queryset = selectors.patients_on_care_team_of(request.user)  # type: ignore[arg-type]
 
     def validate_diagnoses(self, value: list[dict[str, str]]) -> list[dict[str, str]]:
         try:
@@ -167,12 +170,13 @@ class CarePlanViewSet(
     def visible_queryset(self) -> QuerySet[CarePlan]:
         return selectors.care_plans_visible_to(self.user)
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         data = dict(serializer.validated_data)
         data.pop("version", None)
         serializer.instance = services.care_plan_create(actor=self.user, **data)
 
-    def perform_update(self, serializer: serializers.Serializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        assert serializer.instance is not None, "an update: UpdateModelMixin passed get_object()"
         data = dict(serializer.validated_data)
         if "version" not in data:
             raise serializers.ValidationError({"version": ["Send the version you read."]})
@@ -222,7 +226,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ClinicalViewSe
     def visible_queryset(self) -> QuerySet[Goal]:
         return selectors.goals_of(self.resolve_parent())
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = services.goal_create(
             care_plan=self.resolve_parent(), actor=self.user, **serializer.validated_data
         )

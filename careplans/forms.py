@@ -5,7 +5,7 @@ Date fields use the browser's date picker; every field has a label and its
 errors render next to it (templates/_field.html).
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -98,4 +98,4 @@ class CareTeamMemberForm(forms.Form):
 
     def __init__(self, *args: Any, clinicians: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = clinicians
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = clinicians

@@ -5,9 +5,11 @@ Each view: selector (404 for what the user may not see) -> capability check
 with what the user typed (STYLE.md rule 9).
 """
 
+from typing import cast
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -22,8 +24,8 @@ from careplans.forms import (
     PlanAgreementForm,
     RelapsePlanForm,
 )
-from careplans.models import RELAPSE_PLAN_FIELDS, CarePlan, Patient
-from clinic.access import Action, clinical_page, user_can
+from careplans.models import RELAPSE_PLAN_FIELDS, CarePlan, Goal, Patient
+from clinic.access import Action, AuthenticatedRequest, clinical_page, user_can
 from clinic.concurrency import StaleVersionError, form_rebased
 from clinic.selectors import clinicians
 
@@ -36,7 +38,7 @@ def _open_plan_or_404(patient: Patient) -> CarePlan:
 
 
 @clinical_page()
-def caseload(request: HttpRequest) -> HttpResponse:
+def caseload(request: AuthenticatedRequest) -> HttpResponse:
     if not user_can(request.user, Action.VIEW_CLINICAL):
         return redirect("careplans:patient_directory")
     patients = list(selectors.caseload_for(request.user))
@@ -44,14 +46,14 @@ def caseload(request: HttpRequest) -> HttpResponse:
 
 
 @clinical_page(action=Action.MANAGE_CARE_TEAM)
-def patient_directory(request: HttpRequest) -> HttpResponse:
+def patient_directory(request: AuthenticatedRequest) -> HttpResponse:
     """Clinic admins: every patient with demographics and care team, no clinical content."""
     patients = selectors.patients_visible_to(request.user).prefetch_related("care_team__user")
     return render(request, "careplans/patient_directory.html", {"patients": patients})
 
 
 @clinical_page(action=Action.CREATE_PATIENT, methods=["GET", "POST"])
-def patient_create(request: HttpRequest) -> HttpResponse:
+def patient_create(request: AuthenticatedRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -67,7 +69,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 
 @clinical_page(action=Action.EDIT_DEMOGRAPHICS, methods=["GET", "POST"], scope="demographics")
-def patient_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
+def patient_edit(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     """Demographics: the care team and clinic admins may correct them; every change is audited."""
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
@@ -86,7 +88,7 @@ def patient_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page()
-def chart(request: HttpRequest, patient: Patient) -> HttpResponse:
+def chart(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     """The care-plan tab: the shared plan, goals, relapse-prevention plan, agreements."""
     context = chart_context(user=request.user, patient=patient, tab="care_plan")
     plan = selectors.open_care_plan_of(context["patient"])
@@ -101,7 +103,7 @@ def chart(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.EDIT_CARE_PLAN, methods=["POST"])
-def care_plan_start(request: HttpRequest, patient: Patient) -> HttpResponse:
+def care_plan_start(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     try:
         services.care_plan_create(patient=patient, actor=request.user)
     except ValidationError as error:
@@ -109,7 +111,7 @@ def care_plan_start(request: HttpRequest, patient: Patient) -> HttpResponse:
     return redirect("careplans:care_plan_edit", patient_id=patient.public_id)
 
 
-def _stale_message(request: HttpRequest, error: StaleVersionError) -> None:
+def _stale_message(request: AuthenticatedRequest, error: StaleVersionError) -> None:
     who = getattr(error.current, "updated_by", None)
     by = f" by {who}" if who else ""
     messages.error(
@@ -120,7 +122,7 @@ def _stale_message(request: HttpRequest, error: StaleVersionError) -> None:
 
 
 @clinical_page(action=Action.EDIT_CARE_PLAN, methods=["GET", "POST"])
-def care_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
+def care_plan_edit(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     plan = _open_plan_or_404(patient)
     initial = {
         "version": plan.version,
@@ -137,7 +139,7 @@ def care_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
             services.care_plan_update(care_plan=plan, actor=request.user, version=data.pop("version"), **data)
         except StaleVersionError as error:
             _stale_message(request, error)
-            conflict = error.current
+            conflict = cast(CarePlan, error.current)  # care_plan_update claims the plan's version
             form = form_rebased(CarePlanForm, request.POST, conflict.version)
         except ValidationError as error:
             form.add_error(None, error)
@@ -160,7 +162,7 @@ def care_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.EDIT_CARE_PLAN, methods=["GET", "POST"])
-def relapse_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
+def relapse_plan_edit(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     plan = _open_plan_or_404(patient)
     relapse = getattr(plan, "relapse_plan", None)
     initial = {"version": plan.version}
@@ -174,8 +176,9 @@ def relapse_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
             services.relapse_plan_update(care_plan=plan, actor=request.user, version=data.pop("version"), **data)
         except StaleVersionError as error:
             _stale_message(request, error)
-            conflict = getattr(error.current, "relapse_plan", None)
-            form = form_rebased(RelapsePlanForm, request.POST, error.current.version)
+            current = cast(CarePlan, error.current)  # the relapse plan is versioned with its care plan
+            conflict = getattr(current, "relapse_plan", None)
+            form = form_rebased(RelapsePlanForm, request.POST, current.version)
         else:
             messages.success(request, "Relapse-prevention plan saved.")
             return redirect("careplans:chart", patient_id=patient.public_id)
@@ -194,7 +197,7 @@ def relapse_plan_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.EDIT_CARE_PLAN, methods=["GET", "POST"])
-def goal_edit(request: HttpRequest, patient: Patient, goal_id: str | None = None) -> HttpResponse:
+def goal_edit(request: AuthenticatedRequest, patient: Patient, goal_id: str | None = None) -> HttpResponse:
     plan = _open_plan_or_404(patient)
     goal = selectors.goal_for(user=request.user, care_plan=plan, public_id=goal_id) if goal_id else None
     initial = {}
@@ -214,8 +217,8 @@ def goal_edit(request: HttpRequest, patient: Patient, goal_id: str | None = None
                 services.goal_update(goal=goal, actor=request.user, version=version, **data)
         except StaleVersionError as error:
             _stale_message(request, error)
-            conflict = error.current
-            form = form_rebased(GoalForm, request.POST, error.current.version)
+            conflict = cast(Goal, error.current)  # goal_update claims the goal's version
+            form = form_rebased(GoalForm, request.POST, conflict.version)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -237,7 +240,7 @@ def goal_edit(request: HttpRequest, patient: Patient, goal_id: str | None = None
 
 
 @clinical_page(action=Action.EDIT_CARE_PLAN, methods=["GET", "POST"])
-def agreement_create(request: HttpRequest, patient: Patient) -> HttpResponse:
+def agreement_create(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     plan = _open_plan_or_404(patient)
     form = PlanAgreementForm(request.POST or None, initial={"agreed_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
@@ -256,7 +259,7 @@ def agreement_create(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.MANAGE_CARE_TEAM, methods=["GET", "POST"], scope="demographics")
-def care_team(request: HttpRequest, patient: Patient) -> HttpResponse:
+def care_team(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     """See and change a patient's care team: clinic admins and the team itself."""
     can_manage = user_can(request.user, Action.MANAGE_CARE_TEAM)
     form = CareTeamMemberForm(request.POST or None, clinicians=clinicians())
@@ -284,7 +287,7 @@ def care_team(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.MANAGE_CARE_TEAM, methods=["POST"], scope="demographics")
-def care_team_end(request: HttpRequest, patient: Patient, member_id: str) -> HttpResponse:
+def care_team_end(request: AuthenticatedRequest, patient: Patient, member_id: str) -> HttpResponse:
     member = selectors.care_team_of(patient).filter(public_id=member_id).first()
     if member is None:
         raise Http404

@@ -15,14 +15,23 @@ from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django_htmx.middleware import HtmxDetails
 
 from clinic.audit import audit_denied
 from clinic.models import Role, User
 
 M = TypeVar("M", bound=Model)
+
+
+class AuthenticatedRequest(HttpRequest):
+    """The request an HTML page receives (django-stubs' typed-request pattern; types only)."""
+
+    # Every page goes through `clinical_page`, which runs login_required first.
+    user: User
+    htmx: HtmxDetails  # set by django_htmx's HtmxMiddleware
 
 
 class Action(StrEnum):
@@ -145,7 +154,8 @@ def visible_or_404(queryset: "QuerySet[M]", *, user: User | AnonymousUser, publi
     what exists (DESIGN.md: 404, never a 403 that leaks existence)."""
     try:
         return queryset.get(public_id=public_id)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
+    # ObjectDoesNotExist: the base of `queryset.model.DoesNotExist`, the only one `.get` raises.
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError):
         actor = user if isinstance(user, User) else None
         audit_denied(actor=actor, object_type=queryset.model._meta.label_lower, object_id=str(public_id)[:64])
         raise Http404 from None

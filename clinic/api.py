@@ -102,10 +102,11 @@ class UserViewSet(
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return UserUpdateSerializer if self.action == "partial_update" else UserSerializer
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = user_create(actor=self.user, **serializer.validated_data)
 
-    def perform_update(self, serializer: serializers.Serializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        assert serializer.instance is not None, "an update: UpdateModelMixin passed get_object()"
         data = dict(serializer.validated_data)
         serializer.instance = user_update(user=serializer.instance, actor=self.user, **data)
 

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from clinic.access import Action, clinical_page
+from clinic.access import Action, AuthenticatedRequest, clinical_page
 from clinic.forms import StaffForm
 from clinic.selectors import staff_member_for, staff_visible_to
 from clinic.services import user_create, user_update
@@ -22,12 +22,12 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 @clinical_page(action=Action.MANAGE_STAFF)
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "clinic/staff_list.html", {"staff": staff_visible_to(request.user)})
 
 
 @clinical_page(action=Action.MANAGE_STAFF, methods=["GET", "POST"])
-def staff_edit(request: HttpRequest, user_id: str | None = None) -> HttpResponse:
+def staff_edit(request: AuthenticatedRequest, user_id: str | None = None) -> HttpResponse:
     member = staff_member_for(user=request.user, public_id=user_id) if user_id else None
     initial = {}
     if member is not None:

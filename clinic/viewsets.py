@@ -52,7 +52,7 @@ class ClinicalViewSet(viewsets.GenericViewSet):
     """Base for every viewset over a patient's clinical record."""
 
     lookup_field = "public_id"
-    filter_backends: ClassVar[list[Any]] = [filters.DjangoFilterBackend]
+    filter_backends = [filters.DjangoFilterBackend]
     filterset_class: ClassVar[type[filters.FilterSet] | None] = PatientFilter
     # The role-matrix action every write needs; `action_roles` overrides it per viewset action.
     write_action: ClassVar[Action | None] = None
@@ -146,6 +146,9 @@ class EnteredInErrorMixin:
     @extend_schema(request=EnteredInErrorSerializer, responses={204: None})
     @action(detail=True, methods=["post"], url_path="entered-in-error")
     def entered_in_error(self, request: Request, public_id: str | None = None) -> Response:
+        return self._mark_entered_in_error(request)
+
+    def _mark_entered_in_error(self, request: Request) -> Response:
         view: Any = self
         record = view.get_object()  # resolved (404) and role-checked (403) in initial()
         given = EnteredInErrorSerializer(data=request.data)
@@ -166,7 +169,7 @@ class EnterInErrorAliasMixin(EnteredInErrorMixin):
     )
     @action(detail=True, methods=["post"], url_path="enter-in-error")
     def enter_in_error(self, request: Request, public_id: str | None = None) -> Response:
-        return self.entered_in_error(request, public_id)
+        return self._mark_entered_in_error(request)
 
 
 class AdminViewSet(viewsets.GenericViewSet):

@@ -46,6 +46,7 @@ from medications.models import (
     LabTest,
     Medication,
     MonitoringException,
+    MonitoringProtocol,
     PatientMedicationProfile,
     PregnancyPotential,
     Regimen,
@@ -79,7 +80,7 @@ class _VisibleRegimenField(serializers.SlugRelatedField):
 
 class MedicationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    monitoring_protocol = serializers.SlugRelatedField(
+    monitoring_protocol: "serializers.SlugRelatedField[MonitoringProtocol]" = serializers.SlugRelatedField(
         slug_field="code", read_only=True, allow_null=True, help_text="Null when the drug has no monitoring protocol."
     )
     level_test = serializers.CharField(read_only=True, help_text="The lab test that measures this drug's level.")
@@ -137,7 +138,7 @@ class InteractionWarningSerializer(serializers.Serializer):
     mechanism = serializers.CharField()
     action = serializers.CharField(help_text="avoid, reduce, adjust or monitor; `advice` says how.")
     advice = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # an API field; the stubs see Field.source
     message = serializers.CharField()
     washout_days_left = serializers.IntegerField(
         allow_null=True, help_text="The other drug was stopped: days of its washout window still to run."
@@ -298,6 +299,7 @@ class RegimenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None, "DEFAULT_PAGINATION_CLASS is set"
         context = {**self.get_serializer_context(), "warnings": warnings_for_regimens(page)}
         return self.get_paginated_response(RegimenSerializer(page, many=True, context=context).data)
 
@@ -497,7 +499,7 @@ class SideEffectViewSet(_PatientRecordViewSet):
     def visible_queryset(self) -> Any:
         return selectors.side_effects_visible_to(self.user)
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = services.side_effect_record(actor=self.user, **serializer.validated_data)
 
 
@@ -534,7 +536,7 @@ class AdherenceCheckViewSet(_PatientRecordViewSet):
     def visible_queryset(self) -> Any:
         return selectors.adherence_checks_visible_to(self.user)
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = services.adherence_check_record(actor=self.user, **serializer.validated_data)
 
 
@@ -595,13 +597,14 @@ class LabResultViewSet(_PatientRecordViewSet):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None, "DEFAULT_PAGINATION_CLASS is set"
         regimens = list(
             Regimen.objects.filter(patient_id__in={r.patient_id for r in page}).select_related("medication")
         )
         context = {**self.get_serializer_context(), "flags": selectors.lab_flags(page, regimens)}
         return self.get_paginated_response(LabResultSerializer(page, many=True, context=context).data)
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = services.lab_result_record(actor=self.user, **serializer.validated_data)
 
 
@@ -615,7 +618,7 @@ class MonitoringItemSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["due", "overdue", "done", "waived"], source="item.status")
     regimen = serializers.UUIDField(source="regimen.public_id")
     medication = serializers.CharField(source="regimen.medication.name")
-    label = serializers.CharField(source="item.label")
+    label = serializers.CharField(source="item.label")  # type: ignore[assignment]  # an API field; the stubs see Field.label
     done_on = serializers.DateField(source="item.done_on", allow_null=True)
     last_done_on = serializers.DateField(source="item.last_done_on", allow_null=True)
     note = serializers.CharField(source="item.note")

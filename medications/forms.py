@@ -4,7 +4,7 @@ services.dose_validate; a form only checks shapes and keeps what the user typed.
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -147,7 +147,7 @@ class RegimenStartForm(AcknowledgementMixin, forms.Form):
             groups[DrugClass(medication.drug_class).label].append(
                 (str(medication.public_id), _medication_label(medication))
             )
-        self.fields["medication"].choices = [("", "Choose a medication…"), *groups.items()]
+        cast(forms.ChoiceField, self.fields["medication"]).choices = [("", "Choose a medication…"), *groups.items()]
         self.show_acknowledgement([])
 
     def clean_medication(self) -> Medication:
@@ -158,6 +158,7 @@ class RegimenStartForm(AcknowledgementMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None, "Form.clean returns cleaned_data"
         low, high = data.get("target_level_low"), data.get("target_level_high")
         if (low is None) != (high is None):
             self.add_error("target_level_high", "Give both ends of the target range, or neither.")
@@ -215,7 +216,7 @@ class _RegimenChoiceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self._regimens = {str(r.public_id): r for r in regimens}
         empty = "Choose…" if regimen_required else "Not tied to one medication"
-        self.fields["regimen"].choices = [("", empty)] + [
+        cast(forms.ChoiceField, self.fields["regimen"]).choices = [("", empty)] + [
             (str(r.public_id), f"{r.medication.name} ({r.get_status_display().lower()})") for r in regimens
         ]
         self.fields["regimen"].required = regimen_required

@@ -408,8 +408,8 @@ def lab_flags(
             range_by_test[(regimen.patient_id, regimen.medication.level_test)] = target
     flags = {}
     for result in results:
-        regimen = by_pk.get(result.regimen_id) if result.regimen_id else None
-        target = _target_range(regimen) if regimen is not None else None
+        linked = by_pk.get(result.regimen_id) if result.regimen_id else None
+        target = _target_range(linked) if linked is not None else None
         target = target or range_by_test.get((result.patient_id, result.test))
         flag = lab_flag(
             test=result.test,

@@ -5,7 +5,7 @@ tab shows no buttons the user may not use) -> form -> service -> redirect. A for
 a stale version re-renders with what the user typed (STYLE.md rule 9).
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,7 +16,7 @@ from django.utils import timezone
 from careplans.chart import chart_context
 from careplans.models import Patient
 from careplans.selectors import care_team_of
-from clinic.access import Action, clinical_page, user_can
+from clinic.access import Action, AuthenticatedRequest, clinical_page, user_can
 from clinic.concurrency import StaleVersionError, form_rebased
 from medications import selectors, services
 from medications.charts import dose_step_chart
@@ -46,7 +46,7 @@ STATUS_ACTIONS = {
 }
 
 
-def _page(request: HttpRequest, template: str, patient: Any, **context: Any) -> HttpResponse:
+def _page(request: AuthenticatedRequest, template: str, patient: Any, **context: Any) -> HttpResponse:
     """A form page under the chart header (no second chart-open audit: the form is not the chart)."""
     return render(
         request,
@@ -67,7 +67,7 @@ def _chart(regimen: Regimen, history: list[DoseChange], today: Any, injections: 
 
 
 @clinical_page()
-def tab(request: HttpRequest, patient: Patient) -> HttpResponse:
+def tab(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     context = chart_context(user=request.user, patient=patient, tab="medications")
     today = timezone.localdate()
     data = selectors.medications_tab(patient=context["patient"], today=today)
@@ -98,7 +98,7 @@ def _acknowledgement_asked(
 
 
 @clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
-def regimen_start(request: HttpRequest, patient: Patient) -> HttpResponse:
+def regimen_start(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     catalog = list(selectors.medication_catalog())
     form = RegimenStartForm(request.POST or None, medications=catalog, initial={"start_date": timezone.localdate()})
     warnings: list[InteractionWarning] = []
@@ -133,7 +133,7 @@ def _panel_again(patient: Any, form: RegimenStartForm) -> list[InteractionWarnin
 
 
 def _dose_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     patient: Any,
     regimen: Regimen,
     form: DoseChangeForm,
@@ -157,7 +157,7 @@ def _dose_page(
 
 
 @clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
-def dose_change(request: HttpRequest, patient: Patient, regimen_id: str) -> HttpResponse:
+def dose_change(request: AuthenticatedRequest, patient: Patient, regimen_id: str) -> HttpResponse:
     regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
     form = DoseChangeForm(
         request.POST or None, initial={"version": regimen.version, "effective_on": timezone.localdate()}
@@ -170,7 +170,7 @@ def dose_change(request: HttpRequest, patient: Patient, regimen_id: str) -> Http
         except services.AcknowledgementRequired as error:
             _acknowledgement_asked(request, form, error)
         except StaleVersionError as error:
-            conflict = error.current
+            conflict = cast(Regimen, error.current)  # dose_change_record claims the regimen's version
             messages.error(
                 request,
                 "Not saved: someone changed this regimen while you were editing. "
@@ -178,7 +178,7 @@ def dose_change(request: HttpRequest, patient: Patient, regimen_id: str) -> Http
                 "check it and save again.",
             )
             form = form_rebased(DoseChangeForm, request.POST, conflict.version)
-            regimen = conflict  # type: ignore[assignment]
+            regimen = conflict
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -188,7 +188,7 @@ def dose_change(request: HttpRequest, patient: Patient, regimen_id: str) -> Http
 
 
 @clinical_page(action=Action.PRESCRIBE, methods=["POST"])
-def dose_change_error(request: HttpRequest, patient: Patient, regimen_id: str, change_id: str) -> HttpResponse:
+def dose_change_error(request: AuthenticatedRequest, patient: Patient, regimen_id: str, change_id: str) -> HttpResponse:
     regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
     change = selectors.dose_change_of(user=request.user, regimen=regimen, public_id=change_id)
     error_form = EnteredInErrorForm(request.POST)
@@ -208,7 +208,7 @@ def dose_change_error(request: HttpRequest, patient: Patient, regimen_id: str, c
 
 
 @clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
-def regimen_status(request: HttpRequest, patient: Patient, regimen_id: str, verb: str) -> HttpResponse:
+def regimen_status(request: AuthenticatedRequest, patient: Patient, regimen_id: str, verb: str) -> HttpResponse:
     regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
     new_status, label, reason_required = STATUS_ACTIONS[verb]
     form = StatusForm(request.POST or None, reason_required=reason_required, initial={"version": regimen.version})
@@ -232,7 +232,7 @@ def regimen_status(request: HttpRequest, patient: Patient, regimen_id: str, verb
 
 
 def _record_view(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     patient: Patient,
     *,
     form_class: type,
@@ -257,7 +257,7 @@ def _record_view(
 
 
 @clinical_page(action=Action.RECORD_SIDE_EFFECT, methods=["GET", "POST"])
-def side_effect_create(request: HttpRequest, patient: Patient) -> HttpResponse:
+def side_effect_create(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     return _record_view(
         request,
         patient,
@@ -270,7 +270,7 @@ def side_effect_create(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.RECORD_ADHERENCE, methods=["GET", "POST"])
-def adherence_create(request: HttpRequest, patient: Patient) -> HttpResponse:
+def adherence_create(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     return _record_view(
         request,
         patient,
@@ -283,7 +283,7 @@ def adherence_create(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.RECORD_LAB_RESULT, methods=["GET", "POST"])
-def lab_create(request: HttpRequest, patient: Patient) -> HttpResponse:
+def lab_create(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     return _record_view(
         request,
         patient,

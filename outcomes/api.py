@@ -53,7 +53,7 @@ class ItemAnswerSerializer(serializers.Serializer):
     text = serializers.CharField()
     loinc = serializers.CharField(allow_null=True)
     value = serializers.IntegerField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # an API field; the stubs see Field.label
 
 
 class AssessmentSerializer(serializers.ModelSerializer):

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.db.models import Case, DateField, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, TruncDate
 
 from careplans.models import CarePlanStatus, Goal, Patient, PatientStatus, TeamRole
@@ -54,7 +55,7 @@ def _recipients(patient_ids: Iterable[int], roles: list[str], fallback_to_team: 
     """patient id -> user ids holding one of `roles` on its team (or, if none does and
     `fallback_to_team`, everyone on the team). One query."""
     members = active_team_members().filter(patient_id__in=list(patient_ids))
-    wanted = Q(role__in=roles)
+    wanted: Q | Combinable = Q(role__in=roles)  # `Q | Exists` is a Q; the stubs say Combinable
     if fallback_to_team:
         has_role = Exists(active_team_members(roles=roles).filter(patient_id=OuterRef("patient_id")))
         wanted |= ~has_role
@@ -66,7 +67,7 @@ def _recipients(patient_ids: Iterable[int], roles: list[str], fallback_to_team: 
 
 def measurement_due(today: date) -> list[ReminderDraft]:
     uses_gad7 = _plan_names(InstrumentCode.GAD7) & ~_plan_names(InstrumentCode.PHQ9)
-    due = (
+    due = list(
         Patient.objects.filter(status=PatientStatus.ACTIVE)
         .annotate(
             instrument=Case(
@@ -87,7 +88,6 @@ def measurement_due(today: date) -> list[ReminderDraft]:
         .filter(anchor__lte=today - MEASUREMENT_INTERVAL)
         .values_list("pk", "public_id", "anchor", "instrument")
     )
-    due = list(due)
     recipients = _recipients((row[0] for row in due), [TeamRole.CARE_MANAGER], fallback_to_team=True)
     return [
         ReminderDraft(
@@ -128,5 +128,6 @@ def not_improving(today: date) -> list[ReminderDraft]:
             "and a change of treatment.",
         )
         for pk, public_id, baseline_on in flagged
+        if baseline_on is not None  # always: the filter above needs a baseline date
         for user_id in recipients.get(pk, [])
     ]

@@ -15,7 +15,7 @@ whole caseload or the daily reminder scan (`annotate_outcomes`).
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 from uuid import UUID
 
 from django.db.models import DateField, Exists, OuterRef, QuerySet, Subquery, Value
@@ -28,6 +28,9 @@ from clinic.access import visible_or_404
 from clinic.models import User
 from outcomes.instruments import INSTRUMENTS, Instrument, InstrumentCode
 from outcomes.models import Assessment, SafetyAlert, SafetyAlertStatus, SafetyFollowUp
+
+if TYPE_CHECKING:  # django-stubs' helper; not needed at run time
+    from django_stubs_ext import WithAnnotations
 
 NOT_IMPROVING_AFTER = timedelta(weeks=10)
 RESPONSE_REDUCTION = 0.5
@@ -189,12 +192,28 @@ def _episode_scores(code: str, today: date) -> QuerySet[Assessment]:
     )
 
 
+class OutcomeAnnotations(TypedDict):
+    """What `annotate_outcomes` adds (the gad7_* ones only when GAD-7 is among the instruments)."""
+
+    episode_start: date
+    phq9_baseline: int | None
+    phq9_baseline_on: date | None
+    phq9_latest: int | None
+    phq9_latest_on: date | None
+    gad7_baseline: int | None
+    gad7_baseline_on: date | None
+    gad7_latest: int | None
+    gad7_latest_on: date | None
+    safety_alert_open: bool
+    case_review_open: bool
+
+
 def annotate_outcomes(
     patients: QuerySet[Patient],
     *,
     today: date,
     instruments: tuple[str, ...] = (InstrumentCode.PHQ9, InstrumentCode.GAD7),
-) -> QuerySet[Patient]:
+) -> "QuerySet[WithAnnotations[Patient, OutcomeAnnotations]]":
     """Adds, per instrument ("phq9", "gad7"): <key>_baseline, <key>_baseline_on, <key>_latest,
     <key>_latest_on; plus safety_alert_open and case_review_open. One SQL query."""
     annotated = patients.annotate(episode_start=_episode_start())
@@ -210,10 +229,12 @@ def annotate_outcomes(
                 f"{key}_latest_on": Subquery(last.values("administered_on")[:1]),
             }
         )
-    return annotated.annotate(
+    annotated = annotated.annotate(
         safety_alert_open=Exists(SafetyAlert.objects.filter(patient=OuterRef("pk"), status=SafetyAlertStatus.OPEN)),
         case_review_open=Exists(CaseReview.objects.filter(patient=OuterRef("pk"), status=CaseReviewStatus.REQUESTED)),
     )
+    # The per-instrument names are built from `key`, which the plugin cannot follow.
+    return cast("QuerySet[WithAnnotations[Patient, OutcomeAnnotations]]", annotated)
 
 
 def annotation_key(code: str) -> str:

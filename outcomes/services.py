@@ -5,6 +5,7 @@ audit event in that transaction (SECURITY.md AL-3). Audit rows name the
 instrument and dates, never answers or scores.
 """
 
+from collections.abc import Sequence
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -42,7 +43,7 @@ def _administered_on_clean(patient: Patient, administered_on: date) -> None:
 
 @transaction.atomic
 def assessment_record(
-    *, patient: Patient, actor: User, instrument: str, responses: list[object], administered_on: date
+    *, patient: Patient, actor: User, instrument: str, responses: Sequence[object], administered_on: date
 ) -> Assessment:
     """Score and store a completed questionnaire. A positive PHQ-9 item 9 raises a safety alert
     to the prescriber(s) and therapist(s) in this same transaction."""

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from careplans import case_reviews
 from careplans.chart import chart_context
 from careplans.models import Patient
 from careplans.selectors import open_care_plan_of
-from clinic.access import Action, clinical_page, user_can
+from clinic.access import Action, AuthenticatedRequest, clinical_page, user_can
 from clinic.models import User
 from outcomes import selectors, services
 from outcomes.forms import AssessmentForm, CaseReviewFlagForm, CaseReviewRecordForm, SafetyFollowUpForm
@@ -41,7 +41,7 @@ def _permissions(user: User) -> dict[str, bool]:
 
 
 @clinical_page()
-def tab(request: HttpRequest, patient: Patient) -> HttpResponse:
+def tab(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     """Overview: per-instrument treat-to-target summary and the integrated timeline."""
     context = chart_context(user=request.user, patient=patient, tab="outcomes")
     patient = context["patient"]
@@ -83,7 +83,7 @@ def tab(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.ENTER_ASSESSMENT, methods=["GET", "POST"])
-def assessment_create(request: HttpRequest, patient: Patient, instrument: str) -> HttpResponse:
+def assessment_create(request: AuthenticatedRequest, patient: Patient, instrument: str) -> HttpResponse:
     definition = BY_SLUG.get(instrument)
     if definition is None:
         raise Http404
@@ -134,7 +134,7 @@ def _for_form(error: ValidationError) -> ValidationError:
 
 
 @clinical_page()
-def assessment_detail(request: HttpRequest, patient: Patient, assessment_id: str) -> HttpResponse:
+def assessment_detail(request: AuthenticatedRequest, patient: Patient, assessment_id: str) -> HttpResponse:
     """The item-level answers of one questionnaire."""
     context = chart_context(user=request.user, patient=patient, tab="outcomes")
     assessment = selectors.assessment_for(user=request.user, public_id=assessment_id, patient=context["patient"])
@@ -154,7 +154,7 @@ def assessment_detail(request: HttpRequest, patient: Patient, assessment_id: str
 
 
 @clinical_page(action=Action.ENTER_ASSESSMENT, methods=["POST"])
-def assessment_enter_in_error(request: HttpRequest, patient: Patient, assessment_id: str) -> HttpResponse:
+def assessment_enter_in_error(request: AuthenticatedRequest, patient: Patient, assessment_id: str) -> HttpResponse:
     context = chart_context(user=request.user, patient=patient, tab="outcomes")
     assessment = selectors.assessment_for(user=request.user, public_id=assessment_id, patient=context["patient"])
     try:
@@ -175,7 +175,7 @@ def assessment_enter_in_error(request: HttpRequest, patient: Patient, assessment
 
 
 @clinical_page()
-def assessment_list(request: HttpRequest, patient: Patient) -> HttpResponse:
+def assessment_list(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     context = chart_context(user=request.user, patient=patient, tab="outcomes")
     assessments = selectors.assessments_of(context["patient"]).order_by("-administered_on", "-created_at", "-id")
     page = Paginator(assessments, 50).get_page(request.GET.get("page"))
@@ -183,7 +183,7 @@ def assessment_list(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.RECORD_SAFETY_FOLLOW_UP, methods=["GET", "POST"])
-def safety_follow_up(request: HttpRequest, patient: Patient) -> HttpResponse:
+def safety_follow_up(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     context = chart_context(user=request.user, patient=patient, tab="outcomes")
     patient = context["patient"]
     open_alerts = selectors.open_safety_alerts_of(patient)
@@ -205,7 +205,7 @@ def safety_follow_up(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.FLAG_CASE_REVIEW, methods=["GET", "POST"])
-def case_review_flag(request: HttpRequest, patient: Patient) -> HttpResponse:
+def case_review_flag(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     context = chart_context(user=request.user, patient=patient, tab="outcomes")
     patient = context["patient"]
     form = CaseReviewFlagForm(request.POST or None)
@@ -227,7 +227,7 @@ def _flag_error(error: ValidationError) -> Any:
 
 
 @clinical_page(action=Action.RECORD_CASE_REVIEW, methods=["GET", "POST"])
-def case_review_record(request: HttpRequest, patient: Patient) -> HttpResponse:
+def case_review_record(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     context = chart_context(user=request.user, patient=patient, tab="outcomes")
     patient = context["patient"]
     form = CaseReviewRecordForm(request.POST or None)
@@ -258,7 +258,7 @@ def case_review_record(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.EDIT_CARE_PLAN, methods=["POST"])
-def task_complete(request: HttpRequest, patient: Patient, task_id: str) -> HttpResponse:
+def task_complete(request: AuthenticatedRequest, patient: Patient, task_id: str) -> HttpResponse:
     context = chart_context(user=request.user, patient=patient, tab="care_plan")
     plan = open_care_plan_of(context["patient"])
     if plan is None:
@@ -274,7 +274,7 @@ def task_complete(request: HttpRequest, patient: Patient, task_id: str) -> HttpR
 
 
 @clinical_page()
-def caseload(request: HttpRequest) -> HttpResponse:
+def caseload(request: AuthenticatedRequest) -> HttpResponse:
     """Measurement-based care: my caseload with treat-to-target flags, sortable."""
     if not user_can(request.user, Action.VIEW_CLINICAL):
         raise Http404

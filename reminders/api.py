@@ -174,7 +174,7 @@ class TeamMessageViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, Clinica
     def visible_queryset(self) -> QuerySet[TeamMessage]:
         return team_messages.team_messages_of(self.resolve_parent()).order_by("created_at", "id")
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         patient = self.resolve_parent()
         data = serializer.validated_data
         recipient = None

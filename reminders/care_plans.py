@@ -57,6 +57,7 @@ def care_plan_review_due(today: date) -> Iterator[ReminderDraft]:
         .order_by()
     )
     for user_id, patient_id, plan_public_id, review_date in rows.iterator(chunk_size=5000):
+        assert review_date is not None, "the filter above needs review_date <= today"
         yield ReminderDraft(
             recipient_id=user_id,
             patient_id=patient_id,

@@ -108,14 +108,15 @@ def reminder_for(*, user: User, public_id: UUID | str) -> Reminder:
 
 def reminder_link(reminder: Reminder) -> str:
     """Where in the chart the reminder is about (no query: tabs are registered in memory)."""
-    if reminder.patient_id is None:
+    patient = reminder.patient  # None without a patient_id (no query then)
+    if patient is None:
         return reverse("reminders:inbox")
     tabs = {tab.key: tab for tab in chart_tabs()}
     tab = tabs.get(KIND_CHART_TAB.get(reminder.kind, "care_plan")) or tabs["care_plan"]
     try:
-        url = reverse(tab.url_name, kwargs={"patient_id": reminder.patient.public_id})
+        url = reverse(tab.url_name, kwargs={"patient_id": patient.public_id})
     except NoReverseMatch:
-        url = reverse("careplans:chart", kwargs={"patient_id": reminder.patient.public_id})
+        url = reverse("careplans:chart", kwargs={"patient_id": patient.public_id})
     if reminder.kind == ReminderKind.TEAM_MESSAGE:
         url += f"#message-{reminder.subject_id}"
     return url
@@ -155,7 +156,7 @@ def _transition(*, reminder: Reminder, actor: User, to: str, **values: object) -
         actor=actor,
         action=AuditAction.UPDATE,
         obj=locked,
-        patient_id=reminder.patient.public_id if reminder.patient_id else None,
+        patient_id=reminder.patient.public_id if reminder.patient is not None else None,
         changes={
             name: [str(before[name]) if before[name] else None, str(after[name]) if after[name] else None]
             for name in before

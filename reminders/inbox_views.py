@@ -10,18 +10,18 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from clinic.access import Action, clinical_page
+from clinic.access import Action, AuthenticatedRequest, clinical_page
 from reminders import delivery, inbox
 from reminders.models import Reminder, ReminderStatus
 
 PAGE_SIZE = 100  # PF-1: a page never lists more than 100 rows
 
 
-def _view_name(request: HttpRequest) -> str:
+def _view_name(request: AuthenticatedRequest) -> str:
     view = request.GET.get("view", "open")
     return view if view in inbox.INBOX_VIEWS else "open"
 
@@ -38,7 +38,7 @@ def _decorate(rows: list[Reminder], today: date, errors: dict[str, dict[str, str
     return rows
 
 
-def _tab_counts(request: HttpRequest, today: date) -> dict[str, int]:
+def _tab_counts(request: AuthenticatedRequest, today: date) -> dict[str, int]:
     """Open / snoozed / done counts for the tabs, in one aggregate query."""
     rows = inbox.reminders_of(request.user)
     return rows.aggregate(
@@ -53,7 +53,7 @@ def _tab_counts(request: HttpRequest, today: date) -> dict[str, int]:
     )
 
 
-def _page_context(request: HttpRequest, *, view: str, errors: dict | None = None) -> dict:
+def _page_context(request: AuthenticatedRequest, *, view: str, errors: dict | None = None) -> dict:
     today = timezone.localdate()
     paginator = Paginator(inbox.inbox_for(request.user, view=view, today=today), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
@@ -68,11 +68,13 @@ def _page_context(request: HttpRequest, *, view: str, errors: dict | None = None
 
 
 @clinical_page()
-def inbox_page(request: HttpRequest) -> HttpResponse:
+def inbox_page(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "reminders/inbox.html", _page_context(request, view=_view_name(request)))
 
 
-def _row_response(request: HttpRequest, reminder: Reminder, *, error: str = "", until: str = "") -> HttpResponse:
+def _row_response(
+    request: AuthenticatedRequest, reminder: Reminder, *, error: str = "", until: str = ""
+) -> HttpResponse:
     today = timezone.localdate()
     _decorate([reminder], today, {str(reminder.public_id): {"message": error, "until": until}})
     return render(
@@ -82,12 +84,12 @@ def _row_response(request: HttpRequest, reminder: Reminder, *, error: str = "", 
     )
 
 
-def _view_name_posted(request: HttpRequest) -> str:
+def _view_name_posted(request: AuthenticatedRequest) -> str:
     view = request.POST.get("view", "open")
     return view if view in inbox.INBOX_VIEWS else "open"
 
 
-def _back(request: HttpRequest) -> HttpResponse:
+def _back(request: AuthenticatedRequest) -> HttpResponse:
     view = _view_name_posted(request)
     response = redirect("reminders:inbox")
     if view != "open":
@@ -95,7 +97,7 @@ def _back(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _act(request: HttpRequest, reminder_id: str, action: str) -> HttpResponse:
+def _act(request: AuthenticatedRequest, reminder_id: str, action: str) -> HttpResponse:
     reminder = inbox.reminder_for(user=request.user, public_id=reminder_id)
     until_raw = request.POST.get("until", "").strip()
     try:
@@ -135,21 +137,21 @@ def _act(request: HttpRequest, reminder_id: str, action: str) -> HttpResponse:
 
 
 @clinical_page(methods=["POST"])
-def reminder_acknowledge(request: HttpRequest, reminder_id: str) -> HttpResponse:
+def reminder_acknowledge(request: AuthenticatedRequest, reminder_id: str) -> HttpResponse:
     return _act(request, reminder_id, "acknowledge")
 
 
 @clinical_page(methods=["POST"])
-def reminder_snooze(request: HttpRequest, reminder_id: str) -> HttpResponse:
+def reminder_snooze(request: AuthenticatedRequest, reminder_id: str) -> HttpResponse:
     return _act(request, reminder_id, "snooze")
 
 
 @clinical_page(methods=["POST"])
-def reminder_complete(request: HttpRequest, reminder_id: str) -> HttpResponse:
+def reminder_complete(request: AuthenticatedRequest, reminder_id: str) -> HttpResponse:
     return _act(request, reminder_id, "done")
 
 
 @clinical_page(action=Action.VIEW_AUDIT)
-def reminder_delivery(request: HttpRequest) -> HttpResponse:
+def reminder_delivery(request: AuthenticatedRequest) -> HttpResponse:
     """Clinic admins: is the outbox flowing? Counts and reminder ids only, never patients (CE-6)."""
     return render(request, "reminders/reminder_delivery.html", {"status": delivery.delivery_status()})

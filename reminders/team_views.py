@@ -4,18 +4,18 @@ Reading needs care-team membership (chart_context: 404 otherwise); writing needs
 Action.SEND_TEAM_MESSAGE (403 otherwise, and no form is shown).
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from careplans.chart import chart_context
 from careplans.models import Patient
-from clinic.access import Action, clinical_page, require, user_can
+from clinic.access import Action, AuthenticatedRequest, clinical_page, require, user_can
 from clinic.models import User
 from reminders import team_messages
 
@@ -32,7 +32,7 @@ class TeamMessageForm(forms.Form):
     def __init__(self, *args: Any, colleagues: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.colleagues = {str(user.public_id): user for user in colleagues}
-        self.fields["recipient"].choices = [("", "The whole care team")] + [
+        cast(forms.ChoiceField, self.fields["recipient"]).choices = [("", "The whole care team")] + [
             (key, user.get_full_name() or user.username) for key, user in self.colleagues.items()
         ]
 
@@ -46,7 +46,7 @@ class ReplyForm(forms.Form):
 
 
 def _render(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     context: dict[str, Any],
     form: TeamMessageForm,
     reply_errors: dict[str, Any] | None = None,
@@ -61,7 +61,7 @@ def _render(
 
 
 @clinical_page(methods=["GET", "POST"])
-def team_thread(request: HttpRequest, patient: Patient) -> HttpResponse:
+def team_thread(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     context = chart_context(user=request.user, patient=patient, tab="team")
     patient = context["patient"]
     colleagues = team_messages.team_colleagues(patient=patient, actor=request.user)
@@ -86,7 +86,7 @@ def team_thread(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.SEND_TEAM_MESSAGE, methods=["POST"])
-def team_reply(request: HttpRequest, patient: Patient, message_id: str) -> HttpResponse:
+def team_reply(request: AuthenticatedRequest, patient: Patient, message_id: str) -> HttpResponse:
     context = chart_context(user=request.user, patient=patient, tab="team")
     patient = context["patient"]
     original = team_messages.team_message_for(user=request.user, patient=patient, public_id=message_id)

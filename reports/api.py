@@ -11,7 +11,7 @@ Bad parameters are a 400 with errors keyed by field; an unknown sort or filter v
 (SECURITY.md IV-4).
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -128,7 +128,7 @@ class PaginatedReportListSerializer(serializers.Serializer):
 
 class ColumnSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # an API field; the stubs see Field.label
     kind = serializers.CharField(help_text="text, int, percent, number, date, flags, patient")
 
 
@@ -227,7 +227,7 @@ class ReportRunRequestSerializer(serializers.Serializer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["report"].choices = [(key, key) for key in report_keys()]
+        cast(serializers.ChoiceField, self.fields["report"]).choices = [(key, key) for key in report_keys()]
 
 
 class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ReportsViewSet):

@@ -97,7 +97,7 @@ class MonitoringComplianceReport(Report):
                 if item.status == ItemStatus.OVERDUE:
                     late[protocol].add(regimen.patient_id)
                     overdue.append(Overdue(regimen, item))
-        summary = []
+        summary: list[dict[str, Any]] = []
         for protocol in sorted(patients):
             on = len(patients[protocol])
             behind = len(late[protocol])

@@ -2,7 +2,7 @@
 
 import calendar
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -62,10 +62,11 @@ class ReportParamsForm(forms.Form):
     def __init__(self, *args: Any, today: date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today or timezone.localdate()
-        self.fields["clinician"].queryset = clinicians()
+        cast(forms.ModelChoiceField, self.fields["clinician"]).queryset = clinicians()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None, "Form.clean returns cleaned_data"
         period = data.get("period") or "12m"
         data["period"] = period
         if period != "custom":

@@ -17,7 +17,7 @@ Each measure is one aggregate query; the list of non-responders without a review
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     Count,
@@ -35,7 +35,7 @@ from careplans.models import CarePlan, CaseReview, CaseReviewStatus, Patient
 from medications.models import AdherenceCheck
 from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment, SafetyFollowUp
-from outcomes.selectors import annotate_outcomes
+from outcomes.selectors import OutcomeAnnotations, annotate_outcomes
 from reports.base import (
     Column,
     Progress,
@@ -49,6 +49,9 @@ from reports.base import (
 from reports.charts import Series, bar_chart
 from reports.sql import AddDays, earliest_of
 from therapy.models import Attendance, TherapySession
+
+if TYPE_CHECKING:  # django-stubs' helper; not needed at run time
+    from django_stubs_ext import WithAnnotations
 
 FOLLOW_UP_DAYS = 28
 INDEX_MINIMUM = 10
@@ -111,7 +114,15 @@ def follow_up_measure(params: ReportParams) -> dict[str, Any]:
     return counts
 
 
-def _non_responders(params: ReportParams) -> QuerySet[Patient]:
+class NonResponderAnnotations(OutcomeAnnotations):
+    """What `_non_responders` adds to `annotate_outcomes`."""
+
+    week_8: int | None
+    twice_week_8: int | None
+    reviewed: bool
+
+
+def _non_responders(params: ReportParams) -> "QuerySet[WithAnnotations[Patient, NonResponderAnnotations]]":
     today = params.today
     # Only baselines whose week 12 has passed: the review window is closed.
     last_baseline = min(params.end, today - timedelta(days=WEEK_12))
@@ -170,7 +181,7 @@ def phq9_utilisation(params: ReportParams) -> list[dict[str, Any]]:
     for code in DEPRESSION_CODES:
         depression |= Q(diagnoses__icontains=f'"{code}')
     patients = patients_in_scope(params).filter(Exists(CarePlan.objects.filter(depression, patient=OuterRef("pk"))))
-    counts = {}
+    counts: dict[str, Count] = {}
     for index, window in enumerate(windows):
         seen = _contacts(window.start, window.end, inclusive_start=True)
         measured = Exists(

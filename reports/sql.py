@@ -11,11 +11,11 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     DateField,
-    Expression,
     Func,
     QuerySet,
     Value,
 )
+from django.db.models.expressions import BaseExpression
 from django.db.models.functions import Coalesce, Greatest, Least, NullIf
 
 FAR_PAST = date(1900, 1, 1)
@@ -31,7 +31,8 @@ class AddDays(Func):
         self.days = int(days)
         super().__init__(expression, **extra)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:  # PostgreSQL
+    # PostgreSQL. Compiles its own SQL: Func's function/template/arg_joiner arguments do not apply.
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:  # type: ignore[override]
         sql, params = compiler.compile(self.source_expressions[0])
         return f"(({sql})::date + {self.days})", params
 
@@ -40,7 +41,7 @@ class AddDays(Func):
         return f"date({sql}, %s)", [*params, f"{self.days:+d} days"]
 
 
-def latest_of(*dates: Expression) -> NullIf:
+def latest_of(*dates: BaseExpression) -> NullIf:
     """The latest non-null date (NULL if all are NULL). PostgreSQL's GREATEST skips NULLs but
     SQLite's MAX() returns NULL if any argument is NULL, so both get a sentinel instead."""
     return NullIf(
@@ -50,7 +51,7 @@ def latest_of(*dates: Expression) -> NullIf:
     )
 
 
-def earliest_of(*dates: Expression) -> NullIf:
+def earliest_of(*dates: BaseExpression) -> NullIf:
     return NullIf(
         Least(*(Coalesce(d, Value(FAR_FUTURE), output_field=DateField()) for d in dates)),
         Value(FAR_FUTURE),

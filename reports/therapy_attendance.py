@@ -7,7 +7,7 @@ Nothing here reads a session summary or a process note.
 """
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, Q, QuerySet
 
@@ -95,8 +95,10 @@ class TherapyAttendanceReport(Report):
             .annotate(**COUNTS)
             .order_by("course__therapist__last_name", "course__therapist__first_name", "course__therapist_id")
         )
-        by_modality = list(
-            sessions.values("course__modality__name").annotate(**COUNTS).order_by("course__modality__name")
+        # Plain dicts, as the rows gain keys below (the plugin types one-field values() as a TypedDict).
+        by_modality = cast(
+            list[dict[str, Any]],
+            list(sessions.values("course__modality__name").annotate(**COUNTS).order_by("course__modality__name")),
         )
         totals = sessions.aggregate(**COUNTS)
         progress(80)

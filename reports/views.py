@@ -8,11 +8,11 @@ filter choices) -> the report -> an audited render. CSV exports run in the backg
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from clinic.access import Action, clinical_page
+from clinic.access import Action, AuthenticatedRequest, clinical_page
 from reports.base import REPORT_OBJECT_TYPE, Report
 from reports.catalog import report_get, reports_all
 from reports.params import ReportParamsForm
@@ -36,12 +36,12 @@ def _report_or_404(key: str) -> Report:
     return report
 
 
-def _forms(request: HttpRequest, report: Report, data: Any) -> tuple[ReportParamsForm, Any]:
+def _forms(request: AuthenticatedRequest, report: Report, data: Any) -> tuple[ReportParamsForm, Any]:
     params_data = data if data.get("period") or data.get("start") or data.get("clinician") else DEFAULT_PERIOD
     return ReportParamsForm(params_data), report.options_form(data)
 
 
-def _report_context(request: HttpRequest, report: Report, *, fmt: str) -> dict[str, Any]:
+def _report_context(request: AuthenticatedRequest, report: Report, *, fmt: str) -> dict[str, Any]:
     form, options_form = _forms(request, report, request.GET)
     result = None
     query = ""
@@ -72,7 +72,7 @@ def _options_query(options: dict[str, Any]) -> dict[str, Any]:
 
 
 @clinical_page(action=Action.RUN_REPORTS, denied_as=REPORT_OBJECT_TYPE)
-def reports_index(request: HttpRequest) -> HttpResponse:
+def reports_index(request: AuthenticatedRequest) -> HttpResponse:
     form = ReportParamsForm(request.GET if request.GET else DEFAULT_PERIOD)
     query = urlencode(form.query()) if form.is_valid() else ""
     runs = list(report_runs_of(request.user)[:RECENT_RUNS])
@@ -92,13 +92,13 @@ def reports_index(request: HttpRequest) -> HttpResponse:
 
 
 @clinical_page(action=Action.RUN_REPORTS, denied_as=REPORT_OBJECT_TYPE)
-def report_page(request: HttpRequest, key: str) -> HttpResponse:
+def report_page(request: AuthenticatedRequest, key: str) -> HttpResponse:
     report = _report_or_404(key)
     return render(request, "reports/report.html", _report_context(request, report, fmt="html"))
 
 
 @clinical_page(action=Action.RUN_REPORTS, denied_as=REPORT_OBJECT_TYPE)
-def report_print(request: HttpRequest, key: str) -> HttpResponse:
+def report_print(request: AuthenticatedRequest, key: str) -> HttpResponse:
     report = _report_or_404(key)
     context = _report_context(request, report, fmt="print")
     context["printed_at"] = timezone.localtime()
@@ -106,7 +106,7 @@ def report_print(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @clinical_page(action=Action.RUN_REPORTS, methods=["POST"], denied_as=REPORT_OBJECT_TYPE)
-def report_export(request: HttpRequest, key: str) -> HttpResponse:
+def report_export(request: AuthenticatedRequest, key: str) -> HttpResponse:
     """Queue a CSV export of the report as chosen; the run page shows its progress."""
     report = _report_or_404(key)
     form, options_form = _forms(request, report, request.POST)
@@ -126,7 +126,7 @@ def report_export(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @clinical_page(action=Action.RUN_REPORTS, denied_as=REPORT_OBJECT_TYPE)
-def report_run(request: HttpRequest, run_id: str) -> HttpResponse:
+def report_run(request: AuthenticatedRequest, run_id: str) -> HttpResponse:
     run = report_run_for(user=request.user, public_id=run_id)
     context = {"run": run, "report": report_get(run.report), "reports": reports_all()}
     if request.htmx:
@@ -135,7 +135,7 @@ def report_run(request: HttpRequest, run_id: str) -> HttpResponse:
 
 
 @clinical_page(action=Action.RUN_REPORTS, denied_as=REPORT_OBJECT_TYPE)
-def report_run_csv(request: HttpRequest, run_id: str) -> HttpResponse:
+def report_run_csv(request: AuthenticatedRequest, run_id: str) -> HttpResponse:
     run = report_run_for(user=request.user, public_id=run_id)
     csv_text = report_run_download(user=request.user, run=run)
     response = HttpResponse(csv_text, content_type="text/csv; charset=utf-8")

@@ -7,7 +7,7 @@ selectors fill with the *requesting* user's note and nobody else's (SECURITY.md 
 """
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
@@ -47,7 +47,8 @@ def _filtered_patient(request: Request) -> Any:
 class ModalityCodeField(serializers.CharField):
     """A modality from the catalog, by its code (`CBT`, `DBT`, `IPT`, `family`, ...)."""
 
-    def to_internal_value(self, data: Any) -> Modality:
+    # A DRF field may return any type; the stubs fix CharField's to str.
+    def to_internal_value(self, data: Any) -> Modality:  # type: ignore[override]
         code = super().to_internal_value(data)
         modality = selectors.modality_by_code(code)
         if modality is None:
@@ -149,7 +150,7 @@ class TherapyCourseViewSet(
         return selectors.courses_visible_to(self.user).order_by("-started_on", "-id")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        given = self.get_serializer(data=request.data)
+        given = cast(TherapyCourseSerializer, self.get_serializer(data=request.data))
         given.is_valid(raise_exception=True)
         data = dict(given.validated_data)
         patient = patient_for_clinical_use(user=self.user, public_id=data.pop("patient")["public_id"])
@@ -162,7 +163,7 @@ class TherapyCourseViewSet(
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         course = self.get_object()
-        given = self.get_serializer(course, data=request.data, partial=True)
+        given = cast(TherapyCourseSerializer, self.get_serializer(course, data=request.data, partial=True))
         given.is_valid(raise_exception=True)
         data = dict(given.validated_data)
         if "patient" in data and data.pop("patient")["public_id"] != course.patient.public_id:
@@ -295,7 +296,7 @@ class TherapySessionViewSet(
         return course
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        given = self.get_serializer(data=request.data)
+        given = cast(TherapySessionSerializer, self.get_serializer(data=request.data))
         given.is_valid(raise_exception=True)
         patient = patient_for_clinical_use(
             user=self.user, public_id=given.validated_data["course"]["patient"]["public_id"]
@@ -310,7 +311,7 @@ class TherapySessionViewSet(
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         session = self.get_object()
-        given = self.get_serializer(session, data=request.data, partial=True)
+        given = cast(TherapySessionSerializer, self.get_serializer(session, data=request.data, partial=True))
         given.is_valid(raise_exception=True)
         patient = session.course.patient
         data = given.service_fields(patient)

@@ -8,7 +8,7 @@ everything; these forms only turn typing into values and keep what was typed on 
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -67,8 +67,8 @@ class CourseForm(forms.Form):
     def __init__(self, *args: Any, modalities: Any, goals: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("started_on", timezone.localdate())
         super().__init__(*args, **kwargs)
-        self.fields["modality"].queryset = modalities
-        self.fields["goals"].queryset = goals
+        cast(forms.ModelChoiceField, self.fields["modality"]).queryset = modalities
+        cast(forms.ModelMultipleChoiceField, self.fields["goals"]).queryset = goals
 
 
 class CourseEditForm(CourseForm):
@@ -138,9 +138,8 @@ class SessionForm(forms.Form):
         if open_homework is None:
             del self.fields["last_homework"]
         else:
-            self.fields["last_homework"].help_text = (
-                f"Set on {open_homework.assigned_in.session_date:%Y-%m-%d}: {open_homework.description}"
-            )
+            set_on = open_homework.assigned_in.session_date
+            self.fields["last_homework"].help_text = f"Set on {set_on:%Y-%m-%d}: {open_homework.description}"
         self.goals = list(goals)
         for goal in self.goals:
             self.fields[f"{GOAL_PREFIX}{goal.public_id}"] = forms.ChoiceField(

@@ -7,7 +7,7 @@ Private process notes: only ever read with the requesting user as the author fil
 
 from collections import defaultdict
 from datetime import date
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 from uuid import UUID
 
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -29,6 +29,25 @@ from therapy.models import (
     TherapyCourse,
     TherapySession,
 )
+
+if TYPE_CHECKING:  # django-stubs' helper; not needed at run time
+    from django_stubs_ext import WithAnnotations
+
+
+class CourseStats(TypedDict):
+    """What `_course_stats` adds to a course."""
+
+    sessions_logged: int
+    sessions_attended: int
+    sessions_missed: int
+    last_attended: date | None
+
+
+class OwnNote(TypedDict):
+    """What `_with_own_note` adds to a session: the requesting user's own process note."""
+
+    own_note: str | None
+    has_own_note: bool
 
 
 class SessionEvent(NamedTuple):
@@ -68,7 +87,7 @@ def modality_by_code(code: str) -> Modality | None:
 # --- Courses ------------------------------------------------------------------------
 
 
-def _course_stats(courses: QuerySet[TherapyCourse]) -> QuerySet[TherapyCourse]:
+def _course_stats(courses: QuerySet[TherapyCourse]) -> "QuerySet[WithAnnotations[TherapyCourse, CourseStats]]":
     current = Q(sessions__entered_in_error_at__isnull=True)
     return courses.annotate(
         sessions_logged=Count("sessions", filter=current, distinct=True),
@@ -97,7 +116,7 @@ def course_for(*, user: User, public_id: UUID | str) -> TherapyCourse:
     return visible_or_404(courses_visible_to(user), user=user, public_id=public_id)
 
 
-def courses_of(patient: Patient) -> list[TherapyCourse]:
+def courses_of(patient: Patient) -> "list[WithAnnotations[TherapyCourse, CourseStats]]":
     """A patient's courses, open ones first, with attendance counts and linked goals."""
     courses = (
         _course_stats(TherapyCourse.objects.filter(patient=patient))
@@ -127,13 +146,17 @@ def linkable_goals(patient: Patient) -> QuerySet[Goal]:
 # --- Sessions -----------------------------------------------------------------------
 
 
-def _with_own_note(sessions: QuerySet[TherapySession], user: User) -> QuerySet[TherapySession]:
+def _with_own_note(
+    sessions: QuerySet[TherapySession], user: User
+) -> "QuerySet[WithAnnotations[TherapySession, OwnNote]]":
     """Annotate the *requesting user's own* process note, if any: `own_note`, `has_own_note`."""
     notes = ProcessNote.objects.filter(session=OuterRef("pk"), author=user)
     return sessions.annotate(own_note=Subquery(notes.values("text")[:1]), has_own_note=Exists(notes))
 
 
-def _session_rows(sessions: QuerySet[TherapySession], user: User) -> QuerySet[TherapySession]:
+def _session_rows(
+    sessions: QuerySet[TherapySession], user: User
+) -> "QuerySet[WithAnnotations[TherapySession, OwnNote]]":
     return (
         _with_own_note(sessions, user)
         .select_related("course__patient", "course__modality", "course__therapist", "logged_by")
@@ -145,16 +168,16 @@ def _session_rows(sessions: QuerySet[TherapySession], user: User) -> QuerySet[Th
     )
 
 
-def sessions_visible_to(user: User) -> QuerySet[TherapySession]:
+def sessions_visible_to(user: User) -> "QuerySet[WithAnnotations[TherapySession, OwnNote]]":
     sessions = TherapySession.objects.filter(course__patient__in=patients_on_care_team_of(user))
     return _session_rows(sessions, user).order_by("-session_date", "-id")
 
 
-def session_for(*, user: User, public_id: UUID | str) -> TherapySession:
+def session_for(*, user: User, public_id: UUID | str) -> "WithAnnotations[TherapySession, OwnNote]":
     return visible_or_404(sessions_visible_to(user), user=user, public_id=public_id)
 
 
-def sessions_of(*, patient: Patient, user: User, limit: int = 100) -> list[TherapySession]:
+def sessions_of(*, patient: Patient, user: User, limit: int = 100) -> "list[WithAnnotations[TherapySession, OwnNote]]":
     """The patient's latest sessions (visibility already checked by the chart)."""
     sessions = TherapySession.objects.filter(course__patient=patient).order_by("-session_date", "-id")
     return list(_session_rows(sessions, user)[:limit])

@@ -8,14 +8,14 @@ with what the user typed, private note included (it goes back to its author only
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from careplans.chart import chart_context
 from careplans.models import Patient
 from careplans.selectors import care_team_of
-from clinic.access import Action, clinical_page, user_can
+from clinic.access import Action, AuthenticatedRequest, clinical_page, user_can
 from therapy import selectors, services
 from therapy.charts import attendance_strip
 from therapy.forms import GOAL_PREFIX, CourseEditForm, CourseForm, SessionForm
@@ -32,15 +32,17 @@ def _add_errors(form: forms.Form, error: ValidationError) -> None:
 
 
 @clinical_page()
-def tab(request: HttpRequest, patient: Patient) -> HttpResponse:
+def tab(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     """Courses with their attendance pattern, the session log with shared summaries, homework."""
     context = chart_context(user=request.user, patient=patient, tab="therapy")
     patient = context["patient"]
     courses = selectors.courses_of(patient)
     strips = selectors.attendance_by_course(patient)
     for course in courses:
-        course.strip = attendance_strip(strips.get(course.pk, []))
-        course.next_due = course.next_due_after(course.last_attended or course.started_on) if course.is_open else None
+        # Display attributes for the template, set on the row itself.
+        course.strip = attendance_strip(strips.get(course.pk, []))  # type: ignore[attr-defined]
+        next_due = course.next_due_after(course.last_attended or course.started_on) if course.is_open else None
+        course.next_due = next_due  # type: ignore[attr-defined]
     sessions = selectors.sessions_of(patient=patient, user=request.user)
     context |= {
         "courses": courses,
@@ -58,7 +60,7 @@ def _chart(patient: object, **extra: object) -> dict:
 
 
 @clinical_page(action=Action.LOG_THERAPY_SESSION, methods=["GET", "POST"])
-def course_open(request: HttpRequest, patient: Patient) -> HttpResponse:
+def course_open(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     form = CourseForm(request.POST or None, modalities=selectors.modalities(), goals=selectors.linkable_goals(patient))
     if request.method == "POST" and form.is_valid():
         try:
@@ -72,7 +74,7 @@ def course_open(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.LOG_THERAPY_SESSION, methods=["GET", "POST"])
-def course_edit(request: HttpRequest, patient: Patient, course_id: str) -> HttpResponse:
+def course_edit(request: AuthenticatedRequest, patient: Patient, course_id: str) -> HttpResponse:
     course = selectors.open_course_of(patient=patient, public_id=course_id)
     initial = {
         name: getattr(course, name)
@@ -99,7 +101,7 @@ def course_edit(request: HttpRequest, patient: Patient, course_id: str) -> HttpR
     return render(request, "therapy/course_form.html", _chart(patient, form=form, course=course))
 
 
-def _session_form(request: HttpRequest, course: TherapyCourse, **kwargs: object) -> SessionForm:
+def _session_form(request: AuthenticatedRequest, course: TherapyCourse, **kwargs: object) -> SessionForm:
     return SessionForm(
         request.POST or None,
         course=course,
@@ -110,7 +112,7 @@ def _session_form(request: HttpRequest, course: TherapyCourse, **kwargs: object)
 
 
 @clinical_page(action=Action.LOG_THERAPY_SESSION, methods=["GET", "POST"])
-def session_log(request: HttpRequest, patient: Patient, course_id: str) -> HttpResponse:
+def session_log(request: AuthenticatedRequest, patient: Patient, course_id: str) -> HttpResponse:
     """The session log form, optimised for speed: defaults filled, keyboard first."""
     course = selectors.open_course_of(patient=patient, public_id=course_id)
     form = _session_form(request, course)
@@ -130,7 +132,7 @@ def session_log(request: HttpRequest, patient: Patient, course_id: str) -> HttpR
 
 
 @clinical_page(action=Action.LOG_THERAPY_SESSION, methods=["GET", "POST"])
-def session_edit(request: HttpRequest, patient: Patient, session_id: str) -> HttpResponse:
+def session_edit(request: AuthenticatedRequest, patient: Patient, session_id: str) -> HttpResponse:
     """Correct a logged session. The private note field holds the *editor's own* note."""
     session = selectors.session_for(user=request.user, public_id=session_id)
     if session.course.patient_id != patient.pk:
@@ -181,7 +183,7 @@ def session_edit(request: HttpRequest, patient: Patient, session_id: str) -> Htt
 
 
 @clinical_page(action=Action.LOG_THERAPY_SESSION, methods=["POST"])
-def session_enter_in_error(request: HttpRequest, patient: Patient, session_id: str) -> HttpResponse:
+def session_enter_in_error(request: AuthenticatedRequest, patient: Patient, session_id: str) -> HttpResponse:
     session = selectors.session_for(user=request.user, public_id=session_id)
     if session.course.patient_id != patient.pk:
         raise Http404  # a session of another patient, under this patient's URL
