@@ -194,7 +194,7 @@ class SafetyNoteSerializer(serializers.Serializer):
     code = serializers.CharField()
     severity = serializers.CharField()
     message = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # an API field; the stubs see Field.source
 
 
 class RegimenSerializer(serializers.ModelSerializer):
@@ -788,10 +788,11 @@ class MonitoringExceptionViewSet(
     def resolve_parent(self) -> Any:
         # The patient named in the body, like a URL id: an outsider gets 404 before the role check.
         if self.action == "create":
-            return visible_or_404(self.visible_patients(), user=self.user, public_id=self.request.data.get("patient"))
+            body: Any = self.request.data
+            return visible_or_404(self.visible_patients(), user=self.user, public_id=body.get("patient"))
         return None
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = services.monitoring_exception_record(actor=self.user, **serializer.validated_data)
 
 
@@ -832,7 +833,7 @@ class InjectionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ClinicalV
     def visible_queryset(self) -> Any:
         return selectors.injections_visible_to(self.user).filter(regimen=self.resolve_parent()).order_by("given_on")
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = services.injection_record(
             regimen=self.resolve_parent(), actor=self.user, **serializer.validated_data
         )

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import cast
 
 from medications.models import LabTest, StepKind, StepRule
 
@@ -371,15 +372,20 @@ class _AncState:
     previous: AncBand | None = None
 
 
+def _anc_value(result: Observation) -> Decimal:
+    # ANC observations come from lab results, which always carry a value.
+    return cast(Decimal, result.value)
+
+
 def _anc_walk(start: date, results: Sequence[Observation], ben: bool = False) -> _AncState:
     # Clozapine US prescribing information (PMC9243911 Table 6, CLINICAL.md b8):
     # moderate -> after recovery to >= 1500, weekly for 4 weeks then the last normal interval;
     # severe -> a rechallenge is monitored as a new patient: the phase clock restarts.
     state = _AncState(clock=start)
     for index, result in enumerate(results):
-        band = anc_band(result.value, benign_ethnic_neutropenia=ben)
+        band = anc_band(_anc_value(result), benign_ethnic_neutropenia=ben)
         if index == len(results) - 1:
-            state.previous = anc_band(results[index - 1].value, benign_ethnic_neutropenia=ben) if index else None
+            state.previous = anc_band(_anc_value(results[index - 1]), benign_ethnic_neutropenia=ben) if index else None
         if band == AncBand.NORMAL:
             if state.episode == AncBand.MODERATE:
                 state.weekly_until = result.taken_on + timedelta(weeks=4)
@@ -401,7 +407,7 @@ def _anc_override(
         return start, None
     state = _anc_walk(start, results, ben)
     last = results[-1]
-    band = anc_band(last.value, benign_ethnic_neutropenia=ben)
+    band = anc_band(_anc_value(last), benign_ethnic_neutropenia=ben)
     if band == AncBand.NORMAL:
         if state.weekly_until is not None and last.taken_on < state.weekly_until:
             return state.clock, _Pending(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet
@@ -301,7 +301,8 @@ def monitoring_for_regimens(regimens: Sequence[Regimen], *, today: date) -> dict
     regimens = [r for r in regimens if r.status == RegimenStatus.ACTIVE and r.medication.monitoring_protocol_id]
     if not regimens:
         return {}
-    steps_by_protocol = _steps_by_protocol({r.medication.monitoring_protocol_id for r in regimens})
+    # The filter above leaves no regimen without a protocol.
+    steps_by_protocol = _steps_by_protocol({cast(int, r.medication.monitoring_protocol_id) for r in regimens})
     patient_ids = {r.patient_id for r in regimens}
     tests = {s.test for steps in steps_by_protocol.values() for s in steps}
     results: dict[int, list[Observation]] = defaultdict(list)
@@ -330,7 +331,7 @@ def monitoring_for_regimens(regimens: Sequence[Regimen], *, today: date) -> dict
     schedules = {}
     for regimen in regimens:
         profile = profiles.get(regimen.patient_id)
-        steps = steps_by_protocol[regimen.medication.monitoring_protocol_id]
+        steps = steps_by_protocol[cast(int, regimen.medication.monitoring_protocol_id)]
         if not (profile and profile.hla_b1502_risk_ancestry):
             steps = [s for s in steps if s.rule != StepRule.IF_HLA_RISK_ANCESTRY]
         schedules[regimen.pk] = monitoring_schedule(

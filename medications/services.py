@@ -964,6 +964,7 @@ def monitoring_exception_record(
     if errors:
         raise ValidationError(errors)
     due_date = pending.due_date if pending is not None else done_on
+    assert due_date is not None, "a waiver answers a pending item; done elsewhere has its date"
     record = MonitoringException(
         patient=patient,
         regimen=regimen,

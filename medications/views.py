@@ -300,7 +300,7 @@ def lab_create(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.RECORD_LAB_RESULT, methods=["GET", "POST"])
-def profile_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
+def profile_edit(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     profile = selectors.prescribing_profile(patient=patient)
     form = PrescribingProfileForm(
         request.POST or None,
@@ -327,7 +327,7 @@ def profile_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
-def critical_action(request: HttpRequest, patient: Patient, critical_id: str) -> HttpResponse:
+def critical_action(request: AuthenticatedRequest, patient: Patient, critical_id: str) -> HttpResponse:
     """A prescriber records the action taken on a critical result; the chart banner goes."""
     alert = selectors.critical_result_of(user=request.user, patient=patient, public_id=critical_id)
     form = CriticalActionForm(request.POST or None)
@@ -343,7 +343,9 @@ def critical_action(request: HttpRequest, patient: Patient, critical_id: str) ->
 
 
 @clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
-def monitoring_exception_create(request: HttpRequest, patient: Patient, regimen_id: str, test: str) -> HttpResponse:
+def monitoring_exception_create(
+    request: AuthenticatedRequest, patient: Patient, regimen_id: str, test: str
+) -> HttpResponse:
     regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
     if test not in LabTest.values:
         raise Http404
@@ -369,7 +371,7 @@ def monitoring_exception_create(request: HttpRequest, patient: Patient, regimen_
 
 
 @clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
-def injection_create(request: HttpRequest, patient: Patient, regimen_id: str) -> HttpResponse:
+def injection_create(request: AuthenticatedRequest, patient: Patient, regimen_id: str) -> HttpResponse:
     regimen = selectors.regimen_of_patient(user=request.user, patient=patient, public_id=regimen_id)
     form = InjectionForm(request.POST or None, initial={"given_on": timezone.localdate(), "dose": regimen.dose})
     if request.method == "POST" and form.is_valid():
@@ -391,7 +393,7 @@ def injection_create(request: HttpRequest, patient: Patient, regimen_id: str) ->
 
 
 @clinical_page(action=Action.PRESCRIBE, methods=["GET", "POST"])
-def medication_profile_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
+def medication_profile_edit(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     profile = selectors.medication_profile_of(patient)
     initial = {
         "benign_ethnic_neutropenia": bool(profile and profile.benign_ethnic_neutropenia),
