@@ -117,3 +117,15 @@ def screenshot(page) -> Callable:  # type: ignore[no-untyped-def]
         return path
 
     return take
+
+
+@pytest.fixture
+def eager_celery():  # type: ignore[no-untyped-def]
+    """Tasks run in-process, as under `make run`: with REDIS_URL set no worker runs in browser tests
+    (report exports, urgent e-mails)."""
+    from clinic.celery import app as celery_app
+
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before

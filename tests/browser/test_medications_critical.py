@@ -40,7 +40,7 @@ def _sign_in(page, user) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_critical_lithium_reaches_the_prescribers_inbox_and_the_chart_banner(
-    page, chromium, live_server, prescriber, care_manager, patient
+    eager_celery, page, chromium, live_server, prescriber, care_manager, patient
 ):
     today = timezone.localdate()
     services.regimen_start(

@@ -4,24 +4,12 @@ outcomes-by-treatment chart, exports the registry as CSV and downloads it."""
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from careplans.models import TeamRole
 from tests.reports import builders as b
 from therapy.models import Attendance
-
-
-@pytest.fixture
-def eager_celery():  # type: ignore[no-untyped-def]
-    """The export runs in-process, as under `make run`; with REDIS_URL set no worker runs here."""
-    from clinic.celery import app as celery_app
-
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 def _clinic(prescriber, therapist, care_manager):  # type: ignore[no-untyped-def]
