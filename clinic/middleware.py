@@ -144,7 +144,8 @@ class HeldFormMiddleware:
     def process_view(self, request: HttpRequest, view_func: Any, args: Any, kwargs: Any) -> HttpResponse | None:
         if request.method != "POST" or request.user.is_authenticated or not hasattr(view_func, "page_access"):
             return None
-        from clinic.models import HeldForm, User
+        from clinic.audit import audit_record
+        from clinic.models import AuditAction, HeldForm, User
 
         public_id = request.get_signed_cookie(
             LAST_USER_COOKIE,
@@ -169,6 +170,8 @@ class HeldFormMiddleware:
             data=fields,
             expires_at=timezone.now() + timedelta(seconds=settings.HELD_FORM_SECONDS),
         )
+        # Audited without what was typed: the row id and the page only.
+        audit_record(actor=owner, action=AuditAction.CREATE, obj=row, changes={"path": row.path, "fields": len(fields)})
         request.session[HELD_FORM_KEY] = str(row.public_id)
         messages.info(request, "Your session had ended. Sign in again: what you typed is kept and filled back in.")
         target = request.headers.get("HX-Current-URL") or request.path

@@ -37,7 +37,10 @@ def test_the_token_endpoint_locks_per_username_and_address_too(prescriber):
         403,
         429,
     )
-    assert api("10.0.0.5").post(TOKEN_URL, {"username": "prescriber", "password": PASSWORD}, format="json").status_code == 200
+    assert (
+        api("10.0.0.5").post(TOKEN_URL, {"username": "prescriber", "password": PASSWORD}, format="json").status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize("endpoint", ["page", "token"])

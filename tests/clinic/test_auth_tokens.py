@@ -66,7 +66,11 @@ def test_password_change_revokes_tokens_and_other_sessions(prescriber, client):
     client.force_login(prescriber)
     response = client.post(
         "/account/password/",
-        {"old_password": PASSWORD, "new_password1": "a brand new passphrase", "new_password2": "a brand new passphrase"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a brand new passphrase",
+            "new_password2": "a brand new passphrase",
+        },
     )
     assert response.status_code == 302
     assert answers(token) == 401
@@ -157,8 +161,6 @@ def test_mfa_reset_is_for_clinic_admins_only(prescriber, therapist):
 
 
 # --- Idle and absolute expiry -------------------------------------------------------------------
-
-
 
 
 @pytest.fixture

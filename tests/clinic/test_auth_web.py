@@ -132,7 +132,11 @@ def test_change_password_needs_the_old_one_and_the_validators(client, prescriber
     client.force_login(prescriber)
     wrong_old = client.post(
         "/account/password/",
-        {"old_password": "not it at all", "new_password1": "a brand new passphrase", "new_password2": "a brand new passphrase"},
+        {
+            "old_password": "not it at all",
+            "new_password1": "a brand new passphrase",
+            "new_password2": "a brand new passphrase",
+        },
     )
     assert wrong_old.status_code == 200 and b"incorrect" in wrong_old.content
     short = client.post(
@@ -185,9 +189,7 @@ def test_admin_sends_a_reset_link_instead_of_typing_a_password(client, clinic_ad
 
 def test_new_staff_account_gets_a_link_not_a_typed_password(client, clinic_admin):
     client.force_login(clinic_admin)
-    response = client.post(
-        "/staff/new/", {"username": "newbie", "email": "newbie@clinic.test", "roles": ["therapist"]}
-    )
+    response = client.post("/staff/new/", {"username": "newbie", "email": "newbie@clinic.test", "roles": ["therapist"]})
     assert response.status_code == 302
     assert mail.outbox[0].to == ["newbie@clinic.test"]
 
