@@ -40,8 +40,10 @@ def test_totp_enrolment(page, login, prescriber, screenshot):
     expect(page.get_by_role("heading", name="Set up two-step sign-in")).to_be_visible()
     qr = page.get_by_role("img", name=re.compile("QR code"))
     expect(qr).to_be_visible()
-    page.wait_for_function("document.querySelector('.qr img').complete")
-    assert page.evaluate("document.querySelector('.qr img').naturalWidth") > 0  # the SVG loaded
+    # The SVG from /account/two-step/qr.svg loaded and has a size.
+    page.wait_for_function(
+        "() => { const i = document.querySelector('.qr img'); return i && i.complete && i.naturalWidth > 0; }"
+    )
     secret = page.locator("#totp-secret").inner_text().replace(" ", "")
     both_widths(page, screenshot, "mfa-enrolment")
     totp = TOTP(b32decode(secret))
