@@ -314,7 +314,3 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
-
-# axes.W006 wants lockout per IP too. AU-3 asks for per-account lockout; an IP lock would
-# let one failed-password storm behind a clinic's shared NAT lock every colleague out.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]

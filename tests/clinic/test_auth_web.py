@@ -253,3 +253,44 @@ def test_held_form_needs_a_valid_csrf_token(prescriber, patient):
     response = client.post(f"/patients/{patient.public_id}/care-plan/edit/", {"summary": "forged"})
     assert response.status_code == 403
     assert not HeldForm.objects.exists()
+
+
+# --- No way round the second step; the production default ----------------------------------------
+
+
+def test_django_admin_signs_in_through_tandems_sign_in(client, db):
+    response = client.get("/django-admin/login/?next=/django-admin/")
+    assert response.status_code == 302 and response["Location"] == "/login/?next=/django-admin/"
+    posted = client.post("/django-admin/login/", {"username": "x", "password": "y"})
+    assert posted.status_code == 302 and "_auth_user_id" not in client.session
+
+
+def test_enrolled_superuser_needs_the_code_for_the_django_admin(client, db):
+    from tests.factories import UserFactory
+
+    boss = UserFactory(username="boss", is_superuser=True, is_staff=True)
+    enrol(boss)
+    sign_in(client, "boss", next_url="/django-admin/")
+    assert client.get("/django-admin/").status_code == 302  # still on the code step
+
+
+@pytest.mark.parametrize(("debug", "required"), [("false", "True"), ("true", "False")])
+def test_mfa_required_defaults_on_in_production_and_off_in_the_demo(debug, required):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='clinic.settings'; django.setup();"
+            "from django.conf import settings; print(settings.MFA_REQUIRED)",
+        ],
+        env={"DEBUG": debug, "SECRET_KEY": "test-only-" + "x" * 50, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert result.stdout.strip() == required, result.stderr
