@@ -31,6 +31,7 @@ from clinic.credentials import (
     mfa_pending_device,
     mfa_reset,
     mfa_verify,
+    mfa_waiting,
     password_reset_email,
     password_set,
     recovery_codes_left,
@@ -114,6 +115,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
         wait = attempt_allowed(request, user.username)
         if wait is not None:
             return _throttled(request, wait)
+        waiting = mfa_waiting(user)  # in back-off before this try: even a right code is refused
         device = mfa_verify(user, form.cleaned_data["code"])
         if device is not None:
             del request.session[PENDING_KEY]
@@ -141,7 +143,10 @@ def login_code(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Too many wrong codes: sign in again.")
             return redirect("login")
         request.session[PENDING_KEY] = pending
-        form.add_error("code", "That code is not valid. Check the time on your phone, or use a recovery code.")
+        if waiting:
+            form.add_error("code", "Too many wrong codes in a row: wait a few seconds, then type the current code.")
+        else:
+            form.add_error("code", "That code is not valid. Check the time on your phone, or use a recovery code.")
     return render(request, "registration/login_code.html", {"form": form})
 
 
@@ -290,7 +295,8 @@ def held_form(request: HttpRequest) -> HttpResponse:
     """What the user typed before their session ended, once, for that same user only."""
     user = request.user
     assert isinstance(user, User)
-    held_id = request.session.pop(HELD_FORM_KEY, None)
+    held = request.session.pop(HELD_FORM_KEY, None) or {}
+    held_id = held.get("id") if isinstance(held, dict) else None
     row = HeldForm.objects.filter(public_id=held_id, user=user, expires_at__gt=timezone.now()).first()
     if held_id:
         HeldForm.objects.filter(public_id=held_id).delete()

@@ -31,6 +31,7 @@ def session_timing(request: HttpRequest) -> dict[str, Any]:
         "session_timing": {
             "warn_after": settings.IDLE_WARNING_SECONDS,
             "ends_after": settings.SESSION_COOKIE_AGE,
-            "held_form": bool(request.session.get("tandem_held_form")),
+            # Only on the page the form was posted to (the sign-in sends the user back there).
+            "held_form": (request.session.get("tandem_held_form") or {}).get("path") == request.path,
         }
     }

@@ -172,6 +172,13 @@ def mfa_verify(user: User, code: str) -> Device | None:
     return None
 
 
+def mfa_waiting(user: User) -> bool:
+    """Whether the user's authenticator is in django-otp's back-off after wrong codes (a right
+    code is refused until it passes, so the page says to wait rather than "wrong code")."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device is not None and not device.verify_is_allowed()[0]
+
+
 def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 

@@ -172,7 +172,7 @@ class HeldFormMiddleware:
         )
         # Audited without what was typed: the row id and the page only.
         audit_record(actor=owner, action=AuditAction.CREATE, obj=row, changes={"path": row.path, "fields": len(fields)})
-        request.session[HELD_FORM_KEY] = str(row.public_id)
+        request.session[HELD_FORM_KEY] = {"id": str(row.public_id), "path": row.path}
         messages.info(request, "Your session had ended. Sign in again: what you typed is kept and filled back in.")
         target = request.headers.get("HX-Current-URL") or request.path
         return redirect_to_login(target if target.startswith("/") else request.path)

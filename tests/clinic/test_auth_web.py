@@ -294,3 +294,37 @@ def test_mfa_required_defaults_on_in_production_and_off_in_the_demo(debug, requi
         check=False,
     )
     assert result.stdout.strip() == required, result.stderr
+
+
+def test_held_form_expires_after_30_minutes(client, prescriber, patient):
+    sign_in(client, "prescriber")
+    url = f"/patients/{patient.public_id}/care-plan/edit/"
+    start = timezone.now()
+    with time_machine.travel(start + timedelta(minutes=20), tick=False):
+        client.post(url, {"summary": "typed"})
+    with time_machine.travel(start + timedelta(minutes=51), tick=False):
+        sign_in(client, "prescriber", next_url=url)
+        assert client.get("/session/held-form/").json()["fields"] == {}
+
+
+def test_held_form_is_offered_only_on_its_own_page(client, prescriber, patient):
+    sign_in(client, "prescriber")
+    url = f"/patients/{patient.public_id}/care-plan/edit/"
+    with time_machine.travel(timezone.now() + timedelta(minutes=20), tick=False):
+        client.post(url, {"summary": "typed"})
+        sign_in(client, "prescriber")
+        assert b"data-held-form=" not in client.get("/").content
+        assert b"data-held-form=" in client.get(url).content
+
+
+def test_code_step_says_wait_while_the_device_backs_off(client, prescriber):
+    device = enrol(prescriber)
+    sign_in(client, "prescriber")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        first = client.post("/login/code/", {"code": "123456"})
+        assert b"That code is not valid" in first.content
+        second = client.post("/login/code/", {"code": code_for(device)})  # right, but within the back-off
+        assert b"wait a few seconds" in second.content
+    with time_machine.travel(start + timedelta(seconds=5), tick=False):
+        assert client.post("/login/code/", {"code": code_for(device)}).status_code == 302
