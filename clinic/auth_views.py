@@ -296,10 +296,11 @@ def held_form(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     held = request.session.pop(HELD_FORM_KEY, None) or {}
-    held_id = held.get("id") if isinstance(held, dict) else None
+    held_id = str(held.get("id") or "") if isinstance(held, dict) else ""
+    if not held_id:
+        return JsonResponse({"path": "", "fields": {}})
     row = HeldForm.objects.filter(public_id=held_id, user=user, expires_at__gt=timezone.now()).first()
-    if held_id:
-        HeldForm.objects.filter(public_id=held_id).delete()
+    HeldForm.objects.filter(public_id=held_id).delete()  # once, whoever asked
     if row is None:
         return JsonResponse({"path": "", "fields": {}})
     return JsonResponse({"path": row.path, "fields": row.data})
