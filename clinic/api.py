@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
@@ -15,22 +16,41 @@ from rest_framework.views import APIView
 
 from clinic.access import Action
 from clinic.audit import audit_record
-from clinic.models import AuditAction, AuditEvent, Role, User
+from clinic.credentials import mfa_enrolled, mfa_verify, token_revoke, tokens_revoke_all
+from clinic.models import AuditAction, AuditEvent, AuditOutcome, Role, User
 from clinic.selectors import audit_events_visible_to, staff_visible_to
 from clinic.services import user_create, user_update
+from clinic.throttles import SignInThrottle, failure_record
 from clinic.viewsets import AdminViewSet, PatientFilter
 
 
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="Required for accounts with two-step sign-in: the 6-digit code from the authenticator app, "
+        "or an unused recovery code.",
+    )
+
+
+OTP_REQUIRED = (
+    "This account uses two-step sign-in: send `otp`, the 6-digit code from the authenticator app or a recovery code."
+)
+OTP_INVALID = "The code is not valid (or was already used)."
 
 
 class TokenLoginView(APIView):
-    """Exchange username + password for an API token valid 12 hours (SECURITY.md SE-1)."""
+    """Exchange username + password (+ `otp` for two-step accounts) for an API token.
+
+    The token ends after 30 minutes without use and 12 hours after it was issued (SECURITY.md
+    SE-1). Throttled per address and per account (clinic/throttles.py)."""
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    throttle_classes = [SignInThrottle]
 
     @extend_schema(
         request=TokenRequestSerializer,
@@ -43,19 +63,62 @@ class TokenLoginView(APIView):
     def post(self, request: Request) -> Response:
         given = TokenRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
+        username = given.validated_data["username"]
         # django-axes counts this failure and refuses (403) while the account is locked (AU-3).
-        user = authenticate(
-            request._request, username=given.validated_data["username"], password=given.validated_data["password"]
-        )
+        user = authenticate(request._request, username=username, password=given.validated_data["password"])
         if user is None or not user.is_active:
+            if not getattr(request._request, "axes_locked_out", False):
+                failure_record(username)
             # Same answer for an unknown user and a wrong password.
             return Response(
                 {"non_field_errors": ["Unable to log in with the credentials provided."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        assert isinstance(user, User)
+        if mfa_enrolled(user):
+            code = given.validated_data.get("otp", "")
+            if not code:
+                return Response({"otp": [OTP_REQUIRED]}, status=status.HTTP_400_BAD_REQUEST)
+            if mfa_verify(user, code) is None:
+                failure_record(username)
+                audit_record(
+                    actor=user,
+                    action=AuditAction.LOGIN_FAILED,
+                    outcome=AuditOutcome.DENIED,
+                    object_type="knox.authtoken",
+                    object_id="otp",
+                )
+                return Response({"otp": [OTP_INVALID]}, status=status.HTTP_400_BAD_REQUEST)
+        elif settings.MFA_REQUIRED:
+            return Response(
+                {"non_field_errors": ["Set up two-step sign-in on the web first (Account, Two-step sign-in)."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         instance, token = AuthToken.objects.create(user=user)
         audit_record(actor=user, action=AuditAction.LOGIN, object_type="knox.authtoken", object_id=instance.token_key)
         return Response({"token": token, "expiry": instance.expiry})
+
+
+class TokenLogoutView(APIView):
+    """Revoke the token this request was made with (204). A session-authenticated call has no token: 400."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.auth, AuthToken):
+            return Response({"detail": "Only an API token can be revoked here."}, status=status.HTTP_400_BAD_REQUEST)
+        assert isinstance(request.user, User)
+        token_revoke(token=request.auth, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenLogoutAllView(APIView):
+    """Revoke every API token of the calling user (204)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        assert isinstance(request.user, User)
+        tokens_revoke_all(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UserSerializer(serializers.ModelSerializer):

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from clinic.access import Action, user_can
@@ -17,5 +18,20 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "staff": user_can(user, Action.MANAGE_STAFF),
             "new_patient": user_can(user, Action.CREATE_PATIENT),
             "reports": user_can(user, Action.RUN_REPORTS),
+        }
+    }
+
+
+def session_timing(request: HttpRequest) -> dict[str, Any]:
+    """For static/tandem/idle.js: when to warn, when the session ends, whether a held form waits."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "session_timing": {
+            "warn_after": settings.IDLE_WARNING_SECONDS,
+            "ends_after": settings.SESSION_COOKIE_AGE,
+            # Only on the page the form was posted to (the sign-in sends the user back there).
+            "held_form": (request.session.get("tandem_held_form") or {}).get("path") == request.path,
         }
     }

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 class Role(models.TextChoices):
@@ -82,6 +83,9 @@ class User(AbstractUser):
     is_therapist = models.BooleanField(default=False)
     is_care_manager = models.BooleanField(default=False)
     is_clinic_admin = models.BooleanField(default=False)
+    # Bumped to end every session of the user at once (password, role or MFA change,
+    # deactivation): it is part of the session hash Django checks on every request.
+    auth_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -112,6 +116,29 @@ class User(AbstractUser):
     def is_clinician(self) -> bool:
         return self.is_prescriber or self.is_therapist or self.is_care_manager
 
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django's own hash covers the password only; ours also covers `auth_generation`.
+        key_salt = "clinic.models.User.get_session_auth_hash"
+        value = f"{self.password}:{self.auth_generation}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
+
+
+class HeldForm(models.Model):
+    """What a user typed into a form they posted after their session had ended (issue 13).
+
+    Kept server-side (the browser's storage never holds it), for that user only, briefly:
+    the form is filled in again once the same user signs in, then the row is gone."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=300)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"held form {self.public_id}"
+
 
 class AuditAction(models.TextChoices):
     CREATE = "create"
@@ -125,6 +152,11 @@ class AuditAction(models.TextChoices):
     LOGOUT = "logout"
     LOGIN_FAILED = "login_failed"
     ACCESS_DENIED = "access_denied"
+    REVOKE = "revoke"  # tokens and sessions ended
+    MFA_ENROL = "mfa_enrol"
+    MFA_RESET = "mfa_reset"
+    PASSWORD_CHANGE = "password_change"  # noqa: S105  (an audit action name)
+    PASSWORD_RESET = "password_reset"  # noqa: S105  (link requested by the user or an admin, or used)
 
 
 class AuditOutcome(models.TextChoices):

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clinic.audit import audit_record, diff, snapshot
+from clinic.credentials import credentials_revoke
 from clinic.models import AuditAction, Role, User
 
 USER_FIELDS = (
@@ -36,19 +37,23 @@ def user_create(
     *,
     actor: User,
     username: str,
-    password: str,
     roles: list[str],
+    password: str = "",
     first_name: str = "",
     last_name: str = "",
     email: str = "",
 ) -> User:
     user = User(username=username, first_name=first_name, last_name=last_name, email=email)
     user.set_roles(_clean_roles(roles))
-    try:
-        validate_password(password, user)
-    except ValidationError as error:
-        raise ValidationError({"password": error.messages}) from None
-    user.set_password(password)
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            raise ValidationError({"password": error.messages}) from None
+        user.set_password(password)
+    else:
+        # The staff page sends a reset link instead: nobody but the user ever knows the password.
+        user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
     audit_record(actor=actor, action=AuditAction.CREATE, obj=user, changes=diff({}, snapshot(user, USER_FIELDS)))
@@ -76,4 +81,16 @@ def user_update(*, user: User, actor: User, roles: list[str] | None = None, pass
     if password:
         changed["password"] = ["", "changed"]
     audit_record(actor=actor, action=AuditAction.UPDATE, obj=user, changes=changed)
+    # A new password, a deactivation or a role change ends every token and session (issue 13).
+    reasons = [
+        reason
+        for reason, happened in (
+            ("password set by clinic admin", bool(password)),
+            ("deactivated", "is_active" in changed and not user.is_active),
+            ("role change", any(name.startswith("is_") and name != "is_active" for name in changed)),
+        )
+        if happened
+    ]
+    if reasons:
+        credentials_revoke(user=user, actor=actor, reason=", ".join(reasons))
     return user

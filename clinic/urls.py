@@ -1,14 +1,15 @@
 """The one place that knows every app (DESIGN.md)."""
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
+from django.contrib.auth import views as django_auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from careplans import api as careplans_api
 from clinic import api as clinic_api
-from clinic import views
+from clinic import auth_views, views
 from clinic.api_docs import ApiDocsView
 from medications import api as medications_api
 from outcomes import api as outcomes_api
@@ -39,6 +40,8 @@ clinic_patterns = (
         path("staff/", views.staff_list, name="staff_list"),
         path("staff/new/", views.staff_edit, name="staff_create"),
         path("staff/<uuid:user_id>/", views.staff_edit, name="staff_edit"),
+        path("staff/<uuid:user_id>/reset-mfa/", auth_views.staff_reset_mfa, name="staff_reset_mfa"),
+        path("staff/<uuid:user_id>/send-reset-link/", auth_views.staff_send_reset_link, name="staff_send_reset_link"),
     ],
     "clinic",
 )
@@ -51,12 +54,42 @@ urlpatterns = [
     path("", include("outcomes.urls")),
     path("", include("reports.urls")),
     path("", include(clinic_patterns)),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", auth_views.SignInView.as_view(), name="login"),
+    path("login/code/", auth_views.login_code, name="login_code"),
+    path("logout/", django_auth_views.LogoutView.as_view(), name="logout"),
+    # Password reset by e-mail (Django's views): the same answer whether or not the account exists.
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        django_auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        django_auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("account/", auth_views.account, name="account"),
+    path("account/password/", auth_views.account_password, name="account_password"),
+    path("account/two-step/", auth_views.account_mfa, name="account_mfa"),
+    path("account/two-step/qr.svg", auth_views.account_mfa_qr, name="account_mfa_qr"),
+    path("account/two-step/recovery-codes/", auth_views.account_recovery_codes, name="account_recovery_codes"),
+    path("account/sign-out-everywhere/", auth_views.account_sign_out_everywhere, name="account_sign_out_everywhere"),
+    path("session/keepalive/", auth_views.session_keepalive, name="session_keepalive"),
+    path("session/held-form/", auth_views.held_form, name="held_form"),
     path("health/", views.health, name="health"),
     path("api/v1/auth/token/", clinic_api.TokenLoginView.as_view(), name="api-token"),
+    path("api/v1/auth/logout/", clinic_api.TokenLogoutView.as_view(), name="api-logout"),
+    path("api/v1/auth/logout-all/", clinic_api.TokenLogoutAllView.as_view(), name="api-logout-all"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api-docs"),
+    # The Django admin signs in through Tandem's own sign-in, so its second step cannot be skipped.
+    path("django-admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("django-admin/", admin.site.urls),
 ]

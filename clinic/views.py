@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from clinic.access import Action, AuthenticatedRequest, clinical_page
+from clinic.credentials import password_reset_email
 from clinic.forms import StaffForm
 from clinic.selectors import staff_member_for, staff_visible_to
 from clinic.services import user_create, user_update
@@ -44,7 +45,8 @@ def staff_edit(request: AuthenticatedRequest, user_id: str | None = None) -> Htt
         data = dict(form.cleaned_data)
         try:
             if member is None:
-                user_create(actor=request.user, **data)
+                created = user_create(actor=request.user, **data)
+                password_reset_email(user=created, actor=request.user)
             else:
                 data.pop("username", None)
                 user_update(user=member, actor=request.user, **data)

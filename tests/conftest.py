@@ -82,6 +82,14 @@ def _fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # Sign-in throttle counters live in the cache (clinic/throttles.py): each test starts at zero.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def prescriber(db):  # type: ignore[no-untyped-def]
     return UserFactory(username="prescriber", is_prescriber=True)

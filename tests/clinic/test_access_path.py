@@ -36,7 +36,21 @@ from tests.reports import builders
 from tests.therapy.factories import modality_catalog_ensure
 
 # Pages that need no login or are not Tandem's own (the Django admin has its own permission model).
-OPEN_PAGES = {":login", ":logout", ":health", ":api-docs", ":schema"}
+OPEN_PAGES = {
+    ":login",
+    ":login_code",  # the second sign-in step: no session yet, only a pending password step
+    ":logout",
+    ":health",
+    ":api-docs",
+    ":schema",
+    # Django's password reset views (issue 13): before any sign-in, by design.
+    ":password_reset",
+    ":password_reset_done",
+    ":password_reset_confirm",
+    ":password_reset_complete",
+}
+# The token API's own views (sign-in and sign-out), not on the router.
+AUTH_API = {":api-token", ":api-logout", ":api-logout-all"}
 ADMIN_ACTIONS = {Action.MANAGE_STAFF, Action.VIEW_AUDIT, Action.RUN_REPORTS}
 # Routes whose objects are not another team's: the medication catalog (any clinician reads it).
 PUBLIC_BASENAMES = {"medication"}
@@ -95,7 +109,7 @@ PAGES = [
     if route.viewset is None
     and route.name not in OPEN_PAGES
     and not route.name.startswith("admin:")
-    and route.name != ":api-token"
+    and route.name not in AUTH_API
 ]
 
 

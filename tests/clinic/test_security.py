@@ -171,7 +171,13 @@ def test_no_view_is_csrf_exempt_and_no_template_marks_data_safe():
 
 # --- AC-1, DP-1 URLs ------------------------------------------------------------------------------
 
-ANONYMOUS_ALLOWED = {"login", "health", "api-token", "logout"}
+# "password_reset": Django's reset views, one allow-list entry (SECURITY.md AC-1 names it).
+ANONYMOUS_ALLOWED = {"login", "health", "api-token", "logout", "password_reset"}
+
+
+def _anonymous_allowed(name: str) -> bool:
+    short = name.split(":")[-1]
+    return short in ANONYMOUS_ALLOWED or short.startswith("password_reset_")
 
 
 def _walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):  # type: ignore[no-untyped-def]
@@ -194,7 +200,7 @@ def _concrete(pattern: str) -> str:
 def test_every_url_requires_login_except_the_allow_list(client):
     opened = []
     for pattern, name, _ in _walk(get_resolver()):
-        if pattern.startswith(("django-admin/", "static/")) or name.split(":")[-1] in ANONYMOUS_ALLOWED:
+        if pattern.startswith(("django-admin/", "static/")) or _anonymous_allowed(name):
             continue
         url = _concrete(pattern)
         for method in ("get", "post"):
