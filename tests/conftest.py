@@ -7,6 +7,7 @@ instead of quietly skipping (DEVELOPERS.md).
 
 import os
 import socket
+import uuid
 from collections.abc import Callable
 from urllib.parse import urlparse
 
@@ -83,11 +84,13 @@ def _fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    # Sign-in throttle counters live in the cache (clinic/throttles.py): each test starts at zero.
-    from django.core.cache import cache
-
-    cache.clear()
+def _private_cache(settings) -> None:  # type: ignore[no-untyped-def]
+    # Sign-in throttle counters live in the cache (clinic/throttles.py): each test gets its own
+    # empty in-process cache. With REDIS_URL set the Redis cache is shared by both xdist workers,
+    # so clearing it would wipe the other worker's counters mid-test.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"test-{uuid.uuid4()}"}
+    }
 
 
 @pytest.fixture
