@@ -78,8 +78,14 @@ def _coding(system: str, code: str, display: str = "") -> dict[str, str]:
     return out
 
 
+def _plain(value: Decimal) -> Decimal:
+    """10.000 -> 10, 2.500 -> 2.5 (never 1E+1)."""
+    number = value.normalize()
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
+
+
 def _quantity(value: Decimal | int, unit: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"value": Decimal(value).normalize() if isinstance(value, Decimal) else value}
+    out: dict[str, Any] = {"value": _plain(value) if isinstance(value, Decimal) else value}
     if unit:
         out.update(unit=unit, system=codes.UCUM, code=unit)
     return out
@@ -253,7 +259,7 @@ def medication_concept(medication: Medication) -> dict[str, Any]:
 def dosage(regimen: Regimen, dose: Decimal) -> dict[str, Any]:
     route_code, route_display = codes.ROUTES[regimen.route]
     out: dict[str, Any] = {
-        "text": f"{dose.normalize()} {regimen.unit} {regimen.get_frequency_display().lower()}",
+        "text": f"{_plain(dose)} {regimen.unit} {regimen.get_frequency_display().lower()}",
         "route": {"coding": [_coding(codes.SNOMED, route_code, route_display)]},
         "doseAndRate": [{"doseQuantity": _quantity(dose, codes.UCUM_DOSE[regimen.unit])}],
     }

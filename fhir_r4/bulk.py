@@ -104,7 +104,7 @@ def export_execute(*, export_id: int) -> None:
                 key = (kind, str(resource.id))
                 if kind in wanted and key not in seen:  # a practitioner is on many teams: once
                     seen.add(key)
-                    lines[kind].append(resource.json())
+                    lines[kind].append(resource.model_dump_json(by_alias=True, exclude_none=True))
             percent = max(1, min(95, round(number * 95 / len(patients))))
             BulkExport.objects.filter(pk=export_id, progress__lt=percent).update(progress=percent)
         with transaction.atomic():

@@ -55,7 +55,9 @@ def outcome(code: str, text: str, *, severity: str = "error", expression: str | 
     issue: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": text}
     if expression:
         issue["expression"] = [expression]
-    return json.loads(OperationOutcome.model_validate({"issue": [issue]}).json())
+    return json.loads(
+        OperationOutcome.model_validate({"issue": [issue]}).model_dump_json(by_alias=True, exclude_none=True)
+    )
 
 
 def _answer(status: int, code: str, text: str, expression: str | None = None) -> Response:
@@ -91,7 +93,11 @@ def base_url(request: Request) -> str:
 
 
 def fhir_response(resource: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = json.loads(resource.json()) if hasattr(resource, "json") else resource
+    body = (
+        json.loads(resource.model_dump_json(by_alias=True, exclude_none=True))
+        if hasattr(resource, "model_dump_json")
+        else resource
+    )
     return Response(body, status=status, content_type=FHIR_JSON, headers=headers)
 
 
