@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "outcomes",
     "reminders",
     "reports",
+    "fhir_r4",
 ]
 
 MIDDLEWARE = [

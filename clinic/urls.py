@@ -54,6 +54,7 @@ urlpatterns = [
     path("", include("outcomes.urls")),
     path("", include("reports.urls")),
     path("", include(clinic_patterns)),
+    path("", include("fhir_r4.urls")),  # FHIR R4 exchange (issue 18): /fhir/R4/...
     path("login/", auth_views.SignInView.as_view(), name="login"),
     path("login/code/", auth_views.login_code, name="login_code"),
     path("logout/", django_auth_views.LogoutView.as_view(), name="logout"),

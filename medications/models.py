@@ -213,6 +213,12 @@ class Medication(PublicIdModel):
 
     name = models.CharField(max_length=80, unique=True)
     drug_class = models.CharField(max_length=24, choices=DrugClass.choices)
+    rxnorm = models.CharField(
+        "RxNorm RXCUI",
+        max_length=12,
+        blank=True,
+        help_text="RxNorm ingredient concept (TTY=IN, NLM RxNorm): the code FHIR MedicationRequests carry.",
+    )
     unit = models.CharField(max_length=8, choices=DoseUnit.choices, default=DoseUnit.MG)
     max_daily_dose = models.DecimalField(
         max_digits=9, decimal_places=3, help_text="Usual maximum adult daily dose from the labeling."

@@ -393,3 +393,54 @@ def test_patient_filter_answers_404_for_invisible_unknown_and_malformed(other_te
         # The team itself gets its patient's rows through the same filter.
         team_member = other_team["patient"].care_team.get(role=TeamRole.PRESCRIBER).user
         assert _client(team_member, api=True).get(url, {"patient": invisible}).status_code == 200
+
+
+# --- FHIR routes (issue 18): DRF views off the router, walked here too ----------------------
+
+FHIR_ROUTES = [route for route in ROUTES if getattr(route.viewset, "fhir_route", False)]
+# Routes that name no patient: the CapabilityStatement and the transaction import (its own
+# checks: tests/fhir_r4), and the bulk export's own runs (the requester's only: below).
+FHIR_NO_PATIENT = {":fhir-metadata", ":fhir-transaction", ":fhir-patient-search", ":fhir-export"}
+
+
+def test_every_fhir_route_is_walked():
+    """Every FHIR view is a FhirView (OperationOutcome errors, the one access path); none is a page."""
+    assert len(FHIR_ROUTES) >= 9
+    assert {route.name for route in ROUTES if route.name.startswith(":fhir-")} == {r.name for r in FHIR_ROUTES}
+    assert not any(route in PAGES for route in FHIR_ROUTES)
+
+
+@pytest.mark.parametrize("persona", ["clinician", "clinic_admin"])
+def test_outsider_walk_fhir_routes(other_team, outsider, clinic_admin, persona):
+    """Every FHIR URL naming another team's patient (path or `?patient=`) answers 404 to an
+    outsider clinician and to a clinic admin; another admin's export is a 404 too."""
+    from fhir_r4.models import BulkExport
+
+    user = outsider if persona == "clinician" else clinic_admin
+    client = _client(user, api=True)
+    patient_id = str(other_team["patient"].public_id)
+    other_admin = other_team["run"].requested_by
+    export = BulkExport.objects.create(
+        requested_by=other_admin, expires_at=other_team["run"].created_at.replace(year=2999)
+    )
+    walked, wrong = 0, []
+    for route in FHIR_ROUTES:
+        if route.name in FHIR_NO_PATIENT or not route.kwargs:
+            continue  # searches: `?patient=` below
+        kwargs = {"patient_id": patient_id, "export_id": str(export.public_id), "name": "Patient.ndjson"}
+        url = reverse(route.reverse_name, kwargs={k: kwargs[k] for k in route.kwargs})
+        for method in ("GET", "DELETE") if route.name == ":fhir-export-status" else ("GET",):
+            walked += 1
+            response = getattr(client, method.lower())(url)
+            if response.status_code != 404 or response.json().get("resourceType") != "OperationOutcome":
+                wrong.append(f"{method} {url}: {response.status_code}")
+    for name in ("fhir-observation-search", "fhir-medicationrequest-search"):
+        walked += 1
+        response = client.get(reverse(name), {"patient": patient_id})
+        if response.status_code != 404:
+            wrong.append(f"GET {name}?patient=: {response.status_code}")
+    assert wrong == [], "\n".join(wrong)
+    assert walked >= 7
+    # The clinic-admin route: a clinician gets 403.
+    kickoff = client.get(reverse("fhir-export"), HTTP_PREFER="respond-async")
+    assert kickoff.status_code == (403 if persona == "clinician" else 202)
