@@ -278,8 +278,7 @@ def _mark(claim: Claim, **values: object) -> int:
 def _fresh_connection() -> None:
     """Drop the (possibly dead) database connection; the next query opens a new one."""
     with contextlib.suppress(Exception):  # a dead connection may fail to close; it is dropped either way
-        connection.close()
-    connection.connection = None
+        connection.close()  # Django forgets the connection even when closing it fails
 
 
 def mark_sent(claim: Claim, *, tries: int | None = None, pause: float | None = None) -> int:
@@ -402,7 +401,7 @@ def recipients_to_retry(*, now: datetime | None = None) -> list[int]:
     """Recipients with rows due for another attempt (tried before, or swept back): what the
     every-minute sweep dispatches. New rows wait for the batch dispatch."""
     now = now or timezone.now()
-    rows = deliverable(now=now).filter(Q(attempts__gt=0) | Q(urgent=True))
+    rows = deliverable(now=now).filter(Q(claim_token__isnull=False) | Q(urgent=True))  # a token: tried before
     return list(rows.order_by("recipient_id").values_list("recipient_id", flat=True).distinct())
 
 
