@@ -157,7 +157,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # kinds do not wait for this: they are dispatched as soon as their transaction commits.
     "reminders-dispatch": {
         "task": "reminders.tasks.reminders_dispatch_task",
-        "schedule": timedelta(minutes=int(os.environ.get("REMINDER_BATCH_MINUTES", "5"))),
+        "schedule": timedelta(
+            seconds=int(os.environ.get("REMINDER_BATCH_SECONDS", 60 * int(os.environ.get("REMINDER_BATCH_MINUTES", "5"))))
+        ),
     },
 }
 # E-mail attempts before a reminder is `failed` (it stays in the inbox; the clinic admins are
