@@ -158,7 +158,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "reminders-dispatch": {
         "task": "reminders.tasks.reminders_dispatch_task",
         "schedule": timedelta(
-            seconds=int(os.environ.get("REMINDER_BATCH_SECONDS", 60 * int(os.environ.get("REMINDER_BATCH_MINUTES", "5"))))
+            seconds=int(
+                os.environ.get("REMINDER_BATCH_SECONDS", 60 * int(os.environ.get("REMINDER_BATCH_MINUTES", "5")))
+            )
         ),
     },
 }

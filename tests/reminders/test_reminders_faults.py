@@ -29,7 +29,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -448,8 +447,10 @@ def test_redis_restarted_empty_under_a_running_worker_with_retries_waiting(rig):
     worker = rig.worker("w0")
     reminders_dispatch_task.delay()
     _wait_until(
-        lambda: Reminder.objects.filter(status=ReminderStatus.PENDING, next_attempt_at__isnull=False).exists()
-        and rig.sink.inflight > 0,
+        lambda: (
+            Reminder.objects.filter(status=ReminderStatus.PENDING, next_attempt_at__isnull=False).exists()
+            and rig.sink.inflight > 0
+        ),
         60,
         "retries waiting and a mail on the wire",
     )
@@ -472,7 +473,7 @@ def test_database_connections_terminated_while_smtp_accepts(rig):
     expected = _seed(recipients=24)
     rig.sink.delay = 0.4
     rig.beat()
-    rig.worker("w0")
+    worker = rig.worker("w0")
     reminders_dispatch_task.delay()
     terminated = 0
     with connection.cursor() as cursor:
@@ -486,12 +487,14 @@ def test_database_connections_terminated_while_smtp_accepts(rig):
             terminated += cursor.fetchone()[0]
             _wait_until(lambda a=accepted: len(rig.sink.mails) > a, 60, "that mail accepted")
     _wait_until(_all_sent, 120, "every reminder sent after the terminated connections")
+    remarked = worker.text().count("retrying on a new connection")
+    assert remarked >= 1, "the fault hit a mark after SMTP accepted:\n" + worker.text()[-3000:]
     outcome = _judge(
         "database connections terminated",
         rig,
         expected,
         window=0,
-        note=f"{terminated} connections terminated while SMTP was accepting; marking sent retried on a new one",
+        note=f"{terminated} connections terminated while SMTP was accepting; {remarked} marks retried on a new one",
     )
     _assert_clean(outcome)
 
