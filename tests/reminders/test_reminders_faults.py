@@ -433,7 +433,7 @@ def test_worker_sigkilled_three_times_mid_delivery(rig):
         rig,
         expected,
         window=kills,
-        note=f"{kills} kills mid-delivery; rows back after the {LEASE} s lease through the per-minute sweep",
+        note=f"{kills} kills mid-delivery; rows back after the {LEASE} s lease through the sweep (every 1 s in this run)",
     )
     _assert_clean(outcome)
 
