@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -130,27 +131,51 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a killed worker's task goes back on 
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-# No ETA/countdown is longer than this, so Redis never redelivers a task still waiting (CE-3).
+# No task is published with an ETA or countdown (retry timing is the outbox's next_attempt_at),
+# so nothing waits in Redis longer than this, and a Redis restart strands no delayed retry (CE-3).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker waits out a broker outage instead of exiting
 CELERY_TIMEZONE = "UTC"
+# The sweep has a queue of its own: it never waits behind hundreds of delivery tasks. Every
+# worker consumes both (a deployment may also run a small worker on `reminders-sweep` alone).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("reminders-sweep"))
+CELERY_TASK_ROUTES = {"reminders.tasks.reminders_sweep_task": {"queue": "reminders-sweep"}}
 # Reminders (reminders/delivery.py). Every entry is safe to run twice at once (CE-4).
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Evaluate every reminder rule for today. Hourly rather than daily so a beat that was
     # down at the usual hour catches up; a scan that finds nothing new writes nothing.
     "reminders-scan": {"task": "reminders.tasks.reminders_scan_task", "schedule": crontab(minute=7)},
-    # Re-queue rows stuck in `sending`, raise the overdue alarm, then send the batched
-    # e-mails: one "you have N new reminders" per recipient per cycle. Urgent kinds do not
-    # wait for this: they are dispatched as soon as their transaction commits.
-    "reminders-sweep-and-dispatch": {
+    # Every minute, in its own queue: take back a dead worker's rows once their 150 s claim
+    # lease ran out, raise the overdue alarm, send the rows whose retry backoff has passed.
+    # A killed worker's rows go out again within lease + 1 min + one delivery (< 5 min, CE-3).
+    "reminders-sweep": {
         "task": "reminders.tasks.reminders_sweep_task",
-        "schedule": timedelta(minutes=int(os.environ.get("REMINDER_BATCH_MINUTES", "5"))),
+        "schedule": timedelta(seconds=int(os.environ.get("REMINDER_SWEEP_SECONDS", "60"))),
+    },
+    # The batched e-mails: one "you have N new reminders" per recipient per cycle. Urgent
+    # kinds do not wait for this: they are dispatched as soon as their transaction commits.
+    "reminders-dispatch": {
+        "task": "reminders.tasks.reminders_dispatch_task",
+        "schedule": timedelta(
+            seconds=int(
+                os.environ.get("REMINDER_BATCH_SECONDS", 60 * int(os.environ.get("REMINDER_BATCH_MINUTES", "5")))
+            )
+        ),
     },
 }
-REMINDER_MAX_ATTEMPTS = 5  # e-mail attempts before a reminder is `failed` (it stays in the inbox)
-REMINDER_RETRY_BACKOFF_SECONDS = 60  # 60 s, 2, 4, 8 min ... between attempts
-REMINDER_RETRY_BACKOFF_MAX_SECONDS = 1800  # below the visibility timeout (CE-3)
-# A row `sending` longer than this belonged to a dead worker; far above EMAIL_TIMEOUT.
-REMINDER_SENDING_TIMEOUT_SECONDS = int(os.environ.get("REMINDER_SENDING_TIMEOUT_SECONDS", "600"))
+# E-mail attempts before a reminder is `failed` (it stays in the inbox; the clinic admins are
+# alerted): 60 s, 2, 4 ... 32 min, then hourly: 30 attempts span about 25 hours (>= 24 h).
+REMINDER_MAX_ATTEMPTS = int(os.environ.get("REMINDER_MAX_ATTEMPTS", "30"))
+REMINDER_RETRY_BACKOFF_SECONDS = int(os.environ.get("REMINDER_RETRY_BACKOFF_SECONDS", "60"))
+REMINDER_RETRY_BACKOFF_MAX_SECONDS = int(os.environ.get("REMINDER_RETRY_BACKOFF_MAX_SECONDS", "3600"))
+# The claim's lease: a row `sending` longer than this belonged to a dead worker. Above the
+# delivery task's 120 s hard time limit (and so above EMAIL_TIMEOUT and the mark's retries).
+REMINDER_SENDING_TIMEOUT_SECONDS = int(os.environ.get("REMINDER_SENDING_TIMEOUT_SECONDS", "150"))
+# After the mail server accepted a mail, marking it sent is retried on a new connection.
+REMINDER_MARK_SENT_TRIES = 6
+REMINDER_MARK_SENT_PAUSE_SECONDS = float(os.environ.get("REMINDER_MARK_SENT_PAUSE_SECONDS", "1.0"))
 REMINDER_OVERDUE_MINUTES = 15  # CE-6: undelivered this long after falling due -> operator alert
 
 # --- Auth ---------------------------------------------------------------------

@@ -3,42 +3,58 @@
 The lifecycle of a Reminder row (reminders.models.ReminderStatus):
 
     pending --claim--> sending --e-mail accepted--> sent --(inbox)--> acknowledged/snoozed/done
-       ^                  |  \\--transient error, attempts left--> pending (retried with backoff)
-       |                  |   \\-permanent error or no attempts left--> failed (still in the inbox)
-       +---- sweeper -----+  (a worker died while the row was `sending`)
+       ^                  |  \\--transient error, attempts left--> pending, next_attempt_at = now + backoff
+       |                  |   \\-permanent error or no attempts left--> failed (still in the inbox; the
+       |                  |      clinic admins get a `delivery_failed` alarm; retried from the delivery
+       |                  |      page or `manage.py retry_failed_reminders`)
+       +---- sweeper -----+  (the claim's lease ran out: its worker died while the row was `sending`)
 
 Exactly once (SECURITY.md CE-2): a row is claimed by one conditional UPDATE
 (`status = pending` in the WHERE clause; on PostgreSQL the candidates are first
 locked with `SELECT ... FOR UPDATE SKIP LOCKED`, so concurrent workers pass each other
-instead of queueing) which stamps the row with a fresh `claim_token`; only the holder
-of that token can mark it sent. Nothing is lost (CE-3): a worker killed between claim
-and mark leaves rows in `sending`; the sweeper puts them back to `pending` after
-REMINDER_SENDING_TIMEOUT, which is far longer than the SMTP timeout, so a live worker
-is never swept. The one window left is a worker dying after the mail server accepted
-the mail and before the mark: that mail is sent again (at least once, never lost).
+instead of queueing) which stamps the row with a `claim_token` and `claimed_at`; only the
+holder of that claim can mark it sent. Nothing is lost (CE-3): a worker killed between
+claim and mark leaves rows in `sending`; the sweeper (every minute, in its own queue)
+puts them back to `pending` once the claim's lease (REMINDER_SENDING_TIMEOUT_SECONDS,
+150 s) ran out. A live delivery never outlives the lease: the task's hard time limit is
+shorter. After the mail server accepted the mail, marking the rows sent is retried on a
+fresh database connection, so a dropped connection does not resend.
+
+Every e-mail's Message-ID is derived from its claim token, and rows put back to pending
+keep their token: a resend is the same rows, the same count and the same Message-ID,
+which relays and mail clients recognise. The one window left is a worker killed (or the
+database unreachable for longer than the mark's retries) after the mail server accepted
+the mail and before the rows were marked: that mail is sent again, with the same
+Message-ID (at least once, never lost).
+
+Retry timing lives in the outbox (`next_attempt_at`), never in delayed broker messages:
+capped exponential backoff, REMINDER_MAX_ATTEMPTS attempts spanning at least 24 hours.
 
 E-mails carry a count and a link only: no patient, kind, detail or name (DP-2). The
 content is built from an integer, so nothing else can leak into it.
 """
 
+import contextlib
 import logging
 import smtplib
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import islice
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import User
-from reminders.models import Reminder, ReminderStatus
+from reminders.models import Reminder, ReminderKind, ReminderStatus
 from reminders.outbox import ReminderDraft, reminder_rules, reminders_write
 
 logger = logging.getLogger("reminders.delivery")
@@ -49,19 +65,25 @@ UNDELIVERED = (ReminderStatus.PENDING, ReminderStatus.SENDING)
 
 
 def max_attempts() -> int:
-    return int(getattr(settings, "REMINDER_MAX_ATTEMPTS", 5))
+    return int(getattr(settings, "REMINDER_MAX_ATTEMPTS", 30))
 
 
 def backoff_seconds(attempts: int) -> int:
-    """Wait before attempt `attempts + 1`: base * 2^(attempts-1), capped below the broker's
-    visibility timeout so no retry ETA outlives it (CE-3)."""
+    """Wait before attempt `attempts + 1`: base * 2^(attempts-1), capped (1 h by default).
+    The wait is stored in the row (`next_attempt_at`), not in a broker message."""
     base = int(getattr(settings, "REMINDER_RETRY_BACKOFF_SECONDS", 60))
-    cap = int(getattr(settings, "REMINDER_RETRY_BACKOFF_MAX_SECONDS", 1800))
+    cap = int(getattr(settings, "REMINDER_RETRY_BACKOFF_MAX_SECONDS", 3600))
     return min(cap, base * 2 ** max(0, attempts - 1))
 
 
+def retry_span() -> timedelta:
+    """How long a row keeps being retried before it is `failed`: the sum of its backoffs."""
+    return timedelta(seconds=sum(backoff_seconds(n) for n in range(1, max_attempts())))
+
+
 def sending_timeout() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "REMINDER_SENDING_TIMEOUT_SECONDS", 600)))
+    """The claim's lease: a row `sending` longer than this belonged to a dead worker."""
+    return timedelta(seconds=int(getattr(settings, "REMINDER_SENDING_TIMEOUT_SECONDS", 150)))
 
 
 def overdue_after() -> timedelta:
@@ -122,14 +144,19 @@ class Claim:
     token: UUID
     reminder_ids: list[int]
     urgent: bool
+    claimed_at: datetime | None = None
+    alarm: bool = False  # the claim holds a `delivery_failed` alarm for a clinic admin
+
+
+def message_id(token: UUID) -> str:
+    """The e-mail's Message-ID, derived from its claim: a resend of the same claim has the same one."""
+    domain = urlsplit(settings.SITE_URL).hostname or "tandem.invalid"
+    return f"<reminders.{token}@{domain}>"
 
 
 def _ready_to_try(now: datetime) -> Q:
-    """Pending rows whose backoff has passed: attempt n+1 waits backoff_seconds(n) after attempt n."""
-    ready = Q(attempts=0) | Q(claimed_at__isnull=True)
-    for attempts in range(1, max_attempts()):
-        ready |= Q(attempts=attempts, claimed_at__lte=now - timedelta(seconds=backoff_seconds(attempts)))
-    return ready
+    """Pending rows whose backoff has passed (`next_attempt_at`, empty for a first attempt)."""
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
 
 
 def deliverable(*, now: datetime, urgent_only: bool = False) -> QuerySet[Reminder]:
@@ -151,17 +178,26 @@ def recipients_to_deliver(*, now: datetime | None = None, urgent_only: bool = Fa
 
 
 def reminders_claim(*, recipient_id: int, now: datetime, urgent_only: bool = False, limit: int = 500) -> Claim | None:
-    """Atomically move the recipient's deliverable rows to `sending` under a fresh token."""
-    token = uuid.uuid4()
+    """Atomically move the recipient's deliverable rows to `sending`.
+
+    Rows that were claimed before (a dead worker's, or a transient failure's) are claimed
+    again on their own, under their old token: the resend is the same e-mail with the same
+    Message-ID. Otherwise the rows get a fresh token."""
     candidates = deliverable(now=now, urgent_only=urgent_only).filter(recipient_id=recipient_id).order_by("id")
-    claim_fields = {
-        "status": ReminderStatus.SENDING,
-        "claim_token": token,
-        "claimed_at": now,
-        "attempts": F("attempts") + 1,
-        "updated_at": now,
-    }
     with transaction.atomic():
+        previous = candidates.filter(claim_token__isnull=False).values_list("claim_token", flat=True).first()
+        if previous is not None:
+            token = previous
+            candidates = candidates.filter(claim_token=previous)
+        else:
+            token = uuid.uuid4()
+        claim_fields = {
+            "status": ReminderStatus.SENDING,
+            "claim_token": token,
+            "claimed_at": now,
+            "attempts": F("attempts") + 1,
+            "updated_at": now,
+        }
         if connection.features.has_select_for_update_skip_locked:
             # PostgreSQL: lock the candidates, skipping rows another worker holds.
             ids = list(candidates.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit])
@@ -173,16 +209,40 @@ def reminders_claim(*, recipient_id: int, now: datetime, urgent_only: bool = Fal
             Reminder.objects.filter(id__in=candidates.values("id")[:limit], status=ReminderStatus.PENDING).update(
                 **claim_fields
             )
-        claimed = list(Reminder.objects.filter(claim_token=token).values_list("id", "urgent"))
+        claimed = list(
+            Reminder.objects.filter(claim_token=token, claimed_at=now, status=ReminderStatus.SENDING).values_list(
+                "id", "urgent", "kind"
+            )
+        )
     if not claimed:
         return None
-    return Claim(token=token, reminder_ids=[pk for pk, _ in claimed], urgent=any(u for _, u in claimed))
+    return Claim(
+        token=token,
+        reminder_ids=[pk for pk, _, _ in claimed],
+        urgent=any(u for _, u, _ in claimed),
+        claimed_at=now,
+        alarm=any(kind == ReminderKind.DELIVERY_FAILED for _, _, kind in claimed),
+    )
 
 
-def reminder_email(*, count: int, urgent: bool) -> tuple[str, str]:
-    """Subject and body: a count and a link, nothing else (DP-2). Takes only an int on purpose."""
+def reminder_email(*, count: int, urgent: bool, failed_deliveries: int = 0) -> tuple[str, str]:
+    """Subject and body: counts and links, nothing else (DP-2). Takes only ints on purpose.
+
+    `failed_deliveries`: for a clinic admin's `delivery_failed` alarm, how many reminders
+    are `failed` now (the count only; the delivery page lists their ids behind login)."""
     inbox_url = settings.SITE_URL.rstrip("/") + reverse("reminders:inbox")
     noun = "reminder" if count == 1 else "reminders"
+    if failed_deliveries:
+        delivery_url = settings.SITE_URL.rstrip("/") + reverse("reminders:reminder_delivery")
+        subject = f"Tandem: {failed_deliveries} reminder e-mail{'s' if failed_deliveries != 1 else ''} failed"
+        body = (
+            f"{failed_deliveries} reminder{'s' if failed_deliveries != 1 else ''} could not be e-mailed after "
+            "retrying for at least 24 hours; they are still in their recipients' inboxes.\n\n"
+            f"Retry them from the reminder delivery page: {delivery_url}\n"
+            f"You have {count} new {noun} in your Tandem inbox: {inbox_url}\n\n"
+            "For privacy, this e-mail never carries patient details; sign in to read them.\n"
+        )
+        return subject, body
     if urgent:
         subject = "Tandem: urgent reminder waiting in your inbox"
         opening = f"You have {count} new {noun} in your Tandem inbox, at least one of them urgent."
@@ -206,24 +266,59 @@ def _is_transient(error: Exception) -> bool:
     return isinstance(error, OSError)  # SMTPServerDisconnected, ConnectionError, TimeoutError, ...
 
 
-def _mark(token: UUID, **values: object) -> int:
-    return Reminder.objects.filter(claim_token=token, status=ReminderStatus.SENDING).update(
-        updated_at=timezone.now(), **values
-    )
+def _claimed(claim: Claim) -> QuerySet[Reminder]:
+    rows = Reminder.objects.filter(claim_token=claim.token, status=ReminderStatus.SENDING)
+    return rows.filter(claimed_at=claim.claimed_at) if claim.claimed_at is not None else rows
+
+
+def _mark(claim: Claim, **values: object) -> int:
+    return _claimed(claim).update(updated_at=timezone.now(), **values)
+
+
+def _fresh_connection() -> None:
+    """Drop the (possibly dead) database connection; the next query opens a new one."""
+    with contextlib.suppress(Exception):  # a dead connection may fail to close; it is dropped either way
+        connection.close()  # Django forgets the connection even when closing it fails
+
+
+def mark_sent(claim: Claim, *, tries: int | None = None, pause: float | None = None) -> int:
+    """Mark the claim sent after the mail server accepted it. A database error (connection
+    dropped, server restarted) is retried on a fresh connection, so it does not resend."""
+    tries = tries or int(getattr(settings, "REMINDER_MARK_SENT_TRIES", 6))
+    pause = float(getattr(settings, "REMINDER_MARK_SENT_PAUSE_SECONDS", 1.0)) if pause is None else pause
+    for attempt in range(1, tries + 1):
+        try:
+            return _mark(claim, status=ReminderStatus.SENT, sent_at=timezone.now())
+        except (OperationalError, InterfaceError) as error:
+            if attempt == tries or connection.in_atomic_block:
+                raise
+            logger.warning(
+                "marking reminders sent failed, retrying on a new connection: error=%s", type(error).__name__
+            )
+            _fresh_connection()
+            time.sleep(pause * attempt)
+    return 0  # not reached
 
 
 def _release(claim: Claim, *, retry: bool) -> int:
-    """Give the claimed rows back: pending for another try, or failed when out of attempts.
-    Returns the seconds to wait before the next try (0: nothing left to retry)."""
-    rows = Reminder.objects.filter(claim_token=claim.token, status=ReminderStatus.SENDING)
+    """Give the claimed rows back: pending for another try (at `next_attempt_at`), or failed
+    when out of attempts (the clinic admins are alerted). Returns the seconds to wait before
+    the next try (0: nothing left to retry)."""
+    rows = _claimed(claim)
     now = timezone.now()
+    failed = 0
+    wait = 0
     if retry:
-        rows.filter(attempts__gte=max_attempts()).update(status=ReminderStatus.FAILED, updated_at=now)
+        failed = rows.filter(attempts__gte=max_attempts()).update(status=ReminderStatus.FAILED, updated_at=now)
         attempts = list(rows.values_list("attempts", flat=True))
-        rows.update(status=ReminderStatus.PENDING, updated_at=now)
-        return backoff_seconds(min(attempts)) if attempts else 0
-    rows.update(status=ReminderStatus.FAILED, updated_at=now)
-    return 0
+        if attempts:
+            wait = backoff_seconds(min(attempts))
+            rows.update(status=ReminderStatus.PENDING, next_attempt_at=now + timedelta(seconds=wait), updated_at=now)
+    else:
+        failed = rows.update(status=ReminderStatus.FAILED, updated_at=now)
+    if failed and not claim.alarm:
+        delivery_failed_alarm(now=now)
+    return wait
 
 
 @dataclass(frozen=True)
@@ -244,13 +339,15 @@ def reminders_deliver_to(*, recipient_id: int, urgent_only: bool = False) -> Del
     count = len(claim.reminder_ids)
     recipient = User.objects.only("id", "email", "is_active").get(pk=recipient_id)
     if not recipient.is_active:
-        failed = _mark(claim.token, status=ReminderStatus.FAILED)
+        failed = _mark(claim, status=ReminderStatus.FAILED)
         logger.warning("reminders not delivered: recipient=%s inactive count=%d", recipient_id, failed)
         return Delivery(failed=failed)
     if recipient.email:
-        subject, body = reminder_email(count=count, urgent=claim.urgent)
+        failed_now = Reminder.objects.filter(status=ReminderStatus.FAILED).count() if claim.alarm else 0
+        subject, body = reminder_email(count=count, urgent=claim.urgent, failed_deliveries=failed_now)
+        headers = {"Message-ID": message_id(claim.token)}
         try:
-            EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient.email]).send()
+            EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient.email], headers=headers).send()
         except Exception as error:
             transient = _is_transient(error)
             retry_in = _release(claim, retry=transient or not isinstance(error, smtplib.SMTPException))
@@ -272,7 +369,7 @@ def reminders_deliver_to(*, recipient_id: int, urgent_only: bool = False) -> Del
             return Delivery(failed=count)
     else:
         logger.info("recipient has no e-mail address; inbox only: recipient=%s", recipient_id)
-    sent = _mark(claim.token, status=ReminderStatus.SENT, sent_at=timezone.now())
+    sent = mark_sent(claim)
     logger.info("reminders delivered: recipient=%s count=%d urgent=%s", recipient_id, sent, claim.urgent)
     return Delivery(sent=sent)
 
@@ -287,17 +384,71 @@ class SweepResult:
 
 
 def reminders_sweep(*, now: datetime | None = None) -> SweepResult:
-    """Rows left in `sending` longer than the timeout belonged to a worker that died: retry them."""
+    """Rows left in `sending` past the claim's lease belonged to a worker that died: retry them
+    at once. Their claim token stays, so the resend carries the same Message-ID."""
     now = now or timezone.now()
     stuck = Reminder.objects.filter(status=ReminderStatus.SENDING, claimed_at__lt=now - sending_timeout())
-    failed = stuck.filter(attempts__gte=max_attempts()).update(
-        status=ReminderStatus.FAILED, claim_token=None, updated_at=now
-    )
-    # claimed_at cleared: the rows waited out the sending timeout, longer than any backoff.
-    requeued = stuck.update(status=ReminderStatus.PENDING, claim_token=None, claimed_at=None, updated_at=now)
+    failed = stuck.filter(attempts__gte=max_attempts()).update(status=ReminderStatus.FAILED, updated_at=now)
+    requeued = stuck.update(status=ReminderStatus.PENDING, claimed_at=None, next_attempt_at=None, updated_at=now)
     if requeued or failed:
         logger.warning("reminder sweeper: requeued=%d failed=%d (rows stuck in sending)", requeued, failed)
+    if failed:
+        delivery_failed_alarm(now=now)
     return SweepResult(requeued=requeued, failed=failed)
+
+
+def recipients_to_retry(*, now: datetime | None = None) -> list[int]:
+    """Recipients with rows due for another attempt (tried before, or swept back): what the
+    every-minute sweep dispatches. New rows wait for the batch dispatch."""
+    now = now or timezone.now()
+    rows = deliverable(now=now).filter(Q(claim_token__isnull=False) | Q(urgent=True))  # a token: tried before
+    return list(rows.order_by("recipient_id").values_list("recipient_id", flat=True).distinct())
+
+
+def clinic_admin_ids() -> list[int]:
+    return list(
+        User.objects.filter(Q(is_clinic_admin=True) | Q(is_superuser=True), is_active=True)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def delivery_failed_alarm(*, now: datetime | None = None) -> int:
+    """Reminders gave up e-mailing: alert the clinic admins with an inbox item each (one a
+    day, urgent, so it is e-mailed at once with the failed count) and the operator log.
+    Counts and ids only. Returns how many reminders are `failed` now."""
+    today = timezone.localdate(now or timezone.now())
+    failed = Reminder.objects.filter(status=ReminderStatus.FAILED).exclude(kind=ReminderKind.DELIVERY_FAILED)
+    total = failed.count()
+    if not total:
+        return 0
+    alarm_logger.error("reminder e-mails FAILED after retrying for %s: %d reminders failed", retry_span(), total)
+    reminders_write(
+        ReminderDraft(
+            recipient_id=admin_id,
+            patient_id=None,
+            kind=ReminderKind.DELIVERY_FAILED,
+            subject_type="reminders.delivery",
+            subject_id="failed",
+            due_date=today,
+            detail=f"{total} reminder e-mails failed after retrying; retry them from the delivery page.",
+        )
+        for admin_id in clinic_admin_ids()
+    )
+    return total
+
+
+def reminders_retry_failed(*, public_ids: Iterable[UUID | str] | None = None, now: datetime | None = None) -> int:
+    """Put `failed` rows (all, or those named) back to pending with a fresh set of attempts.
+    Returns how many; the next sweep or batch dispatch e-mails them."""
+    now = now or timezone.now()
+    rows = Reminder.objects.filter(status=ReminderStatus.FAILED)
+    if public_ids is not None:
+        rows = rows.filter(public_id__in=list(public_ids))
+    retried = rows.update(status=ReminderStatus.PENDING, attempts=0, next_attempt_at=None, updated_at=now)
+    if retried:
+        logger.warning("failed reminders put back to pending: count=%d", retried)
+    return retried
 
 
 def reminders_overdue(*, now: datetime | None = None) -> QuerySet[Reminder]:

@@ -108,6 +108,8 @@ def reminder_for(*, user: User, public_id: UUID | str) -> Reminder:
 
 def reminder_link(reminder: Reminder) -> str:
     """Where in the chart the reminder is about (no query: tabs are registered in memory)."""
+    if reminder.kind == ReminderKind.DELIVERY_FAILED:
+        return reverse("reminders:reminder_delivery")  # the clinic admin's alarm: retry from there
     patient = reminder.patient  # None without a patient_id (no query then)
     if patient is None:
         return reverse("reminders:inbox")

@@ -155,3 +155,15 @@ def reminder_complete(request: AuthenticatedRequest, reminder_id: str) -> HttpRe
 def reminder_delivery(request: AuthenticatedRequest) -> HttpResponse:
     """Clinic admins: is the outbox flowing? Counts and reminder ids only, never patients (CE-6)."""
     return render(request, "reminders/reminder_delivery.html", {"status": delivery.delivery_status()})
+
+
+@clinical_page(action=Action.VIEW_AUDIT, methods=["POST"])
+def reminder_delivery_retry(request: AuthenticatedRequest) -> HttpResponse:
+    """Clinic admins: put every `failed` reminder back to pending with a fresh set of attempts;
+    the next sweep e-mails them (as `manage.py retry_failed_reminders` does)."""
+    retried = delivery.reminders_retry_failed()
+    if retried:
+        messages.success(request, f"{retried} failed reminder{'s' if retried != 1 else ''} will be e-mailed again.")
+    else:
+        messages.info(request, "No failed reminders to retry.")
+    return redirect("reminders:reminder_delivery")

@@ -25,10 +25,14 @@ class ReminderKind(models.TextChoices):
     CRITICAL_RESULT = "critical_result", "Critical result"
     INJECTION_DUE = "injection_due", "Injection due"
     INJECTION_MISSED = "injection_missed", "Injection missed"
+    # To the clinic admins: reminders gave up e-mailing after 24 h of retries (counts only).
+    DELIVERY_FAILED = "delivery_failed", "Reminder delivery failed"
 
 
 # Kinds that are e-mailed at once instead of in the next batch (issue: urgent kinds).
-URGENT_REMINDER_KINDS = frozenset({ReminderKind.SAFETY_ALERT, ReminderKind.CRITICAL_RESULT})
+URGENT_REMINDER_KINDS = frozenset(
+    {ReminderKind.SAFETY_ALERT, ReminderKind.CRITICAL_RESULT, ReminderKind.DELIVERY_FAILED}
+)
 
 
 class ReminderStatus(models.TextChoices):
@@ -56,7 +60,12 @@ class Reminder(PublicIdModel):
     urgent = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The outbox's retry timer: a pending row is not tried before this (empty: at once). The
+    # backoff lives here, not in delayed broker messages, so a Redis restart loses no retry.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     # Set by the delivery task that claimed the row; only that task may mark it sent (CE-2).
+    # Kept when the row goes back to pending, so a resend of the same rows reuses it and
+    # carries the same Message-ID (reminders.delivery.message_id).
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -66,7 +75,11 @@ class Reminder(PublicIdModel):
     class Meta:
         db_table = "careplans_reminder"  # the table kept its first home's name (moved from careplans)
         ordering = ["-urgent", "due_date", "id"]
-        indexes = [models.Index(fields=["recipient", "status"]), models.Index(fields=["status", "claimed_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "status"]),
+            models.Index(fields=["status", "claimed_at"]),
+            models.Index(fields=["status", "next_attempt_at"], name="reminders_status_next_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "subject_type", "subject_id", "due_date", "recipient"],

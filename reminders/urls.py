@@ -10,6 +10,7 @@ app_name = "reminders"
 urlpatterns = [
     path("inbox/", inbox_views.inbox_page, name="inbox"),
     path("inbox/delivery/", inbox_views.reminder_delivery, name="reminder_delivery"),
+    path("inbox/delivery/retry/", inbox_views.reminder_delivery_retry, name="reminder_delivery_retry"),
     path("inbox/<uuid:reminder_id>/acknowledge/", inbox_views.reminder_acknowledge, name="reminder_acknowledge"),
     path("inbox/<uuid:reminder_id>/snooze/", inbox_views.reminder_snooze, name="reminder_snooze"),
     path("inbox/<uuid:reminder_id>/done/", inbox_views.reminder_complete, name="reminder_complete"),

@@ -232,14 +232,16 @@ def test_acknowledging_while_the_email_is_in_flight_keeps_the_acknowledgement(fr
     claim = delivery.reminders_claim(recipient_id=prescriber.pk, now=timezone.now())
     assert claim is not None
     Reminder.objects.filter(pk=reminder.pk).update(status=ReminderStatus.ACKNOWLEDGED)
-    assert delivery._mark(claim.token, status=ReminderStatus.SENT) == 0
+    assert delivery._mark(claim, status=ReminderStatus.SENT) == 0
     reminder.refresh_from_db()
     assert reminder.status == ReminderStatus.ACKNOWLEDGED
 
 
-def test_sweeper_requeues_rows_a_dead_worker_left_in_sending(frozen, prescriber):
+def test_sweeper_requeues_rows_a_dead_worker_left_in_sending(frozen, prescriber, settings):
+    settings.REMINDER_SENDING_TIMEOUT_SECONDS = 600
     stuck = ReminderFactory(recipient=prescriber)
-    assert delivery.reminders_claim(recipient_id=prescriber.pk, now=timezone.now()) is not None
+    dead = delivery.reminders_claim(recipient_id=prescriber.pk, now=timezone.now())
+    assert dead is not None
     fresh = ReminderFactory(recipient=prescriber, subject_id="fresh")
     frozen.shift(60)
     delivery.reminders_claim(recipient_id=prescriber.pk, now=timezone.now())  # a live worker's claim
@@ -249,13 +251,16 @@ def test_sweeper_requeues_rows_a_dead_worker_left_in_sending(frozen, prescriber)
 
     stuck.refresh_from_db()
     fresh.refresh_from_db()
-    assert (stuck.status, stuck.claim_token) == (ReminderStatus.PENDING, None)
+    # The token stays: the resend is the same claim, with the same Message-ID.
+    assert (stuck.status, stuck.claim_token) == (ReminderStatus.PENDING, dead.token)
     assert fresh.status == ReminderStatus.SENDING
     assert delivery.reminders_deliver_to(recipient_id=prescriber.pk).sent == 1
+    assert mail.outbox[-1].extra_headers["Message-ID"] == delivery.message_id(dead.token)
 
 
 def test_sweeper_fails_rows_that_used_up_their_attempts(frozen, prescriber, settings):
     settings.REMINDER_MAX_ATTEMPTS = 1
+    settings.REMINDER_SENDING_TIMEOUT_SECONDS = 600
     ReminderFactory(recipient=prescriber)
     delivery.reminders_claim(recipient_id=prescriber.pk, now=timezone.now())
     frozen.shift(601)
