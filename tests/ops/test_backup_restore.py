@@ -62,10 +62,9 @@ def test_backup_restore_round_trip(seeded, settings, tmp_path) -> None:  # type:
 @pytest.mark.django_db(transaction=True)
 def test_restore_verify_fails_on_a_tampered_audit_trail(seeded, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings.BACKUP_DIR = tmp_path
+    table = AuditEvent._meta.db_table
     with connection.cursor() as cursor:  # behind the application's back, as an attacker would
-        cursor.execute(
-            f"DELETE FROM {AuditEvent._meta.db_table} WHERE id = (SELECT MIN(id) FROM {AuditEvent._meta.db_table})"
-        )  # noqa: S608
+        cursor.execute(f"DELETE FROM {table} WHERE id = (SELECT MIN(id) FROM {table})")  # noqa: S608
     call_command("backup", stdout=io.StringIO())
     [(_, path)] = backups_in(tmp_path)
     with scratch_database("tandem_ops_restore"), pytest.raises(CommandError, match="Audit chain broken"):
