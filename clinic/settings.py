@@ -8,6 +8,7 @@ DEBUG=false, SECRET_KEY, DATABASE_URL, REDIS_URL and ALLOWED_HOSTS.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -104,10 +105,13 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
+# Connections are kept and reused (DB_CONN_MAX_AGE seconds, 0 = a new one per request), and
+# checked before reuse, so one the server or a restart has dropped is replaced, not failed on.
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -116,9 +120,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery -------------------------------------------------------
+# REDIS_URL is the Celery broker. The cache lives in another Redis database (REDIS_CACHE_URL;
+# by default the broker's database number + 1): clearing the cache (FLUSHDB) must never take
+# the queued tasks with it.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+
+
+def _next_redis_database(url: str) -> str:
+    parsed = urlsplit(url)
+    number = int(parsed.path.strip("/") or "0")
+    if number >= 15:
+        raise ImproperlyConfigured("REDIS_URL uses Redis database 15: set REDIS_CACHE_URL to another database.")
+    return urlunsplit(parsed._replace(path=f"/{number + 1}"))
+
+
+REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", "") or (_next_redis_database(REDIS_URL) if REDIS_URL else "")
+if REDIS_URL and REDIS_CACHE_URL.rstrip("/") == REDIS_URL.rstrip("/"):
+    raise ImproperlyConfigured("REDIS_CACHE_URL must name another Redis database than REDIS_URL (the broker).")
+if REDIS_CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -245,6 +265,9 @@ SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # the container health probe speaks pla
 SECURE_HSTS_SECONDS = 0 if DEBUG else 31_536_000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
+# BEHIND_PROXY=true trusts X-Forwarded-Proto. Only safe when nothing but the TLS proxy can reach
+# the app (docker-compose.yml publishes web on 127.0.0.1 only) and the proxy overwrites the
+# header on every request (README "Running the whole stack").
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
 
 CONTENT_SECURITY_POLICY = {
@@ -325,10 +348,20 @@ EMAIL_BACKEND = os.environ.get(
     "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS, usually on port 587
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # implicit TLS, usually on port 465
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS (STARTTLS) or EMAIL_USE_SSL (implicit TLS), not both.")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "465" if EMAIL_USE_SSL else "587" if EMAIL_USE_TLS else "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))  # seconds; the reminder sweeper relies on it
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tandem@localhost")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)  # Django's own error mails
+
+# --- Backups (issue 15; SECURITY.md BK-1): `manage.py backup` / `manage.py restore` -------
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", str(BASE_DIR / "backups")))
+BACKUP_KEEP_DAYS = int(os.environ.get("BACKUP_KEEP_DAYS", "14"))  # older backups are deleted after each run
 
 # --- Logging: ids only, never patient data; control characters escaped (LG-1, LG-2) ---
 LOGGING = {

@@ -271,9 +271,17 @@ def load(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 def unload(apps, schema_editor):  # type: ignore[no-untyped-def]
-    apps.get_model("medications", "InteractionRule").objects.all().delete()
-    apps.get_model("medications", "Medication").objects.all().delete()
-    apps.get_model("medications", "MonitoringProtocol").objects.all().delete()
+    """Empty the catalog load() filled. Raw deletes: in a reverse migration Django's deletion
+    collector trips over the historical models (`Cannot query "Medication object (1)": Must be
+    "Medication" instance`); the order below is the one the foreign keys need.
+
+    Refused while a regimen uses a catalog drug: the catalog cannot go without the record, and
+    load() (plain creates) could not run again over drugs left behind."""
+    if apps.get_model("medications", "Regimen").objects.exists():
+        raise RuntimeError("Regimens use the medication catalog: it cannot be unloaded.")
+    for name in ("InteractionRule", "Medication", "MonitoringStep", "MonitoringProtocol"):
+        rows = apps.get_model("medications", name).objects.all()
+        rows._raw_delete(rows.db)
 
 
 class Migration(migrations.Migration):

@@ -94,13 +94,53 @@ def load(apps, schema_editor):  # type: ignore[no-untyped-def]
         valproate.save(update_fields=["source"])
 
 
+def _model(apps, name):  # type: ignore[no-untyped-def]
+    try:
+        return apps.get_model("medications", name)
+    except LookupError:  # its migration is not applied in this state
+        return None
+
+
+def _raw_delete(queryset):  # type: ignore[no-untyped-def]
+    queryset._raw_delete(queryset.db)
+
+
 def unload(apps, schema_editor):  # type: ignore[no-untyped-def]
+    """Take out what load() put in. Raw deletes throughout: in a reverse migration Django's deletion
+    collector trips over the historical models (`Cannot query "Medication object (50)": Must be
+    "Medication" instance`), so dependants are removed by id first, as the collector would have.
+
+    An injectable a regimen or an interaction rule points at stays (both protect it; load() updates
+    it in place when run again); its own properties and dose limits go with the ones that go."""
     Medication = apps.get_model("medications", "Medication")
     MonitoringStep = apps.get_model("medications", "MonitoringStep")
-    Medication.objects.filter(name="Carbamazepine").update(monitoring_protocol=None)
-    Medication.objects.filter(name__in=[row[0] for row in INJECTABLES]).delete()
-    MonitoringStep.objects.filter(protocol__code="valproate", test="pregnancy_test").delete()
-    apps.get_model("medications", "MonitoringProtocol").objects.filter(code="carbamazepine").delete()
+    MonitoringProtocol = apps.get_model("medications", "MonitoringProtocol")
+    Regimen = apps.get_model("medications", "Regimen")
+    InteractionRule = apps.get_model("medications", "InteractionRule")
+    protected = set(Regimen.objects.values_list("medication_id", flat=True))
+    protected |= set(InteractionRule.objects.values_list("medication_a_id", flat=True))
+    protected |= set(InteractionRule.objects.values_list("medication_b_id", flat=True))
+    ids = [
+        pk
+        for pk in Medication.objects.filter(name__in=[row[0] for row in INJECTABLES]).values_list("pk", flat=True)
+        if pk not in protected
+    ]
+    for name in ("DrugProperty", "DoseLimit"):  # on_delete=CASCADE from Medication
+        dependant = _model(apps, name)
+        if dependant is not None:
+            _raw_delete(dependant.objects.filter(medication_id__in=ids))
+    _raw_delete(Medication.objects.filter(pk__in=ids))
+
+    _raw_delete(
+        MonitoringStep.objects.filter(
+            protocol_id__in=MonitoringProtocol.objects.filter(code="valproate").values("pk"), test="pregnancy_test"
+        )
+    )
+    carbamazepine = list(MonitoringProtocol.objects.filter(code="carbamazepine").values_list("pk", flat=True))
+    # load() linked Carbamazepine to it; any other link (an admin's) has to go with the protocol.
+    Medication.objects.filter(monitoring_protocol_id__in=carbamazepine).update(monitoring_protocol=None)
+    _raw_delete(MonitoringStep.objects.filter(protocol_id__in=carbamazepine))
+    _raw_delete(MonitoringProtocol.objects.filter(pk__in=carbamazepine))
 
 
 class Migration(migrations.Migration):
