@@ -27,6 +27,7 @@ def ensure_catalog() -> None:
             catalog.INTERACTIONS = shipped_rules
         importlib.import_module("medications.migrations.0003_mechanism_interactions_data").load(apps, None)
         importlib.import_module("medications.migrations.0004_c_catalog_injectables_protocols").load(apps, None)
+        importlib.import_module("medications.migrations.0006_medication_rxnorm").codes_set(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -17,12 +17,16 @@ from django.db import connection
 from careplans.models import Patient
 from clinic.backups import backup_path, backups_in, prune_backups, table_row_counts
 from clinic.models import AuditEvent
+from tests.medications.conftest import ensure_catalog
 from tests.ops.scratch import scratch_database
+from tests.therapy.factories import modality_catalog_ensure
 
 
 @pytest.fixture
 def seeded(settings):  # type: ignore[no-untyped-def]
     settings.DEBUG = True  # seed_demo refuses otherwise
+    ensure_catalog()  # an earlier transactional test's flush empties the shipped catalogs
+    modality_catalog_ensure()
     call_command("seed_demo", patients=3, stdout=io.StringIO())
     assert Patient.objects.count() == 3 and AuditEvent.objects.count() > 0
 
