@@ -39,10 +39,14 @@ def tamper(sql: str, params: list | None = None) -> None:  # type: ignore[type-a
     """Run `sql` behind the application's back, as the table's owner."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Deferred foreign-key checks must fire before the table may be altered.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE clinic_auditevent DISABLE TRIGGER USER")
         cursor.execute(sql, params or [])
         if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE clinic_auditevent ENABLE TRIGGER USER")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 @pytest.fixture
@@ -290,3 +294,48 @@ def test_the_audit_api_shows_no_free_text(api, clinic_admin, care_plan, prescrib
     assert response.status_code == 200
     body = json.dumps(response.json())
     assert "Sensitive formulation" not in body and keyed_hash("Sensitive formulation") in body
+
+
+# --- the database itself refuses (PostgreSQL) ---------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE clinic_auditevent SET action = 'read'",
+        "UPDATE clinic_auditevent SET changes = '{}'::jsonb WHERE hash IS NULL",  # unsealed content: refused too
+        "DELETE FROM clinic_auditevent",
+        "TRUNCATE clinic_auditevent",
+    ],
+)
+def test_postgres_refuses_update_delete_and_truncate(care_plan, prescriber, statement):
+    from django.db import DatabaseError, transaction
+
+    _write_a_few(care_plan, prescriber)
+    audit_record(actor=prescriber, action="read", obj=care_plan)  # one unsealed row too
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL tandem.audit_allow_truncate = 'off'")  # the app's sessions never set it
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # else TRUNCATE stops at the pending FK checks first
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+    assert AuditEvent.objects.count() == 4 and audit_verify() == []
+
+
+@pytest.mark.postgres
+def test_postgres_allows_only_the_one_time_seal(care_plan, prescriber):
+    from django.db import DatabaseError, transaction
+
+    event = audit_record(actor=prescriber, action="read", obj=care_plan)
+    audit_seal()
+    # Re-sealing a sealed row is an UPDATE like any other.
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE clinic_auditevent SET hash = %s WHERE id = %s", ["e" * 64, event.pk])
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        other = audit_record(actor=prescriber, action="read", obj=care_plan)
+        with connection.cursor() as cursor:  # a "seal" that also changes the content
+            cursor.execute(
+                "UPDATE clinic_auditevent SET seq = 2, prev_hash = '', hash = %s, action = 'update' WHERE id = %s",
+                ["d" * 64, other.pk],
+            )
+    assert audit_verify() == []
