@@ -168,8 +168,11 @@ class ClinicalViewSet(viewsets.GenericViewSet):
     def _patients_read(self) -> list[Any]:
         """The public ids of the patients whose records this response showed."""
         parent = getattr(self, "_parent", None)
-        if parent is not None and hasattr(parent, "public_id") and parent._meta.model_name == "patient":
-            return [parent.public_id]
+        if isinstance(parent, Model):
+            # A nested route's parent: the patient itself, or a record of one (a care plan's goals).
+            owner = parent if parent._meta.model_name == "patient" else getattr(parent, "patient", None)
+            if owner is not None:
+                return [owner.public_id]
         if hasattr(self, "_read_patients"):
             return list(self._read_patients)
         shown = [self._object] if hasattr(self, "_object") else list(getattr(self, "_shown", None) or [])
