@@ -170,7 +170,7 @@ class ClinicalViewSet(viewsets.GenericViewSet):
         parent = getattr(self, "_parent", None)
         if isinstance(parent, Model):
             # A nested route's parent: the patient itself, or a record of one (a care plan's goals).
-            owner = parent if parent._meta.model_name == "patient" else getattr(parent, "patient", None)
+            owner: Any = parent if parent._meta.model_name == "patient" else getattr(parent, "patient", None)
             if owner is not None:
                 return [owner.public_id]
         if hasattr(self, "_read_patients"):
