@@ -179,6 +179,15 @@ class AuditEventSerializer(serializers.ModelSerializer):
     patient = serializers.UUIDField(
         source="patient_id", read_only=True, allow_null=True, help_text="Null for events about no one patient."
     )
+    seq = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Position in the sealed chain; null until sealed (within seconds)."
+    )
+    hash = serializers.SerializerMethodField(
+        help_text="HMAC-SHA256 seal of the event and its position; empty until sealed (within seconds)."
+    )
+
+    def get_hash(self, event: AuditEvent) -> str:
+        return event.hash or ""  # the contract's string: never null
 
     class Meta:
         model = AuditEvent
@@ -194,6 +203,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "outcome",
             "changes",
             "request_id",
+            "seq",
             "prev_hash",
             "hash",
         ]

@@ -43,7 +43,7 @@ def credentials_revoke(*, user: User, actor: User | None, reason: str) -> int:
         actor=actor,
         action=AuditAction.REVOKE,
         obj=user,
-        changes={"reason": reason, "tokens": tokens, "sessions": "ended"},
+        changes={"cause": reason, "tokens": tokens, "sessions": "ended"},  # a fixed phrase, not free text
     )
     return tokens
 

@@ -157,6 +157,8 @@ class AuditAction(models.TextChoices):
     MFA_RESET = "mfa_reset"
     PASSWORD_CHANGE = "password_change"  # noqa: S105  (an audit action name)
     PASSWORD_RESET = "password_reset"  # noqa: S105  (link requested by the user or an admin, or used)
+    RESEAL = "reseal"  # the chain was re-sealed (redaction migration, key change); carries the old head
+    BULK_READ_ALARM = "bulk_read_alarm"  # one user opened many patients' records in an hour
 
 
 class AuditOutcome(models.TextChoices):
@@ -169,6 +171,10 @@ class AuditQuerySet(models.QuerySet):
     def update(self, **kwargs: Any) -> int:
         raise PermissionError("The audit trail is append-only")
 
+    def seal(self, *, seq: int, prev_hash: str, hash: str) -> int:
+        """Set a row's seal, once: the sealer's only write (the PostgreSQL trigger allows NULL -> value)."""
+        return models.QuerySet.update(self.filter(hash__isnull=True), seq=seq, prev_hash=prev_hash, hash=hash)
+
     def delete(self) -> Any:
         raise PermissionError("The audit trail is append-only")
 
@@ -176,8 +182,12 @@ class AuditQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """One append-only, hash-chained audit row (SECURITY.md AL-1, AL-2, audit event content).
 
-    Holds ids only, never names, notes or scores. `patient_id` is the patient's
-    public UUID: `clinic` may not import `careplans`, so it is not a foreign key.
+    Holds ids only, never names, notes or scores: free text is redacted to a keyed hash by
+    `clinic.audit` before the row is written. `patient_id` is the patient's public UUID:
+    `clinic` may not import `careplans`, so it is not a foreign key.
+
+    A request inserts the row unsealed (`seq`, `hash` NULL; no lock); the sealer chains
+    rows in order soon after, setting `seq`, `prev_hash` and `hash` once (issue 14).
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -195,13 +205,19 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=36, blank=True)
     source_ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # The seal: position in the chain (gapless from 1), previous hash, HMAC-SHA256 of this row.
+    seq = models.BigIntegerField(null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     objects = AuditQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The sealer's queue: unsealed rows in id order (a small partial index on PostgreSQL).
+            models.Index(fields=["id"], condition=models.Q(hash__isnull=True), name="clinic_audit_unsealed"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(action__in=AuditAction.values), name="%(app_label)s_%(class)s_action_valid"
@@ -224,10 +240,12 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """Single row holding the latest hash; locking it serialises appends so the chain never forks."""
+    """Single row holding the sealed chain's head. Only the sealer locks it (never a request),
+    so sealing runs one at a time and the chain never forks."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_hash = models.CharField(max_length=64)
+    last_seq = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="%(app_label)s_%(class)s_singleton")]

@@ -32,6 +32,21 @@ SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured("Refusing to start with DEBUG=false and the development SECRET_KEY.")
 
+# --- The audit trail (clinic/audit.py, clinic/audit_chain.py; SECURITY.md AL-2) --------------
+# The HMAC key that seals the chain and hashes redacted free text. From the environment only,
+# never the database: a database writer without it cannot forge a seal. Production refuses to
+# start without one; the development default exists only with DEBUG on.
+DEV_AUDIT_HMAC_KEY = "dev-only-audit-hmac-key-never-use-in-production"
+AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "" if not DEBUG else DEV_AUDIT_HMAC_KEY)
+if not DEBUG and (len(AUDIT_HMAC_KEY) < 32 or AUDIT_HMAC_KEY == DEV_AUDIT_HMAC_KEY):
+    raise ImproperlyConfigured("Refusing to start with DEBUG=false without AUDIT_HMAC_KEY (32+ characters).")
+# Rows younger than this stay unsealed, so a transaction still in flight is not sealed past.
+AUDIT_SEAL_GRACE_SECONDS = float(os.environ.get("AUDIT_SEAL_GRACE_SECONDS", "2"))
+# The chain head is appended here (outside the database) by the anchor task; empty: log and mail only.
+AUDIT_ANCHOR_FILE = os.environ.get("AUDIT_ANCHOR_FILE", str(BASE_DIR / "var" / "audit-anchors.jsonl"))
+# Distinct patients one user may open in an hour before the clinic admins are alerted.
+AUDIT_BULK_READ_THRESHOLD = int(os.environ.get("AUDIT_BULK_READ_THRESHOLD", "50"))
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
@@ -164,6 +179,13 @@ CELERY_TASK_QUEUES = (Queue("celery"), Queue("reminders-sweep"))
 CELERY_TASK_ROUTES = {"reminders.tasks.reminders_sweep_task": {"queue": "reminders-sweep"}}
 # Reminders (reminders/delivery.py). Every entry is safe to run twice at once (CE-4).
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # The audit sealer chains the rows requests appended without a lock (issue 14).
+    "audit-seal": {
+        "task": "clinic.tasks.audit_seal_task",
+        "schedule": timedelta(seconds=float(os.environ.get("AUDIT_SEAL_SECONDS", "5"))),
+    },
+    # The chain head written outside the database (file, log, mail to the clinic admins).
+    "audit-anchor": {"task": "clinic.tasks.audit_anchor_task", "schedule": crontab(minute=0)},
     # Evaluate every reminder rule for today. Hourly rather than daily so a beat that was
     # down at the usual hour catches up; a scan that finds nothing new writes nothing.
     "reminders-scan": {"task": "reminders.tasks.reminders_scan_task", "schedule": crontab(minute=7)},
@@ -376,5 +398,6 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # axes logs usernames at INFO on every attempt; failures are in the audit trail instead.
         "axes": {"level": "WARNING"},
+        "tandem.audit": {"level": "INFO"},
     },
 }

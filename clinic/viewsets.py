@@ -7,12 +7,17 @@ Every clinical viewset subclasses `ClinicalViewSet`, which does, in this order:
    detail route) first, so anything the caller may not see is an audited 404;
 3. checks the role matrix (`write_action`, or `action_roles` per action) *before* any input
    is read, so a care-team member whose role may not act gets 403 whatever the body says;
-4. applies the one `?patient=` filter (`PatientFilter`).
+4. applies the one `?patient=` filter (`PatientFilter`);
+5. after a successful read of clinical content, writes one audit event naming the patient or
+   patients shown (issue 12 item 4), from what the request already loaded: the parent of a
+   nested route, the object of a detail route, the page of a list (one extra query at most).
 
 `tests/clinic/test_access_path.py` fails if a viewset on the API router is not one of these
 (or on the short list of clinic-wide endpoints that are not about a patient).
 """
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any, ClassVar
 
 from django.db.models import Model, QuerySet
@@ -25,7 +30,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clinic.access import Action, patients_in_scope, require, user_can, visible_or_404
-from clinic.audit import audit_denied
+from clinic.audit import audit_denied, audit_read
 from clinic.models import User
 
 # Reads and writes by HTTP method; an @action's method decides which it is.
@@ -45,7 +50,21 @@ class PatientFilter(filters.FilterSet):
     def filter_patient(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         view = self.request.parser_context["view"]
         patient = visible_or_404(view.visible_patients(), user=self.request.user, public_id=value)
+        view._read_patients = [patient.public_id]  # the read audit names it without a query
         return view.filter_by_patient(queryset, patient)
+
+
+def _remembered(resolve: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A viewset's `resolve_parent`, run once per request: the result (the patient of a nested
+    route) is kept for the handler and the read audit."""
+
+    @wraps(resolve)
+    def resolve_once(self: Any) -> Any:
+        if not hasattr(self, "_parent"):
+            self._parent = resolve(self)
+        return self._parent
+
+    return resolve_once
 
 
 class ClinicalViewSet(viewsets.GenericViewSet):
@@ -65,6 +84,11 @@ class ClinicalViewSet(viewsets.GenericViewSet):
     model: ClassVar[type[Model] | None] = None
 
     request: Request
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "resolve_parent" in cls.__dict__:
+            cls.resolve_parent = _remembered(cls.__dict__["resolve_parent"])  # type: ignore[method-assign, assignment]
 
     # --- what subclasses provide ------------------------------------------------------------
 
@@ -122,6 +146,45 @@ class ClinicalViewSet(viewsets.GenericViewSet):
             assert self.model is not None, f"{type(self).__name__} needs `model` for the schema"
             return self.model._default_manager.none()
         return self.visible_queryset()
+
+    # --- the read audit (issue 12 item 4) -------------------------------------------------------
+
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        self._shown = page
+        return page
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.clinical and request.method == "GET" and response.status_code == 200:
+            audit_read(
+                actor=self.user,
+                patient_ids=self._patients_read(),
+                object_type=self._object_type(),
+                object_id=str(self.kwargs.get(self.lookup_url_kwarg or "public_id", ""))[:64],
+            )
+        return response
+
+    def _patients_read(self) -> list[Any]:
+        """The public ids of the patients whose records this response showed."""
+        parent = getattr(self, "_parent", None)
+        if isinstance(parent, Model):
+            # A nested route's parent: the patient itself, or a record of one (a care plan's goals).
+            owner: Any = parent if parent._meta.model_name == "patient" else getattr(parent, "patient", None)
+            if owner is not None:
+                return [owner.public_id]
+        if hasattr(self, "_read_patients"):
+            return list(self._read_patients)
+        shown = [self._object] if hasattr(self, "_object") else list(getattr(self, "_shown", None) or [])
+        rows = [row for row in shown if isinstance(row, Model)]
+        if not rows:
+            return []
+        model = rows[0]._meta.model
+        if model._meta.model_name == "patient":
+            return [row.public_id for row in rows]  # type: ignore[attr-defined]
+        lookup = f"{self.patient_field}__public_id"
+        pks = [row.pk for row in rows]
+        return list(model._default_manager.filter(pk__in=pks).values_list(lookup, flat=True).distinct())
 
     def get_object(self) -> Any:
         if not hasattr(self, "_object"):

@@ -25,4 +25,8 @@ class RemindersConfig(AppConfig):
         reminder_rule_register("care_plan_review", care_plan_review_due)
         case_review_flagged_register(case_review_reminders_write)
         urgent_dispatcher_register(dispatch_urgent)
+        from clinic.audit import bulk_read_alarm
+        from reminders.bulk_reads import bulk_read_alarm_write
+
+        bulk_read_alarm.connect(bulk_read_alarm_write, dispatch_uid="reminders.bulk_read_alarm")
         demo_seeder_register(seed_demo_reminders, order=90)  # after the apps' clinical demo data

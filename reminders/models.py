@@ -27,11 +27,13 @@ class ReminderKind(models.TextChoices):
     INJECTION_MISSED = "injection_missed", "Injection missed"
     # To the clinic admins: reminders gave up e-mailing after 24 h of retries (counts only).
     DELIVERY_FAILED = "delivery_failed", "Reminder delivery failed"
+    # To the clinic admins: one user opened many patients' records in an hour (counts only).
+    BULK_READ = "bulk_read", "Bulk-read alarm"
 
 
 # Kinds that are e-mailed at once instead of in the next batch (issue: urgent kinds).
 URGENT_REMINDER_KINDS = frozenset(
-    {ReminderKind.SAFETY_ALERT, ReminderKind.CRITICAL_RESULT, ReminderKind.DELIVERY_FAILED}
+    {ReminderKind.SAFETY_ALERT, ReminderKind.CRITICAL_RESULT, ReminderKind.DELIVERY_FAILED, ReminderKind.BULK_READ}
 )
 
 

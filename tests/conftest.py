@@ -13,6 +13,8 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 from rest_framework.test import APIClient
 
 from careplans.models import TeamRole
@@ -91,6 +93,23 @@ def _private_cache(settings) -> None:  # type: ignore[no-untyped-def]
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"test-{uuid.uuid4()}"}
     }
+
+
+@pytest.fixture(autouse=True)
+def _audit_settings(settings) -> None:  # type: ignore[no-untyped-def]
+    # The sealer leaves rows younger than the grace unsealed (clinic/audit_chain.py); tests seal
+    # what they wrote at once. No anchor file unless a test names its own (tests/clinic/test_audit*).
+    settings.AUDIT_SEAL_GRACE_SECONDS = 0
+    settings.AUDIT_ANCHOR_FILE = ""
+
+
+@receiver(connection_created)
+def _allow_flush_of_the_audit_trail(sender, connection, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    # PostgreSQL refuses TRUNCATE of the audit trail (clinic migration 0007) unless the session
+    # says otherwise: the flush after each transactional test does.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET tandem.audit_allow_truncate = 'on'")
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ from rest_framework.routers import SimpleRouter
 from careplans.models import Goal, Patient
 from careplans.selectors import patient_for_clinical_use
 from clinic.access import Action
-from clinic.audit import audit_record
-from clinic.models import AuditAction, User
+from clinic.models import User
 from clinic.viewsets import ClinicalViewSet, EnterInErrorAliasMixin
 from therapy import selectors, services
 from therapy.models import (
@@ -37,11 +36,6 @@ from therapy.models import (
 )
 
 THERAPISTS_ONLY = "Only therapists log therapy sessions."
-
-
-def _filtered_patient(request: Request) -> Any:
-    """The `?patient=` id of a list that answered (PatientFilter has resolved it), for the audit."""
-    return request.query_params.get("patient") or None
 
 
 class ModalityCodeField(serializers.CharField):
@@ -64,24 +58,6 @@ class ModalityCodeField(serializers.CharField):
 class UsualFormatField(serializers.ChoiceField):
     """The course's usual format: the same choices as a session's `format`, described inline so
     the schema has one FormatEnum component rather than two names for one choice set."""
-
-
-class _AuditedListMixin:
-    """List reads are audited as a search: filter and number returned, never row contents (AL-1)."""
-
-    object_type = ""
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response = super().list(request, *args, **kwargs)  # type: ignore[misc]
-        results = response.data.get("results", []) if isinstance(response.data, dict) else []
-        audit_record(
-            actor=request.user,  # type: ignore[arg-type]
-            action=AuditAction.SEARCH,
-            object_type=self.object_type,
-            patient_id=_filtered_patient(request),
-            changes={"filter": {"patient": request.query_params.get("patient", "")}, "returned": len(results)},
-        )
-        return response
 
 
 # --- Courses ------------------------------------------------------------------------
@@ -131,7 +107,6 @@ class TherapyCourseSerializer(serializers.Serializer):
 
 
 class TherapyCourseViewSet(
-    _AuditedListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -144,7 +119,6 @@ class TherapyCourseViewSet(
     model = TherapyCourse
     write_action = Action.LOG_THERAPY_SESSION
     http_method_names = ["get", "post", "patch", "head", "options"]
-    object_type = "therapy.therapycourse"
 
     def visible_queryset(self) -> QuerySet[TherapyCourse]:
         return selectors.courses_visible_to(self.user).order_by("-started_on", "-id")
@@ -263,7 +237,6 @@ class TherapySessionSerializer(serializers.Serializer):
 
 class TherapySessionViewSet(
     EnterInErrorAliasMixin,
-    _AuditedListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -277,15 +250,9 @@ class TherapySessionViewSet(
     write_action = Action.LOG_THERAPY_SESSION
     patient_field = "course__patient"
     http_method_names = ["get", "post", "patch", "head", "options"]
-    object_type = "therapy.therapysession"
 
     def visible_queryset(self) -> QuerySet[TherapySession]:
         return selectors.sessions_visible_to(self.user)
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        session = self.get_object()
-        audit_record(actor=self.user, action=AuditAction.READ, obj=session, patient_id=session.course.patient.public_id)
-        return Response(self.get_serializer(session).data)
 
     def _course(self, patient: Patient, public_id: Any) -> TherapyCourse | None:
         if public_id is None:

@@ -122,7 +122,7 @@ def test_role_change_revokes_tokens_and_sessions(prescriber, clinic_admin):
     user_update(user=prescriber, actor=clinic_admin, roles=["therapist"])
     assert answers(token) == 401
     assert browser.get("/").status_code == 302
-    assert AuditEvent.objects.filter(action="revoke", changes__reason="role change").exists()
+    assert AuditEvent.objects.filter(action="revoke", changes__cause="role change").exists()
 
 
 def test_name_change_keeps_tokens(prescriber, clinic_admin):

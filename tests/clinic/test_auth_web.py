@@ -287,7 +287,12 @@ def test_mfa_required_defaults_on_in_production_and_off_in_the_demo(debug, requi
             "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='clinic.settings'; django.setup();"
             "from django.conf import settings; print(settings.MFA_REQUIRED)",
         ],
-        env={"DEBUG": debug, "SECRET_KEY": "test-only-" + "x" * 50, "PATH": "/usr/bin:/bin"},
+        env={
+            "DEBUG": debug,
+            "SECRET_KEY": "test-only-" + "x" * 50,
+            "AUDIT_HMAC_KEY": "test-only-" + "a" * 40,
+            "PATH": "/usr/bin:/bin",
+        },
         capture_output=True,
         text=True,
         cwd=Path(__file__).resolve().parents[2],

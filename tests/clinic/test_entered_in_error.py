@@ -7,6 +7,7 @@ import pytest
 import yaml
 from django.core.exceptions import ValidationError
 
+from clinic.audit import keyed_hash
 from clinic.entered_in_error import entered_in_error_mark
 from clinic.models import AuditEvent
 from outcomes.models import Assessment
@@ -46,4 +47,5 @@ def test_a_reason_is_required_and_a_record_is_marked_once(patient, care_manager)
     with pytest.raises(ValidationError, match="already marked"):
         entered_in_error_mark(record=assessment, actor=care_manager, reason="Again", patient_id=patient.public_id)
     event = AuditEvent.objects.get(action="enter_in_error", object_id=str(assessment.public_id))
-    assert event.changes == {"reason": [None, "Duplicate"]} and event.patient_id == patient.public_id
+    # The reason is free text: the trail keeps its keyed hash, not the words (issue 12 item 2).
+    assert event.changes == {"reason": [None, keyed_hash("Duplicate")]} and event.patient_id == patient.public_id
