@@ -49,6 +49,7 @@ class Patient(PublicIdModel):
         indexes = [
             # Every patient list pages by name (keyset on these three: careplans/paging.py).
             models.Index(fields=["family_name", "given_name", "id"], name="careplans_patient_name_idx"),
+            models.Index(fields=["birth_date"], name="careplans_patient_born_idx"),  # search by birth date
         ]
         constraints = [
             models.CheckConstraint(

@@ -157,6 +157,10 @@ class Migration(migrations.Migration):
             model_name='careplanversion',
             constraint=models.UniqueConstraint(fields=('care_plan', 'version'), name='careplans_careplanversion_one_per_version'),
         ),
+        migrations.AddIndex(
+            model_name='patient',
+            index=models.Index(fields=['birth_date'], name='careplans_patient_born_idx'),
+        ),
         migrations.RunPython(search_names_fill, migrations.RunPython.noop),
         migrations.RunPython(current_versions_keep, migrations.RunPython.noop),
         migrations.RunPython(postgres_only("CREATE EXTENSION IF NOT EXISTS pg_trgm"), migrations.RunPython.noop),

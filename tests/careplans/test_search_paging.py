@@ -87,9 +87,7 @@ def test_api_status_filter(api, clinic_admin):
 # --- the header search page ------------------------------------------------------------------
 
 
-def test_search_page_links_a_clinician_to_the_chart_and_is_audited_without_the_words(
-    browser_client, prescriber
-):
+def test_search_page_links_a_clinician_to_the_chart_and_is_audited_without_the_words(browser_client, prescriber):
     patient = on_team(prescriber, given_name="Zoë", family_name="Ångström")
     body = browser_client(prescriber).get(reverse("careplans:patient_search"), {"q": "angstrom"}).content.decode()
     assert reverse("careplans:chart", args=[patient.public_id]) in body
@@ -167,7 +165,9 @@ def test_api_first_page_query_count_is_flat(api, prescriber, size, django_assert
 
 
 @pytest.mark.parametrize("size", [3, 60])
-def test_caseload_page_is_one_bounded_page_with_flat_queries(browser_client, prescriber, size, django_assert_max_num_queries):
+def test_caseload_page_is_one_bounded_page_with_flat_queries(
+    browser_client, prescriber, size, django_assert_max_num_queries
+):
     for n in range(size):
         on_team(prescriber, family_name=f"Case{n:03d}")
     client = browser_client(prescriber)
