@@ -216,6 +216,7 @@ def goal_edit(request: AuthenticatedRequest, patient: Patient, goal_id: str | No
             "patient": patient,
             "plan": plan,
             "goal": goal,
+            "status_history": list(goal.status_history.select_related("changed_by")) if goal else [],
             "form": form,
             "conflict": conflict,
             "active_tab": "care_plan",

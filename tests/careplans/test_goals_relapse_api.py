@@ -96,3 +96,11 @@ def test_relapse_plan_is_404_off_the_team(api, outsider, clinic_admin, plan):
     for user in (outsider, clinic_admin):
         assert api(user).get(url).status_code == 404
         assert api(user).patch(url, {"version": 1, "triggers": "x"}, format="json").status_code == 404
+
+
+def test_goal_edit_page_lists_the_status_history(browser_client, therapist, plan, goal):
+    services.goal_update(goal=goal, actor=therapist, version=1, status="active")
+    url = f"/patients/{plan.patient.public_id}/goals/{goal.public_id}/edit/"
+    body = browser_client(therapist).get(url).content.decode()
+    assert "Status history" in body and "created as Proposed" in body and "Proposed → Active" in body
+    assert str(therapist) in body
