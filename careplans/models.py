@@ -1,18 +1,29 @@
 """Patients, their care teams, and the one shared care plan each patient has."""
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from careplans.search import search_name_for
 from clinic.models import ClinicalRecord, PublicIdModel
 
 
 class PatientStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     DISCHARGED = "discharged", "Discharged"
+
+
+class PatientManager(models.Manager["Patient"]):
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list["Patient"]:
+        """bulk_create skips save(): fill the search column here too (seeders, benchmarks)."""
+        objs = list(objs)
+        for patient in objs:
+            patient.search_name_refresh()
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class Patient(PublicIdModel):
@@ -27,9 +38,19 @@ class Patient(PublicIdModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Names lower-cased and unaccented, kept by save() (careplans/search.py): what search matches;
+    # PostgreSQL indexes it with pg_trgm (migration 0006).
+    search_name = models.CharField(max_length=310, blank=True, editable=False)
+
+    objects = PatientManager()
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
+        indexes = [
+            # Every patient list pages by name (keyset on these three: careplans/paging.py).
+            models.Index(fields=["family_name", "given_name", "id"], name="careplans_patient_name_idx"),
+            models.Index(fields=["birth_date"], name="careplans_patient_born_idx"),  # search by birth date
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=PatientStatus.values), name="%(app_label)s_%(class)s_status_valid"
@@ -38,6 +59,18 @@ class Patient(PublicIdModel):
 
     def __str__(self) -> str:
         return f"patient {self.public_id}"  # never a name: __str__ ends up in logs
+
+    def search_name_refresh(self) -> None:
+        self.search_name = search_name_for(
+            given_name=self.given_name, family_name=self.family_name, preferred_name=self.preferred_name
+        )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_name_refresh()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"given_name", "family_name", "preferred_name"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
 
     @property
     def display_name(self) -> str:
@@ -86,6 +119,12 @@ class CareTeamMember(PublicIdModel):
                 fields=["patient", "user", "role"],
                 condition=Q(ended_at__isnull=True),
                 name="%(app_label)s_%(class)s_one_active_per_role",
+            ),
+        ]
+        indexes = [
+            # A caseload: "my active memberships", looked up by user (careplans/selectors.py).
+            models.Index(
+                fields=["user", "patient"], condition=Q(ended_at__isnull=True), name="careplans_member_active_user"
             ),
         ]
 
@@ -323,3 +362,53 @@ class CarePlanTask(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"care plan task {self.public_id} ({self.status})"
+
+
+class GoalStatusChange(models.Model):
+    """One move of a goal's status: from, to, who, when (issue 16 item 5). Append-only."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="status_history")
+    from_status = models.CharField(max_length=14, choices=GoalStatus.choices, blank=True)  # blank: created
+    to_status = models.CharField(max_length=14, choices=GoalStatus.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"goal status {self.from_status or '-'} -> {self.to_status}"
+
+
+class CarePlanVersion(models.Model):
+    """The plan's text as saved at one `version` (issue 16 item 4): the care plan's own fields
+    and its relapse-prevention plan, which shares the version. Written by every service that
+    claims a new version; never changed afterwards."""
+
+    care_plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    saved_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=12, choices=CarePlanStatus.choices)
+    summary = models.TextField(blank=True)
+    diagnoses = models.JSONField(default=list, blank=True)
+    review_date = models.DateField(null=True, blank=True)
+    warning_signs = models.TextField(blank=True)
+    triggers = models.TextField(blank=True)
+    coping_strategies = models.TextField(blank=True)
+    people_to_contact = models.TextField(blank=True)
+    crisis_steps = models.TextField(blank=True)
+    restored_from = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The version whose text this restored."
+    )
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["care_plan", "version"], name="careplans_careplanversion_one_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"care plan version {self.version}"

@@ -10,7 +10,8 @@ from uuid import UUID
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from careplans.models import CarePlan, CarePlanStatus, CareTeamMember, Goal, Patient
+from careplans.models import CarePlan, CarePlanStatus, CarePlanVersion, CareTeamMember, Goal, GoalStatusChange, Patient
+from careplans.search import patients_matching
 from clinic.access import Action, sees_all_demographics, user_can, visible_or_404
 from clinic.models import User
 
@@ -69,6 +70,31 @@ def caseload_for(user: User) -> QuerySet[Patient]:
     )
 
 
+NO_PLAN = "none"  # the caseload filter value for "no open care plan yet"
+
+
+def with_plan_status(patients: QuerySet[Patient], status: str | None) -> QuerySet[Patient]:
+    """Patients whose open care plan has `status` (`none`: no open plan). Unknown values: no filter."""
+    open_plans = CarePlan.objects.filter(patient=OuterRef("pk")).exclude(status=CarePlanStatus.COMPLETED)
+    if status == NO_PLAN:
+        return patients.filter(~Exists(open_plans))
+    if status in CarePlanStatus.values and status != CarePlanStatus.COMPLETED:
+        return patients.filter(Exists(open_plans.filter(status=status)))
+    return patients
+
+
+def patient_search(*, user: User, query: str, scope: str = "demographics") -> QuerySet[Patient]:
+    """Search over the patients the user may see: their care teams', or every patient's
+    demographics for a clinic admin (issue 16 item 2; careplans/search.py)."""
+    visible = patients_visible_to(user) if scope == "demographics" else patients_on_care_team_of(user)
+    return patients_matching(visible, query)
+
+
+def care_plan_versions(care_plan: CarePlan) -> QuerySet[CarePlanVersion]:
+    """The plan's kept versions, newest first, with who saved each."""
+    return CarePlanVersion.objects.filter(care_plan=care_plan).select_related("saved_by").order_by("-version")
+
+
 def care_plans_visible_to(user: User) -> QuerySet[CarePlan]:
     return CarePlan.objects.filter(patient__in=patients_on_care_team_of(user)).select_related("patient", "updated_by")
 
@@ -88,6 +114,12 @@ def open_care_plan_of(patient: Patient) -> CarePlan | None:
 
 def goals_of(care_plan: CarePlan) -> QuerySet[Goal]:
     return Goal.objects.filter(care_plan=care_plan).select_related("status_changed_by")
+
+
+def goals_with_history_of(care_plan: CarePlan) -> QuerySet[Goal]:
+    """Goals with their status history (who moved each, when), one query for all of them."""
+    history = GoalStatusChange.objects.select_related("changed_by").order_by("changed_at", "id")
+    return goals_of(care_plan).prefetch_related(Prefetch("status_history", queryset=history))
 
 
 def goal_for(*, user: User, care_plan: CarePlan, public_id: UUID | str) -> Goal:

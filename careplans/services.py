@@ -16,9 +16,11 @@ from careplans.models import (
     RELAPSE_PLAN_FIELDS,
     CarePlan,
     CarePlanStatus,
+    CarePlanVersion,
     CareTeamMember,
     Goal,
     GoalStatus,
+    GoalStatusChange,
     Patient,
     PlanAgreement,
     RelapsePreventionPlan,
@@ -164,7 +166,8 @@ def care_plan_create(*, patient: Patient, actor: User, **fields: Any) -> CarePla
     plan = CarePlan(patient=patient, created_by=actor, updated_by=actor, **fields)
     plan.full_clean()
     plan.save()
-    RelapsePreventionPlan.objects.create(care_plan=plan, updated_by=actor)
+    relapse = RelapsePreventionPlan.objects.create(care_plan=plan, updated_by=actor)
+    _version_keep(plan, relapse, actor)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -192,6 +195,7 @@ def care_plan_update(*, care_plan: CarePlan, actor: User, version: int | None, *
     plan.updated_by = actor
     plan.full_clean()
     plan.save()
+    _version_keep(plan, getattr(plan, "relapse_plan", None), actor)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -218,12 +222,71 @@ def relapse_plan_update(*, care_plan: CarePlan, actor: User, version: int | None
     relapse.save()
     plan.updated_by = actor
     plan.save(update_fields=["updated_by", "updated_at"])
+    _version_keep(plan, relapse, actor)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
         obj=relapse,
         patient_id=plan.patient.public_id,
         changes=diff(before, snapshot(relapse, RELAPSE_PLAN_FIELDS)),
+    )
+    return plan
+
+
+def _version_keep(
+    plan: CarePlan, relapse: RelapsePreventionPlan | None, actor: User, *, restored_from: int | None = None
+) -> CarePlanVersion:
+    """Keep the text of the version just claimed (issue 16 item 4): every save is in the history."""
+    relapse_text = {name: getattr(relapse, name) if relapse else "" for name in RELAPSE_PLAN_FIELDS}
+    return CarePlanVersion.objects.create(
+        care_plan=plan,
+        version=plan.version,
+        saved_by=actor,
+        status=plan.status,
+        summary=plan.summary,
+        diagnoses=plan.diagnoses,
+        review_date=plan.review_date,
+        restored_from=restored_from,
+        **relapse_text,
+    )
+
+
+@transaction.atomic
+def care_plan_restore(*, care_plan: CarePlan, actor: User, version: int | None, from_version: int) -> CarePlan:
+    """Bring back an old version's text as a new version (nothing in the history is rewritten).
+
+    The text is the plan's summary and diagnoses and the relapse-prevention plan; status and
+    review date stay as they are now, because status moves only along CARE_PLAN_TRANSITIONS.
+    `version` is the current version the user saw: stale -> StaleVersionError (409)."""
+    require(actor, Action.EDIT_CARE_PLAN)
+    old = CarePlanVersion.objects.filter(care_plan=care_plan, version=from_version).first()
+    if old is None:
+        raise ValidationError({"from_version": f"This plan has no saved version {from_version}."})
+    plan = claim_version(care_plan, version)
+    relapse, _ = RelapsePreventionPlan.objects.get_or_create(care_plan=plan)
+    changed = [name for name in ("summary", "diagnoses") if getattr(plan, name) != getattr(old, name)]
+    changed += [name for name in RELAPSE_PLAN_FIELDS if getattr(relapse, name) != getattr(old, name)]
+    plan.summary, plan.diagnoses = old.summary, old.diagnoses
+    for name in RELAPSE_PLAN_FIELDS:
+        setattr(relapse, name, getattr(old, name))
+    relapse.updated_by = actor
+    relapse.full_clean()
+    relapse.save()
+    plan.updated_by = actor
+    plan.full_clean()
+    plan.save()
+    _version_keep(plan, relapse, actor, restored_from=from_version)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=plan,
+        patient_id=plan.patient.public_id,
+        # Which fields, never their text (SECURITY.md: no clinical free text in audit rows).
+        changes={
+            "version": [version, plan.version],
+            "restored_from_version": [None, from_version],
+            "restored_fields": [None, changed],
+        },
     )
     return plan
 
@@ -257,6 +320,7 @@ def goal_create(
     )
     goal.full_clean()
     goal.save()
+    GoalStatusChange.objects.create(goal=goal, from_status="", to_status=goal.status, changed_by=actor)
     _touch_plan(care_plan, actor)
     audit_record(
         actor=actor,
@@ -273,6 +337,7 @@ def goal_update(*, goal: Goal, actor: User, version: int | None, **changes: Any)
     require(actor, Action.EDIT_CARE_PLAN)
     goal = claim_version(goal, version)
     before = snapshot(goal, GOAL_FIELDS)
+    old_status = goal.status
     new_status = changes.get("status", goal.status)
     _check_transition(GOAL_TRANSITIONS, goal.status, new_status)
     if new_status != goal.status:
@@ -284,6 +349,10 @@ def goal_update(*, goal: Goal, actor: User, version: int | None, **changes: Any)
         setattr(goal, name, value)
     goal.full_clean()
     goal.save()
+    if new_status != old_status:
+        GoalStatusChange.objects.create(
+            goal=goal, from_status=old_status, to_status=new_status, changed_by=actor, changed_at=goal.status_changed_at
+        )
     _touch_plan(goal.care_plan, actor)
     audit_record(
         actor=actor,

@@ -37,21 +37,6 @@ def _open_plan_or_404(patient: Patient) -> CarePlan:
     return plan
 
 
-@clinical_page()
-def caseload(request: AuthenticatedRequest) -> HttpResponse:
-    if not user_can(request.user, Action.VIEW_CLINICAL):
-        return redirect("careplans:patient_directory")
-    patients = list(selectors.caseload_for(request.user))
-    return render(request, "careplans/caseload.html", {"patients": patients, "today": timezone.localdate()})
-
-
-@clinical_page(action=Action.MANAGE_CARE_TEAM)
-def patient_directory(request: AuthenticatedRequest) -> HttpResponse:
-    """Clinic admins: every patient with demographics and care team, no clinical content."""
-    patients = selectors.patients_visible_to(request.user).prefetch_related("care_team__user")
-    return render(request, "careplans/patient_directory.html", {"patients": patients})
-
-
 @clinical_page(action=Action.CREATE_PATIENT, methods=["GET", "POST"])
 def patient_create(request: AuthenticatedRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
@@ -231,6 +216,7 @@ def goal_edit(request: AuthenticatedRequest, patient: Patient, goal_id: str | No
             "patient": patient,
             "plan": plan,
             "goal": goal,
+            "status_history": list(goal.status_history.select_related("changed_by")) if goal else [],
             "form": form,
             "conflict": conflict,
             "active_tab": "care_plan",

@@ -343,6 +343,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DoseReasonEnum": "medications.models.DoseReason",
         "ReasonCodeEnum": "medications.api.SETTABLE_DOSE_REASONS",
+        # careplans: goal status history, kept plan versions and the patient list's ?status= share these.
+        "GoalStatusEnum": "careplans.models.GoalStatus",
+        "CarePlanStatusEnum": "careplans.models.CarePlanStatus",
+        "PatientStatusEnum": "careplans.models.PatientStatus",
     },
 }
 

@@ -234,6 +234,7 @@ BASENAME_OBJECTS = {
     "patient": "patient",
     "careteam": "member",
     "careplan": "plan",
+    "goal": "goal",
     "reminder": "reminder",
     "medication": "medication",
     "regimen": "regimen",
@@ -250,7 +251,7 @@ BASENAME_OBJECTS = {
     "criticalresult": "critical",
     "monitoringexception": "exception",
 }
-PLAIN_VALUES = {"instrument": "phq-9", "key": "therapy", "verb": "pause", "test": "anc"}
+PLAIN_VALUES = {"instrument": "phq-9", "key": "therapy", "verb": "pause", "test": "anc", "version": "1"}
 
 
 BASENAMES = sorted((basename for _, _, basename in router.registry), key=len, reverse=True)

@@ -110,6 +110,7 @@ PATH_OBJECTS = {
     "medications": "medications.Medication",
     "patients": "careplans.Patient",
     "care-team": "careplans.CareTeamMember",
+    "goals": "careplans.Goal",
     "regimens": "medications.Regimen",
     "reminders": "reminders.Reminder",
     "runs": "reports.ReportRun",
