@@ -5,7 +5,8 @@ from careplans import views
 app_name = "careplans"
 
 urlpatterns = [
-    path("", views.caseload, name="caseload"),
+    # The caseload is a tab next to Today, which now has "/" (issue 16 item 1); same URL name.
+    path("caseload/", views.caseload, name="caseload"),
     path("patients/", views.patient_directory, name="patient_directory"),
     path("patients/new/", views.patient_create, name="patient_create"),
     path("patients/<uuid:patient_id>/", views.chart, name="chart"),

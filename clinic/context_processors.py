@@ -18,6 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "staff": user_can(user, Action.MANAGE_STAFF),
             "new_patient": user_can(user, Action.CREATE_PATIENT),
             "reports": user_can(user, Action.RUN_REPORTS),
+            "catalogs": user_can(user, Action.CONFIGURE_CATALOGS),
         }
     }
 
