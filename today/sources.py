@@ -89,18 +89,20 @@ def overdue_monitoring(ctx: WorklistContext) -> Iterable[WorkItem]:
     )
     by_pk = {r.pk: r for r in regimens}
     for regimen_pk, items in monitoring_for_regimens(regimens, today=ctx.today).items():
+        overdue = sorted((item for item in items if item.status == ItemStatus.OVERDUE), key=lambda i: i.due_date)
+        if not overdue:
+            continue
         regimen = by_pk[regimen_pk]
-        for item in items:
-            if item.status != ItemStatus.OVERDUE:
-                continue
-            yield ctx.item(
-                kind="monitoring_overdue",
-                patient_id=regimen.patient_id,
-                title=f"Monitoring overdue: {LabTest(item.test).label} for {regimen.medication.name}",
-                due_date=item.due_date,
-                severity=Severity.HIGH,
-                url=_chart("medications:lab_create", ctx.patients[regimen.patient_id]),
-            )
+        tests = ", ".join(dict.fromkeys(LabTest(item.test).label for item in overdue))
+        # One item per medication: the tests are done from one blood draw.
+        yield ctx.item(
+            kind="monitoring_overdue",
+            patient_id=regimen.patient_id,
+            title=f"Monitoring overdue for {regimen.medication.name}: {tests}",
+            due_date=overdue[0].due_date,
+            severity=Severity.HIGH,
+            url=_chart("medications:lab_create", ctx.patients[regimen.patient_id]),
+        )
 
 
 def _own_reminders(ctx: WorklistContext, kind: str) -> list[tuple[int, str, date]]:
