@@ -45,19 +45,24 @@ def _chart(name: str, patient: Patient) -> str:
 
 
 def safety_alerts(ctx: WorklistContext) -> Iterable[WorkItem]:
+    """One item per patient: one risk follow-up answers all of a patient's open alerts."""
     can_follow_up = user_can(ctx.user, Action.RECORD_SAFETY_FOLLOW_UP)
-    alerts = SafetyAlert.objects.filter(patient_id__in=ctx.patient_ids, status=SafetyAlertStatus.OPEN).order_by()
-    for alert in alerts:
-        patient = ctx.patients[alert.patient_id]
-        title = f"Safety alert: {alert.what}. Record the risk follow-up."
-        url = _chart("outcomes:safety_follow_up" if can_follow_up else "outcomes:tab", patient)
+    by_patient: dict[int, list[SafetyAlert]] = {}
+    for alert in SafetyAlert.objects.filter(patient_id__in=ctx.patient_ids, status=SafetyAlertStatus.OPEN).order_by(
+        "source_date", "id"
+    ):
+        by_patient.setdefault(alert.patient_id, []).append(alert)
+    for patient_id, alerts in by_patient.items():
+        patient = ctx.patients[patient_id]
+        what = "; ".join(dict.fromkeys(alert.what for alert in alerts))
+        more = f" ({len(alerts)} open)" if len(alerts) > 1 else ""
         yield ctx.item(
             kind="safety_alert",
-            patient_id=alert.patient_id,
-            title=title,
-            due_date=alert.source_date,
+            patient_id=patient_id,
+            title=f"Safety alert{more}: {what}. Record the risk follow-up.",
+            due_date=alerts[0].source_date,
             severity=Severity.URGENT,
-            url=url,
+            url=_chart("outcomes:safety_follow_up" if can_follow_up else "outcomes:tab", patient),
         )
 
 
