@@ -5,7 +5,8 @@ from careplans import history_views, list_views, views
 app_name = "careplans"
 
 urlpatterns = [
-    path("", list_views.caseload, name="caseload"),
+    # The caseload is a tab next to Today, which now has "/" (issue 16 item 1); same URL name.
+    path("caseload/", list_views.caseload, name="caseload"),
     path("patients/", list_views.patient_directory, name="patient_directory"),
     path("patients/search/", list_views.patient_search, name="patient_search"),
     path("patients/new/", views.patient_create, name="patient_create"),

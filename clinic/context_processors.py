@@ -19,6 +19,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "new_patient": user_can(user, Action.CREATE_PATIENT),
             "reports": user_can(user, Action.RUN_REPORTS),
             "search": user_can(user, Action.VIEW_DEMOGRAPHICS),
+            "catalogs": user_can(user, Action.CONFIGURE_CATALOGS),
         }
     }
 

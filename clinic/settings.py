@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "reminders",
     "reports",
     "fhir_r4",
+    "today",  # the clinician's landing page and worklist; reads every app, as reports does
 ]
 
 MIDDLEWARE = [
@@ -234,7 +235,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "careplans:caseload"
+LOGIN_REDIRECT_URL = "today:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # AU-3: 10 consecutive failures lock that account *from that address* for 15 minutes, so a

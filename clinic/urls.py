@@ -16,6 +16,7 @@ from outcomes import api as outcomes_api
 from reminders import api as reminders_api
 from reports import api as report_api
 from therapy import api as therapy_api
+from today import api as today_api
 
 router = SimpleRouter()
 router.register("users", clinic_api.UserViewSet, basename="user")
@@ -33,6 +34,7 @@ router.register(
 medications_api.register_routes(router)
 therapy_api.register_routes(router)
 outcomes_api.register_routes(router)
+today_api.register_routes(router)  # the caller's worklist (issue 16 item 1): /api/v1/worklist/
 report_api.register_routes(router)  # clinic reports (issue 7): /api/v1/reports/...
 
 clinic_patterns = (
@@ -47,6 +49,7 @@ clinic_patterns = (
 )
 
 urlpatterns = [
+    path("", include("today.urls")),  # "/" is Today for clinicians (issue 16 item 1)
     path("", include("careplans.urls")),
     path("", include("reminders.urls")),
     path("", include("medications.urls")),

@@ -3,7 +3,8 @@
 - /assessments/            GET (?patient=), POST {patient, instrument, responses, administered_on}
 - /patients/{id}/outcomes/ GET: per instrument {baseline, latest, change_percent, response,
                            remission, not_improving, ...}
-- /safety-alerts/          GET (?patient=): PHQ-9 item-9 alerts and whether they were followed up
+- /safety-alerts/          GET (?patient=): safety alerts with their `source` (phq9_item9, cssrs,
+                           session_risk) and whether they were followed up
 - /safety-follow-ups/      GET (?patient=), POST: the risk assessment that answers open alerts
                            (prescribers and therapists)
 - /case-reviews/           GET (?patient=), POST {patient, reason} (care managers flag);
@@ -41,6 +42,7 @@ from outcomes.models import (
     SafetyAlertStatus,
     SafetyFollowUp,
 )
+from reminders.safety_signals import SafetySource
 
 Choice = serializers.ChoiceField
 
@@ -193,19 +195,50 @@ class PatientOutcomesViewSet(ClinicalViewSet):
 class SafetyAlertSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     patient = serializers.UUIDField(source="patient.public_id", read_only=True)
-    assessment = serializers.UUIDField(source="assessment.public_id", read_only=True)
-    administered_on = serializers.DateField(source="assessment.administered_on", read_only=True)
+    source = Choice(choices=SafetySource.choices, read_only=True, help_text="What raised the alert.")  # type: ignore[assignment]  # a declared field, popped by DRF's metaclass
+    source_date = serializers.DateField(read_only=True, help_text="The day of the questionnaire, screener or session.")
+    assessment = serializers.UUIDField(
+        source="assessment.public_id", read_only=True, allow_null=True, default=None, help_text="phq9_item9: the PHQ-9."
+    )
+    administered_on = serializers.DateField(
+        source="assessment.administered_on",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="phq9_item9 only (kept for v1 clients; use source_date).",
+    )
+    cssrs_screen = serializers.UUIDField(
+        source="cssrs_screen.public_id", read_only=True, allow_null=True, default=None, help_text="cssrs: the screener."
+    )
+    session = serializers.UUIDField(
+        source="session_public_id", read_only=True, allow_null=True, help_text="session_risk: the therapy session."
+    )
+    high_risk = serializers.BooleanField(read_only=True, help_text="Columbia triage high risk (C-SSRS).")
     status = Choice(choices=SafetyAlertStatus.choices, read_only=True)
     follow_up = serializers.UUIDField(source="follow_up.public_id", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = SafetyAlert
-        fields = ["id", "patient", "assessment", "administered_on", "status", "raised_at", "follow_up"]
+        fields = [
+            "id",
+            "patient",
+            "source",
+            "source_date",
+            "assessment",
+            "administered_on",
+            "cssrs_screen",
+            "session",
+            "high_risk",
+            "status",
+            "raised_at",
+            "follow_up",
+        ]
         read_only_fields = fields
 
 
 class SafetyAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClinicalViewSet):
-    """Safety alerts raised by a PHQ-9 item 9 above 0; open until a follow-up is recorded."""
+    """Safety alerts from every source (`source`: PHQ-9 item 9 above 0, a positive C-SSRS screener,
+    a risk raised in a therapy session); open until a follow-up is recorded."""
 
     serializer_class = SafetyAlertSerializer
     model = SafetyAlert

@@ -14,11 +14,14 @@ class OutcomesConfig(AppConfig):
             chart_tab_register,
         )
         from careplans.seeding import demo_seeder_register
-        from outcomes import reminders, seeding, views
+        from outcomes import reminders, seeding, services, views
         from reminders.outbox import reminder_rule_register
+        from reminders.safety_signals import safety_signal_handler_register
 
         chart_tab_register(ChartTab(key="outcomes", label="Overview", url_name="outcomes:tab", order=10))
         chart_banner_register(views.safety_banner)
+        # Every safety signal (PHQ-9 item 9, C-SSRS, a therapy session's risk) opens the same alert.
+        safety_signal_handler_register(services.safety_alert_open)
         care_plan_panel_register(
             CarePlanPanel(
                 key="case_review",

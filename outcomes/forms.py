@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from careplans.case_reviews import Recommendation
 from careplans.models import TeamRole
+from outcomes.cssrs import QUESTIONS, CssrsAnswers
 from outcomes.instruments import Instrument, phq9
-from outcomes.models import ContactMethod, RiskOutcome, RiskPlan
+from outcomes.models import ContactMethod, RiskOutcome, RiskPlan, SafetyAlertRecipients
 
 RECOMMENDATION_ROWS = 4
 
@@ -116,3 +117,47 @@ class CaseReviewRecordForm(forms.Form):
             for row in range(1, RECOMMENDATION_ROWS + 1)
             if data.get(f"rec_{row}_description", "").strip()
         ]
+
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _yes_no(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+class CssrsForm(forms.Form):
+    """The six screener questions as yes/no radios; 3-5 only when 2 is yes (the service checks
+    the skip rule and reports it on the question's field)."""
+
+    screened_on = forms.DateField(label="Date asked", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for question in QUESTIONS:
+            self.fields[question.field] = forms.TypedChoiceField(
+                label=f"{question.number}. {question.text}",
+                help_text=question.heading,
+                choices=YES_NO,
+                coerce=_yes_no,
+                empty_value=None,
+                required=not question.only_if_thoughts,
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Answer question {question.number}."},
+            )
+
+    def question_fields(self, *, follow_up: bool) -> list[forms.BoundField]:
+        return [self[q.field] for q in QUESTIONS if q.only_if_thoughts == follow_up]
+
+    def answers(self) -> CssrsAnswers:
+        return CssrsAnswers(**{q.field: self.cleaned_data[q.field] for q in QUESTIONS})
+
+
+class SafetyAlertRecipientsForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        label="Alert these members of the patient's care team",
+        choices=[(role, label) for role, label in TeamRole.choices if role in SafetyAlertRecipients.ROLE_FIELDS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="When none of them is on a patient's team, everyone on the team is alerted.",
+    )

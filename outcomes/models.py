@@ -1,4 +1,5 @@
-"""Completed questionnaires, the safety alerts a positive PHQ-9 item 9 raises, and their follow-up.
+"""Completed questionnaires, C-SSRS screeners, the safety alerts every safety signal opens (PHQ-9
+item 9, a positive C-SSRS, a risk raised in a therapy session) and their follow-up.
 
 Totals and bands are stored (so lists and reminders can filter on them) but only
 ever computed by outcomes.scoring from the stored answers.
@@ -11,7 +12,9 @@ from django.utils import timezone
 
 from careplans.models import Patient
 from clinic.models import ClinicalRecord
+from outcomes.cssrs import FOLLOW_UP_QUESTIONS, CssrsTriage
 from outcomes.instruments import INSTRUMENTS, InstrumentCode, Severity
+from reminders.safety_signals import SafetySource
 
 MAX_TOTAL = max(instrument.max_total for instrument in INSTRUMENTS.values())
 
@@ -141,14 +144,65 @@ class SafetyAlertStatus(models.TextChoices):
     RESOLVED = "resolved", "Followed up"
 
 
-class SafetyAlert(ClinicalRecord):
-    """Raised by a PHQ-9 with item 9 above 0; stays open until a clinician records a follow-up.
+class CssrsScreen(ClinicalRecord):
+    """A C-SSRS Screener, since-last-contact version (outcomes.cssrs; CLINICAL.md b5). Questions 3-5
+    are NULL when not asked (question 2 answered no). `triage` is only ever computed by
+    outcomes.cssrs.cssrs_triage from the stored answers."""
 
-    A later PHQ-9 with item 9 at 0 never closes it (CLINICAL.md b4: item 9 triggers,
-    never clears, risk)."""
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="cssrs_screens")
+    screened_on = models.DateField(default=timezone.localdate)
+    wish_dead = models.BooleanField()
+    suicidal_thoughts = models.BooleanField()
+    thoughts_with_method = models.BooleanField(null=True, blank=True)
+    intent = models.BooleanField(null=True, blank=True)
+    intent_with_plan = models.BooleanField(null=True, blank=True)
+    behaviour = models.BooleanField()
+    triage = models.CharField(max_length=10, choices=CssrsTriage.choices, editable=False)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-screened_on", "-created_at", "-id"]
+        base_manager_name = "all_records"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(triage__in=CssrsTriage.values), name="%(app_label)s_%(class)s_triage_valid"
+            ),
+            # The screener's skip rule: 3-5 are asked exactly when 2 is yes.
+            models.CheckConstraint(
+                condition=Q(suicidal_thoughts=True, **{f"{f}__isnull": False for f in FOLLOW_UP_QUESTIONS})
+                | Q(suicidal_thoughts=False, **{f"{f}__isnull": True for f in FOLLOW_UP_QUESTIONS}),
+                name="%(app_label)s_%(class)s_skip_rule",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"C-SSRS screener {self.public_id} ({self.triage})"
+
+    @property
+    def positive(self) -> bool:
+        return self.triage != CssrsTriage.NEGATIVE
+
+
+class SafetyAlert(ClinicalRecord):
+    """Opened by any safety signal (reminders.safety_signals): a PHQ-9 with item 9 above 0, a
+    positive C-SSRS screener, or a risk raised in a therapy session. Stays open until a
+    clinician records a follow-up.
+
+    A later negative PHQ-9 item 9 or C-SSRS never closes it (CLINICAL.md b4: item 9 triggers,
+    never clears, risk). The session is referenced by public id, not a foreign key: therapy is
+    a sibling app that outcomes may not depend on (DESIGN.md import direction)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="safety_alerts")
-    assessment = models.OneToOneField(Assessment, on_delete=models.PROTECT, related_name="safety_alert")
+    source = models.CharField(max_length=16, choices=SafetySource.choices, default=SafetySource.PHQ9_ITEM9)
+    source_date = models.DateField(help_text="The day of the questionnaire, screener or session.")
+    assessment = models.OneToOneField(
+        Assessment, null=True, blank=True, on_delete=models.PROTECT, related_name="safety_alert"
+    )
+    cssrs_screen = models.OneToOneField(
+        CssrsScreen, null=True, blank=True, on_delete=models.PROTECT, related_name="safety_alert"
+    )
+    session_public_id = models.UUIDField(null=True, blank=True, unique=True)
+    high_risk = models.BooleanField(default=False, help_text="Columbia triage high risk (CLINICAL.md b5).")
     status = models.CharField(max_length=10, choices=SafetyAlertStatus.choices, default=SafetyAlertStatus.OPEN)
     raised_at = models.DateTimeField(default=timezone.now)
     follow_up = models.ForeignKey(
@@ -168,7 +222,72 @@ class SafetyAlert(ClinicalRecord):
                 | Q(status=SafetyAlertStatus.RESOLVED, follow_up__isnull=False),
                 name="%(app_label)s_%(class)s_resolved_has_follow_up",
             ),
+            models.CheckConstraint(
+                condition=Q(source__in=SafetySource.values), name="%(app_label)s_%(class)s_source_valid"
+            ),
+            # Exactly the link its source names.
+            models.CheckConstraint(
+                condition=Q(
+                    source=SafetySource.PHQ9_ITEM9,
+                    assessment__isnull=False,
+                    cssrs_screen__isnull=True,
+                    session_public_id__isnull=True,
+                )
+                | Q(
+                    source=SafetySource.CSSRS,
+                    assessment__isnull=True,
+                    cssrs_screen__isnull=False,
+                    session_public_id__isnull=True,
+                )
+                | Q(
+                    source=SafetySource.SESSION_RISK,
+                    assessment__isnull=True,
+                    cssrs_screen__isnull=True,
+                    session_public_id__isnull=False,
+                ),
+                name="%(app_label)s_%(class)s_source_link",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"safety alert {self.public_id} ({self.status})"
+        return f"safety alert {self.public_id} ({self.source}, {self.status})"
+
+    @property
+    def what(self) -> str:
+        """One line for banners and worklists; no clinical free text (SECURITY.md)."""
+        if self.source == SafetySource.PHQ9_ITEM9:
+            return "PHQ-9 item 9 (thoughts of being better off dead or of self-harm) answered above 0"
+        if self.source == SafetySource.CSSRS:
+            return "C-SSRS screener positive" + (" – high risk" if self.high_risk else "")
+        return "Risk raised in a therapy session"
+
+
+class SafetyAlertRecipients(models.Model):
+    """Who a safety alert is sent to: one row, edited by clinic admins (issue 16 item 3). In the
+    collaborative-care model the care manager does first-line follow-up, hence all three
+    clinical roles by default. When none of the chosen roles is on a patient's team, everyone on
+    the team is alerted, so an alert always reaches a person."""
+
+    prescriber = models.BooleanField("Prescriber", default=True)
+    therapist = models.BooleanField("Therapist", default=True)
+    care_manager = models.BooleanField("Care manager", default=True)
+    psychiatric_consultant = models.BooleanField("Psychiatric consultant", default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    ROLE_FIELDS = ("prescriber", "therapist", "care_manager", "psychiatric_consultant")
+
+    class Meta:
+        verbose_name = "safety alert recipients"
+        verbose_name_plural = "safety alert recipients"
+
+    def __str__(self) -> str:
+        return "safety alert recipients"
+
+    @classmethod
+    def current(cls) -> "SafetyAlertRecipients":
+        row, _ = cls.objects.get_or_create(pk=1)
+        return row
+
+    def roles(self) -> list[str]:
+        """The chosen roles, as careplans.TeamRole values (the field names are those values)."""
+        return [role for role in self.ROLE_FIELDS if getattr(self, role)]

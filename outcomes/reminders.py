@@ -15,8 +15,9 @@ transaction of the questionnaire itself.
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
+from uuid import UUID
 
-from django.db.models import Case, DateField, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, TruncDate
 
@@ -65,10 +66,12 @@ def _recipients(patient_ids: Iterable[int], roles: list[str], fallback_to_team: 
     return {patient_id: sorted(users) for patient_id, users in by_patient.items()}
 
 
-def measurement_due(today: date) -> list[ReminderDraft]:
+def measurement_due_rows(patients: QuerySet[Patient], today: date) -> list[tuple[int, UUID, date, str]]:
+    """(pk, public_id, last measured or registered on, instrument) of the patients whose measure
+    is due again (4 weeks; one query). Shared by the daily scan and the Today worklist."""
     uses_gad7 = _plan_names(InstrumentCode.GAD7) & ~_plan_names(InstrumentCode.PHQ9)
-    due = list(
-        Patient.objects.filter(status=PatientStatus.ACTIVE)
+    return list(
+        patients.filter(status=PatientStatus.ACTIVE)
         .annotate(
             instrument=Case(
                 When(uses_gad7, then=Value(InstrumentCode.GAD7.value)), default=Value(InstrumentCode.PHQ9.value)
@@ -88,6 +91,10 @@ def measurement_due(today: date) -> list[ReminderDraft]:
         .filter(anchor__lte=today - MEASUREMENT_INTERVAL)
         .values_list("pk", "public_id", "anchor", "instrument")
     )
+
+
+def measurement_due(today: date) -> list[ReminderDraft]:
+    due = measurement_due_rows(Patient.objects.all(), today)
     recipients = _recipients((row[0] for row in due), [TeamRole.CARE_MANAGER], fallback_to_team=True)
     return [
         ReminderDraft(

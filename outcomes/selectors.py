@@ -27,7 +27,8 @@ from careplans.selectors import patients_on_care_team_of
 from clinic.access import visible_or_404
 from clinic.models import User
 from outcomes.instruments import INSTRUMENTS, Instrument, InstrumentCode
-from outcomes.models import Assessment, SafetyAlert, SafetyAlertStatus, SafetyFollowUp
+from outcomes.models import Assessment, CssrsScreen, SafetyAlert, SafetyAlertStatus, SafetyFollowUp
+from reminders.safety_signals import SafetySource
 
 if TYPE_CHECKING:  # django-stubs' helper; not needed at run time
     from django_stubs_ext import WithAnnotations
@@ -56,7 +57,7 @@ def assessment_for(*, user: User, public_id: UUID | str, patient: Patient | None
 
 def safety_alerts_visible_to(user: User) -> QuerySet[SafetyAlert]:
     return SafetyAlert.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
-        "patient", "assessment", "follow_up", "follow_up__recorded_by"
+        "patient", "assessment", "cssrs_screen", "follow_up", "follow_up__recorded_by"
     )
 
 
@@ -78,9 +79,19 @@ def assessments_of(patient: Patient) -> QuerySet[Assessment]:
 def open_safety_alerts_of(patient: Patient) -> list[SafetyAlert]:
     return list(
         SafetyAlert.objects.filter(patient=patient, status=SafetyAlertStatus.OPEN)
-        .select_related("assessment")
+        .select_related("assessment", "cssrs_screen")
         .order_by("raised_at", "id")
     )
+
+
+def cssrs_offered(patient: Patient, open_alerts: list[SafetyAlert]) -> bool:
+    """Offer the C-SSRS while a PHQ-9 item-9 alert is open and no screener was asked since it
+    (CLINICAL.md b4: a positive item 9 needs a suicide-risk assessment)."""
+    item9 = [a for a in open_alerts if a.source == SafetySource.PHQ9_ITEM9]
+    if not item9:
+        return False
+    since = min(a.source_date for a in item9)
+    return not CssrsScreen.objects.filter(patient=patient, screened_on__gte=since).exists()
 
 
 def safety_follow_ups_of(patient: Patient) -> QuerySet[SafetyFollowUp]:

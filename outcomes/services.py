@@ -5,6 +5,7 @@ audit event in that transaction (SECURITY.md AL-3). Audit rows name the
 instrument and dates, never answers or scores.
 """
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import date
 
@@ -12,26 +13,27 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from careplans.models import Patient, TeamRole
+from careplans.models import Patient
 from careplans.selectors import active_team_members
 from clinic.access import Action, require
 from clinic.audit import audit_record
 from clinic.entered_in_error import entered_in_error_mark
 from clinic.models import AuditAction, User
+from outcomes.cssrs import CssrsAnswers, CssrsTriage, cssrs_skip_errors, cssrs_triage
 from outcomes.models import (
     HIGH_RISK_OUTCOMES,
     URGENT_PLANS,
     Assessment,
+    CssrsScreen,
     SafetyAlert,
+    SafetyAlertRecipients,
     SafetyAlertStatus,
     SafetyFollowUp,
 )
 from outcomes.scoring import assessment_score
 from reminders.models import ReminderKind
 from reminders.outbox import ReminderDraft, reminders_write
-
-SAFETY_ALERT_ROLES = (TeamRole.PRESCRIBER, TeamRole.THERAPIST)
-SAFETY_ALERT_DETAIL = "PHQ-9 item 9 answered above 0: a suicide-risk follow-up is needed today."
+from reminders.safety_signals import SafetySignal, SafetySource
 
 
 def _administered_on_clean(patient: Patient, administered_on: date) -> None:
@@ -45,8 +47,8 @@ def _administered_on_clean(patient: Patient, administered_on: date) -> None:
 def assessment_record(
     *, patient: Patient, actor: User, instrument: str, responses: Sequence[object], administered_on: date
 ) -> Assessment:
-    """Score and store a completed questionnaire. A positive PHQ-9 item 9 raises a safety alert
-    to the prescriber(s) and therapist(s) in this same transaction."""
+    """Score and store a completed questionnaire. A positive PHQ-9 item 9 opens a safety alert
+    for the recipients the clinic chose (SafetyAlertRecipients) in this same transaction."""
     require(actor, Action.ENTER_ASSESSMENT)
     score = assessment_score(instrument_code=instrument, responses=responses)
     _administered_on_clean(patient, administered_on)
@@ -74,40 +76,120 @@ def assessment_record(
     return assessment
 
 
-def _safety_alert_recipients(patient: Patient) -> list[int]:
-    """The prescriber(s) and therapist(s) on the team; if there are none, everyone on it,
+def safety_alert_recipients(patient: Patient) -> list[int]:
+    """The team members in the roles the clinic chose (SafetyAlertRecipients; by default
+    prescriber, therapist and care manager); if none of them is on the team, everyone on it,
     so an alert always reaches a person."""
     team = active_team_members().filter(patient=patient)
-    recipients = sorted(set(team.filter(role__in=SAFETY_ALERT_ROLES).values_list("user_id", flat=True)))
+    roles = SafetyAlertRecipients.current().roles()
+    recipients = sorted(set(team.filter(role__in=roles).values_list("user_id", flat=True)))
     return recipients or sorted(set(team.values_list("user_id", flat=True)))
 
 
+SAFETY_ALERT_DETAILS = {
+    SafetySource.PHQ9_ITEM9: "PHQ-9 item 9 answered above 0: a suicide-risk follow-up is needed today.",
+    SafetySource.CSSRS: "C-SSRS screener positive: a suicide-risk follow-up is needed today.",
+    SafetySource.SESSION_RISK: "Risk raised in a therapy session: a suicide-risk follow-up is needed today.",
+}
+
+
 @transaction.atomic
-def safety_alert_raise(*, assessment: Assessment, actor: User) -> SafetyAlert:
-    """Open the alert and write the urgent outbox rows; delivery starts when this commits."""
-    alert = SafetyAlert(patient=assessment.patient, assessment=assessment)
+def safety_alert_open(signal: SafetySignal) -> SafetyAlert:
+    """The one handler of every safety signal (registered in OutcomesConfig.ready()): open the
+    alert and write the urgent outbox rows; delivery starts when this commits. A session raises
+    at most one alert (re-saving it with the risk still raised is not a new signal)."""
+    patient = signal.patient
+    if signal.session_public_id is not None:
+        existing = SafetyAlert.objects.filter(session_public_id=signal.session_public_id).first()
+        if existing is not None:
+            return existing
+    alert = SafetyAlert(
+        patient=patient,
+        source=signal.source,
+        source_date=signal.source_date,
+        assessment=signal.assessment,
+        cssrs_screen=signal.cssrs_screen,
+        session_public_id=signal.session_public_id,
+        high_risk=signal.high_risk,
+    )
     alert.full_clean()
     alert.save()
     audit_record(
-        actor=actor,
+        actor=signal.actor,
         action=AuditAction.CREATE,
         obj=alert,
-        patient_id=assessment.patient.public_id,
-        changes={"status": [None, alert.status], "assessment": [None, str(assessment.public_id)]},
+        patient_id=patient.public_id,
+        changes={"status": [None, alert.status], "source": [None, alert.source]},
     )
+    detail = SAFETY_ALERT_DETAILS[SafetySource(signal.source)]
+    if signal.high_risk:
+        detail = "High risk (Columbia triage): " + detail
     reminders_write(
         ReminderDraft(
             recipient_id=user_id,
-            patient_id=assessment.patient_id,
+            patient_id=patient.pk,
             kind=ReminderKind.SAFETY_ALERT,
             subject_type=SafetyAlert._meta.label_lower,
             subject_id=str(alert.public_id),
             due_date=timezone.localdate(),
-            detail=SAFETY_ALERT_DETAIL,
+            detail=detail,
         )
-        for user_id in _safety_alert_recipients(assessment.patient)
+        for user_id in safety_alert_recipients(patient)
     )
     return alert
+
+
+def safety_alert_raise(*, assessment: Assessment, actor: User) -> SafetyAlert:
+    """A PHQ-9 with item 9 above 0 (CLINICAL.md b4)."""
+    return safety_alert_open(
+        SafetySignal(
+            patient=assessment.patient,
+            actor=actor,
+            source=SafetySource.PHQ9_ITEM9,
+            source_date=assessment.administered_on,
+            assessment=assessment,
+        )
+    )
+
+
+@transaction.atomic
+def cssrs_screen_record(*, patient: Patient, actor: User, answers: CssrsAnswers, screened_on: date) -> CssrsScreen:
+    """Store a C-SSRS screener with its Columbia triage (CLINICAL.md b5). Any YES opens a
+    safety alert (high risk when the triage is high) in this same transaction; a negative
+    screener closes nothing."""
+    require(actor, Action.ENTER_ASSESSMENT)
+    errors = cssrs_skip_errors(answers)
+    if screened_on > timezone.localdate():
+        errors["screened_on"] = ["A screener cannot be dated in the future."]
+    elif screened_on < patient.birth_date:
+        errors["screened_on"] = ["This date is before the patient's birth date."]
+    if errors:
+        raise ValidationError(errors)
+    triage = cssrs_triage(answers)
+    screen = CssrsScreen(
+        patient=patient, screened_on=screened_on, triage=triage, entered_by=actor, **dataclasses.asdict(answers)
+    )
+    screen.full_clean()
+    screen.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=screen,
+        patient_id=patient.public_id,
+        changes={"screened_on": [None, screened_on.isoformat()]},
+    )
+    if screen.positive:
+        safety_alert_open(
+            SafetySignal(
+                patient=patient,
+                actor=actor,
+                source=SafetySource.CSSRS,
+                source_date=screened_on,
+                cssrs_screen=screen,
+                high_risk=triage == CssrsTriage.HIGH,
+            )
+        )
+    return screen
 
 
 @transaction.atomic
@@ -181,3 +263,22 @@ def assessment_enter_in_error(*, assessment: Assessment, actor: User, reason: st
     return entered_in_error_mark(
         record=assessment, actor=actor, reason=reason, patient_id=assessment.patient.public_id, what="questionnaire"
     )
+
+
+@transaction.atomic
+def safety_alert_recipients_update(*, actor: User, roles: Sequence[str]) -> SafetyAlertRecipients:
+    """A clinic admin chooses which care-team roles a safety alert goes to."""
+    require(actor, Action.CONFIGURE_CATALOGS)
+    row = SafetyAlertRecipients.objects.select_for_update().filter(pk=1).first() or SafetyAlertRecipients.current()
+    before = row.roles()
+    for role in SafetyAlertRecipients.ROLE_FIELDS:
+        setattr(row, role, role in roles)
+    row.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=row,
+        object_id="1",
+        changes={"roles": [before, row.roles()]},
+    )
+    return row

@@ -29,6 +29,8 @@ urlpatterns = [
         views.assessment_enter_in_error,
         name="assessment_enter_in_error_legacy",
     ),
+    path("patients/<uuid:patient_id>/cssrs/new/", views.cssrs_create, name="cssrs_create"),
+    path("clinic/safety-alert-recipients/", views.safety_alert_recipients, name="safety_alert_recipients"),
     path("patients/<uuid:patient_id>/safety-follow-up/", views.safety_follow_up, name="safety_follow_up"),
     path("patients/<uuid:patient_id>/case-review/flag/", views.case_review_flag, name="case_review_flag"),
     path("patients/<uuid:patient_id>/case-review/record/", views.case_review_record, name="case_review_record"),

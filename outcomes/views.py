@@ -23,8 +23,17 @@ from careplans.selectors import open_care_plan_of
 from clinic.access import Action, AuthenticatedRequest, clinical_page, user_can
 from clinic.models import User
 from outcomes import selectors, services
-from outcomes.forms import AssessmentForm, CaseReviewFlagForm, CaseReviewRecordForm, SafetyFollowUpForm
+from outcomes.cssrs import PREAMBLE as CSSRS_PREAMBLE
+from outcomes.forms import (
+    AssessmentForm,
+    CaseReviewFlagForm,
+    CaseReviewRecordForm,
+    CssrsForm,
+    SafetyAlertRecipientsForm,
+    SafetyFollowUpForm,
+)
 from outcomes.instruments import BY_SLUG, INSTRUMENTS, phq9
+from outcomes.models import CssrsTriage, SafetyAlertRecipients
 from outcomes.timeline import ScorePoint, timeline_build
 
 RECENT_ASSESSMENTS = 12
@@ -111,7 +120,9 @@ def assessment_create(request: AuthenticatedRequest, patient: Patient, instrumen
                     else "They record the risk follow-up."
                 )
                 messages.warning(
-                    request, f"Item 9 was answered above 0: the prescriber and therapist have been alerted. {next_step}"
+                    request,
+                    f"Item 9 was answered above 0: the care team has been alerted. {next_step} "
+                    "Ask the C-SSRS screener now (the link is in the safety banner).",
                 )
             else:
                 messages.success(
@@ -139,6 +150,8 @@ def assessment_detail(request: AuthenticatedRequest, patient: Patient, assessmen
     context = chart_context(user=request.user, patient=patient, tab="outcomes")
     assessment = selectors.assessment_for(user=request.user, public_id=assessment_id, patient=context["patient"])
     alert = getattr(assessment, "safety_alert", None) if assessment.safety_item_positive else None
+    # CLINICAL.md b4: a positive item 9 needs a same-encounter risk assessment; offer the C-SSRS.
+    offer_cssrs = bool(alert) and user_can(request.user, Action.ENTER_ASSESSMENT)
     return render(
         request,
         "outcomes/assessment_detail.html",
@@ -147,6 +160,7 @@ def assessment_detail(request: AuthenticatedRequest, patient: Patient, assessmen
             "assessment": assessment,
             "items": assessment.item_answers(),
             "alert": alert,
+            "offer_cssrs": offer_cssrs,
             "can_enter": user_can(request.user, Action.ENTER_ASSESSMENT),
             "safety_item": phq9.SAFETY_ITEM if assessment.instrument == "PHQ-9" else None,
         },
@@ -286,6 +300,76 @@ def caseload(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "outcomes/caseload.html", {"rows": rows, "sort": sort, "columns": dict(columns)})
 
 
+@clinical_page(action=Action.ENTER_ASSESSMENT, methods=["GET", "POST"])
+def cssrs_create(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
+    """The C-SSRS screener, since-last-contact version (CLINICAL.md b5), offered after a positive
+    PHQ-9 item 9. Any yes opens a safety alert; the result page shows the Columbia triage."""
+    context = chart_context(user=request.user, patient=patient, tab="outcomes")
+    patient = context["patient"]
+    form = CssrsForm(request.POST or None, initial={"screened_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            screen = services.cssrs_screen_record(
+                patient=patient,
+                actor=request.user,
+                answers=form.answers(),
+                screened_on=form.cleaned_data["screened_on"],
+            )
+        except ValidationError as error:
+            _errors_on_fields(form, error)
+        else:
+            if screen.triage == CssrsTriage.HIGH:
+                messages.error(
+                    request,
+                    "C-SSRS: high risk. Keep the patient safe and arrange a same-day mental-health evaluation "
+                    "for possible hospitalisation (Columbia triage). The care team has been alerted.",
+                )
+            elif screen.positive:
+                messages.warning(
+                    request,
+                    f"C-SSRS: {screen.get_triage_display().lower()}. The care team has been alerted; record the risk "
+                    "follow-up (outpatient referral and crisis lines per clinical judgment).",
+                )
+            else:
+                messages.success(
+                    request, "C-SSRS: no suicidal ideation or behaviour reported. Open safety alerts stay open."
+                )
+            return redirect("outcomes:tab", patient_id=patient.public_id)
+    return render(
+        request,
+        "outcomes/cssrs_form.html",
+        context
+        | {
+            "form": form,
+            "preamble": CSSRS_PREAMBLE,
+            "first_questions": form.question_fields(follow_up=False)[:2],
+            "follow_up_questions": form.question_fields(follow_up=True),
+            "behaviour_question": form.question_fields(follow_up=False)[2],
+        },
+    )
+
+
+def _errors_on_fields(form: CssrsForm, error: ValidationError) -> None:
+    """The skip rule names a question: show the error on that question (nothing typed is lost)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages_ in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages_)
+
+
+@clinical_page(action=Action.CONFIGURE_CATALOGS, methods=["GET", "POST"])
+def safety_alert_recipients(request: AuthenticatedRequest) -> HttpResponse:
+    """Clinic setting: which care-team roles a safety alert goes to (clinic admins)."""
+    current = SafetyAlertRecipients.current()
+    form = SafetyAlertRecipientsForm(request.POST or None, initial={"roles": current.roles()})
+    if request.method == "POST" and form.is_valid():
+        services.safety_alert_recipients_update(actor=request.user, roles=form.cleaned_data["roles"])
+        messages.success(request, "Safety alert recipients saved.")
+        return redirect("outcomes:safety_alert_recipients")
+    return render(request, "outcomes/safety_alert_recipients.html", {"form": form})
+
+
 # --- Registry hooks (wired in OutcomesConfig.ready) --------------------------------------
 
 
@@ -299,8 +383,9 @@ def safety_banner(*, patient: Any, user: User) -> dict[str, Any] | None:
         "context": {
             "patient": patient,
             "alerts": alerts,
-            "first": alerts[0],
+            "high_risk": any(alert.high_risk for alert in alerts),
             "can_follow_up": user_can(user, Action.RECORD_SAFETY_FOLLOW_UP),
+            "offer_cssrs": selectors.cssrs_offered(patient, alerts) and user_can(user, Action.ENTER_ASSESSMENT),
         },
     }
 

@@ -2,7 +2,8 @@
 
 Written inside the clinical transaction that causes them:
 - a no-show or late cancel -> `session_follow_up` for the therapist and the care manager;
-- a raised risk check -> `safety_alert` for the prescriber, urgent (e-mailed at once).
+- a raised risk check -> a safety alert (reminders.safety_signals; outcomes writes its urgent
+  `safety_alert` reminders to the recipients the clinic chose).
 Found by the daily scan (`overdue_courses`, registered in TherapyConfig.ready()):
 - an open course with no attended session for longer than its planned interval ->
   `session_follow_up` for the therapist.
@@ -65,29 +66,10 @@ def missed_session_drafts(session: TherapySession) -> list[ReminderDraft]:
     ]
 
 
-def risk_raised_drafts(session: TherapySession, *, today: date) -> list[ReminderDraft]:
-    """A raised risk check tells the prescriber at once (issue 5). With no prescriber on the
-    team, the psychiatric consultant and care manager are told instead: someone must be."""
-    if session.risk_level != RiskLevel.RAISED or session.entered_in_error_at is not None:
-        return []
-    members = active_team_members(roles=[TeamRole.PRESCRIBER]).filter(patient_id=session.course.patient_id)
-    recipients = list(members.values_list("user_id", flat=True))
-    if not recipients:
-        fallback = active_team_members(roles=[TeamRole.PSYCHIATRIC_CONSULTANT, TeamRole.CARE_MANAGER])
-        recipients = list(fallback.filter(patient_id=session.course.patient_id).values_list("user_id", flat=True))
-    return [
-        ReminderDraft(
-            recipient_id=user_id,
-            patient_id=session.course.patient_id,
-            kind=ReminderKind.SAFETY_ALERT,
-            subject_type=SESSION_SUBJECT,
-            subject_id=str(session.public_id),
-            due_date=today,
-            detail=f"Risk raised in the therapy session on {session.session_date:%Y-%m-%d}. "
-            "See the therapy tab and contact the therapist.",
-        )
-        for user_id in dict.fromkeys(recipients)
-    ]
+def risk_raised(session: TherapySession) -> bool:
+    """A raised risk check is a safety signal (issue 16 item 3): the caller opens a safety alert
+    through reminders.safety_signals; outcomes alerts the clinic's chosen recipients."""
+    return session.risk_level == RiskLevel.RAISED and session.entered_in_error_at is None
 
 
 def overdue_courses(today: date) -> list[ReminderDraft]:

@@ -21,6 +21,7 @@ from clinic.audit import REDACTED, audit_record, diff, snapshot
 from clinic.entered_in_error import entered_in_error_mark
 from clinic.models import AuditAction, User
 from reminders.outbox import reminders_write
+from reminders.safety_signals import SafetySignal, SafetySource, safety_signal_raise
 from therapy import reminders
 from therapy.models import (
     OPEN_COURSE_STATUSES,
@@ -326,15 +327,26 @@ def _process_note_write(session: TherapySession, *, author: User, text: str | No
     return True
 
 
-def _session_reminders(session: TherapySession, *, before: Mapping[str, Any] | None) -> None:
-    """Missed sessions and raised risk write their reminders in the session's transaction."""
+def _session_reminders(session: TherapySession, *, actor: User, before: Mapping[str, Any] | None) -> None:
+    """Missed sessions write their reminders, a raised risk opens a safety alert, in the session's
+    transaction."""
     drafts = []
     if before is None or before.get("attendance") != session.attendance:
         drafts += reminders.missed_session_drafts(session)
-    if before is None or before.get("risk_level") != session.risk_level:
-        drafts += reminders.risk_raised_drafts(session, today=timezone.localdate())
     if drafts:
         reminders_write(drafts)
+    if (before is None or before.get("risk_level") != session.risk_level) and reminders.risk_raised(session):
+        # One safety signal (issue 16 item 3): the same alert, banner, flags and follow-up as a
+        # positive PHQ-9 item 9; outcomes opens it and alerts the clinic's chosen recipients.
+        safety_signal_raise(
+            SafetySignal(
+                patient=session.course.patient,
+                actor=actor,
+                source=SafetySource.SESSION_RISK,
+                source_date=session.session_date,
+                session_public_id=session.public_id,
+            )
+        )
 
 
 @transaction.atomic
@@ -388,7 +400,7 @@ def session_log(
         patient_id=course.patient.public_id,
         changes=_audit_changes({}, snapshot(session, SESSION_FIELDS), note_changed=note_changed, extra=extra),
     )
-    _session_reminders(session, before=None)
+    _session_reminders(session, actor=actor, before=None)
     return session
 
 
@@ -442,7 +454,7 @@ def session_update(
         patient_id=session.course.patient.public_id,
         changes=changes_out,
     )
-    _session_reminders(session, before=before)
+    _session_reminders(session, actor=actor, before=before)
     return session
 
 

@@ -68,7 +68,7 @@ def test_sign_in_with_totp(page, prescriber, patient, screenshot):
     page.wait_for_timeout(1100)  # django-otp's delay after a miss
     page.get_by_label("Code").fill(code_for(device))
     page.keyboard.press("Enter")  # keyboard only
-    expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()  # clinicians land on Today
     no_csp_errors(page)
 
 
@@ -77,7 +77,7 @@ def test_sign_in_with_a_recovery_code(page, prescriber, patient):
     password_step(page, prescriber)
     page.get_by_label("Code").fill(RECOVERY_CODE)
     page.get_by_role("button", name="Verify").click()
-    expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()  # clinicians land on Today
     expect(page.get_by_text("You used a recovery code; 0 left")).to_be_visible()
     no_csp_errors(page)
 
@@ -103,7 +103,7 @@ def test_reset_link_flow(page, prescriber, patient):
     page.get_by_label("Username").fill(prescriber.username)
     page.get_by_label("Password").fill("a fresh long passphrase")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()  # clinicians land on Today
     no_csp_errors(page)
 
 

@@ -11,6 +11,7 @@ def test_clinician_edits_goal_and_relapse_plan(page, login, therapist, care_plan
     goal = GoalFactory(care_plan=care_plan, description="Reduce depressive symptoms", status="proposed")
     patient = care_plan.patient
     login(therapist)
+    page.goto("/caseload/")  # the caseload is a tab next to Today, the landing page (issue 16 item 1)
     page.get_by_role("link", name=patient.display_name).click()
     expect(page.get_by_role("heading", name=patient.display_name)).to_be_visible()
     screenshot("chart_care_plan")

@@ -16,13 +16,13 @@ def url(name, patient, **kwargs):  # type: ignore[no-untyped-def]
 
 def test_caseload_lists_my_patients_with_plan_status(browser_client, prescriber, care_plan):
     PatientFactory(family_name="Notmine")
-    page = browser_client(prescriber).get("/").content.decode()
+    page = browser_client(prescriber).get("/caseload/").content.decode()
     assert care_plan.patient.display_name in page and "Active" in page
     assert "Notmine" not in page
 
 
 def test_empty_caseload_explains_itself(browser_client, outsider):
-    page = browser_client(outsider).get("/").content.decode()
+    page = browser_client(outsider).get("/caseload/").content.decode()
     assert "No patients on your caseload yet" in page
 
 
@@ -33,7 +33,7 @@ def test_caseload_query_count_is_constant(browser_client, prescriber, django_ass
     client = browser_client(prescriber)
     # session, user, caseload, plans, teams, inbox badge, session save (3): constant in the caseload size.
     with django_assert_max_num_queries(9):
-        response = client.get("/")
+        response = client.get("/caseload/")
     assert response.content.decode().count("/patients/") >= 40
 
 

@@ -30,12 +30,15 @@ def test_item_9_alert_is_e_mailed_on_commit_without_patient_data(
     # Nothing is sent before the commit ...
     assert callbacks and not mail.outbox
     assert set(Reminder.objects.values_list("status", flat=True)) == {"pending"}
-    # ... and at commit the urgent dispatcher delivers both rows.
+    # ... and at commit the urgent dispatcher delivers every row: prescriber, therapist and the
+    # care manager, the clinic's default recipients (issue 16 item 3).
     with django_capture_on_commit_callbacks(execute=True):
         for callback in callbacks:
             callback()
     assert set(Reminder.objects.values_list("status", flat=True)) == {"sent"}
-    assert sorted(address for m in mail.outbox for address in m.to) == sorted([prescriber.email, therapist.email])
+    assert sorted(address for m in mail.outbox for address in m.to) == sorted(
+        [prescriber.email, therapist.email, care_manager.email]
+    )
     for message in mail.outbox:
         text = message.subject + message.body
         assert patient.family_name not in text and "PHQ" not in text and "item 9" not in text.lower()

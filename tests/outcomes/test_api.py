@@ -95,7 +95,9 @@ def test_positive_item_9_through_the_api_alerts_the_team(api, patient, care_mana
     )
     assert response.json()["safety_item_positive"] is True
     assert SafetyAlert.objects.filter(patient=patient, status="open").count() == 1
-    assert {r.recipient for r in Reminder.objects.filter(kind="safety_alert", urgent=True)} == {prescriber, therapist}
+    # The clinic's default recipients include the care manager (issue 16 item 3).
+    urgent = Reminder.objects.filter(kind="safety_alert", urgent=True)
+    assert {r.recipient for r in urgent} == {prescriber, therapist, care_manager}
 
 
 @pytest.mark.parametrize("user", ["outsider", "clinic_admin"])

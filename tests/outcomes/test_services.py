@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from careplans.models import TeamRole
 from clinic.models import AuditEvent
 from outcomes import services
-from outcomes.models import Assessment, SafetyAlert, SafetyAlertStatus, SafetyFollowUp
+from outcomes.models import Assessment, SafetyAlert, SafetyAlertRecipients, SafetyAlertStatus, SafetyFollowUp
 from reminders.models import Reminder, ReminderKind
 from tests.factories import CareTeamMemberFactory, UserFactory
 from tests.outcomes.helpers import answers, record
@@ -65,12 +65,15 @@ def test_wrong_input_is_refused_and_nothing_is_stored(patient, care_manager, fie
     assert not AuditEvent.objects.filter(object_type="outcomes.assessment").exists()
 
 
-def test_positive_item_9_alerts_prescriber_and_therapist_at_once(patient, prescriber, therapist, care_manager):
+def test_positive_item_9_alerts_prescriber_therapist_and_care_manager_at_once(
+    patient, prescriber, therapist, care_manager
+):
     assessment = record(patient, care_manager, "PHQ-9", 3, TODAY, item9=1)
     alert = SafetyAlert.objects.get()
     assert (alert.assessment, alert.status) == (assessment, SafetyAlertStatus.OPEN)
     rows = Reminder.objects.filter(kind=ReminderKind.SAFETY_ALERT)
-    assert {r.recipient for r in rows} == {prescriber, therapist}
+    assert {r.recipient for r in rows} == {prescriber, therapist, care_manager}  # the clinic's default
+    assert alert.source == "phq9_item9" and alert.source_date == TODAY
     assert all(r.urgent and r.patient == patient and r.due_date == TODAY for r in rows)
     assert {r.subject_id for r in rows} == {str(alert.public_id)}
 
@@ -80,7 +83,7 @@ def test_item_9_alert_is_written_in_the_questionnaire_transaction_and_rolls_back
         record(patient, care_manager, "PHQ-9", 20, TODAY, item9=2)
         # Inside the same transaction the alert and its outbox rows already exist ...
         assert SafetyAlert.objects.filter(status="open").count() == 1
-        assert Reminder.objects.filter(kind=ReminderKind.SAFETY_ALERT).count() == 2
+        assert Reminder.objects.filter(kind=ReminderKind.SAFETY_ALERT).count() == 3
         raise Rollback
     # ... and a rollback leaves none of them behind.
     assert not Assessment.all_records.exists()
@@ -104,11 +107,19 @@ def test_alert_reaches_everyone_on_a_team_without_prescriber_or_therapist(care_m
     assert [r.recipient for r in Reminder.objects.all()] == [care_manager]
 
 
-def test_alert_goes_to_every_prescriber_and_therapist_on_the_team(patient, care_manager):
+def test_alert_goes_to_every_member_in_the_chosen_roles(patient, care_manager):
     second = UserFactory(is_therapist=True)
     CareTeamMemberFactory(patient=patient, user=second, role=TeamRole.THERAPIST)
     record(patient, care_manager, "PHQ-9", 5, TODAY, item9=3)
-    assert Reminder.objects.count() == 3
+    assert Reminder.objects.count() == 4  # prescriber, two therapists, care manager
+
+
+def test_the_clinic_setting_decides_who_is_alerted(patient, care_manager, prescriber, therapist):
+    SafetyAlertRecipients.objects.update_or_create(
+        pk=1, defaults={"prescriber": False, "therapist": True, "care_manager": False}
+    )
+    record(patient, care_manager, "PHQ-9", 5, TODAY, item9=1)
+    assert list(Reminder.objects.values_list("recipient", flat=True)) == [therapist.pk]
 
 
 def test_zero_item_9_and_other_instruments_raise_no_alert(patient, care_manager):

@@ -81,7 +81,7 @@ def test_outsider_and_clinic_admin_get_404_on_every_page(browser_client, patient
 def test_the_phq9_form_shows_item_9_verbatim_with_the_alert_warning(browser_client, care_manager, patient):
     page = browser_client(care_manager).get(entry(patient)).content.decode()
     assert "Thoughts that you would be better off dead or of hurting yourself in some way" in page
-    assert "alerts the prescriber and therapist at once" in page
+    assert "alerts the care team at once" in page
     assert page.count('type="radio"') == 9 * 4
     assert "checked" not in page  # nothing pre-selected
 
@@ -136,14 +136,15 @@ def test_positive_item_9_puts_a_banner_on_every_chart_tab_until_followed_up(
     for url in tabs:
         page = client.get(url).content.decode()
         assert "Safety alert open" in page, url
-        assert "safety-button" not in page  # care managers do not record it
+        assert "Record the risk follow-up" not in page  # care managers do not record it
+        assert "Ask the C-SSRS screener" in page  # but they may ask the screener (CLINICAL.md b4, b5)
     # A later negative item 9 does not clear it.
     client.post(entry(patient), form_data("PHQ-9", 3, item9=0, administered_on="2026-03-02"))
     assert "Safety alert open" in client.get(overview(patient)).content.decode()
     # The therapist sees the button and records the follow-up; the banner goes.
     therapist_client = browser_client(therapist)
     follow_up_url = reverse("outcomes:safety_follow_up", kwargs={"patient_id": patient.public_id})
-    assert "safety-button" in therapist_client.get(overview(patient)).content.decode()
+    assert "Record the risk follow-up" in therapist_client.get(overview(patient)).content.decode()
     response = therapist_client.post(
         follow_up_url,
         {

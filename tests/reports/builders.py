@@ -47,7 +47,10 @@ def score(person: Patient, instrument: str, total: int, on: date, *, by: User, i
 
 def safety_alert(assessment: Assessment) -> SafetyAlert:
     return SafetyAlert.objects.create(
-        patient=assessment.patient, assessment=assessment, raised_at=at(assessment.administered_on)
+        patient=assessment.patient,
+        assessment=assessment,
+        source_date=assessment.administered_on,
+        raised_at=at(assessment.administered_on),
     )
 
 

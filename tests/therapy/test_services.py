@@ -10,6 +10,7 @@ from django.utils import timezone
 from careplans.models import TeamRole
 from clinic.audit import keyed_hash
 from clinic.models import AuditEvent
+from outcomes.models import SafetyAlert, SafetyAlertRecipients
 from reminders.models import Reminder, ReminderKind
 from tests.factories import CarePlanFactory, CareTeamMemberFactory, GoalFactory, PatientFactory
 from therapy import services
@@ -62,7 +63,9 @@ def test_no_show_reminder_is_rolled_back_with_the_session(course, therapist):
     assert not Reminder.objects.exists()
 
 
-def test_raised_risk_alerts_the_prescriber_at_once(course, therapist, prescriber):
+def test_raised_risk_opens_a_safety_alert_and_alerts_the_team_at_once(course, therapist, prescriber, care_manager):
+    """One safety signal (issue 16 item 3): the same alert as PHQ-9 item 9, to the clinic's
+    default recipients (prescriber, therapist, care manager)."""
     session = services.session_log(
         course=course,
         actor=therapist,
@@ -70,32 +73,48 @@ def test_raised_risk_alerts_the_prescriber_at_once(course, therapist, prescriber
         risk_level="raised",
         risk_note="Passive thoughts of death this week.",
     )
-    alert = Reminder.objects.get(kind=ReminderKind.SAFETY_ALERT)
-    assert alert.recipient == prescriber
-    assert alert.urgent
-    assert alert.subject_id == str(session.public_id)
-    assert alert.due_date == TODAY()
-    assert "Passive thoughts" not in alert.detail
+    alert = SafetyAlert.objects.get()
+    assert (alert.source, alert.session_public_id, alert.status) == ("session_risk", session.public_id, "open")
+    assert alert.source_date == session.session_date and alert.assessment is None
+    reminders = Reminder.objects.filter(kind=ReminderKind.SAFETY_ALERT)
+    assert {r.recipient_id for r in reminders} == {prescriber.pk, therapist.pk, care_manager.pk}
+    assert all(r.urgent and r.subject_id == str(alert.public_id) and r.due_date == TODAY() for r in reminders)
+    assert all("Passive thoughts" not in r.detail for r in reminders)
 
 
 def test_low_risk_alerts_nobody(course, therapist):
     services.session_log(course=course, actor=therapist, session_date=TODAY(), risk_level="low")
     assert not Reminder.objects.filter(kind=ReminderKind.SAFETY_ALERT).exists()
+    assert not SafetyAlert.objects.exists()
 
 
-def test_risk_raised_on_correction_alerts_then(course, therapist, prescriber):
+def test_risk_raised_on_correction_alerts_then_once(course, therapist, prescriber):
     session = services.session_log(course=course, actor=therapist, session_date=TODAY())
     services.session_update(session=session, actor=therapist, risk_level="raised", risk_note="Disclosed plan.")
+    services.session_update(session=session, actor=therapist, risk_level="low", risk_note="")
+    services.session_update(session=session, actor=therapist, risk_level="raised", risk_note="Again.")
+    assert SafetyAlert.objects.count() == 1  # one session, one alert
     assert Reminder.objects.filter(kind=ReminderKind.SAFETY_ALERT, recipient=prescriber).count() == 1
 
 
-def test_raised_risk_with_no_prescriber_on_team_alerts_the_care_manager(therapist, care_manager, cbt):
+def test_raised_risk_with_none_of_the_chosen_roles_on_team_alerts_the_whole_team(therapist, care_manager, cbt):
+    SafetyAlertRecipients.objects.update_or_create(
+        pk=1, defaults={"prescriber": True, "therapist": False, "care_manager": False}
+    )
     patient = PatientFactory()
     CareTeamMemberFactory(patient=patient, user=therapist, role=TeamRole.THERAPIST)
     CareTeamMemberFactory(patient=patient, user=care_manager, role=TeamRole.CARE_MANAGER)
     course = services.course_open(patient=patient, actor=therapist, modality=cbt)
     services.session_log(course=course, actor=therapist, session_date=TODAY(), risk_level="raised", risk_note="x")
-    assert Reminder.objects.get(kind=ReminderKind.SAFETY_ALERT).recipient == care_manager
+    recipients = Reminder.objects.filter(kind=ReminderKind.SAFETY_ALERT).values_list("recipient", flat=True)
+    assert sorted(recipients) == sorted([therapist.pk, care_manager.pk])
+
+
+def test_raised_risk_is_rolled_back_with_the_session(course, therapist):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.session_log(course=course, actor=therapist, session_date=TODAY(), risk_level="raised", risk_note="x")
+        raise RuntimeError("the request failed after the write")
+    assert not SafetyAlert.objects.exists() and not Reminder.objects.exists()
 
 
 # --- Sessions -------------------------------------------------------------------------------

@@ -1,0 +1,162 @@
+"""Today's worklist (issue 16 item 1): every kind, each from its own app, most urgent first, only
+the caller's patients, one click to where it is handled, and a fixed number of queries."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+
+from careplans.models import TeamRole
+from medications import services as medication_services
+from outcomes import services as outcome_services
+from reminders import team_messages
+from tests.factories import CareTeamMemberFactory, PatientFactory
+from tests.medications.conftest import ensure_catalog
+from tests.outcomes.helpers import answers
+from tests.reports import builders
+from tests.therapy.factories import modality_catalog_ensure
+from therapy import services as therapy_services
+from therapy.models import Attendance
+from today.worklist import Severity, WorkItem, worklist_for
+
+pytestmark = pytest.mark.django_db
+TODAY = date.today()
+
+
+def _team(prescriber, therapist, care_manager, **fields):  # type: ignore[no-untyped-def]
+    patient = PatientFactory(**fields)
+    for user, role in ((prescriber, TeamRole.PRESCRIBER), (therapist, TeamRole.THERAPIST)):
+        CareTeamMemberFactory(patient=patient, user=user, role=role)
+    CareTeamMemberFactory(patient=patient, user=care_manager, role=TeamRole.CARE_MANAGER)
+    return patient
+
+
+def _phq9(patient, actor, total, on, item9=0):  # type: ignore[no-untyped-def]
+    return outcome_services.assessment_record(
+        patient=patient, actor=actor, instrument="PHQ-9", responses=answers("PHQ-9", total, item9), administered_on=on
+    )
+
+
+def _everything(patient, prescriber, therapist, care_manager):  # type: ignore[no-untyped-def]
+    """One of every kind for `patient`."""
+    ensure_catalog()
+    modality_catalog_ensure()
+    # Not improving at week 8+: 20 -> 15 over 9 weeks; measurement due: the last PHQ-9 is 5 weeks old;
+    # the item 9 on it opens a safety alert.
+    _phq9(patient, care_manager, 20, TODAY - timedelta(weeks=9))
+    _phq9(patient, care_manager, 15, TODAY - timedelta(weeks=5), item9=1)
+    # Lithium started 6 months ago with no levels: monitoring overdue; a toxic level: critical result.
+    builders.regimen(patient, "Lithium carbonate", TODAY - timedelta(days=180), by=prescriber, dose="600")
+    medication_services.lab_result_record(
+        patient=patient, actor=prescriber, test="lithium_level", value="2.1", taken_on=TODAY
+    )
+    course = builders.course(patient, therapist, "CBT", TODAY - timedelta(days=30))
+    therapy_services.session_log(
+        course=course, actor=therapist, session_date=TODAY - timedelta(days=2), attendance=Attendance.NO_SHOW
+    )
+    team_messages.team_message_send(patient=patient, actor=therapist, body="Can you call her today?")
+
+
+def test_a_prescribers_worklist_has_every_kind_most_urgent_first(prescriber, therapist, care_manager):
+    patient = _team(prescriber, therapist, care_manager)
+    _everything(patient, prescriber, therapist, care_manager)
+    items = worklist_for(prescriber)
+    kinds = [item.kind for item in items]
+    assert set(kinds) >= {"safety_alert", "critical_result", "monitoring_overdue", "not_improving", "measurement_due"}
+    assert "team_message" in kinds  # the therapist's message reached the prescriber's inbox
+    assert "session_follow_up" not in kinds  # the no-show is the therapist's and care manager's to follow up
+    severities = [item.severity for item in items]
+    assert severities == sorted(severities)
+    assert {kinds[0], kinds[1]} == {"safety_alert", "critical_result"}
+    assert all(item.patient == patient for item in items)
+    by_kind = {item.kind: item for item in items}
+    assert by_kind["safety_alert"].url == reverse("outcomes:safety_follow_up", args=[patient.public_id])
+    assert by_kind["critical_result"].url.startswith(f"/patients/{patient.public_id}/medications/critical/")
+    assert by_kind["measurement_due"].url == reverse("outcomes:assessment_create", args=[patient.public_id, "phq-9"])
+    assert "week 9" in by_kind["not_improving"].title
+
+
+def test_the_therapist_sees_the_no_show_to_follow_up_until_a_session_is_attended(prescriber, therapist, care_manager):
+    ensure_catalog()
+    modality_catalog_ensure()
+    patient = _team(prescriber, therapist, care_manager)
+    course = builders.course(patient, therapist, "CBT", TODAY - timedelta(days=30))
+    therapy_services.session_log(
+        course=course, actor=therapist, session_date=TODAY - timedelta(days=3), attendance=Attendance.NO_SHOW
+    )
+    follow_ups = [i for i in worklist_for(therapist) if i.kind == "session_follow_up"]
+    assert [(i.severity, i.url) for i in follow_ups] == [(Severity.HIGH, f"/patients/{patient.public_id}/therapy/")]
+    assert "no show" in follow_ups[0].title
+    therapy_services.session_log(course=course, actor=therapist, session_date=TODAY, duration_minutes=50)
+    assert [i for i in worklist_for(therapist) if i.kind == "session_follow_up"] == []
+
+
+@pytest.mark.parametrize(("weeks", "flagged"), [(7, False), (8, True)])
+def test_not_improving_from_week_8(prescriber, therapist, care_manager, weeks, flagged):
+    """CLINICAL.md §1 (Bao 2015): non-responders by week 8; response >= 50 %, remission < 5 (b3)."""
+    patient = _team(prescriber, therapist, care_manager)
+    _phq9(patient, care_manager, 20, TODAY - timedelta(weeks=weeks, days=0))
+    _phq9(patient, care_manager, 11, TODAY)  # 45 % better: not a response
+    assert any(i.kind == "not_improving" for i in worklist_for(prescriber)) is flagged
+
+
+@pytest.mark.parametrize(("latest", "flagged"), [(10, False), (11, True), (4, False)])
+def test_not_improving_response_and_remission_boundaries(prescriber, therapist, care_manager, latest, flagged):
+    patient = _team(prescriber, therapist, care_manager)
+    _phq9(patient, care_manager, 20, TODAY - timedelta(weeks=10))
+    _phq9(patient, care_manager, latest, TODAY)
+    assert any(i.kind == "not_improving" for i in worklist_for(prescriber)) is flagged
+
+
+def test_only_the_callers_patients(prescriber, therapist, care_manager, outsider, clinic_admin):
+    patient = _team(prescriber, therapist, care_manager)
+    _everything(patient, prescriber, therapist, care_manager)
+    assert worklist_for(outsider) == []
+    assert worklist_for(clinic_admin) == []
+
+
+def test_an_empty_worklist(prescriber):
+    assert worklist_for(prescriber) == []
+
+
+def test_query_count_does_not_grow_with_patients_or_items(
+    prescriber, therapist, care_manager, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _everything(_team(prescriber, therapist, care_manager), prescriber, therapist, care_manager)
+    with CaptureQueriesContext(connection) as one:
+        first = worklist_for(prescriber)
+    for _ in range(4):
+        _everything(_team(prescriber, therapist, care_manager), prescriber, therapist, care_manager)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        five = worklist_for(prescriber)
+    assert len(five) == 5 * len(first)
+    assert len(one.captured_queries) <= 20
+
+
+def test_a_registered_source_adds_a_kind(prescriber, therapist, care_manager):
+    """The interface another app uses (today.worklist docstring)."""
+    from today import worklist
+
+    patient = _team(prescriber, therapist, care_manager)
+
+    def check_ins(ctx: worklist.WorklistContext) -> list[WorkItem]:
+        return [
+            ctx.item(
+                kind="checkin_alert",
+                patient_id=pk,
+                title="Check-in alert",
+                due_date=ctx.today,
+                severity=Severity.HIGH,
+                url="/x/",
+            )
+            for pk in ctx.patient_ids
+        ]
+
+    worklist.worklist_source_register(worklist.WorklistSource("checkin_alert", "Check-ins", check_ins, order=25))
+    try:
+        assert [(i.kind, i.patient) for i in worklist_for(prescriber)] == [("checkin_alert", patient)]
+    finally:
+        worklist._SOURCES.pop("checkin_alert")
