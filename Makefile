@@ -39,6 +39,7 @@ check-migrations: install
 # Production-like settings with dummy secrets (SECURITY.md HD-2).
 check-deploy: install
 	DEBUG=false SECRET_KEY=ci-only-$$(date +%s)-not-a-real-secret-key-0123456789abcdef \
+	NOTE_ENCRYPTION_KEYS=$$($(BIN)/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
 	ALLOWED_HOSTS=tandem.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 # The one way the locks are made, from pyproject.toml: rerun after changing its dependencies.

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
@@ -31,6 +32,19 @@ DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured("Refusing to start with DEBUG=false and the development SECRET_KEY.")
+
+# Private process notes are encrypted at rest (SECURITY.md PN-3): Fernet keys, comma-separated, the
+# first one current (clinic/encryption.py). The development key is refused in production, and so
+# is a production without keys: a note must never be written in the clear.
+DEV_NOTE_ENCRYPTION_KEY = "ZGV2LW9ubHktbm90ZS1rZXktbmV2ZXItaW4tcHJvZCE="  # noqa: S105
+NOTE_ENCRYPTION_KEYS = env_list("NOTE_ENCRYPTION_KEYS", DEV_NOTE_ENCRYPTION_KEY if DEBUG else "")
+if not DEBUG and (not NOTE_ENCRYPTION_KEYS or DEV_NOTE_ENCRYPTION_KEY in NOTE_ENCRYPTION_KEYS):
+    raise ImproperlyConfigured("Refusing to start with DEBUG=false without NOTE_ENCRYPTION_KEYS (or with the dev key).")
+for _key in NOTE_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured("NOTE_ENCRYPTION_KEYS holds a value that is not a Fernet key.") from None
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")

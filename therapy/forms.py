@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from careplans.forms import DateInput
 from careplans.models import Goal
+from clinic.validators import LONG_TEXT_MAX_LENGTH
 from therapy.models import (
     Attendance,
     CourseStatus,
@@ -96,6 +97,7 @@ class SessionForm(forms.Form):
     summary = forms.CharField(
         label="Shared summary",
         required=False,
+        max_length=LONG_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="The care team (prescriber, care manager) reads this. Keep private reflections below.",
     )
@@ -118,6 +120,7 @@ class SessionForm(forms.Form):
     private_note = forms.CharField(
         label="Private process note — only you can ever see this",
         required=False,
+        max_length=LONG_TEXT_MAX_LENGTH,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 3, "class": "private-note"}),
         help_text="Stored apart from the session record. Never shown to colleagues, in reports, "
