@@ -13,7 +13,8 @@ RUN pip install --require-hashes -r requirements.lock \
     && mkdir -p /backups && chown tandem /backups && chmod 700 /backups
 COPY . .
 # collectstatic needs settings that pass the production guard; nothing secret is baked in.
-RUN DEBUG=false SECRET_KEY=build-only-not-used-at-runtime python manage.py collectstatic --noinput
+RUN DEBUG=false SECRET_KEY=build-only-not-used-at-runtime \
+    NOTE_ENCRYPTION_KEYS=YnVpbGQtb25seS1ub3QtdXNlZC1hdC1ydW50aW1lISE= python manage.py collectstatic --noinput
 USER tandem
 EXPOSE 8000
 CMD ["gunicorn", "clinic.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
