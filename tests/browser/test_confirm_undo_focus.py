@@ -124,21 +124,25 @@ def test_mark_done_asks_first_and_offers_undo_until_reload(page, login, prescrib
     assert not _csp_violations(page)
 
 
-def test_focus_moves_to_the_error_summary_after_a_failed_submit(page, login, prescriber, care_plan, shots):
-    login(prescriber)
-    page.goto(f"/patients/{care_plan.patient.public_id}/care-plan/edit/")
-    page.locator("#id_review_date").fill("next tuesday")
-    page.locator("#id_summary").fill("Typed carefully")
-    page.get_by_role("button", name="Save plan").click()
+def test_focus_moves_to_the_error_summary_after_a_failed_submit(page, login, care_manager, shots):
+    from datetime import timedelta
+
+    login(care_manager)
+    page.goto("/patients/new/")
+    page.locator("#id_given_name").fill("Ana")
+    page.locator("#id_family_name").fill("Lima")
+    page.locator("#id_birth_date").fill(str(timezone.localdate() + timedelta(days=1)))  # "Age -1"
+    page.locator("#id_mrn").fill("Z-77")
+    page.get_by_role("button", name="Register").click()
     page.wait_for_load_state()
     summary = page.locator("[data-error-summary]")
     expect(summary).to_be_focused()
     link = summary.get_by_role("link")
-    assert "Enter a valid date" in link.first.inner_text()
+    assert "cannot be in the future" in link.first.inner_text()
     shots("error_summary_focus")
     link.first.click()
-    expect(page.locator("#id_review_date")).to_be_focused()  # the link takes you to the field
-    assert page.locator("#id_summary").input_value() == "Typed carefully"
+    expect(page.locator("#id_birth_date")).to_be_focused()  # the link takes you to the field
+    assert page.locator("#id_family_name").input_value() == "Lima"  # nothing typed is lost
     assert not _csp_violations(page)
 
 
