@@ -166,6 +166,7 @@ def canary_world(api, browser_client, therapist, patient, care_plan, goals, cour
             "risk_level": "none",
             "risk_note": "",
             "private_note": f"{CANARY} from the form",
+            "confirm_duplicate": "1",  # the third session today: past the possible-duplicate warning
         },
     )
     client.logout()
