@@ -40,6 +40,7 @@ check-migrations: install
 check-deploy: install
 	DEBUG=false SECRET_KEY=ci-only-$$(date +%s)-not-a-real-secret-key-0123456789abcdef \
 	AUDIT_HMAC_KEY=ci-only-$$(date +%s)-not-a-real-audit-key-0123456789 \
+	NOTE_ENCRYPTION_KEYS=$$($(BIN)/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
 	ALLOWED_HOSTS=tandem.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 # The one way the locks are made, from pyproject.toml: rerun after changing its dependencies.

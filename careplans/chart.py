@@ -25,6 +25,13 @@ def chart_tabs() -> list[ChartTab]:
     return sorted(_TABS.values(), key=lambda tab: tab.order)
 
 
+def chart_home_url(patient_id: Any) -> str:
+    """Where "open the chart" lands: the first tab, Overview (issue 16 item 9), not the care plan."""
+    from django.urls import reverse
+
+    return reverse(chart_tabs()[0].url_name, kwargs={"patient_id": patient_id})
+
+
 def chart_context(*, user: Any, patient: Any, tab: str) -> dict[str, Any]:
     """What every chart tab starts from: the patient (resolved by `clinical_page`: 404 unless on
     the care team), the team for the header, and an audited chart open (SECURITY.md: every

@@ -19,6 +19,7 @@ from careplans.models import (
     TeamRole,
 )
 from clinic.models import User
+from clinic.validators import LONG_TEXT_MAX_LENGTH, MEDIUM_TEXT_MAX_LENGTH
 
 
 class DateInput(forms.DateInput):
@@ -41,12 +42,14 @@ class CarePlanForm(forms.Form):
     summary = forms.CharField(
         label="Shared formulation",
         required=False,
+        max_length=LONG_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="What the whole team agrees is going on and what the plan is for.",
     )
     diagnoses = forms.CharField(
         label="Problem list / diagnoses",
         required=False,
+        max_length=MEDIUM_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="One per line, ICD-10 code first if known: “F32.1 Major depressive disorder, moderate”.",
     )
@@ -73,15 +76,28 @@ class GoalForm(forms.Form):
 class RelapsePlanForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     warning_signs = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Early signs that things are slipping."
+        required=False,
+        max_length=MEDIUM_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Early signs that things are slipping.",
     )
-    triggers = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    triggers = forms.CharField(
+        required=False, max_length=MEDIUM_TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
     coping_strategies = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="What helps; keep doing it."
+        required=False,
+        max_length=MEDIUM_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What helps; keep doing it.",
     )
-    people_to_contact = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    people_to_contact = forms.CharField(
+        required=False, max_length=MEDIUM_TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
     crisis_steps = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="What to do and whom to call in a crisis."
+        required=False,
+        max_length=MEDIUM_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What to do and whom to call in a crisis.",
     )
 
 
@@ -89,7 +105,9 @@ class PlanAgreementForm(forms.Form):
     kind = forms.ChoiceField(choices=AgreementKind.choices)
     agreed_on = forms.DateField(widget=DateInput())
     participants = forms.CharField(max_length=300)
-    agreement = forms.CharField(label="What was agreed", widget=forms.Textarea(attrs={"rows": 3}))
+    agreement = forms.CharField(
+        label="What was agreed", max_length=MEDIUM_TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class CareTeamMemberForm(forms.Form):

@@ -9,7 +9,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from careplans.search import search_name_for
+from clinic.fields import BoundedTextField
 from clinic.models import ClinicalRecord, PublicIdModel
+from clinic.validators import MEDIUM_TEXT_MAX_LENGTH, validate_birth_date, validate_clean_identifier
 
 
 class PatientStatus(models.TextChoices):
@@ -27,11 +29,11 @@ class PatientManager(models.Manager["Patient"]):
 
 
 class Patient(PublicIdModel):
-    mrn = models.CharField("MRN", max_length=32, unique=True)
-    given_name = models.CharField(max_length=100)
-    family_name = models.CharField(max_length=100)
-    birth_date = models.DateField()
-    preferred_name = models.CharField(max_length=100, blank=True)
+    mrn = models.CharField("MRN", max_length=32, unique=True, validators=[validate_clean_identifier])
+    given_name = models.CharField(max_length=100, validators=[validate_clean_identifier])
+    family_name = models.CharField(max_length=100, validators=[validate_clean_identifier])
+    birth_date = models.DateField(validators=[validate_birth_date])
+    preferred_name = models.CharField(max_length=100, blank=True, validators=[validate_clean_identifier])
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     status = models.CharField(max_length=12, choices=PatientStatus.choices, default=PatientStatus.ACTIVE)
@@ -149,7 +151,7 @@ class CarePlan(PublicIdModel):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_plans")
     status = models.CharField(max_length=12, choices=CarePlanStatus.choices, default=CarePlanStatus.ACTIVE)
     version = models.PositiveIntegerField(default=1)
-    summary = models.TextField(blank=True, help_text="The team's shared formulation.")
+    summary = BoundedTextField(blank=True, help_text="The team's shared formulation.")
     # [{"code": "F32.1", "description": "Major depressive disorder, single episode, moderate"}]
     diagnoses = models.JSONField(default=list, blank=True)
     review_date = models.DateField(null=True, blank=True)
@@ -234,11 +236,11 @@ class RelapsePreventionPlan(PublicIdModel):
     """
 
     care_plan = models.OneToOneField(CarePlan, on_delete=models.PROTECT, related_name="relapse_plan")
-    warning_signs = models.TextField(blank=True)
-    triggers = models.TextField(blank=True)
-    coping_strategies = models.TextField(blank=True)
-    people_to_contact = models.TextField(blank=True)
-    crisis_steps = models.TextField(blank=True)
+    warning_signs = BoundedTextField(blank=True, max_length=MEDIUM_TEXT_MAX_LENGTH)
+    triggers = BoundedTextField(blank=True, max_length=MEDIUM_TEXT_MAX_LENGTH)
+    coping_strategies = BoundedTextField(blank=True, max_length=MEDIUM_TEXT_MAX_LENGTH)
+    people_to_contact = BoundedTextField(blank=True, max_length=MEDIUM_TEXT_MAX_LENGTH)
+    crisis_steps = BoundedTextField(blank=True, max_length=MEDIUM_TEXT_MAX_LENGTH)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -269,7 +271,7 @@ class PlanAgreement(ClinicalRecord):
     kind = models.CharField(max_length=20, choices=AgreementKind.choices)
     agreed_on = models.DateField(default=timezone.localdate)
     participants = models.CharField(max_length=300, help_text="Who took part, e.g. patient, partner, Dr Okafor.")
-    agreement = models.TextField(help_text="What was agreed.")
+    agreement = BoundedTextField(max_length=MEDIUM_TEXT_MAX_LENGTH, help_text="What was agreed.")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -306,7 +308,7 @@ class CaseReview(ClinicalRecord):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    recommendations = models.TextField(blank=True)
+    recommendations = BoundedTextField(blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]

@@ -53,6 +53,19 @@ def care_team_of(patient: Patient) -> QuerySet[CareTeamMember]:
     )
 
 
+def ended_membership_of(patient: Patient, *, public_id: str) -> CareTeamMember | None:
+    """An ended membership of this patient (for its undo), or None for anything else or a bad id."""
+    try:
+        key = UUID(str(public_id))
+    except ValueError:
+        return None
+    return (
+        CareTeamMember.objects.filter(patient=patient, public_id=key, ended_at__isnull=False)
+        .select_related("user")
+        .first()
+    )
+
+
 def caseload_for(user: User) -> QuerySet[Patient]:
     """My caseload: patients on my care team, each with its open care plan and my team role."""
     open_plans = CarePlan.objects.exclude(status=CarePlanStatus.COMPLETED)

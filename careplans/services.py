@@ -31,6 +31,7 @@ from clinic.audit import audit_record, diff, snapshot
 from clinic.concurrency import claim_version
 from clinic.entered_in_error import entered_in_error_mark
 from clinic.models import AuditAction, Role, User
+from clinic.undo import within_undo_window
 
 PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "preferred_name", "phone", "email", "status")
 CARE_PLAN_FIELDS = ("status", "summary", "diagnoses", "review_date")
@@ -149,6 +150,34 @@ def care_team_member_end(*, member: CareTeamMember, actor: User) -> CareTeamMemb
         obj=member,
         patient_id=member.patient.public_id,
         changes={"ended_at": [None, member.ended_at.isoformat()]},
+    )
+    return member
+
+
+@transaction.atomic
+def care_team_member_end_undo(*, member: CareTeamMember, actor: User) -> CareTeamMember:
+    """Take back an ended membership: only its ender, only within the undo window (clinic.undo).
+    The membership continues as before (same row, same start); the audit trail shows both steps."""
+    require(actor, Action.MANAGE_CARE_TEAM)
+    member = CareTeamMember.objects.select_for_update().select_related("patient", "user").get(pk=member.pk)
+    if member.ended_at is None:
+        return member
+    if member.ended_by_id != actor.pk or not within_undo_window(member.ended_at):
+        raise ValidationError("This can no longer be undone: add the clinician to the care team again instead.")
+    ended_at = member.ended_at
+    member.ended_at = None
+    member.ended_by = None
+    try:
+        with transaction.atomic():
+            member.save(update_fields=["ended_at", "ended_by", "updated_at"])
+    except IntegrityError:
+        raise ValidationError("This clinician already holds that role on the care team again.") from None
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=member,
+        patient_id=member.patient.public_id,
+        changes={"ended_at": [ended_at.isoformat(), None]},
     )
     return member
 

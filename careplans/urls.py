@@ -26,4 +26,9 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/agreements/new/", views.agreement_create, name="agreement_create"),
     path("patients/<uuid:patient_id>/care-team/", views.care_team, name="care_team"),
     path("patients/<uuid:patient_id>/care-team/<uuid:member_id>/end/", views.care_team_end, name="care_team_end"),
+    path(
+        "patients/<uuid:patient_id>/care-team/<uuid:member_id>/undo-end/",
+        views.care_team_end_undo,
+        name="care_team_end_undo",
+    ),
 ]

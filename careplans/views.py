@@ -11,10 +11,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from careplans import selectors, services
-from careplans.chart import care_plan_panels, chart_context
+from careplans.chart import care_plan_panels, chart_context, chart_home_url
 from careplans.diagnoses import diagnoses_to_lines
 from careplans.forms import (
     CarePlanForm,
@@ -28,6 +29,7 @@ from careplans.models import RELAPSE_PLAN_FIELDS, CarePlan, Goal, Patient
 from clinic.access import Action, AuthenticatedRequest, clinical_page, user_can
 from clinic.concurrency import StaleVersionError, form_rebased
 from clinic.selectors import clinicians
+from clinic.undo import within_undo_window
 
 
 def _open_plan_or_404(patient: Patient) -> CarePlan:
@@ -48,7 +50,7 @@ def patient_create(request: AuthenticatedRequest) -> HttpResponse:
         else:
             messages.success(request, "Patient registered.")
             if user_can(request.user, Action.VIEW_CLINICAL):
-                return redirect("careplans:chart", patient_id=patient.public_id)
+                return redirect(chart_home_url(patient.public_id))
             return redirect("careplans:care_team", patient_id=patient.public_id)
     return render(request, "careplans/patient_form.html", {"form": form})
 
@@ -257,11 +259,18 @@ def care_team(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
         else:
             messages.success(request, "Added to the care team.")
             return redirect("careplans:care_team", patient_id=patient.public_id)
+    ended = selectors.ended_membership_of(patient, public_id=request.GET.get("ended", ""))
+    undo = (
+        ended
+        if ended is not None and ended.ended_by_id == request.user.pk and within_undo_window(ended.ended_at)
+        else None
+    )
     return render(
         request,
         "careplans/care_team.html",
         {
             "patient": patient,
+            "undo": undo,
             "team": list(selectors.care_team_of(patient)),
             "form": form,
             "can_manage": can_manage,
@@ -278,7 +287,24 @@ def care_team_end(request: AuthenticatedRequest, patient: Patient, member_id: st
     if member is None:
         raise Http404
     services.care_team_member_end(member=member, actor=request.user)
-    messages.success(request, "Membership ended.")
     if member.user_id == request.user.pk:
+        messages.success(request, "Membership ended.")
         return redirect("careplans:caseload")
+    # The care-team page answers with an undo offer for this membership (clinic.undo).
+    return redirect(
+        reverse("careplans:care_team", kwargs={"patient_id": patient.public_id}) + f"?ended={member.public_id}"
+    )
+
+
+@clinical_page(action=Action.MANAGE_CARE_TEAM, methods=["POST"], scope="demographics")
+def care_team_end_undo(request: AuthenticatedRequest, patient: Patient, member_id: str) -> HttpResponse:
+    member = selectors.ended_membership_of(patient, public_id=member_id)
+    if member is None:
+        raise Http404
+    try:
+        services.care_team_member_end_undo(member=member, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Undone: {member.user} is on the care team again.")
     return redirect("careplans:care_team", patient_id=patient.public_id)

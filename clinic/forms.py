@@ -3,12 +3,13 @@ from typing import Any
 from django import forms
 
 from clinic.models import Role
+from clinic.validators import validate_clean_identifier
 
 
 class StaffForm(forms.Form):
     username = forms.CharField(max_length=150)
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
+    first_name = forms.CharField(max_length=150, required=False, validators=[validate_clean_identifier])
+    last_name = forms.CharField(max_length=150, required=False, validators=[validate_clean_identifier])
     email = forms.EmailField(required=False)
     roles = forms.MultipleChoiceField(choices=Role.choices, widget=forms.CheckboxSelectMultiple)
     is_active = forms.BooleanField(required=False, initial=True, label="Account active")

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from clinic.validators import validate_clean_identifier
+
 
 class Role(models.TextChoices):
     PRESCRIBER = "prescriber", "Prescriber"
@@ -79,6 +81,9 @@ class User(AbstractUser):
     """Staff account. A user may hold several roles (a psychiatrist who also does therapy)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Staff names show on every chart and in exports: visible characters only (issue 12 item 8).
+    first_name = models.CharField("first name", max_length=150, blank=True, validators=[validate_clean_identifier])
+    last_name = models.CharField("last name", max_length=150, blank=True, validators=[validate_clean_identifier])
     is_prescriber = models.BooleanField(default=False)
     is_therapist = models.BooleanField(default=False)
     is_care_manager = models.BooleanField(default=False)

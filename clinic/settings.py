@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
@@ -46,6 +47,18 @@ AUDIT_SEAL_GRACE_SECONDS = float(os.environ.get("AUDIT_SEAL_GRACE_SECONDS", "2")
 AUDIT_ANCHOR_FILE = os.environ.get("AUDIT_ANCHOR_FILE", str(BASE_DIR / "var" / "audit-anchors.jsonl"))
 # Distinct patients one user may open in an hour before the clinic admins are alerted.
 AUDIT_BULK_READ_THRESHOLD = int(os.environ.get("AUDIT_BULK_READ_THRESHOLD", "50"))
+# Private process notes are encrypted at rest (SECURITY.md PN-3): Fernet keys, comma-separated, the
+# first one current (clinic/encryption.py). The development key is refused in production, and so
+# is a production without keys: a note must never be written in the clear.
+DEV_NOTE_ENCRYPTION_KEY = "ZGV2LW9ubHktbm90ZS1rZXktbmV2ZXItaW4tcHJvZCE="  # noqa: S105
+NOTE_ENCRYPTION_KEYS = env_list("NOTE_ENCRYPTION_KEYS", DEV_NOTE_ENCRYPTION_KEY if DEBUG else "")
+if not DEBUG and (not NOTE_ENCRYPTION_KEYS or DEV_NOTE_ENCRYPTION_KEY in NOTE_ENCRYPTION_KEYS):
+    raise ImproperlyConfigured("Refusing to start with DEBUG=false without NOTE_ENCRYPTION_KEYS (or with the dev key).")
+for _key in NOTE_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured("NOTE_ENCRYPTION_KEYS holds a value that is not a Fernet key.") from None
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -356,6 +369,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = DEBUG  # dev and tests serve static files without collectstatic
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files served at the site root by WhiteNoise, before any URL pattern or login check: the favicon
+# (browsers ask for /favicon.ico on every page, signed in or not; issue 16 item 9).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

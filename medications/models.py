@@ -14,7 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from careplans.models import Patient
+from clinic.fields import BoundedTextField
 from clinic.models import ClinicalRecord, PublicIdModel
+from clinic.validators import MEDIUM_TEXT_MAX_LENGTH
 
 
 class DrugClass(models.TextChoices):
@@ -140,8 +142,10 @@ class MonitoringProtocol(PublicIdModel):
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
-    source = models.TextField(help_text="The published schedule this protocol follows (citation, URL).")
+    description = BoundedTextField(blank=True, max_length=MEDIUM_TEXT_MAX_LENGTH)
+    source = BoundedTextField(
+        max_length=MEDIUM_TEXT_MAX_LENGTH, help_text="The published schedule this protocol follows (citation, URL)."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -896,7 +900,7 @@ class CriticalResult(PublicIdModel):
     source = models.CharField(max_length=300)
     status = models.CharField(max_length=10, choices=CriticalResultStatus.choices, default=CriticalResultStatus.OPEN)
     raised_at = models.DateTimeField(default=timezone.now)
-    action_taken = models.TextField(blank=True)
+    action_taken = BoundedTextField(blank=True, max_length=MEDIUM_TEXT_MAX_LENGTH)
     actioned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

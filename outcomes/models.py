@@ -11,7 +11,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from careplans.models import Patient
+from clinic.fields import BoundedTextField
 from clinic.models import ClinicalRecord
+from clinic.validators import MEDIUM_TEXT_MAX_LENGTH
 from outcomes.cssrs import FOLLOW_UP_QUESTIONS, CssrsTriage
 from outcomes.instruments import INSTRUMENTS, InstrumentCode, Severity
 from reminders.safety_signals import SafetySource
@@ -114,7 +116,9 @@ class SafetyFollowUp(ClinicalRecord):
     format = models.CharField(max_length=12, choices=ContactMethod.choices, help_text="How the patient was seen.")
     outcome = models.CharField(max_length=20, choices=RiskOutcome.choices)
     plan = models.CharField(max_length=20, choices=RiskPlan.choices)
-    plan_details = models.TextField(help_text="What was done and agreed, and who follows up when.")
+    plan_details = BoundedTextField(
+        max_length=MEDIUM_TEXT_MAX_LENGTH, help_text="What was done and agreed, and who follows up when."
+    )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

@@ -16,7 +16,12 @@ class RemindersConfig(AppConfig):
         from careplans.case_reviews import case_review_flagged_register
         from careplans.chart import ChartTab, chart_tab_register
         from careplans.seeding import demo_seeder_register
-        from reminders.care_plans import care_plan_review_due, case_review_reminders_write, seed_demo_reminders
+        from reminders.care_plans import (
+            care_plan_review_due,
+            case_review_reminders_write,
+            seed_demo_deliver,
+            seed_demo_reminders,
+        )
         from reminders.outbox import reminder_rule_register, urgent_dispatcher_register
         from reminders.tasks import dispatch_urgent
 
@@ -30,3 +35,4 @@ class RemindersConfig(AppConfig):
 
         bulk_read_alarm.connect(bulk_read_alarm_write, dispatch_uid="reminders.bulk_read_alarm")
         demo_seeder_register(seed_demo_reminders, order=90)  # after the apps' clinical demo data
+        demo_seeder_register(seed_demo_deliver, order=1000)  # last: every seeder's reminders go out

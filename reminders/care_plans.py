@@ -99,11 +99,24 @@ DEMO_MESSAGES = [
 ]
 
 
+def seed_demo_deliver(clinic) -> None:  # type: ignore[no-untyped-def]
+    """The last demo seeder: e-mail what the demo data put in the outbox (count + link, as always),
+    as `run_reminders` would. Without it a fresh demo, which has no Celery beat, showed "111
+    reminders overdue" on the delivery page 15 minutes later (issue 16 item 9)."""
+    from reminders import delivery
+
+    for recipient_id in delivery.recipients_to_deliver():
+        try:
+            delivery.reminders_deliver_to(recipient_id=recipient_id)
+        except delivery.TransientDeliveryError:
+            continue  # the mail server is not there: the outbox keeps them for run_reminders
+
+
 def seed_demo_reminders(clinic) -> None:  # type: ignore[no-untyped-def]
     """Demo data (seed_demo): a few team threads, then today's scan, so the inbox has content.
 
     Only patients this run created get messages, so a re-run adds nothing; the scan is
-    idempotent. Nothing is e-mailed here: `run_reminders` (or Celery beat) does that.
+    idempotent. `seed_demo_deliver`, the last seeder, e-mails the outbox.
     """
     from django.utils import timezone
 

@@ -22,6 +22,7 @@ from careplans.selectors import patients_on_care_team_of
 from clinic.access import visible_or_404
 from clinic.audit import audit_record
 from clinic.models import AuditAction, User
+from clinic.undo import within_undo_window
 from reminders.models import Reminder, ReminderKind, ReminderStatus
 
 # Not yet dealt with: counted by the header badge.
@@ -189,3 +190,30 @@ def reminder_snooze(*, reminder: Reminder, actor: User, until: date | None) -> R
 @transaction.atomic
 def reminder_complete(*, reminder: Reminder, actor: User) -> Reminder:
     return _transition(reminder=reminder, actor=actor, to=ReminderStatus.DONE, done_at=timezone.now())
+
+
+@transaction.atomic
+def reminder_undo_done(*, reminder: Reminder, actor: User) -> Reminder:
+    """Take back "Mark done" (issue 16 item 9): within the undo window (clinic.undo), by its recipient.
+    The reminder comes back as acknowledged (it was seen), so it is not e-mailed again; the one
+    deliberate exception to REMINDER_TRANSITIONS, where done is otherwise final."""
+    if reminder.recipient_id != actor.pk:
+        raise ValidationError("Only the recipient can change a reminder.")
+    locked = Reminder.objects.select_for_update().get(pk=reminder.pk)
+    if locked.status != ReminderStatus.DONE or not within_undo_window(locked.done_at):
+        raise ValidationError({"status": "This can no longer be undone."})
+    done_at = locked.done_at
+    locked.status = ReminderStatus.ACKNOWLEDGED
+    locked.acknowledged_at = locked.acknowledged_at or done_at
+    locked.done_at = None
+    locked.full_clean()
+    locked.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=locked,
+        patient_id=reminder.patient.public_id if reminder.patient is not None else None,
+        changes={"status": [ReminderStatus.DONE.value, ReminderStatus.ACKNOWLEDGED.value]},
+    )
+    locked.patient = reminder.patient
+    return locked

@@ -73,10 +73,11 @@ def inbox_page(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _row_response(
-    request: AuthenticatedRequest, reminder: Reminder, *, error: str = "", until: str = ""
+    request: AuthenticatedRequest, reminder: Reminder, *, error: str = "", until: str = "", undo: bool = False
 ) -> HttpResponse:
     today = timezone.localdate()
     _decorate([reminder], today, {str(reminder.public_id): {"message": error, "until": until}})
+    reminder.can_undo = undo  # type: ignore[attr-defined]
     return render(
         request,
         "reminders/_inbox_row_response.html",
@@ -111,6 +112,9 @@ def _act(request: AuthenticatedRequest, reminder_id: str, action: str) -> HttpRe
                 raise ValidationError({"until": "Enter a date as YYYY-MM-DD."}) from None
             reminder = inbox.reminder_snooze(reminder=reminder, actor=request.user, until=until)
             done_message = f"Snoozed until {reminder.snoozed_until:%Y-%m-%d}."
+        elif action == "undo_done":
+            reminder = inbox.reminder_undo_done(reminder=reminder, actor=request.user)
+            done_message = "Undone: the reminder is back in your list."
         else:
             reminder = inbox.reminder_complete(reminder=reminder, actor=request.user)
             done_message = "Reminder marked done."
@@ -131,7 +135,8 @@ def _act(request: AuthenticatedRequest, reminder_id: str, action: str) -> HttpRe
             messages.error(request, text)  # the row is not on this page: say it at the top
         return render(request, "reminders/inbox.html", context, status=400)
     if request.htmx:
-        return _row_response(request, reminder)
+        # Just marked done: the answering row offers an undo; a reload shows the plain row (clinic.undo).
+        return _row_response(request, reminder, undo=action == "done")
     messages.success(request, done_message)
     return _back(request)
 
@@ -149,6 +154,11 @@ def reminder_snooze(request: AuthenticatedRequest, reminder_id: str) -> HttpResp
 @clinical_page(methods=["POST"])
 def reminder_complete(request: AuthenticatedRequest, reminder_id: str) -> HttpResponse:
     return _act(request, reminder_id, "done")
+
+
+@clinical_page(methods=["POST"])
+def reminder_undo_done(request: AuthenticatedRequest, reminder_id: str) -> HttpResponse:
+    return _act(request, reminder_id, "undo_done")
 
 
 @clinical_page(action=Action.VIEW_AUDIT)

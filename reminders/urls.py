@@ -14,6 +14,7 @@ urlpatterns = [
     path("inbox/<uuid:reminder_id>/acknowledge/", inbox_views.reminder_acknowledge, name="reminder_acknowledge"),
     path("inbox/<uuid:reminder_id>/snooze/", inbox_views.reminder_snooze, name="reminder_snooze"),
     path("inbox/<uuid:reminder_id>/done/", inbox_views.reminder_complete, name="reminder_complete"),
+    path("inbox/<uuid:reminder_id>/undo-done/", inbox_views.reminder_undo_done, name="reminder_undo_done"),
     path("patients/<uuid:patient_id>/team/", team_views.team_thread, name="team_thread"),
     path("patients/<uuid:patient_id>/team/<uuid:message_id>/reply/", team_views.team_reply, name="team_reply"),
 ]

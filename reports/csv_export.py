@@ -2,6 +2,7 @@
 
 A text cell starting with = + - @, a tab or a carriage return could be run as a formula
 (=HYPERLINK(...), +cmd|...); such cells get a leading apostrophe (OWASP "CSV injection").
+Control, bidi-override and zero-width characters are stripped from every text cell.
 Numbers the report computed are written as numbers: a number is never a formula.
 """
 
@@ -12,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from clinic.validators import strip_unsafe_characters
 from reports.base import Column, ReportResult, Section
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -29,7 +31,9 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, list | tuple):
         # Flags are (key, label) pairs: the label is what a reader wants.
         value = "; ".join(str(item[1]) if isinstance(item, tuple) else str(item) for item in value)
-    text = str(value)
+    # Control, bidi-override and zero-width characters go first (issue 12 item 8): they could
+    # reverse a name in the spreadsheet or hide a formula start behind an invisible character.
+    text = strip_unsafe_characters(str(value))
     if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text

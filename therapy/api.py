@@ -20,6 +20,7 @@ from careplans.models import Goal, Patient
 from careplans.selectors import patient_for_clinical_use
 from clinic.access import Action
 from clinic.models import User
+from clinic.validators import LONG_TEXT_MAX_LENGTH
 from clinic.viewsets import ClinicalViewSet, EnterInErrorAliasMixin
 from therapy import selectors, services
 from therapy.models import (
@@ -180,9 +181,12 @@ class TherapySessionSerializer(serializers.Serializer):
     )
     format = serializers.ChoiceField(choices=SessionFormat.choices, required=False)
     attendance = serializers.ChoiceField(choices=Attendance.choices, required=False)
-    summary = serializers.CharField(allow_blank=True, required=False, help_text="Shared with the care team.")
+    summary = serializers.CharField(
+        max_length=LONG_TEXT_MAX_LENGTH, allow_blank=True, required=False, help_text="Shared with the care team."
+    )
     private_note = serializers.CharField(
         source="own_note",
+        max_length=LONG_TEXT_MAX_LENGTH,
         allow_blank=True,
         required=False,
         trim_whitespace=False,

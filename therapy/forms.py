@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from careplans.forms import DateInput
 from careplans.models import Goal
+from clinic.validators import LONG_TEXT_MAX_LENGTH
 from therapy.models import (
     Attendance,
     CourseStatus,
@@ -96,6 +97,7 @@ class SessionForm(forms.Form):
     summary = forms.CharField(
         label="Shared summary",
         required=False,
+        max_length=LONG_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="The care team (prescriber, care manager) reads this. Keep private reflections below.",
     )
@@ -115,9 +117,12 @@ class SessionForm(forms.Form):
         label="Risk note",
         help_text="Required when risk is raised: the prescriber is alerted at once.",
     )
+    # Set by the "Log it anyway" button of the possible-duplicate warning (issue 16 item 9).
+    confirm_duplicate = forms.BooleanField(required=False, widget=forms.HiddenInput)
     private_note = forms.CharField(
         label="Private process note — only you can ever see this",
         required=False,
+        max_length=LONG_TEXT_MAX_LENGTH,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 3, "class": "private-note"}),
         help_text="Stored apart from the session record. Never shown to colleagues, in reports, "
@@ -161,13 +166,21 @@ class SessionForm(forms.Form):
         data = super().clean() or {}
         if data.get("risk_level") == RiskLevel.RAISED and not data.get("risk_note", "").strip():
             self.add_error("risk_note", "Say what the concern is: the prescriber is told at once.")
+        missed = data.get("attendance") not in (None, Attendance.ATTENDED)
         # A missed session took no time unless the therapist says otherwise.
-        if data.get("attendance") not in (None, Attendance.ATTENDED) and "duration_minutes" not in self.changed_data:
+        if missed and "duration_minutes" not in self.changed_data:
             data["duration_minutes"] = 0
+        if missed:
+            # Nothing happened in a missed session: no goal progress, no homework set or reviewed,
+            # whatever the hidden fields of the form still hold (issue 16 item 9).
+            for name in list(data):
+                if name.startswith(GOAL_PREFIX) or name in ("homework", "last_homework", "participants"):
+                    data[name] = ""
         return data
 
     def service_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
+        data.pop("confirm_duplicate", None)
         progress = {}
         for goal in self.goals:
             value = data.pop(f"{GOAL_PREFIX}{goal.public_id}", "")

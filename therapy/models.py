@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from careplans.models import Goal, Patient
+from clinic.encryption import EncryptedTextField
+from clinic.fields import BoundedTextField
 from clinic.models import ClinicalRecord, PublicIdModel
 
 
@@ -186,7 +188,7 @@ class TherapySession(ClinicalRecord):
     participants = models.CharField(
         max_length=300, blank=True, help_text="Family, couples and group work: who took part."
     )
-    summary = models.TextField("shared summary", blank=True)
+    summary = BoundedTextField("shared summary", blank=True)
     risk_level = models.CharField(max_length=8, choices=RiskLevel.choices, default=RiskLevel.NONE)
     risk_note = models.CharField(max_length=500, blank=True)
     logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -295,13 +297,13 @@ class ProcessNote(PublicIdModel):
     (SECURITY.md PN-1, PN-2). `related_name="+"` keeps it off the session object, so no
     prefetch, serializer or template can reach it from a shared record by accident.
 
-    PN-3 (field-level encryption of `text`) is pending a dependency decision: the
-    `cryptography` package is not installed. Never add this model to the admin.
+    PN-3: `text` is encrypted at rest (clinic.encryption, Fernet keys from the environment);
+    the database, its dumps and backups hold only tokens. Never add this model to the admin.
     """
 
     session = models.ForeignKey(TherapySession, on_delete=models.PROTECT, related_name="+")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField(blank=True)
+    text = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -223,6 +223,16 @@ def open_homework_of(course: TherapyCourse) -> Homework | None:
     )
 
 
+def same_day_sessions(*, patient: Patient, day: date) -> list[TherapySession]:
+    """The patient's sessions already logged on `day`, in any course: a second one is probably a
+    double entry (issue 16 item 9); the form warns and lets the therapist confirm."""
+    return list(
+        TherapySession.objects.filter(course__patient=patient, session_date=day)
+        .select_related("course__modality")
+        .order_by("id")
+    )
+
+
 def last_session_of(course: TherapyCourse) -> TherapySession | None:
     return TherapySession.objects.filter(course=course).order_by("-session_date", "-id").first()
 

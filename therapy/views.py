@@ -116,18 +116,29 @@ def session_log(request: AuthenticatedRequest, patient: Patient, course_id: str)
     """The session log form, optimised for speed: defaults filled, keyboard first."""
     course = selectors.open_course_of(patient=patient, public_id=course_id)
     form = _session_form(request, course)
+    duplicates: list = []
     if request.method == "POST" and form.is_valid():
-        try:
-            session = services.session_log(course=course, actor=request.user, **form.service_fields())
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, f"Session on {session.session_date:%Y-%m-%d} logged.")
-            return redirect("therapy:tab", patient_id=patient.public_id)
+        if not form.cleaned_data["confirm_duplicate"]:
+            duplicates = selectors.same_day_sessions(patient=patient, day=form.cleaned_data["session_date"])
+        if not duplicates:
+            try:
+                session = services.session_log(course=course, actor=request.user, **form.service_fields())
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, f"Session on {session.session_date:%Y-%m-%d} logged.")
+                return redirect("therapy:tab", patient_id=patient.public_id)
     return render(
         request,
         "therapy/session_form.html",
-        _chart(patient, form=form, course=course, session=None, last_session=selectors.last_session_of(course)),
+        _chart(
+            patient,
+            form=form,
+            course=course,
+            session=None,
+            last_session=selectors.last_session_of(course),
+            duplicates=duplicates,
+        ),
     )
 
 

@@ -79,6 +79,7 @@ def test_inbox_shows_a_reminder_and_acknowledging_it_updates_the_badge(
     shot("inbox_after_acknowledge")
     assert Reminder.objects.get(pk=review.pk).status == ReminderStatus.ACKNOWLEDGED
 
+    page.once("dialog", lambda dialog: dialog.accept())  # "Mark done" asks first (issue 16 item 9)
     page.locator(f"#reminder-{alert.public_id}").get_by_role("button", name="Mark done").click()
     page.locator(f"#reminder-{alert.public_id} .badge-completed").wait_for()
     assert _badge(page).is_hidden()

@@ -216,7 +216,7 @@ def test_register_patient_as_clinician_opens_the_chart(browser_client, care_mana
         {"given_name": "Ana", "family_name": "Lima", "birth_date": "1991-02-03", "mrn": "Z-1"},
     )
     patient = Patient.objects.get(mrn="Z-1")
-    assert response["Location"] == url("chart", patient)
+    assert response["Location"] == reverse("outcomes:tab", kwargs={"patient_id": patient.public_id})  # Overview first
 
 
 def test_staff_pages_are_for_clinic_admins(client, clinic_admin, prescriber):

@@ -164,7 +164,8 @@ def test_next_session_reviews_the_last_homework(browser_client, therapist, cours
     client = browser_client(therapist)
     form = client.get(log_url(course)).context["form"]
     assert "last_homework" in form.fields
-    _post_session(client, course, last_homework="partly")
+    # A second session on the same day: confirmed past the possible-duplicate warning (issue 16 item 9).
+    _post_session(client, course, last_homework="partly", confirm_duplicate="1")
     homework = Homework.objects.get()
     assert homework.completion == "partly"
     assert homework.reviewed_in == TherapySession.objects.latest("id")
