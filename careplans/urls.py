@@ -1,6 +1,6 @@
 from django.urls import path
 
-from careplans import views
+from careplans import break_glass_views, views
 
 app_name = "careplans"
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/agreements/new/", views.agreement_create, name="agreement_create"),
     path("patients/<uuid:patient_id>/care-team/", views.care_team, name="care_team"),
     path("patients/<uuid:patient_id>/care-team/<uuid:member_id>/end/", views.care_team_end, name="care_team_end"),
+    path("patients/<uuid:patient_id>/break-glass/", break_glass_views.break_glass, name="break_glass"),
+    path("break-glass/", break_glass_views.break_glass_report, name="break_glass_report"),
 ]

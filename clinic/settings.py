@@ -252,6 +252,8 @@ SESSION_ABSOLUTE_LIMIT = timedelta(hours=12)
 IDLE_WARNING_SECONDS = int(os.environ.get("IDLE_WARNING_SECONDS", str(13 * 60)))
 # A form posted after the session ended is held server-side for its user this long (clinic.drafts).
 HELD_FORM_SECONDS = 30 * 60
+# How long an emergency (break-glass) access to a chart lasts (issue 12 item 6).
+BREAK_GLASS_HOURS = int(os.environ.get("BREAK_GLASS_HOURS", "4"))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -16,6 +16,8 @@ class RemindersConfig(AppConfig):
         from careplans.case_reviews import case_review_flagged_register
         from careplans.chart import ChartTab, chart_tab_register
         from careplans.seeding import demo_seeder_register
+        from clinic.access_notices import access_notice_listener_register
+        from reminders.access_notices import access_notices_write
         from reminders.care_plans import care_plan_review_due, case_review_reminders_write, seed_demo_reminders
         from reminders.outbox import reminder_rule_register, urgent_dispatcher_register
         from reminders.tasks import dispatch_urgent
@@ -25,4 +27,5 @@ class RemindersConfig(AppConfig):
         reminder_rule_register("care_plan_review", care_plan_review_due)
         case_review_flagged_register(case_review_reminders_write)
         urgent_dispatcher_register(dispatch_urgent)
+        access_notice_listener_register(access_notices_write)  # role grants, care-team changes, break-glass
         demo_seeder_register(seed_demo_reminders, order=90)  # after the apps' clinical demo data
