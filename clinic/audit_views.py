@@ -104,6 +104,7 @@ class AuditRow:
     patient_name: str
     patient_mrn: str
     changes: list[tuple[str, str]]  # (field, "before → after" or "changed")
+    record_name: str = ""  # the staff member a clinic.user row is about
 
     @property
     def changed_fields(self) -> str:
@@ -134,7 +135,7 @@ def changes_shown(changes: Any, users: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def _user_uuids(events: list[AuditEvent]) -> set[str]:
-    found = set()
+    found = {event.object_id for event in events if event.object_type == "clinic.user" and event.object_id}
     for event in events:
         pair = event.changes.get("user") if isinstance(event.changes, dict) else None
         for value in pair if isinstance(pair, list) else []:
@@ -150,7 +151,13 @@ def audit_rows(viewer: User, events: list[AuditEvent]) -> list[AuditRow]:
         p.public_id: p for p in patients_in_scope(viewer, scope="demographics").filter(public_id__in=patient_ids)
     }
     user_ids = _user_uuids(events)
-    users = {str(u.public_id): str(u) for u in User.objects.filter(public_id__in=user_ids)} if user_ids else {}
+    users = {}
+    if user_ids:
+        valid = set()
+        for value in user_ids:
+            with contextlib.suppress(ValueError):
+                valid.add(uuid.UUID(value))
+        users = {str(u.public_id): str(u) for u in User.objects.filter(public_id__in=valid)}
     rows = []
     for event in events:
         patient = patients.get(event.patient_id) if event.patient_id else None
@@ -161,6 +168,7 @@ def audit_rows(viewer: User, events: list[AuditEvent]) -> list[AuditRow]:
                 patient_name=getattr(patient, "display_name", "") if patient else "",
                 patient_mrn=getattr(patient, "mrn", "") if patient else "",
                 changes=changes_shown(event.changes, users),
+                record_name=users.get(event.object_id, "") if event.object_type == "clinic.user" else "",
             )
         )
     return rows
