@@ -21,10 +21,5 @@ class CareplansConfig(AppConfig):
 
         chart_tab_register(ChartTab(key="care_plan", label="Care plan", url_name="careplans:chart", order=20))
         chart_tab_register(ChartTab(key="care_team", label="Care team", url_name="careplans:care_team", order=90))
-
-        from careplans.break_glass import break_glass_banner
-        from careplans.chart import chart_banner_register
-
-        chart_banner_register(break_glass_banner)  # every chart tab, while an emergency access runs
         # careplans' own reminder rules are registered by the reminders app (reminders/apps.py):
         # careplans never imports reminders.

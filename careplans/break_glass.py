@@ -77,7 +77,8 @@ def _grant_write(*, patient: Patient, actor: User, reason: str) -> BreakGlassGra
 
 
 def break_glass_banner(*, patient: Patient, user: User) -> dict[str, object] | None:
-    """The chart banner while the user's emergency access to this chart runs (one query)."""
+    """The chart banner while the user's emergency access to this chart runs (one query; called
+    by careplans.chart.chart_context for a user off the team only)."""
     from careplans.selectors import break_glass_active_for
 
     grant = break_glass_active_for(user=user, patient=patient)
