@@ -6,11 +6,16 @@ class CareplansConfig(AppConfig):
     verbose_name = "Care plans"
 
     def ready(self) -> None:
-        from careplans.selectors import patients_on_care_team_of, patients_visible_to
+        from careplans.selectors import patients_on_care_team_of, patients_open_to_break_glass, patients_visible_to
         from clinic.access import patient_scope_register
 
-        # What `?patient=` and the API base viewset may name (clinic/viewsets.py).
-        patient_scope_register(clinical=patients_on_care_team_of, demographics=patients_visible_to)
+        # What `?patient=` and the API base viewset may name (clinic/viewsets.py); `break_glass`:
+        # what the emergency-access request alone may name (issue 12 item 6).
+        patient_scope_register(
+            clinical=patients_on_care_team_of,
+            demographics=patients_visible_to,
+            break_glass=patients_open_to_break_glass,
+        )
 
         from careplans.chart import ChartTab, chart_tab_register
 

@@ -39,12 +39,16 @@ def chart_context(*, user: Any, patient: Any, tab: str) -> dict[str, Any]:
     from careplans import selectors, services
 
     services.chart_opened(patient=patient, actor=user)
-    return {
-        "patient": patient,
-        "team": list(selectors.care_team_of(patient)),
-        "active_tab": tab,
-        "chart_banners": chart_banners(patient=patient, user=user),
-    }
+    team = list(selectors.care_team_of(patient))
+    banners = chart_banners(patient=patient, user=user)
+    if all(member.user_id != user.pk for member in team):
+        # Off the team yet here: an emergency access is running (issue 12 item 6). Looked up only
+        # then, so a team member's chart costs no query for it.
+        from careplans.break_glass import break_glass_banner
+
+        if (banner := break_glass_banner(patient=patient, user=user)) is not None:
+            banners.insert(0, banner)
+    return {"patient": patient, "team": team, "active_tab": tab, "chart_banners": banners}
 
 
 # A banner another app shows above every chart tab (e.g. outcomes' open safety alert):

@@ -414,3 +414,34 @@ class CarePlanVersion(models.Model):
 
     def __str__(self) -> str:
         return f"care plan version {self.version}"
+
+
+class BreakGlassGrant(PublicIdModel):
+    """Emergency access to one chart for a clinician off its care team (issue 12 item 6).
+
+    While `expires_at` is ahead, the patient is in the user's clinical scope
+    (careplans.selectors.patients_on_care_team_of, the one access path). The reason lives here,
+    never in the audit row; the clinic admins review it in the break-glass report."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="break_glass_grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500)
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["user", "patient", "expires_at"], name="careplans_breakglass_scope_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="%(app_label)s_%(class)s_reason_required"),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("started_at")), name="%(app_label)s_%(class)s_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"break-glass grant {self.public_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()

@@ -9,8 +9,18 @@ from collections.abc import Iterable
 from uuid import UUID
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils import timezone
 
-from careplans.models import CarePlan, CarePlanStatus, CarePlanVersion, CareTeamMember, Goal, GoalStatusChange, Patient
+from careplans.models import (
+    BreakGlassGrant,
+    CarePlan,
+    CarePlanStatus,
+    CarePlanVersion,
+    CareTeamMember,
+    Goal,
+    GoalStatusChange,
+    Patient,
+)
 from careplans.search import patients_matching
 from clinic.access import Action, sees_all_demographics, user_can, visible_or_404
 from clinic.models import User
@@ -20,11 +30,41 @@ def _active_membership(user: User) -> Exists:
     return Exists(CareTeamMember.objects.filter(patient=OuterRef("pk"), user=user, ended_at__isnull=True))
 
 
+def _active_break_glass(user: User) -> Exists:
+    return Exists(BreakGlassGrant.objects.filter(patient=OuterRef("pk"), user=user, expires_at__gt=timezone.now()))
+
+
 def patients_on_care_team_of(user: User) -> QuerySet[Patient]:
-    """Patients whose clinical record the user may read: active care-team membership only."""
+    """Patients whose clinical record the user may read: active care-team membership, or an
+    unexpired break-glass grant (issue 12 item 6). Every clinical read and write goes through
+    this, so an emergency access opens and closes everywhere at once, with no second door."""
     if not user.is_authenticated or not user.is_active or not user_can(user, Action.VIEW_CLINICAL):
         return Patient.objects.none()
-    return Patient.objects.filter(_active_membership(user))
+    return Patient.objects.filter(_active_membership(user) | _active_break_glass(user))
+
+
+def patients_open_to_break_glass(user: User) -> QuerySet[Patient]:
+    """The patients a clinician may ask emergency access to: any of the clinic's, if their role
+    allows it (clinic admins never: no clinical role). Names nothing until a reason is given."""
+    if not user.is_authenticated or not user.is_active or not user_can(user, Action.BREAK_GLASS):
+        return Patient.objects.none()
+    return Patient.objects.all()
+
+
+def break_glass_active_for(*, user: User, patient: Patient) -> BreakGlassGrant | None:
+    """The user's running emergency access to this chart, for the banner (None if on the team)."""
+    return (
+        BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
+        .order_by("-expires_at")
+        .first()
+    )
+
+
+def break_glass_grants_for_review(user: User) -> QuerySet[BreakGlassGrant]:
+    """Every emergency access, newest first, for the clinic admins' review (audit viewers)."""
+    if not user_can(user, Action.VIEW_AUDIT):
+        return BreakGlassGrant.objects.none()
+    return BreakGlassGrant.objects.select_related("patient", "user").order_by("-started_at", "-id")
 
 
 def patients_visible_to(user: User) -> QuerySet[Patient]:

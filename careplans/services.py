@@ -26,11 +26,12 @@ from careplans.models import (
     RelapsePreventionPlan,
     TeamRole,
 )
-from clinic.access import Action, require
+from clinic.access import SELF_CARE_TEAM_MESSAGE, Action, require, require_not_self
+from clinic.access_notices import ACCESS_CHANGE, AccessNotice, access_notice_send
 from clinic.audit import audit_record, diff, snapshot
 from clinic.concurrency import claim_version
 from clinic.entered_in_error import entered_in_error_mark
-from clinic.models import AuditAction, Role, User
+from clinic.models import AuditAction, AuditEvent, Role, User
 from clinic.undo import within_undo_window
 
 PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "preferred_name", "phone", "email", "status")
@@ -89,7 +90,9 @@ def patient_create(
     )
     team_role = next((_DEFAULT_TEAM_ROLE[Role(r)] for r in actor.roles if Role(r) in _DEFAULT_TEAM_ROLE), None)
     if team_role is not None:
-        care_team_member_add(patient=patient, user=actor, role=team_role, actor=actor)
+        # The one way onto a team by one's own hand: the patient one has just registered
+        # (DESIGN.md API contract). It opens no existing record, so nobody is notified.
+        _care_team_member_save(patient=patient, user=actor, role=team_role, actor=actor)
     return patient
 
 
@@ -113,8 +116,46 @@ def patient_update(*, patient: Patient, actor: User, **changes: Any) -> Patient:
     return patient
 
 
-@transaction.atomic
+def _announce_if_by_admin(notice: AccessNotice) -> None:
+    """A care-team change made by a clinic admin is told to the other admins and the team
+    (issue 12 item 1): an admin who never reads charts must not quietly open one to anyone.
+    The team's own changes among themselves are their everyday work and are not announced."""
+    if Role.CLINIC_ADMIN in notice.actor.roles:
+        access_notice_send(notice)
+
+
 def care_team_member_add(*, patient: Patient, user: User, role: str, actor: User) -> CareTeamMember:
+    """Add a clinician to the team; the other clinic admins and the team are told (issue 12 item 1).
+
+    Nobody adds themselves (separation of duties): checked before the transaction, so the
+    refusal's audit row stays."""
+    require(actor, Action.MANAGE_CARE_TEAM)
+    require_not_self(
+        actor, user, SELF_CARE_TEAM_MESSAGE, object_type="careplans.careteammember", object_id=str(patient.public_id)
+    )
+    return _care_team_member_add_announced(patient=patient, user=user, role=role, actor=actor)
+
+
+@transaction.atomic
+def _care_team_member_add_announced(*, patient: Patient, user: User, role: str, actor: User) -> CareTeamMember:
+    member, event = _care_team_member_save(patient=patient, user=user, role=role, actor=actor)
+    _announce_if_by_admin(
+        AccessNotice(
+            kind=ACCESS_CHANGE,
+            actor=actor,
+            summary=f"Care team of {patient.mrn}: {user} added as {member.get_role_display().lower()} by {actor}.",
+            subject_type="clinic.auditevent",
+            subject_id=str(event.pk),
+            patient_pk=patient.pk,
+        )
+    )
+    return member
+
+
+@transaction.atomic
+def _care_team_member_save(
+    *, patient: Patient, user: User, role: str, actor: User
+) -> tuple[CareTeamMember, AuditEvent]:
     require(actor, Action.MANAGE_CARE_TEAM)
     if not user.is_active or not user.is_clinician:
         raise ValidationError({"user": "Only an active clinician can join a care team."})
@@ -125,14 +166,14 @@ def care_team_member_add(*, patient: Patient, user: User, role: str, actor: User
             member.save()
     except IntegrityError:
         raise ValidationError({"user": "This clinician already holds that role on the care team."}) from None
-    audit_record(
+    event = audit_record(
         actor=actor,
         action=AuditAction.CREATE,
         obj=member,
         patient_id=patient.public_id,
         changes={"user": [None, str(user.public_id)], "role": [None, role]},
     )
-    return member
+    return member, event
 
 
 @transaction.atomic
@@ -144,12 +185,23 @@ def care_team_member_end(*, member: CareTeamMember, actor: User) -> CareTeamMemb
     member.ended_at = timezone.now()
     member.ended_by = actor
     member.save(update_fields=["ended_at", "ended_by", "updated_at"])
-    audit_record(
+    event = audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
         obj=member,
         patient_id=member.patient.public_id,
         changes={"ended_at": [None, member.ended_at.isoformat()]},
+    )
+    _announce_if_by_admin(
+        AccessNotice(
+            kind=ACCESS_CHANGE,
+            actor=actor,
+            summary=f"Care team of {member.patient.mrn}: {member.user} ended as "
+            f"{member.get_role_display().lower()} by {actor}.",
+            subject_type="clinic.auditevent",
+            subject_id=str(event.pk),
+            patient_pk=member.patient.pk,
+        )
     )
     return member
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from careplans import history_views, list_views, views
+from careplans import break_glass_views, history_views, list_views, views
 
 app_name = "careplans"
 
@@ -31,4 +31,6 @@ urlpatterns = [
         views.care_team_end_undo,
         name="care_team_end_undo",
     ),
+    path("patients/<uuid:patient_id>/break-glass/", break_glass_views.break_glass, name="break_glass"),
+    path("break-glass/", break_glass_views.break_glass_report, name="break_glass_report"),
 ]

@@ -250,7 +250,8 @@ def agreement_create(request: AuthenticatedRequest, patient: Patient) -> HttpRes
 def care_team(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
     """See and change a patient's care team: clinic admins and the team itself."""
     can_manage = user_can(request.user, Action.MANAGE_CARE_TEAM)
-    form = CareTeamMemberForm(request.POST or None, clinicians=clinicians())
+    # Nobody adds themselves (issue 12 item 1): not offered here, refused by the service.
+    form = CareTeamMemberForm(request.POST or None, clinicians=clinicians().exclude(pk=request.user.pk))
     if request.method == "POST" and form.is_valid():
         try:
             services.care_team_member_add(patient=patient, actor=request.user, **form.cleaned_data)

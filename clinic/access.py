@@ -49,6 +49,8 @@ class Action(StrEnum):
     RECORD_CASE_REVIEW = "record_case_review"
     # The risk assessment that answers a PHQ-9 item-9 safety alert (prescribers, therapists).
     RECORD_SAFETY_FOLLOW_UP = "record_safety_follow_up"
+    # Emergency access to a chart off the caller's care team, with a reason (issue 12 item 6).
+    BREAK_GLASS = "break_glass"
     # Demographics and care teams.
     CREATE_PATIENT = "create_patient"
     VIEW_DEMOGRAPHICS = "view_demographics"
@@ -73,6 +75,7 @@ _CLINICIAN = {
     Action.VIEW_DEMOGRAPHICS,
     Action.EDIT_DEMOGRAPHICS,
     Action.MANAGE_CARE_TEAM,
+    Action.BREAK_GLASS,
 }
 
 MATRIX: dict[Role, frozenset[Action]] = {
@@ -147,6 +150,19 @@ def require(
         raise PermissionDenied(message)
 
 
+SELF_ROLE_CHANGE_MESSAGE = "You cannot change your own roles: another clinic admin must do it."
+SELF_CARE_TEAM_MESSAGE = "You cannot add yourself to a care team: another team member or a clinic admin must do it."
+
+
+def require_not_self(actor: User, subject: User, message: str, *, object_type: str, object_id: str) -> None:
+    """Separation of duties (issue 12 item 1): nobody grants themselves access. 403, audited.
+
+    A Django superuser is bound too: `roles` makes it a clinic admin, nothing more."""
+    if actor.pk is not None and actor.pk == subject.pk:
+        audit_denied(actor=actor, object_type=object_type, object_id=object_id)
+        raise PermissionDenied(message)
+
+
 def visible_or_404(queryset: "QuerySet[M]", *, user: User | AnonymousUser, public_id: UUID | str | Any) -> M:
     """The object with `public_id` from a visibility-scoped queryset, or an audited 404.
 
@@ -172,12 +188,16 @@ _patient_scopes: dict[str, Callable[[User], QuerySet[Any]]] = {}
 
 
 def patient_scope_register(
-    *, clinical: Callable[[User], QuerySet[Any]], demographics: Callable[[User], QuerySet[Any]]
+    *,
+    clinical: Callable[[User], QuerySet[Any]],
+    demographics: Callable[[User], QuerySet[Any]],
+    break_glass: Callable[[User], QuerySet[Any]],
 ) -> None:
-    """The patients a user may read: clinical content (care-team membership) and demographics
-    (also every patient for a clinic admin). Registered by `careplans`, which `clinic` may not
-    import (DESIGN.md app boundaries)."""
-    _patient_scopes.update(clinical=clinical, demographics=demographics)
+    """The patients a user may read: clinical content (care-team membership or an unexpired
+    break-glass grant) and demographics (also every patient for a clinic admin); and the ones a
+    clinician may ask emergency access to (`break_glass`: only the request for it names them).
+    Registered by `careplans`, which `clinic` may not import (DESIGN.md app boundaries)."""
+    _patient_scopes.update(clinical=clinical, demographics=demographics, break_glass=break_glass)
 
 
 def patients_in_scope(user: User, *, scope: str = "clinical") -> QuerySet[Any]:

@@ -16,6 +16,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "caseload": user_can(user, Action.VIEW_CLINICAL),
             "patients": user_can(user, Action.MANAGE_STAFF),
             "staff": user_can(user, Action.MANAGE_STAFF),
+            "audit": user_can(user, Action.VIEW_AUDIT),
             "new_patient": user_can(user, Action.CREATE_PATIENT),
             "reports": user_can(user, Action.RUN_REPORTS),
             "search": user_can(user, Action.VIEW_DEMOGRAPHICS),

@@ -14,8 +14,12 @@ class StaffForm(forms.Form):
     roles = forms.MultipleChoiceField(choices=Role.choices, widget=forms.CheckboxSelectMultiple)
     is_active = forms.BooleanField(required=False, initial=True, label="Account active")
 
-    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, editing: bool = False, own_account: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if own_account:
+            # Separation of duties (issue 12 item 1): the service refuses it too.
+            self.fields["roles"].disabled = True
+            self.fields["roles"].help_text = "You cannot change your own roles: another clinic admin must do it."
         if editing:
             self.fields["username"].disabled = True
         else:

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from clinic.client_ip import client_ip
 from clinic.request_context import RequestInfo, current_request
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -31,7 +32,7 @@ class RequestContextMiddleware:
         token = current_request.set(
             RequestInfo(
                 request_id=request_id,
-                source_ip=request.META.get("REMOTE_ADDR") or None,
+                source_ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
             )
         )

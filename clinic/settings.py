@@ -5,6 +5,7 @@ run in-process, locmem cache, console e-mail (STYLE.md rule 2). Production sets
 DEBUG=false, SECRET_KEY, DATABASE_URL, REDIS_URL and ALLOWED_HOSTS.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -260,6 +261,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "clinic.client_ip.client_ip"  # the same trusted-proxy rule as the audit trail
 AXES_SENSITIVE_PARAMETERS = ["password", "otp", "otp_token"]
 
 # Throttles on the sign-in page and the API token endpoint (clinic/throttles.py, README).
@@ -286,6 +288,8 @@ SESSION_ABSOLUTE_LIMIT = timedelta(hours=12)
 IDLE_WARNING_SECONDS = int(os.environ.get("IDLE_WARNING_SECONDS", str(13 * 60)))
 # A form posted after the session ended is held server-side for its user this long (clinic.drafts).
 HELD_FORM_SECONDS = 30 * 60
+# How long an emergency (break-glass) access to a chart lasts (issue 12 item 6).
+BREAK_GLASS_HOURS = int(os.environ.get("BREAK_GLASS_HOURS", "4"))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -305,6 +309,14 @@ SECURE_HSTS_PRELOAD = not DEBUG
 # the app (docker-compose.yml publishes web on 127.0.0.1 only) and the proxy overwrites the
 # header on every request (README "Running the whole stack").
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+# The proxies whose X-Forwarded-For is believed for the client address (audit rows, sign-in
+# throttles, django-axes): CIDR blocks, comma-separated. Empty: REMOTE_ADDR only (clinic/client_ip.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+for _block in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_block, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_block!r} is not an IP address or CIDR block.") from None
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

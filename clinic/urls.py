@@ -8,8 +8,9 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from careplans import api as careplans_api
+from careplans import break_glass_api
 from clinic import api as clinic_api
-from clinic import auth_views, views
+from clinic import audit_views, auth_views, views
 from clinic.api_docs import ApiDocsView
 from medications import api as medications_api
 from outcomes import api as outcomes_api
@@ -25,6 +26,12 @@ router.register("patients", careplans_api.PatientViewSet, basename="patient")
 router.register(
     r"patients/(?P<patient_public_id>[0-9a-f-]{36})/care-team", careplans_api.CareTeamViewSet, basename="careteam"
 )
+router.register(
+    r"patients/(?P<patient_public_id>[0-9a-f-]{36})/break-glass",
+    break_glass_api.BreakGlassViewSet,
+    basename="breakglass",
+)
+router.register("break-glass", break_glass_api.BreakGlassReviewViewSet, basename="breakglassgrant")
 router.register("care-plans", careplans_api.CarePlanViewSet, basename="careplan")
 router.register(r"care-plans/(?P<care_plan_public_id>[0-9a-f-]{36})/goals", careplans_api.GoalViewSet, basename="goal")
 router.register("reminders", reminders_api.ReminderViewSet, basename="reminder")
@@ -44,9 +51,13 @@ clinic_patterns = (
         path("staff/<uuid:user_id>/", views.staff_edit, name="staff_edit"),
         path("staff/<uuid:user_id>/reset-mfa/", auth_views.staff_reset_mfa, name="staff_reset_mfa"),
         path("staff/<uuid:user_id>/send-reset-link/", auth_views.staff_send_reset_link, name="staff_send_reset_link"),
+        path("audit/", audit_views.audit_log, name="audit_log"),
     ],
     "clinic",
 )
+
+# A page that is not there: for a chart off a clinician's team, the page offers break-glass.
+handler404 = "clinic.views.not_found"
 
 urlpatterns = [
     path("", include("today.urls")),  # "/" is Today for clinicians (issue 16 item 1)

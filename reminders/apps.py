@@ -16,6 +16,8 @@ class RemindersConfig(AppConfig):
         from careplans.case_reviews import case_review_flagged_register
         from careplans.chart import ChartTab, chart_tab_register
         from careplans.seeding import demo_seeder_register
+        from clinic.access_notices import access_notice_listener_register
+        from reminders.access_notices import access_notices_write
         from reminders.care_plans import (
             care_plan_review_due,
             case_review_reminders_write,
@@ -34,5 +36,6 @@ class RemindersConfig(AppConfig):
         from reminders.bulk_reads import bulk_read_alarm_write
 
         bulk_read_alarm.connect(bulk_read_alarm_write, dispatch_uid="reminders.bulk_read_alarm")
+        access_notice_listener_register(access_notices_write)  # role grants, care-team changes, break-glass
         demo_seeder_register(seed_demo_reminders, order=90)  # after the apps' clinical demo data
         demo_seeder_register(seed_demo_deliver, order=1000)  # last: every seeder's reminders go out

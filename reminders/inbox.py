@@ -54,6 +54,13 @@ KIND_CHART_TAB: dict[str, str] = {
     ReminderKind.CARE_PLAN_REVIEW: "care_plan",
     ReminderKind.CASE_REVIEW: "care_plan",
     ReminderKind.TEAM_MESSAGE: "team",
+    ReminderKind.ACCESS_CHANGE: "care_team",
+    ReminderKind.BREAK_GLASS: "care_team",
+}
+# Where a clinic admin (no patient on the row: admins read no chart) reviews an access notice.
+ADMIN_REVIEW_URL_NAMES: dict[str, str] = {
+    ReminderKind.ACCESS_CHANGE: "clinic:audit_log",
+    ReminderKind.BREAK_GLASS: "careplans:break_glass_report",
 }
 
 
@@ -112,6 +119,9 @@ def reminder_link(reminder: Reminder) -> str:
     if reminder.kind == ReminderKind.DELIVERY_FAILED:
         return reverse("reminders:reminder_delivery")  # the clinic admin's alarm: retry from there
     patient = reminder.patient  # None without a patient_id (no query then)
+    if patient is None and reminder.kind in ADMIN_REVIEW_URL_NAMES:
+        url = reverse(ADMIN_REVIEW_URL_NAMES[reminder.kind])
+        return url + (f"?event={reminder.subject_id}" if reminder.subject_type == "clinic.auditevent" else "")
     if patient is None:
         return reverse("reminders:inbox")
     tabs = {tab.key: tab for tab in chart_tabs()}

@@ -29,11 +29,21 @@ class ReminderKind(models.TextChoices):
     DELIVERY_FAILED = "delivery_failed", "Reminder delivery failed"
     # To the clinic admins: one user opened many patients' records in an hour (counts only).
     BULK_READ = "bulk_read", "Bulk-read alarm"
+    # To the other clinic admins and the care team: a role grant or a care-team change made by a
+    # clinic admin; an emergency (break-glass) opening of a chart (issue 12 items 1, 6). Names only.
+    ACCESS_CHANGE = "access_change", "Access change"
+    BREAK_GLASS = "break_glass", "Emergency access"
 
 
 # Kinds that are e-mailed at once instead of in the next batch (issue: urgent kinds).
 URGENT_REMINDER_KINDS = frozenset(
-    {ReminderKind.SAFETY_ALERT, ReminderKind.CRITICAL_RESULT, ReminderKind.DELIVERY_FAILED, ReminderKind.BULK_READ}
+    {
+        ReminderKind.SAFETY_ALERT,
+        ReminderKind.CRITICAL_RESULT,
+        ReminderKind.DELIVERY_FAILED,
+        ReminderKind.BULK_READ,
+        ReminderKind.BREAK_GLASS,
+    }
 )
 
 

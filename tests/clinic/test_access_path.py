@@ -56,6 +56,11 @@ ADMIN_ACTIONS = {Action.MANAGE_STAFF, Action.VIEW_AUDIT, Action.RUN_REPORTS}
 PUBLIC_BASENAMES = {"medication"}
 # Demographics routes a clinic admin may use on every patient (AC-5).
 DEMOGRAPHICS_BASENAMES = {"patient", "careteam"}
+# The one deliberate door (issue 12 item 6): a clinician off the team opens a chart for a few
+# hours by giving a reason. Walking it as the outsider would open every later route, so it is not
+# walked as the clinician; tests/careplans/test_break_glass.py tests it (reason, 404 for unknown
+# ids and for clinic admins, expiry, notices). The admin walk still expects its 404.
+BREAK_GLASS_ROUTES = {"careplans:break_glass", ":breakglass-list"}
 
 
 @dataclass(frozen=True)
@@ -286,6 +291,8 @@ def _expected(route: Route, persona: str) -> int | None:
     """What the persona must get for another team's object, or None where it is allowed."""
     if not route.kwargs or set(route.kwargs) <= set(PLAIN_VALUES):
         return None  # lists and forms that name no object: covered by the leak check below
+    if route.name in BREAK_GLASS_ROUTES:
+        return None if persona == "clinician" else 404
     if _is_admin_route(route):
         if persona == "clinician":
             return 403
