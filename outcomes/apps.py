@@ -27,6 +27,6 @@ class OutcomesConfig(AppConfig):
                 order=40,
             )
         )
-        reminder_rule_register("outcomes.measurement_due", reminders.measurement_due)
+        reminder_rule_register("outcomes.measurement_due", reminders.measurement_due_query)  # set-based (issue 14)
         reminder_rule_register("outcomes.not_improving", reminders.not_improving)
         demo_seeder_register(seeding.seed_outcomes, order=90)

@@ -16,9 +16,20 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from django.db.models import Case, DateField, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.expressions import Combinable
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Cast, Coalesce, Concat, TruncDate
 
 from careplans.models import CarePlanStatus, Goal, Patient, PatientStatus, TeamRole
 from careplans.selectors import active_team_members
@@ -26,25 +37,25 @@ from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment
 from outcomes.selectors import NOT_IMPROVING_AFTER, annotate_outcomes
 from reminders.models import ReminderKind
-from reminders.outbox import ReminderDraft
+from reminders.outbox import DraftQuery, ReminderDraft
 
 MEASUREMENT_INTERVAL = timedelta(weeks=4)
 PATIENT_SUBJECT = Patient._meta.label_lower
 
 
-def _plan_names(instrument: str) -> Exists:
+def _plan_names(instrument: str, patient: str = "pk") -> Exists:
     return Exists(
         Goal.objects.filter(
-            care_plan__patient=OuterRef("pk"),
+            care_plan__patient=OuterRef(patient),
             target__icontains=instrument,
             care_plan__status__in=[CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD],
         )
     )
 
 
-def _last_score_on(instrument: str) -> Subquery:
+def _last_score_on(instrument: str, patient: str = "pk") -> Subquery:
     return Subquery(
-        Assessment.objects.filter(patient=OuterRef("pk"), instrument=instrument)
+        Assessment.objects.filter(patient=OuterRef(patient), instrument=instrument)
         .order_by("-administered_on")
         .values("administered_on")[:1],
         output_field=DateField(),
@@ -65,26 +76,57 @@ def _recipients(patient_ids: Iterable[int], roles: list[str], fallback_to_team: 
     return {patient_id: sorted(users) for patient_id, users in by_patient.items()}
 
 
+def _measurement_anchor(patient: str, created_at: str) -> tuple[Case, Coalesce]:
+    """(instrument, anchor) of a patient: GAD-7 when the open plan's goals name it and not
+    PHQ-9, else PHQ-9; anchored on its last score, or on registration when there is none."""
+    uses_gad7 = _plan_names(InstrumentCode.GAD7, patient) & ~_plan_names(InstrumentCode.PHQ9, patient)
+    instrument = Case(When(uses_gad7, then=Value(InstrumentCode.GAD7.value)), default=Value(InstrumentCode.PHQ9.value))
+    anchor = Coalesce(
+        Case(
+            When(uses_gad7, then=_last_score_on(InstrumentCode.GAD7, patient)),
+            default=_last_score_on(InstrumentCode.PHQ9, patient),
+            output_field=DateField(),
+        ),
+        TruncDate(created_at),
+        output_field=DateField(),
+    )
+    return instrument, anchor
+
+
+def measurement_due_query(today: date) -> DraftQuery:
+    """One INSERT ... SELECT on PostgreSQL (issue 14): the care manager of each due patient,
+    or the whole team when it has none; the Python drafts elsewhere."""
+    instrument, anchor = _measurement_anchor("patient_id", "patient__created_at")
+    has_care_manager = Exists(
+        active_team_members(roles=[TeamRole.CARE_MANAGER]).filter(patient_id=OuterRef("patient_id"))
+    )
+    rows = (
+        active_team_members()
+        .filter(patient__status=PatientStatus.ACTIVE)
+        .filter(Q(role=TeamRole.CARE_MANAGER) | ~has_care_manager)
+        .annotate(r_instrument=instrument, r_anchor=anchor)
+        .filter(r_anchor__lte=today - MEASUREMENT_INTERVAL)
+        .annotate(
+            r_kind=Value(ReminderKind.MEASUREMENT_DUE.value),
+            r_subject_type=Value(PATIENT_SUBJECT),
+            r_subject_id=Cast("patient__public_id", output_field=CharField()),
+            r_due=Cast(F("r_anchor") + MEASUREMENT_INTERVAL, DateField()),  # date + interval: a timestamp on PG
+            r_detail=Concat(Value("No "), F("r_instrument"), Value(" for 4 weeks: time to measure again.")),
+        )
+        .values_list("user_id", "patient_id", "r_kind", "r_subject_type", "r_subject_id", "r_due", "r_detail")
+        .distinct()
+        .order_by()
+    )
+    return DraftQuery(queryset=rows, drafts=lambda: measurement_due(today))
+
+
 def measurement_due(today: date) -> list[ReminderDraft]:
-    uses_gad7 = _plan_names(InstrumentCode.GAD7) & ~_plan_names(InstrumentCode.PHQ9)
+    """The same rows as measurement_due_query, built in Python (other databases, tests)."""
+    instrument, anchor = _measurement_anchor("pk", "created_at")
     due = list(
         Patient.objects.filter(status=PatientStatus.ACTIVE)
-        .annotate(
-            instrument=Case(
-                When(uses_gad7, then=Value(InstrumentCode.GAD7.value)), default=Value(InstrumentCode.PHQ9.value)
-            )
-        )
-        .annotate(
-            anchor=Coalesce(
-                Case(
-                    When(uses_gad7, then=_last_score_on(InstrumentCode.GAD7)),
-                    default=_last_score_on(InstrumentCode.PHQ9),
-                    output_field=DateField(),
-                ),
-                TruncDate("created_at"),
-                output_field=DateField(),
-            )
-        )
+        .annotate(instrument=instrument)
+        .annotate(anchor=anchor)
         .filter(anchor__lte=today - MEASUREMENT_INTERVAL)
         .values_list("pk", "public_id", "anchor", "instrument")
     )
