@@ -108,7 +108,35 @@ def scan_with_kinds() -> dict[str, Any]:
                 "rows": Reminder.objects.count(),
             }
         )
-    return {"runs": runs, "by_kind": _kinds()}
+    return {"runs": runs, "by_kind": _kinds(), "rule_seconds_from_empty": _per_rule(today)}
+
+
+def _per_rule(today: date) -> dict[str, float]:
+    """Each rule alone from an empty outbox (rolled back): where the first scan's time goes."""
+    from django.db import transaction
+
+    from reminders import outbox
+    from reminders.outbox import reminder_rules, reminders_write
+
+    draft_query = getattr(outbox, "DraftQuery", None)  # absent in checkouts before the set-based scan
+
+    seconds = {}
+    for name, rule in sorted(reminder_rules().items()):
+        with transaction.atomic():
+            sid = transaction.savepoint()
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM careplans_reminder")
+            started = time.perf_counter()
+            produced = rule(today)
+            if draft_query is not None and isinstance(produced, draft_query):
+                outbox.reminders_insert_select(produced)
+            else:
+                reminders_write(produced)  # type: ignore[arg-type]  # drafts: not a DraftQuery here
+            seconds[name] = round(time.perf_counter() - started, 3)
+            transaction.savepoint_rollback(sid)
+    return seconds
 
 
 if __name__ == "__main__":
