@@ -28,5 +28,5 @@ class OutcomesConfig(AppConfig):
             )
         )
         reminder_rule_register("outcomes.measurement_due", reminders.measurement_due_query)  # set-based (issue 14)
-        reminder_rule_register("outcomes.not_improving", reminders.not_improving)
+        reminder_rule_register("outcomes.not_improving", reminders.not_improving_query)  # set-based (issue 14)
         demo_seeder_register(seeding.seed_outcomes, order=90)

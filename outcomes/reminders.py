@@ -41,6 +41,9 @@ from reminders.outbox import DraftQuery, ReminderDraft
 
 MEASUREMENT_INTERVAL = timedelta(weeks=4)
 PATIENT_SUBJECT = Patient._meta.label_lower
+NOT_IMPROVING_DETAIL = (
+    "PHQ-9 less than 50 % below baseline after 10 weeks: consider case review and a change of treatment."
+)
 
 
 def _plan_names(instrument: str, patient: str = "pk") -> Exists:
@@ -166,10 +169,42 @@ def not_improving(today: date) -> list[ReminderDraft]:
             subject_type=PATIENT_SUBJECT,
             subject_id=str(public_id),
             due_date=baseline_on + NOT_IMPROVING_AFTER,
-            detail="PHQ-9 less than 50 % below baseline after 10 weeks: consider case review "
-            "and a change of treatment.",
+            detail=NOT_IMPROVING_DETAIL,
         )
         for pk, public_id, baseline_on in flagged
         if baseline_on is not None  # always: the filter above needs a baseline date
         for user_id in recipients.get(pk, [])
     ]
+
+
+def not_improving_query(today: date) -> DraftQuery:
+    """not_improving as one INSERT ... SELECT on PostgreSQL (issue 14): the same patients
+    (annotate_outcomes is subqueries only, so joining the team does not change them), each
+    active prescriber on the team once."""
+    rows = (
+        annotate_outcomes(
+            Patient.objects.filter(
+                status=PatientStatus.ACTIVE,
+                care_team__role=TeamRole.PRESCRIBER,
+                care_team__ended_at__isnull=True,
+                care_team__user__is_active=True,
+            ),
+            today=today,
+            instruments=(InstrumentCode.PHQ9,),
+        )
+        .annotate(twice_latest=F("phq9_latest") * 2)
+        .filter(
+            phq9_baseline_on__lte=today - NOT_IMPROVING_AFTER, phq9_latest__gte=5, twice_latest__gt=F("phq9_baseline")
+        )
+        .annotate(
+            r_kind=Value(ReminderKind.NOT_IMPROVING.value),
+            r_subject_type=Value(PATIENT_SUBJECT),
+            r_subject_id=Cast("public_id", output_field=CharField()),
+            r_due=Cast(F("phq9_baseline_on") + NOT_IMPROVING_AFTER, DateField()),  # date + interval: a timestamp on PG
+            r_detail=Value(NOT_IMPROVING_DETAIL),
+        )
+        .values_list("care_team__user_id", "pk", "r_kind", "r_subject_type", "r_subject_id", "r_due", "r_detail")
+        .distinct()
+        .order_by()
+    )
+    return DraftQuery(queryset=rows, drafts=lambda: not_improving(today))

@@ -47,6 +47,12 @@ def clinic(patient, prescriber, therapist, care_manager):  # type: ignore[no-unt
     plan = CarePlanFactory(patient=anxious, review_date=today + timedelta(days=5))
     GoalFactory(care_plan=plan, target="GAD-7 below 10")
     record(anxious, prescriber, "GAD-7", 12, today - timedelta(days=29))
+    # PHQ-9 14 -> 12 over 11 weeks: not improving, for the prescriber.
+    flat = PatientFactory()
+    CareTeamMemberFactory(patient=flat, user=prescriber, role=TeamRole.PRESCRIBER)
+    CareTeamMemberFactory(patient=flat, user=care_manager, role=TeamRole.CARE_MANAGER)
+    record(flat, care_manager, "PHQ-9", 14, today - timedelta(weeks=11))
+    record(flat, care_manager, "PHQ-9", 12, today - timedelta(days=3))
     discharged = PatientFactory(status=PatientStatus.DISCHARGED)
     CareTeamMemberFactory(patient=discharged, user=care_manager, role=TeamRole.CARE_MANAGER)
     CarePlanFactory(patient=discharged, review_date=today - timedelta(days=1))
@@ -60,7 +66,12 @@ def set_based_rules() -> dict[str, DraftQuery]:
 
 
 def test_care_plan_measurement_and_therapy_rules_are_set_based(clinic):
-    assert {"care_plan_review", "outcomes.measurement_due", "therapy.course_overdue"} <= set(set_based_rules())
+    assert {
+        "care_plan_review",
+        "outcomes.measurement_due",
+        "outcomes.not_improving",
+        "therapy.course_overdue",
+    } <= set(set_based_rules())
 
 
 def test_each_set_based_rule_selects_exactly_its_python_drafts(clinic):
@@ -80,6 +91,7 @@ def test_scan_writes_each_reminder_once_and_a_rescan_inserts_nothing(clinic):
     assert first.offered["care_plan_review"] == 3  # prescriber once despite two roles; discharged: nobody
     assert first.offered["outcomes.measurement_due"] == 3  # patient's care manager; anxious's whole team
     assert first.offered["therapy.course_overdue"] == 1
+    assert first.offered["outcomes.not_improving"] == 1
     second = delivery.reminders_scan(today=clinic)
     assert all(second.offered[name] == 0 for name in set_based_rules())
     assert set(Reminder.objects.values_list("kind", "subject_id", "due_date", "recipient_id", "detail")) == rows
@@ -96,5 +108,5 @@ def test_a_set_based_rule_is_one_insert_however_many_rows(clinic, prescriber, th
     with CaptureQueriesContext(connection) as queries:
         delivery.reminders_scan(today=clinic)
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "careplans_reminder"')]
-    assert sum("ON CONFLICT DO NOTHING" in sql and "SELECT" in sql for sql in inserts) >= 3
+    assert sum("ON CONFLICT DO NOTHING" in sql and "SELECT" in sql for sql in inserts) >= 4
     assert Reminder.objects.filter(kind="care_plan_review").count() == 3 + 60
