@@ -215,9 +215,12 @@ def main() -> None:
     parser.add_argument("--only", default="", help="time only targets whose name contains this")
     parser.add_argument("--no-scan", action="store_true")
     parser.add_argument("--scan-only", action="store_true")
+    parser.add_argument("--no-per-rule", action="store_true", help="skip timing each scan rule alone")
     parser.add_argument("--reseed", action="store_true", help="drop and reseed the harness databases")
     parser.add_argument("--json", type=Path, default=REPO / "test-artifacts" / "bench.json")
     args = parser.parse_args()
+    if args.no_per_rule:
+        os.environ["BENCH_PER_RULE"] = "0"
     sizes = [int(s) for s in args.sizes.split(",") if s] + ([1_000_000] if args.with_1m else [])
     app_dir = args.app_dir.resolve()
     dbs = {size: f"tandem_bench_{label(size)}" for size in sizes}
