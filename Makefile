@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck check-migrations check-deploy lock clean
+.PHONY: run test install lint typecheck check-migrations check-deploy lock clean bench
 
 # Development installs the dev lock (production's pins + test and lint tools); the image
 # installs requirements.lock alone. Both are hash-pinned: `make lock` writes them.
@@ -35,6 +35,12 @@ typecheck: install
 
 check-migrations: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# The benchmark harness (issue 14; benchmarks/harness/README.md): its own PostgreSQL databases
+# (tandem_bench_1k, tandem_bench_100k), seeded once by COPY and reused; prints a table and writes
+# test-artifacts/bench.json. BENCH_ARGS="--with-1m", "--app-dir /path/to/other/checkout", "--help".
+bench: install
+	PYTHONPATH=benchmarks $(BIN)/python -m harness $(BENCH_ARGS)
 
 # Production-like settings with dummy secrets (SECURITY.md HD-2).
 check-deploy: install

@@ -36,7 +36,7 @@ from careplans.models import CarePlan, CareTeamMember, Patient, TeamRole  # noqa
 from clinic.models import User  # noqa: E402
 from reminders import delivery  # noqa: E402
 from reminders.models import Reminder, ReminderKind  # noqa: E402
-from reminders.outbox import reminder_rules, reminders_write  # noqa: E402
+from reminders.outbox import DraftQuery, reminder_rules, reminders_write  # noqa: E402
 
 TODAY = date(2026, 12, 1)
 
@@ -123,7 +123,8 @@ def main() -> None:
         )
     for name, rule in sorted(reminder_rules().items()):
         started = time.perf_counter()
-        drafts = list(rule(TODAY))
+        produced = rule(TODAY)
+        drafts = list(produced.drafts() if isinstance(produced, DraftQuery) else produced)  # set-based rules too
         queried = time.perf_counter() - started
         with transaction.atomic():
             reminders_write(drafts)

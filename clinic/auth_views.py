@@ -280,7 +280,8 @@ def account_sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 @clinical_page(methods=["POST"])
 def session_keepalive(request: HttpRequest) -> HttpResponse:
-    """ "Stay signed in": any request renews the 15-minute session (SESSION_SAVE_EVERY_REQUEST)."""
+    """ "Stay signed in": renews the 15-minute session now (a save; other requests renew it at
+    most once a minute, clinic.middleware.AbsoluteSessionLimitMiddleware)."""
     request.session.modified = True
     if request.headers.get("X-Requested-With") == "fetch":
         return HttpResponse(status=204)

@@ -17,9 +17,21 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from uuid import UUID
 
-from django.db.models import Case, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.expressions import Combinable
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Cast, Coalesce, Concat, TruncDate
 
 from careplans.models import CarePlanStatus, Goal, Patient, PatientStatus, TeamRole
 from careplans.selectors import active_team_members
@@ -27,25 +39,28 @@ from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment
 from outcomes.selectors import NOT_IMPROVING_AFTER, annotate_outcomes
 from reminders.models import ReminderKind
-from reminders.outbox import ReminderDraft
+from reminders.outbox import DraftQuery, ReminderDraft
 
 MEASUREMENT_INTERVAL = timedelta(weeks=4)
 PATIENT_SUBJECT = Patient._meta.label_lower
+NOT_IMPROVING_DETAIL = (
+    "PHQ-9 less than 50 % below baseline after 10 weeks: consider case review and a change of treatment."
+)
 
 
-def _plan_names(instrument: str) -> Exists:
+def _plan_names(instrument: str, patient: str = "pk") -> Exists:
     return Exists(
         Goal.objects.filter(
-            care_plan__patient=OuterRef("pk"),
+            care_plan__patient=OuterRef(patient),
             target__icontains=instrument,
             care_plan__status__in=[CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD],
         )
     )
 
 
-def _last_score_on(instrument: str) -> Subquery:
+def _last_score_on(instrument: str, patient: str = "pk") -> Subquery:
     return Subquery(
-        Assessment.objects.filter(patient=OuterRef("pk"), instrument=instrument)
+        Assessment.objects.filter(patient=OuterRef(patient), instrument=instrument)
         .order_by("-administered_on")
         .values("administered_on")[:1],
         output_field=DateField(),
@@ -66,34 +81,65 @@ def _recipients(patient_ids: Iterable[int], roles: list[str], fallback_to_team: 
     return {patient_id: sorted(users) for patient_id, users in by_patient.items()}
 
 
+def _measurement_anchor(patient: str, created_at: str) -> tuple[Case, Coalesce]:
+    """(instrument, anchor) of a patient: GAD-7 when the open plan's goals name it and not
+    PHQ-9, else PHQ-9; anchored on its last score, or on registration when there is none."""
+    uses_gad7 = _plan_names(InstrumentCode.GAD7, patient) & ~_plan_names(InstrumentCode.PHQ9, patient)
+    instrument = Case(When(uses_gad7, then=Value(InstrumentCode.GAD7.value)), default=Value(InstrumentCode.PHQ9.value))
+    anchor = Coalesce(
+        Case(
+            When(uses_gad7, then=_last_score_on(InstrumentCode.GAD7, patient)),
+            default=_last_score_on(InstrumentCode.PHQ9, patient),
+            output_field=DateField(),
+        ),
+        TruncDate(created_at),
+        output_field=DateField(),
+    )
+    return instrument, anchor
+
+
+def measurement_due_query(today: date) -> DraftQuery:
+    """One INSERT ... SELECT on PostgreSQL (issue 14): the care manager of each due patient,
+    or the whole team when it has none; the Python drafts elsewhere."""
+    instrument, anchor = _measurement_anchor("patient_id", "patient__created_at")
+    has_care_manager = Exists(
+        active_team_members(roles=[TeamRole.CARE_MANAGER]).filter(patient_id=OuterRef("patient_id"))
+    )
+    rows = (
+        active_team_members()
+        .filter(patient__status=PatientStatus.ACTIVE)
+        .filter(Q(role=TeamRole.CARE_MANAGER) | ~has_care_manager)
+        .annotate(r_instrument=instrument, r_anchor=anchor)
+        .filter(r_anchor__lte=today - MEASUREMENT_INTERVAL)
+        .annotate(
+            r_kind=Value(ReminderKind.MEASUREMENT_DUE.value),
+            r_subject_type=Value(PATIENT_SUBJECT),
+            r_subject_id=Cast("patient__public_id", output_field=CharField()),
+            r_due=Cast(F("r_anchor") + MEASUREMENT_INTERVAL, DateField()),  # date + interval: a timestamp on PG
+            r_detail=Concat(Value("No "), F("r_instrument"), Value(" for 4 weeks: time to measure again.")),
+        )
+        .values_list("user_id", "patient_id", "r_kind", "r_subject_type", "r_subject_id", "r_due", "r_detail")
+        .distinct()
+        .order_by()
+    )
+    return DraftQuery(queryset=rows, drafts=lambda: measurement_due(today))
+
+
 def measurement_due_rows(patients: QuerySet[Patient], today: date) -> list[tuple[int, UUID, date, str]]:
     """(pk, public_id, last measured or registered on, instrument) of the patients whose measure
     is due again (4 weeks; one query). Shared by the daily scan and the Today worklist."""
-    uses_gad7 = _plan_names(InstrumentCode.GAD7) & ~_plan_names(InstrumentCode.PHQ9)
+    instrument, anchor = _measurement_anchor("pk", "created_at")
     return list(
         patients.filter(status=PatientStatus.ACTIVE)
-        .annotate(
-            instrument=Case(
-                When(uses_gad7, then=Value(InstrumentCode.GAD7.value)), default=Value(InstrumentCode.PHQ9.value)
-            )
-        )
-        .annotate(
-            anchor=Coalesce(
-                Case(
-                    When(uses_gad7, then=_last_score_on(InstrumentCode.GAD7)),
-                    default=_last_score_on(InstrumentCode.PHQ9),
-                    output_field=DateField(),
-                ),
-                TruncDate("created_at"),
-                output_field=DateField(),
-            )
-        )
+        .annotate(instrument=instrument)
+        .annotate(anchor=anchor)
         .filter(anchor__lte=today - MEASUREMENT_INTERVAL)
         .values_list("pk", "public_id", "anchor", "instrument")
     )
 
 
 def measurement_due(today: date) -> list[ReminderDraft]:
+    """The same rows as measurement_due_query, built in Python (other databases, tests)."""
     due = measurement_due_rows(Patient.objects.all(), today)
     recipients = _recipients((row[0] for row in due), [TeamRole.CARE_MANAGER], fallback_to_team=True)
     return [
@@ -131,10 +177,42 @@ def not_improving(today: date) -> list[ReminderDraft]:
             subject_type=PATIENT_SUBJECT,
             subject_id=str(public_id),
             due_date=baseline_on + NOT_IMPROVING_AFTER,
-            detail="PHQ-9 less than 50 % below baseline after 10 weeks: consider case review "
-            "and a change of treatment.",
+            detail=NOT_IMPROVING_DETAIL,
         )
         for pk, public_id, baseline_on in flagged
         if baseline_on is not None  # always: the filter above needs a baseline date
         for user_id in recipients.get(pk, [])
     ]
+
+
+def not_improving_query(today: date) -> DraftQuery:
+    """not_improving as one INSERT ... SELECT on PostgreSQL (issue 14): the same patients
+    (annotate_outcomes is subqueries only, so joining the team does not change them), each
+    active prescriber on the team once."""
+    rows = (
+        annotate_outcomes(
+            Patient.objects.filter(
+                status=PatientStatus.ACTIVE,
+                care_team__role=TeamRole.PRESCRIBER,
+                care_team__ended_at__isnull=True,
+                care_team__user__is_active=True,
+            ),
+            today=today,
+            instruments=(InstrumentCode.PHQ9,),
+        )
+        .annotate(twice_latest=F("phq9_latest") * 2)
+        .filter(
+            phq9_baseline_on__lte=today - NOT_IMPROVING_AFTER, phq9_latest__gte=5, twice_latest__gt=F("phq9_baseline")
+        )
+        .annotate(
+            r_kind=Value(ReminderKind.NOT_IMPROVING.value),
+            r_subject_type=Value(PATIENT_SUBJECT),
+            r_subject_id=Cast("public_id", output_field=CharField()),
+            r_due=Cast(F("phq9_baseline_on") + NOT_IMPROVING_AFTER, DateField()),  # date + interval: a timestamp on PG
+            r_detail=Value(NOT_IMPROVING_DETAIL),
+        )
+        .values_list("care_team__user_id", "pk", "r_kind", "r_subject_type", "r_subject_id", "r_due", "r_detail")
+        .distinct()
+        .order_by()
+    )
+    return DraftQuery(queryset=rows, drafts=lambda: not_improving(today))

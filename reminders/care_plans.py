@@ -15,25 +15,22 @@ Other apps feed kinds of their own (therapy: `session_follow_up`, outcomes: `saf
 from collections.abc import Iterator
 from datetime import date
 
-from django.db.models import CharField, Exists, OuterRef
-from django.db.models.functions import Cast
+from django.db.models import CharField, Exists, F, OuterRef, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from careplans.models import CarePlanStatus, CaseReview, PatientStatus
+from careplans.models import CarePlanStatus, CareTeamMember, CaseReview, PatientStatus
 from careplans.selectors import active_team_members
 from reminders.models import Reminder, ReminderKind
-from reminders.outbox import ReminderDraft, reminders_write
+from reminders.outbox import DraftQuery, ReminderDraft, reminders_write
 
 CARE_PLAN_SUBJECT = "careplans.careplan"
 
 
-def care_plan_review_due(today: date) -> Iterator[ReminderDraft]:
-    """One draft per (open plan with review_date <= today, active team member).
-
-    The due date is the plan's review date, so the reminder is written once per review
-    date: tomorrow's scan offers the same rows and the database skips them; moving the
-    review date to a later day yields a new reminder when that day comes.
-    """
+def _due_reviews(today: date) -> QuerySet[CareTeamMember]:
+    """(open plan with review_date <= today, active team member) of active patients, minus the
+    rows earlier scans wrote. (On SQLite a UUID casts without hyphens and the exclusion matches
+    nothing; the insert's conflict-ignore then does the same job, only slower.)"""
     already_written = Reminder.objects.filter(
         kind=ReminderKind.CARE_PLAN_REVIEW,
         subject_type=CARE_PLAN_SUBJECT,
@@ -41,20 +38,47 @@ def care_plan_review_due(today: date) -> Iterator[ReminderDraft]:
         due_date=OuterRef("patient__care_plans__review_date"),
         recipient=OuterRef("user_id"),
     )
-    rows = (
+    return (
         active_team_members()
         .filter(
             patient__status=PatientStatus.ACTIVE,
             patient__care_plans__review_date__lte=today,
             patient__care_plans__status__in=[CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD],
         )
-        # Skip what earlier scans wrote, so the hourly steady state inserts nothing. (On SQLite
-        # a UUID casts without hyphens and matches nothing; the insert's conflict-ignore then
-        # does the same job, only slower.)
         .exclude(Exists(already_written))
-        .values_list("user_id", "patient_id", "patient__care_plans__public_id", "patient__care_plans__review_date")
-        .distinct()  # a clinician holding two roles on one team gets one reminder
         .order_by()
+    )
+
+
+def care_plan_review_due(today: date) -> DraftQuery:
+    """One reminder per (open plan with review_date <= today, active team member).
+
+    The due date is the plan's review date, so the reminder is written once per review
+    date: tomorrow's scan offers the same rows and the database skips them; moving the
+    review date to a later day yields a new reminder when that day comes. One INSERT ...
+    SELECT on PostgreSQL (issue 14); a clinician holding two roles on one team gets one
+    reminder (DISTINCT).
+    """
+    review_date = F("patient__care_plans__review_date")
+    rows = (
+        _due_reviews(today)
+        .annotate(
+            r_kind=Value(ReminderKind.CARE_PLAN_REVIEW.value),
+            r_subject_type=Value(CARE_PLAN_SUBJECT),
+            r_subject_id=Cast("patient__care_plans__public_id", output_field=CharField()),
+            r_detail=Concat(Value("Care plan review due "), Cast(review_date, output_field=CharField())),
+        )
+        .values_list("user_id", "patient_id", "r_kind", "r_subject_type", "r_subject_id", review_date, "r_detail")
+        .distinct()
+    )
+    return DraftQuery(queryset=rows, drafts=lambda: _review_drafts(today))
+
+
+def _review_drafts(today: date) -> Iterator[ReminderDraft]:
+    rows = (
+        _due_reviews(today)
+        .values_list("user_id", "patient_id", "patient__care_plans__public_id", "patient__care_plans__review_date")
+        .distinct()
     )
     for user_id, patient_id, plan_public_id, review_date in rows.iterator(chunk_size=5000):
         assert review_date is not None, "the filter above needs review_date <= today"

@@ -55,7 +55,7 @@ from django.utils import timezone
 
 from clinic.models import User
 from reminders.models import Reminder, ReminderKind, ReminderStatus
-from reminders.outbox import ReminderDraft, reminder_rules, reminders_write
+from reminders.outbox import DraftQuery, ReminderDraft, reminder_rules, reminders_insert_select, reminders_write
 
 logger = logging.getLogger("reminders.delivery")
 # Operator alerts (CE-6) go to their own logger so a deployment can route them to a pager.
@@ -117,8 +117,12 @@ def reminders_scan(*, today: date, chunk_size: int = 5000) -> ScanResult:
         offered = 0
         try:
             with transaction.atomic():
-                for chunk in _chunks(rule(today), chunk_size):
-                    offered += reminders_write(chunk)
+                produced = rule(today)
+                if isinstance(produced, DraftQuery):
+                    offered = reminders_insert_select(produced)  # set-based: one INSERT ... SELECT
+                else:
+                    for chunk in _chunks(produced, chunk_size):
+                        offered += reminders_write(chunk)
         except Exception as error:
             logger.error("reminder rule failed: rule=%s error=%s", name, type(error).__name__)
             result.failed.append(name)

@@ -91,6 +91,12 @@ class Reminder(PublicIdModel):
             models.Index(fields=["recipient", "status"]),
             models.Index(fields=["status", "claimed_at"]),
             models.Index(fields=["status", "next_attempt_at"], name="reminders_status_next_idx"),
+            # The header badge on every page (reminders.inbox.inbox_open_count): every column
+            # the COUNT reads is in this index, so PostgreSQL answers it from the index alone
+            # (an index-only scan of the user's open rows), whatever the outbox size (issue 14).
+            models.Index(
+                fields=["recipient", "status", "due_date", "snoozed_until", "patient"], name="reminders_badge_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -12,8 +12,10 @@ in reminders/care_plans.py.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from reminders.models import URGENT_REMINDER_KINDS, Reminder, ReminderStatus
 
@@ -29,8 +31,26 @@ class ReminderDraft:
     detail: str = ""  # shown in the inbox behind login; never e-mailed
 
 
-# A daily rule: given today's date, the reminders due. Must be set-based (no per-patient loop).
-ReminderRule = Callable[[date], Iterable[ReminderDraft]]
+# The columns a DraftQuery's queryset selects, in this order (values_list of these aliases).
+DRAFT_COLUMNS = ("recipient_id", "patient_id", "kind", "subject_type", "subject_id", "due_date", "detail")
+
+
+@dataclass(frozen=True)
+class DraftQuery:
+    """A rule's drafts as ONE query, so the scan writes them set-based (issue 14): on
+    PostgreSQL `INSERT ... SELECT ... ON CONFLICT DO NOTHING`, no row ever becoming a Python
+    object. `queryset` is a values_list of DRAFT_COLUMNS as SQL expressions; `drafts` builds
+    the same rows in Python, for other databases (SQLite: a UUID casts to text without its
+    hyphens there, and dates format differently) and for tests that compare the two."""
+
+    queryset: QuerySet[Any]
+    drafts: Callable[[], Iterable[ReminderDraft]]
+    urgent: bool = False  # every row is of an urgent kind (all or none: one kind per query)
+
+
+# A daily rule: given today's date, the reminders due (drafts, or one DraftQuery). Must be
+# set-based (no per-patient loop).
+ReminderRule = Callable[[date], "Iterable[ReminderDraft] | DraftQuery"]
 _RULES: dict[str, ReminderRule] = {}
 _ON_URGENT: list[Callable[[], None]] = []
 
@@ -71,3 +91,50 @@ def reminders_write(drafts: Iterable[ReminderDraft], *, batch_size: int = 2000) 
         for dispatch in _ON_URGENT:
             transaction.on_commit(dispatch)
     return len(rows)
+
+
+# Columns of a new row the INSERT ... SELECT fills itself (the ORM's defaults, in SQL).
+_NEW_ROW_SQL = {
+    "public_id": "gen_random_uuid()",
+    "status": f"'{ReminderStatus.PENDING.value}'",
+    "attempts": "0",
+    "created_at": "statement_timestamp()",
+    "updated_at": "statement_timestamp()",
+}
+
+
+def reminders_insert_select(query: DraftQuery) -> int:
+    """Write a DraftQuery's rows in the caller's transaction; returns how many were new
+    (PostgreSQL) or offered (elsewhere).
+
+    PostgreSQL: one statement. Rows already in the outbox are skipped by an anti-join (the
+    hourly steady state inserts nothing, creates no dead tuples) and, for a concurrent scan
+    that inserted the same row a moment earlier, by the unique constraint: exactly once
+    either way. Elsewhere: the drafts in Python through reminders_write (conflicts ignored).
+    """
+    if connection.vendor != "postgresql":
+        return reminders_write(query.drafts())  # offered, as before: existing rows skipped by the insert
+    select_sql, params = query.queryset.query.sql_with_params()
+    table = Reminder._meta.db_table
+    quote = connection.ops.quote_name
+    draft_cols = ", ".join(f"q.{quote(column)}" for column in DRAFT_COLUMNS)
+    new_cols = list(_NEW_ROW_SQL) + ["urgent"]
+    new_values = [*_NEW_ROW_SQL.values(), "true" if query.urgent else "false"]
+    key = ("kind", "subject_type", "subject_id", "due_date", "recipient_id")
+    already = " AND ".join(f"r.{quote(c)} = q.{quote(c)}" for c in key)
+    aliases = ", ".join(quote(column) for column in DRAFT_COLUMNS)
+    # Only quoted identifiers and our own constants are formatted in; values travel as params.
+    insert_cols = ", ".join(quote(c) for c in (*DRAFT_COLUMNS, *new_cols))
+    sql = (
+        f"INSERT INTO {quote(table)} ({insert_cols}) "  # noqa: S608
+        f"SELECT {draft_cols}, {', '.join(new_values)} FROM ({select_sql}) AS q ({aliases}) "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {quote(table)} r WHERE {already}) "
+        "ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = cursor.rowcount
+    if query.urgent and inserted:
+        for dispatch in _ON_URGENT:
+            transaction.on_commit(dispatch)
+    return inserted

@@ -12,14 +12,15 @@ Reminder `detail` stays behind login; it never carries the summary, risk note or
 """
 
 from datetime import date, timedelta
+from typing import Any
 
-from django.db.models import Exists, F, Max, OuterRef, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Case, CharField, DateField, Exists, F, Max, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat
 
 from careplans.models import PatientStatus, TeamRole
 from careplans.selectors import active_team_members
 from reminders.models import ReminderKind
-from reminders.outbox import ReminderDraft
+from reminders.outbox import DraftQuery, ReminderDraft
 from therapy.models import (
     FREQUENCY_INTERVAL_DAYS,
     MISSED_ATTENDANCE,
@@ -72,10 +73,9 @@ def risk_raised(session: TherapySession) -> bool:
     return session.risk_level == RiskLevel.RAISED and session.entered_in_error_at is None
 
 
-def overdue_courses(today: date) -> list[ReminderDraft]:
-    """Daily rule: active courses whose last attended session (or start, if none) is older
-    than the planned interval. One query; due date = the day the next session was expected,
-    so re-running the scan on later days is a no-op until a session is logged."""
+def _overdue_course_rows(today: date) -> QuerySet[Any]:  # annotated: `anchor`
+    """Active courses of active patients, therapist still on the team, annotated with
+    `anchor` (last attended session, or the start) older than the planned interval."""
     last_attended = Max(
         "sessions__session_date",
         filter=Q(sessions__attendance=Attendance.ATTENDED, sessions__entered_in_error_at__isnull=True),
@@ -86,12 +86,20 @@ def overdue_courses(today: date) -> list[ReminderDraft]:
     therapist_on_team = Exists(
         active_team_members().filter(patient_id=OuterRef("patient_id"), user_id=OuterRef("therapist_id"))
     )
-    rows = (
+    return (
         TherapyCourse.objects.filter(status=CourseStatus.ACTIVE, patient__status=PatientStatus.ACTIVE)
         .filter(therapist_on_team)
         .annotate(anchor=Coalesce(last_attended, F("started_on")))
         .filter(overdue)
-        .values_list("public_id", "patient_id", "therapist_id", "planned_frequency", "anchor")
+    )
+
+
+def overdue_courses(today: date) -> list[ReminderDraft]:
+    """Daily rule: active courses whose last attended session (or start, if none) is older
+    than the planned interval. One query; due date = the day the next session was expected,
+    so re-running the scan on later days is a no-op until a session is logged."""
+    rows = _overdue_course_rows(today).values_list(
+        "public_id", "patient_id", "therapist_id", "planned_frequency", "anchor"
     )
     return [
         ReminderDraft(
@@ -105,3 +113,32 @@ def overdue_courses(today: date) -> list[ReminderDraft]:
         )
         for public_id, patient_id, therapist_id, frequency, anchor in rows
     ]
+
+
+def overdue_courses_query(today: date) -> DraftQuery:
+    """overdue_courses as one INSERT ... SELECT on PostgreSQL (issue 14); the same rows."""
+    due = Case(
+        *[
+            # date + interval is a timestamp on PostgreSQL: cast back to the day.
+            When(planned_frequency=frequency, then=Cast(F("anchor") + timedelta(days=days), DateField()))
+            for frequency, days in FREQUENCY_INTERVAL_DAYS.items()
+        ],
+        output_field=DateField(),
+    )
+    rows = (
+        _overdue_course_rows(today)
+        .annotate(
+            r_kind=Value(ReminderKind.SESSION_FOLLOW_UP.value),
+            r_subject_type=Value(COURSE_SUBJECT),
+            r_subject_id=Cast("public_id", output_field=CharField()),
+            r_due=due,
+            r_detail=Concat(
+                Value("No therapy session since "),
+                Cast("anchor", output_field=CharField()),
+                Value(": the course's planned interval has passed."),
+            ),
+        )
+        .values_list("therapist_id", "patient_id", "r_kind", "r_subject_type", "r_subject_id", "r_due", "r_detail")
+        .order_by()
+    )
+    return DraftQuery(queryset=rows, drafts=lambda: overdue_courses(today))

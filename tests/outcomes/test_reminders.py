@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from careplans.models import PatientStatus, TeamRole
-from outcomes.reminders import measurement_due, not_improving
+from outcomes.reminders import measurement_due, measurement_due_query, not_improving, not_improving_query
 from reminders.models import Reminder
 from reminders.outbox import reminder_rules, reminders_write
 from tests.factories import CarePlanFactory, CareTeamMemberFactory, GoalFactory, PatientFactory, UserFactory
@@ -22,8 +22,9 @@ def weeks(n: int) -> date:
 
 def test_rules_are_registered_with_the_outbox():
     rules = reminder_rules()
-    assert rules["outcomes.measurement_due"] is measurement_due
-    assert rules["outcomes.not_improving"] is not_improving
+    # Registered set-based (issue 14): one INSERT ... SELECT of the rows measurement_due builds.
+    assert rules["outcomes.measurement_due"] is measurement_due_query
+    assert rules["outcomes.not_improving"] is not_improving_query
 
 
 def test_measurement_due_goes_to_the_care_manager_4_weeks_after_the_last_phq9(patient, care_manager):

@@ -13,7 +13,7 @@ from reminders.outbox import reminder_rules, reminders_write
 from tests.factories import CareTeamMemberFactory, PatientFactory, UserFactory
 from therapy import services
 from therapy.models import Attendance, CourseStatus, Frequency
-from therapy.reminders import overdue_courses
+from therapy.reminders import overdue_courses, overdue_courses_query
 
 
 @pytest.fixture
@@ -22,7 +22,8 @@ def started(course):  # type: ignore[no-untyped-def]
 
 
 def test_rule_is_registered_with_the_outbox():
-    assert reminder_rules()["therapy.course_overdue"] is overdue_courses
+    # Registered set-based (issue 14): one INSERT ... SELECT of the rows overdue_courses builds.
+    assert reminder_rules()["therapy.course_overdue"] is overdue_courses_query
 
 
 def test_course_with_a_recent_session_is_not_overdue(course, therapist):

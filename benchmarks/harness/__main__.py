@@ -1,0 +1,3 @@
+from harness.run import main
+
+main()

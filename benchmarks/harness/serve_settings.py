@@ -1,0 +1,24 @@
+"""Settings the harness serves with: the app's own (production-like: DEBUG off) plus one
+trivial page, the plain-Django floor (`/bench/floor/`: every middleware, the session and
+user lookup, a tiny template; no clinical query)."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("MFA_REQUIRED", "false")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.pop("REDIS_URL", None)  # Celery eager: an urgent reminder's dispatch runs in-process
+
+from clinic.settings import *  # noqa: E402, F403
+
+ROOT_URLCONF = "harness.serve_urls"
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+MIDDLEWARE = ["harness.query_meter.QueryMeterMiddleware", *MIDDLEWARE]  # noqa: F405
+# Production's manifest storage, collected by the harness into a directory of its own.
+if os.environ.get("BENCH_STATIC_ROOT"):
+    STATIC_ROOT = Path(os.environ["BENCH_STATIC_ROOT"])  # noqa: F405
