@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 
 from clinic.throttles import client_address
 from outcomes.instruments import INSTRUMENTS, phq9
@@ -45,6 +46,10 @@ def _failure_page(request: HttpRequest, error: Exception) -> HttpResponse:
     return render(request, "patient_portal/public_message.html", {"message": links.NOT_FOUND_MESSAGE}, status=404)
 
 
+# No CSRF check: the page has no ambient credential (no session, no cookie) for a forged request to
+# borrow; the unguessable token in the URL is the credential. (With `Referrer-Policy: no-referrer`
+# browsers send `Origin: null`, which Django's origin check would refuse.)
+@csrf_exempt
 @patient_facing
 def open_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method not in ("GET", "POST"):
