@@ -13,7 +13,7 @@ from patient_portal.models import CheckIn
 from reminders.models import Reminder, ReminderKind
 from tests.factories import GoalFactory
 
-SHOTS = Path("/tmp/shots/patients")
+SHOTS = Path("/tmp/shots/patients")  # noqa: S108  (the brief names this folder)
 PHONE = {"width": 390, "height": 844}
 
 

@@ -3,6 +3,7 @@ take-home plan's contents, and what the timeline shows (issue 17 items 2-5)."""
 
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -155,7 +156,7 @@ def test_print_view_is_audited_and_has_no_internal_text(browser_client, care_man
     response = browser_client(care_manager).get(f"/patients/{patient.public_id}/plan/print/")
     assert response.status_code == 200
     assert "INTERNAL FORMULATION" not in response.content.decode()
-    assert "@media print" in open("static/patient_portal/portal.css").read()
+    assert "@media print" in Path("static/patient_portal/portal.css").read_text()
     assert AuditEvent.objects.filter(action="print", patient_id=patient.public_id).exists()
 
 
