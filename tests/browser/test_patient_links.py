@@ -2,8 +2,10 @@
 positive with crisis resources while the team's inbox gets the alert, a check-in, and the
 take-home plan. Screenshots under /tmp/shots/patients/."""
 
+from datetime import timedelta
 from pathlib import Path
 
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from careplans.models import RelapsePreventionPlan
@@ -67,11 +69,17 @@ def test_item_9_shows_crisis_resources_and_the_team_inbox_gets_the_alert(
 
 
 def test_patient_fills_a_check_in_and_the_team_sees_it(page, login, care_manager, prescriber, patient, care_plan):
+    from patient_portal.submissions import questionnaire_submit
+    from tests.outcomes.helpers import record
+
+    record(patient, care_manager, "PHQ-9", 15, timezone.localdate() - timedelta(weeks=3))
+    phq = links.link_create(patient=patient, actor=care_manager, purpose="questionnaire", instrument="PHQ-9")
+    questionnaire_submit(token=phq.token, responses=[1, 1, 1, 1, 1, 1, 1, 1, 0], address="10.0.0.1")
     page.set_viewport_size(PHONE)
     created = links.link_create(patient=patient, actor=care_manager, purpose="check_in")
     page.goto(created.path)
     page.get_by_role("button", name="Send my check-in").click()  # nothing chosen: the error says what
-    expect(page.get_by_text("Please answer this question.")).to_be_visible()
+    expect(page.locator(".error-summary")).to_contain_text("Please answer this question.")
     page.locator("input[name=mood][value='2']").check()
     page.get_by_label("Hours I slept last night").fill("5.5")
     page.get_by_label("Minutes I was active").fill("20")
@@ -86,7 +94,9 @@ def test_patient_fills_a_check_in_and_the_team_sees_it(page, login, care_manager
     login(prescriber)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"/patients/{patient.public_id}/outcomes/")
-    expect(page.locator(".timeline .check-in")).to_have_count(1)
+    expect(page.locator(".timeline-svg circle.check-in")).to_have_count(1)
+    expect(page.locator(".timeline-svg circle.point-self-report")).to_have_count(1)
+    expect(page.locator(".timeline-legend")).to_contain_text("self-reported by the patient")
     _shot(page, "overview-timeline-check-in-1280")
     page.goto(f"/patients/{patient.public_id}/links/")
     expect(page.get_by_text("Bad week at work")).to_be_visible()
@@ -95,8 +105,8 @@ def test_patient_fills_a_check_in_and_the_team_sees_it(page, login, care_manager
 
 def test_patient_opens_the_take_home_plan(page, login, care_manager, prescriber, patient, care_plan):
     GoalFactory(care_plan=care_plan, description="Walk to the park three times a week", status="active")
-    RelapsePreventionPlan.objects.create(
-        care_plan=care_plan, warning_signs="Sleeping badly", coping_strategies="Call my sister; walk"
+    RelapsePreventionPlan.objects.update_or_create(
+        care_plan=care_plan, defaults={"warning_signs": "Sleeping badly", "coping_strategies": "Call my sister; walk"}
     )
     safety_plans.safety_plan_save(
         patient=patient,
@@ -126,3 +136,18 @@ def test_patient_opens_the_take_home_plan(page, login, care_manager, prescriber,
     page.goto(f"/patients/{patient.public_id}/plan/print/")
     page.emulate_media(media="print")
     _shot(page, "print-plan-print-media")
+
+
+def test_clinician_creates_a_link_with_a_qr_code_from_the_chart(page, login, care_manager, patient):
+    page.set_viewport_size(PHONE)
+    login(care_manager)
+    page.goto(f"/patients/{patient.public_id}/links/")
+    page.get_by_label("Questionnaire").select_option("GAD-7")
+    page.get_by_role("button", name="Create questionnaire link").click()
+    expect(page.get_by_alt_text("QR code of the link")).to_be_visible()
+    url = page.get_by_label("Link").input_value()
+    assert "/p/" in url
+    _shot(page, "link-created-qr-390")
+    page.context.clear_cookies()
+    page.goto("/" + url.split("/", 3)[3])  # the path: SITE_URL is not the live server
+    expect(page.get_by_role("heading", name="Generalized Anxiety Disorder")).to_be_visible()
