@@ -16,7 +16,14 @@ class LinkForm(forms.Form):
     instrument = forms.ChoiceField(
         label="Questionnaire", choices=[("", "—")] + [(code, code) for code in INSTRUMENTS], required=False
     )
-    days = forms.IntegerField(label="Valid for (days)", min_value=1, max_value=90, required=False)
+    days = forms.IntegerField(
+        label="Valid for (days)",
+        min_value=1,
+        max_value=90,
+        required=False,
+        widget=forms.NumberInput(attrs={"placeholder": "7"}),
+        help_text="Empty: the clinic default (7 days).",
+    )
     email = forms.BooleanField(label="Also e-mail the link to the patient", required=False)
 
     def clean(self) -> dict:

@@ -84,7 +84,7 @@ def _int_in(data: dict, name: str, low: int, high: int, *, required: bool, error
     value = data.get(name)
     if value in (None, ""):
         if required:
-            errors[name] = ["Please answer this question."]
+            errors[name] = [f"Please answer this question ({name.replace('_', ' ')} {low} to {high})."]
         return None
     try:
         number = int(str(value))

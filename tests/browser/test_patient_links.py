@@ -79,7 +79,7 @@ def test_patient_fills_a_check_in_and_the_team_sees_it(page, login, care_manager
     created = links.link_create(patient=patient, actor=care_manager, purpose="check_in")
     page.goto(created.path)
     page.get_by_role("button", name="Send my check-in").click()  # nothing chosen: the error says what
-    expect(page.locator(".error-summary")).to_contain_text("Please answer this question.")
+    expect(page.locator(".error-summary")).to_contain_text("Please answer this question (mood 0 to 10).")
     page.locator("input[name=mood][value='2']").check()
     page.get_by_label("Hours I slept last night").fill("5.5")
     page.get_by_label("Minutes I was active").fill("20")

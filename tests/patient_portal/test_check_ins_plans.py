@@ -200,3 +200,26 @@ def test_scheduled_check_in_links_are_sent_once_per_interval(care_manager, patie
     assert PatientLink.objects.filter(purpose="check_in").count() == 1
     assert measurement_links_due(today) == [] and not PatientLink.objects.filter(purpose="questionnaire").exists()
     assert len(mail.outbox) <= 1
+
+
+def test_measurement_links_when_the_clinic_turns_them_on(care_manager, patient):
+    from django.core import mail
+    from django.test import TestCase
+
+    from patient_portal.models import PatientLink, PortalSettings
+    from patient_portal.scheduling import measurement_links_due
+    from tests.outcomes.helpers import record
+
+    today = timezone.localdate()
+    record(patient, care_manager, "PHQ-9", 12, today - timedelta(weeks=5))
+    patient.email = "pat@example.org"
+    patient.save()
+    assert measurement_links_due(today) == [] and not PatientLink.objects.exists()  # off by default
+    PortalSettings.objects.create(measurement_links=True)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        measurement_links_due(today)
+    link = PatientLink.objects.get()
+    assert (link.purpose, link.instrument, link.created_by) == ("questionnaire", "PHQ-9", care_manager)
+    assert len(mail.outbox) == 1 and "/p/" in mail.outbox[0].body
+    measurement_links_due(today)  # one a week at most
+    assert PatientLink.objects.count() == 1
