@@ -75,11 +75,8 @@ def assessment_record(
         action=AuditAction.CREATE,
         obj=assessment,
         patient_id=patient.public_id,
-        changes={
-            "instrument": [None, assessment.instrument],
-            "administered_on": [None, administered_on.isoformat()],
-            "source": [None, source],
-        },
+        changes={"instrument": [None, assessment.instrument], "administered_on": [None, administered_on.isoformat()]}
+        | ({"source": [None, source]} if source != AssessmentSource.CLINIC else {}),
     )
     if score.safety_item_positive:
         safety_alert_raise(assessment=assessment, actor=actor)

@@ -289,6 +289,12 @@ def _check_in_shapes(check_ins: Sequence[CheckInLike], top: float, scale: _XScal
     return " ".join(points), shapes
 
 
+def _patient_counts(scores: Sequence[ScorePoint], check_ins: Sequence[CheckInLike]) -> dict[str, int]:
+    """Self-reports and check-ins (issue 17), counted only when there are any."""
+    counts = {"check_ins": len(check_ins), "self_reported": sum(1 for p in scores if p.source == "self_report")}
+    return {key: value for key, value in counts.items() if value}
+
+
 def timeline_build(
     *,
     scores: Sequence[ScorePoint],
@@ -377,12 +383,11 @@ def timeline_build(
         check_in_line=check_in_line,
         check_ins=check_in_shapes,
         counts={
-            "check_ins": len(check_ins),
-            "self_reported": sum(1 for p in scores if p.source == "self_report"),
             "scores": len(scores),
             "doses": len(doses),
             "sessions": len(sessions),
             "attended": sum(1 for s in sessions if s.attendance == "attended"),
             "missed": sum(1 for s in sessions if s.attendance in MISSED),
-        },
+        }
+        | _patient_counts(scores, check_ins),
     )
