@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "reports",
     "fhir_r4",
     "today",  # the clinician's landing page and worklist; reads every app, as reports does
+    "patient_portal",
 ]
 
 MIDDLEWARE = [
@@ -269,6 +270,10 @@ AXES_SENSITIVE_PARAMETERS = ["password", "otp", "otp_token"]
 # (AU-3's hard ceiling is < 100 failures an hour).
 AUTH_THROTTLE_IP_RATE = (30, 60)  # 30 attempts a minute from one address
 AUTH_THROTTLE_USERNAME_FAILURES = (50, 3600)  # 50 failures an hour on one account
+# Patient links (issue 17): links one patient may be sent in an hour; link opens/submits from one
+# address in a minute (a wrong-token guesser is stopped long before it could find one).
+PORTAL_LINKS_PER_PATIENT = (20, 3600)
+PORTAL_OPEN_RATE = (30, 60)
 
 # Multi-factor sign-in (issue 13, SECURITY.md AU-4): TOTP (django-otp) + one-time recovery codes.
 # Required (enrolment forced after sign-in) by default in production; optional in the demo.

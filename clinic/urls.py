@@ -14,6 +14,8 @@ from clinic import audit_views, auth_views, views
 from clinic.api_docs import ApiDocsView
 from medications import api as medications_api
 from outcomes import api as outcomes_api
+from patient_portal import api as patient_portal_api
+from patient_portal.urls import public_patterns as patient_link_patterns
 from reminders import api as reminders_api
 from reports import api as report_api
 from therapy import api as therapy_api
@@ -43,6 +45,7 @@ therapy_api.register_routes(router)
 outcomes_api.register_routes(router)
 today_api.register_routes(router)  # the caller's worklist (issue 16 item 1): /api/v1/worklist/
 report_api.register_routes(router)  # clinic reports (issue 7): /api/v1/reports/...
+patient_portal_api.register_routes(router)  # patient links (issue 17)
 
 clinic_patterns = (
     [
@@ -68,7 +71,11 @@ urlpatterns = [
     path("", include("outcomes.urls")),
     path("", include("reports.urls")),
     path("", include(clinic_patterns)),
-    path("", include("fhir_r4.urls")),  # FHIR R4 exchange (issue 18): /fhir/R4/...
+    path("", include("fhir_r4.urls")),
+    path("", include("patient_portal.urls")),  # patient links, safety plan, take-home plan (issue 17)
+    path(
+        "", include(patient_link_patterns)
+    ),  # the patient's side: no login, the token only  # FHIR R4 exchange (issue 18): /fhir/R4/...
     path("login/", auth_views.SignInView.as_view(), name="login"),
     path("login/code/", auth_views.login_code, name="login_code"),
     path("logout/", django_auth_views.LogoutView.as_view(), name="logout"),
@@ -101,6 +108,7 @@ urlpatterns = [
     path("api/v1/auth/token/", clinic_api.TokenLoginView.as_view(), name="api-token"),
     path("api/v1/auth/logout/", clinic_api.TokenLogoutView.as_view(), name="api-logout"),
     path("api/v1/auth/logout-all/", clinic_api.TokenLogoutAllView.as_view(), name="api-logout-all"),
+    *patient_portal_api.api_urlpatterns(),  # safety plan GET/PATCH; the no-login self-report endpoint
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api-docs"),

@@ -80,6 +80,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "severity",
             "severity_label",
             "safety_item_positive",
+            "source",
             "items",
             "entered_by",
             "created_at",
@@ -266,6 +267,7 @@ class SafetyFollowUpSerializer(serializers.ModelSerializer):
             "outcome",
             "plan",
             "plan_details",
+            "safety_plan_reviewed",
             "recorded_by",
             "created_at",
             "resolved_alerts",
@@ -284,6 +286,9 @@ class SafetyFollowUpInputSerializer(serializers.Serializer):
     outcome = Choice(choices=RiskOutcome.choices)
     plan = Choice(choices=RiskPlan.choices)
     plan_details = serializers.CharField(max_length=4000)
+    safety_plan_reviewed = serializers.BooleanField(
+        required=False, default=False, help_text="The patient's safety plan was gone through together."
+    )
 
 
 class SafetyFollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ClinicalViewSet):

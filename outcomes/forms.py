@@ -71,6 +71,11 @@ class SafetyFollowUpForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Who follows up, and when. Crisis numbers given, means restriction discussed, people involved.",
     )
+    safety_plan_reviewed = forms.BooleanField(
+        label="Safety plan reviewed with the patient",
+        required=False,
+        help_text="The patient's own safety plan (Patient links tab) was gone through and updated if needed.",
+    )
 
 
 class CaseReviewFlagForm(forms.Form):

@@ -21,6 +21,13 @@ from reminders.safety_signals import SafetySource
 MAX_TOTAL = max(instrument.max_total for instrument in INSTRUMENTS.values())
 
 
+class AssessmentSource(models.TextChoices):
+    """Who keyed the answers in: the clinic, or the patient through a self-report link (issue 17)."""
+
+    CLINIC = "clinic", "Entered by the clinic"
+    SELF_REPORT = "self_report", "Self-reported by the patient"
+
+
 class Assessment(ClinicalRecord):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
     instrument = models.CharField(max_length=8, choices=InstrumentCode.choices)
@@ -30,6 +37,8 @@ class Assessment(ClinicalRecord):
     severity = models.CharField(max_length=20, choices=Severity.choices)
     safety_item_positive = models.BooleanField(default=False, editable=False)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # A self-report is stored under the clinician who sent the link (`entered_by`), marked here.
+    source = models.CharField(max_length=12, choices=AssessmentSource.choices, default=AssessmentSource.CLINIC)
 
     class Meta:
         ordering = ["administered_on", "created_at", "id"]
@@ -120,6 +129,8 @@ class SafetyFollowUp(ClinicalRecord):
         max_length=MEDIUM_TEXT_MAX_LENGTH, help_text="What was done and agreed, and who follows up when."
     )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The patient's own safety plan (patient_portal) was gone through together (issue 17 item 2).
+    safety_plan_reviewed = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-assessed_on", "-created_at", "-id"]

@@ -13,6 +13,7 @@ The same rule is computed in Python for one chart (`outcome_flags`) and in SQL f
 whole caseload or the daily reminder scan (`annotate_outcomes`).
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict, cast
@@ -336,3 +337,18 @@ def session_events_of(patient: Patient) -> list[Any]:
     except ImportError:
         return []
     return list(timeline_session_events(patient=patient))
+
+
+# Between-session check-ins come from patient_portal, which sits above outcomes: it registers its
+# selector in AppConfig.ready() so outcomes draws them without importing it (DESIGN.md arrows).
+_CHECK_IN_SOURCES: list[Callable[[Patient], Sequence[Any]]] = []
+
+
+def check_in_source_register(fn: Callable[[Patient], Sequence[Any]]) -> None:
+    if fn not in _CHECK_IN_SOURCES:
+        _CHECK_IN_SOURCES.append(fn)
+
+
+def check_in_events_of(patient: Patient) -> list[Any]:
+    """The patient's check-ins for the timeline (shaped like outcomes.timeline.CheckInLike)."""
+    return [event for fn in _CHECK_IN_SOURCES for event in fn(patient)]

@@ -24,6 +24,7 @@ from outcomes.models import (
     HIGH_RISK_OUTCOMES,
     URGENT_PLANS,
     Assessment,
+    AssessmentSource,
     CssrsScreen,
     SafetyAlert,
     SafetyAlertRecipients,
@@ -45,7 +46,13 @@ def _administered_on_clean(patient: Patient, administered_on: date) -> None:
 
 @transaction.atomic
 def assessment_record(
-    *, patient: Patient, actor: User, instrument: str, responses: Sequence[object], administered_on: date
+    *,
+    patient: Patient,
+    actor: User,
+    instrument: str,
+    responses: Sequence[object],
+    administered_on: date,
+    source: str = AssessmentSource.CLINIC,
 ) -> Assessment:
     """Score and store a completed questionnaire. A positive PHQ-9 item 9 opens a safety alert
     for the recipients the clinic chose (SafetyAlertRecipients) in this same transaction."""
@@ -61,6 +68,7 @@ def assessment_record(
         severity=score.severity,
         safety_item_positive=score.safety_item_positive,
         entered_by=actor,
+        source=source,
     )
     assessment.full_clean()
     assessment.save()
@@ -69,7 +77,8 @@ def assessment_record(
         action=AuditAction.CREATE,
         obj=assessment,
         patient_id=patient.public_id,
-        changes={"instrument": [None, assessment.instrument], "administered_on": [None, administered_on.isoformat()]},
+        changes={"instrument": [None, assessment.instrument], "administered_on": [None, administered_on.isoformat()]}
+        | ({"source": [None, source]} if source != AssessmentSource.CLINIC else {}),
     )
     if score.safety_item_positive:
         safety_alert_raise(assessment=assessment, actor=actor)
@@ -202,6 +211,7 @@ def safety_follow_up_record(
     plan: str,
     plan_details: str,
     assessed_on: date | None = None,
+    safety_plan_reviewed: bool = False,
 ) -> SafetyFollowUp:
     """Record the risk assessment; it answers every alert of the patient open at this moment."""
     require(actor, Action.RECORD_SAFETY_FOLLOW_UP)
@@ -219,6 +229,7 @@ def safety_follow_up_record(
         plan=plan,
         plan_details=plan_details.strip(),
         recorded_by=actor,
+        safety_plan_reviewed=safety_plan_reviewed,
     )
     if outcome in HIGH_RISK_OUTCOMES and plan not in URGENT_PLANS:
         raise ValidationError(
@@ -236,7 +247,12 @@ def safety_follow_up_record(
         action=AuditAction.CREATE,
         obj=follow_up,
         patient_id=patient.public_id,
-        changes={"outcome": [None, outcome], "plan": [None, plan], "assessed_on": [None, assessed_on.isoformat()]},
+        changes={
+            "outcome": [None, outcome],
+            "plan": [None, plan],
+            "assessed_on": [None, assessed_on.isoformat()],
+            "safety_plan_reviewed": [None, safety_plan_reviewed],
+        },
     )
     for alert in open_alerts:
         alert.status = SafetyAlertStatus.RESOLVED

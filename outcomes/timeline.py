@@ -31,6 +31,7 @@ PANEL_HEIGHT = 150
 PANEL_GAP = 22
 MED_ROW_HEIGHT = 46
 SESSION_ROW_HEIGHT = 34
+CHECK_IN_ROW_HEIGHT = 60
 AXIS_HEIGHT = 30
 CHAR_WIDTH = 6.2  # average glyph width at the label font size, for collision checks
 MISSED = {"no_show", "late_cancel"}
@@ -51,6 +52,16 @@ class SessionLike(Protocol):
     attendance: str
 
 
+class CheckInLike(Protocol):
+    """A between-session check-in (patient_portal.CheckIn, issue 17 item 3)."""
+
+    answered_on: date
+    mood: int  # 0-10
+    sleep_hours: Decimal | None
+    activity_minutes: int | None
+    medication_taken: str  # yes / partly / no / "" (no medication)
+
+
 @dataclass(frozen=True)
 class ScorePoint:
     day: date
@@ -58,6 +69,7 @@ class ScorePoint:
     total: int
     severity: str
     url: str = ""  # where the item-level answers are
+    source: str = "clinic"  # "self_report": answered by the patient from a link (drawn hollow)
 
 
 @dataclass
@@ -117,10 +129,14 @@ class Timeline:
     axis_y: float
     today: Shape | None
     counts: dict[str, int]
+    # Check-ins: the mood line (0-10) with a marker where medication was missed or partly taken.
+    check_in_row: Shape | None = None
+    check_in_line: str = ""
+    check_ins: list[Shape] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.panels or self.medications or self.sessions)
+        return not (self.panels or self.medications or self.sessions or self.check_ins)
 
 
 class _XScale:
@@ -200,9 +216,10 @@ def _panel(code: str, points: Sequence[ScorePoint], top: float, scale: _XScale) 
         Shape(
             x=x,
             y=yy,
-            css=f"point point-{p.severity}",
+            css=f"point point-{p.severity}" + (" point-self-report" if p.source == "self_report" else ""),
             url=p.url,
-            title=f"{p.instrument} {p.total} ({instrument.band_for(p.total).label}) on {p.day.isoformat()}",
+            title=f"{p.instrument} {p.total} ({instrument.band_for(p.total).label}) on {p.day.isoformat()}"
+            + (", self-reported" if p.source == "self_report" else ""),
         )
         for p, (x, yy) in zip(points, coordinates, strict=True)
     ]
@@ -249,11 +266,50 @@ def _medication_row(name: str, events: Sequence[DoseLike], top: float, scale: _X
     )
 
 
+def _check_in_shapes(check_ins: Sequence[CheckInLike], top: float, scale: _XScale) -> tuple[str, list[Shape]]:
+    bottom = top + CHECK_IN_ROW_HEIGHT - 6
+
+    def y(mood: int) -> float:
+        return round(bottom - mood * (CHECK_IN_ROW_HEIGHT - 14) / 10, 1)
+
+    shapes, points = [], []
+    for c in sorted(check_ins, key=lambda c: c.answered_on):
+        x, yy = scale(c.answered_on), y(c.mood)
+        points.append(f"{x},{yy}")
+        parts = [f"{c.answered_on.isoformat()}: mood {c.mood}/10"]
+        if c.sleep_hours is not None:
+            parts.append(f"sleep {_fmt_dose(Decimal(c.sleep_hours))} h")
+        if c.activity_minutes is not None:
+            parts.append(f"activity {c.activity_minutes} min")
+        if c.medication_taken:
+            parts.append(f"medication taken: {c.medication_taken}")
+        css = "check-in" + (f" check-in-med-{c.medication_taken}" if c.medication_taken else "")
+        css += " check-in-low" if c.mood <= 2 else ""
+        shapes.append(Shape(x=x, y=yy, css=css, title=", ".join(parts)))
+    return " ".join(points), shapes
+
+
+def _patient_counts(scores: Sequence[ScorePoint], check_ins: Sequence[CheckInLike]) -> dict[str, int]:
+    """Self-reports and check-ins (issue 17), counted only when there are any."""
+    counts = {"check_ins": len(check_ins), "self_reported": sum(1 for p in scores if p.source == "self_report")}
+    return {key: value for key, value in counts.items() if value}
+
+
 def timeline_build(
-    *, scores: Sequence[ScorePoint], doses: Sequence[DoseLike] = (), sessions: Sequence[SessionLike] = (), today: date
+    *,
+    scores: Sequence[ScorePoint],
+    doses: Sequence[DoseLike] = (),
+    sessions: Sequence[SessionLike] = (),
+    check_ins: Sequence[CheckInLike] = (),
+    today: date,
 ) -> Timeline:
     """Lay out the timeline. Inputs in any order; nothing here touches the database."""
-    all_days = [p.day for p in scores] + [d.changed_on for d in doses] + [s.session_date for s in sessions]
+    all_days = (
+        [p.day for p in scores]
+        + [d.changed_on for d in doses]
+        + [s.session_date for s in sessions]
+        + [c.answered_on for c in check_ins]
+    )
     start, end = _date_range(all_days, today) if all_days else (today - timedelta(days=30), today)
     scale = _XScale(start, end)
     y = float(TOP)
@@ -291,6 +347,14 @@ def timeline_build(
                 )
             )
         y += SESSION_ROW_HEIGHT
+    check_in_row, check_in_line = None, ""
+    check_in_shapes: list[Shape] = []
+    if check_ins:
+        check_in_row = Shape(
+            x=LEFT - 8, y=y + CHECK_IN_ROW_HEIGHT / 2 + 4, text="Check-ins: mood", anchor="end", css="row-label"
+        )
+        check_in_line, check_in_shapes = _check_in_shapes(check_ins, y, scale)
+        y += CHECK_IN_ROW_HEIGHT
     axis_y = y + 4
     guides = []
     if panels:
@@ -315,11 +379,15 @@ def timeline_build(
         ticks=_month_ticks(start, end, scale, axis_y),
         axis_y=axis_y,
         today=today_mark,
+        check_in_row=check_in_row,
+        check_in_line=check_in_line,
+        check_ins=check_in_shapes,
         counts={
             "scores": len(scores),
             "doses": len(doses),
             "sessions": len(sessions),
             "attended": sum(1 for s in sessions if s.attendance == "attended"),
             "missed": sum(1 for s in sessions if s.attendance in MISSED),
-        },
+        }
+        | _patient_counts(scores, check_ins),
     )

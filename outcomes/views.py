@@ -70,6 +70,7 @@ def tab(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
             total=a.total_score,
             severity=a.severity,
             url=detail.replace("00000000-0000-0000-0000-000000000000", str(a.public_id)),
+            source=a.source,
         )
         for a in assessments
     ]
@@ -77,6 +78,7 @@ def tab(request: AuthenticatedRequest, patient: Patient) -> HttpResponse:
         scores=points,
         doses=selectors.dose_events_of(patient),
         sessions=selectors.session_events_of(patient),
+        check_ins=selectors.check_in_events_of(patient),
         today=today,
     )
     context |= {

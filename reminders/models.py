@@ -25,6 +25,8 @@ class ReminderKind(models.TextChoices):
     CRITICAL_RESULT = "critical_result", "Critical result"
     INJECTION_DUE = "injection_due", "Injection due"
     INJECTION_MISSED = "injection_missed", "Injection missed"
+    # A patient's between-session check-in: mood 2 or below, or medication not taken 3 times running.
+    CHECK_IN_CONCERN = "check_in_concern", "Check-in concern"
     # To the clinic admins: reminders gave up e-mailing after 24 h of retries (counts only).
     DELIVERY_FAILED = "delivery_failed", "Reminder delivery failed"
     # To the clinic admins: one user opened many patients' records in an hour (counts only).

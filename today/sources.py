@@ -30,6 +30,8 @@ from outcomes.instruments import BY_SLUG, InstrumentCode
 from outcomes.models import SafetyAlert, SafetyAlertStatus
 from outcomes.reminders import MEASUREMENT_INTERVAL, measurement_due_rows
 from outcomes.selectors import annotate_outcomes
+from patient_portal.worklist import WORKLIST_KIND as CHECK_IN_KIND
+from patient_portal.worklist import check_in_worklist_items
 from reminders.inbox import open_q
 from reminders.models import Reminder, ReminderKind
 from therapy.models import MISSED_ATTENDANCE, Attendance, TherapySession
@@ -210,6 +212,21 @@ def unread_team_messages(ctx: WorklistContext) -> Iterable[WorkItem]:
         )
 
 
+def check_in_concerns(ctx: WorklistContext) -> Iterable[WorkItem]:
+    """Mood <= 2 at the latest check-in, or medication not taken three check-ins in a row (issue 17
+    item 3). Both are this week's work (HIGH): a missed lithium or clozapine dose matters."""
+    for row in check_in_worklist_items(ctx.user):
+        if row["patient"].pk in ctx.patients:
+            yield ctx.item(
+                kind=CHECK_IN_KIND,
+                patient_id=row["patient"].pk,
+                title=row["title"],
+                due_date=row["due_date"],
+                severity=Severity.HIGH,
+                url=row["url"],
+            )
+
+
 SHIPPED = (
     WorklistSource("safety_alert", "Safety alerts", safety_alerts, order=10),
     WorklistSource("critical_result", "Critical results", critical_results, order=20),
@@ -218,6 +235,7 @@ SHIPPED = (
     WorklistSource("not_improving", "Not improving", not_improving, order=50),
     WorklistSource("measurement_due", "Measurements due", measurements_due, order=60),
     WorklistSource("team_message", "Unread team messages", unread_team_messages, order=70),
+    WorklistSource(CHECK_IN_KIND, "Check-in concerns", check_in_concerns, order=45),
 )
 
 

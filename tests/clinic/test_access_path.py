@@ -28,6 +28,7 @@ from clinic.urls import router
 from clinic.viewsets import AdminViewSet, ClinicalViewSet, PatientFilter
 from medications.models import AdherenceCheck, CriticalResult, DoseChange, Medication, MonitoringException
 from outcomes.models import SafetyFollowUp
+from patient_portal import links
 from reminders.models import ReminderKind
 from reports.models import ReportRun
 from tests.factories import GoalFactory, UserFactory
@@ -48,6 +49,10 @@ OPEN_PAGES = {
     ":password_reset_done",
     ":password_reset_confirm",
     ":password_reset_complete",
+    # Patient links (issue 17): no login, the token is the only credential. Walked with wrong,
+    # expired, used and revoked tokens in tests/patient_portal/test_link_walk.py.
+    "patient_portal_public:open",
+    ":self-report",
 }
 # The token API's own views (sign-in and sign-out), not on the router.
 AUTH_API = {":api-token", ":api-logout", ":api-logout-all"}
@@ -208,6 +213,9 @@ def other_team(db, prescriber, therapist, care_manager, clinic_admin):  # type: 
             reason="x",
             recorded_by=prescriber,
         ),
+        "link": links.link_create(
+            patient=patient, actor=care_manager, purpose="questionnaire", instrument="PHQ-9"
+        ).link,
         "critical": CriticalResult.objects.create(
             patient=patient, lab_result=lithium, code="lithium-toxic", severity="critical", message="x", source="x"
         ),
@@ -233,6 +241,7 @@ KWARG_OBJECTS = {
     "run_id": "run",
     "user_id": "staff",
     "critical_id": "critical",
+    "link_id": "link",
 }
 BASENAME_OBJECTS = {
     "user": "staff",
@@ -255,6 +264,7 @@ BASENAME_OBJECTS = {
     "reportrun": "run",
     "criticalresult": "critical",
     "monitoringexception": "exception",
+    "questionnairelink": "link",
 }
 PLAIN_VALUES = {"instrument": "phq-9", "key": "therapy", "verb": "pause", "test": "anc", "version": "1"}
 

@@ -116,6 +116,7 @@ PATH_OBJECTS = {
     "runs": "reports.ReportRun",
     "critical-results": "medications.CriticalResult",
     "monitoring-exceptions": "medications.MonitoringException",
+    "questionnaire-links": "patient_portal.PatientLink",
     "safety-alerts": "outcomes.SafetyAlert",
     "safety-follow-ups": "outcomes.SafetyFollowUp",
     "side-effects": "medications.SideEffect",
@@ -131,6 +132,8 @@ def _address_seeded_objects(case, user) -> None:  # type: ignore[no-untyped-def]
         name = segment.strip("{}")
         if segment == name or name not in (case.path_parameters or {}):
             continue
+        if before == "self-report":
+            continue  # a token, not a public id: a fuzzed one is a plain 404 (tests/patient_portal walk the rest)
         if before == "reports":
             case.path_parameters[name] = random.Random(str(case.path_parameters[name])).choice(report_keys())
             continue
