@@ -17,7 +17,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "patients": user_can(user, Action.MANAGE_STAFF),
             "staff": user_can(user, Action.MANAGE_STAFF),
             "new_patient": user_can(user, Action.CREATE_PATIENT),
-            "reports": user_can(user, Action.RUN_REPORTS),
+            # Admins: the aggregate reports; clinicians: their caseload's registry and lists.
+            "reports": user_can(user, Action.RUN_REPORTS) or user_can(user, Action.VIEW_CLINICAL),
         }
     }
 

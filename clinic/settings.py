@@ -117,6 +117,18 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A busy SQLite waits instead of failing at once ("database is locked").
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# An optional PostgreSQL read replica for the clinic-wide reports (reports/replica.py): the
+# reports code picks it, writes never go there. In tests it mirrors "default" (same database).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["reports.replica.ReplicaRouter"]
+# Admin reports show counts of 1 to this minus one as "<N" (reports/base.py, SECURITY.md AC-5).
+REPORT_SMALL_CELL = int(os.environ.get("REPORT_SMALL_CELL", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery -------------------------------------------------------
