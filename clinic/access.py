@@ -49,6 +49,8 @@ class Action(StrEnum):
     RECORD_CASE_REVIEW = "record_case_review"
     # The risk assessment that answers a PHQ-9 item-9 safety alert (prescribers, therapists).
     RECORD_SAFETY_FOLLOW_UP = "record_safety_follow_up"
+    # Collaborative-care minutes (cocm): the behavioural health care manager's own time log.
+    LOG_CARE_MINUTES = "log_care_minutes"
     # Demographics and care teams.
     CREATE_PATIENT = "create_patient"
     VIEW_DEMOGRAPHICS = "view_demographics"
@@ -80,7 +82,7 @@ MATRIX: dict[Role, frozenset[Action]] = {
         _CLINICIAN | {Action.PRESCRIBE, Action.RECORD_CASE_REVIEW, Action.RECORD_SAFETY_FOLLOW_UP}
     ),
     Role.THERAPIST: frozenset(_CLINICIAN | {Action.LOG_THERAPY_SESSION, Action.RECORD_SAFETY_FOLLOW_UP}),
-    Role.CARE_MANAGER: frozenset(_CLINICIAN | {Action.FLAG_CASE_REVIEW}),
+    Role.CARE_MANAGER: frozenset(_CLINICIAN | {Action.FLAG_CASE_REVIEW, Action.LOG_CARE_MINUTES}),
     # Admins run the clinic but never read clinical content (DESIGN.md roles table).
     Role.CLINIC_ADMIN: frozenset(
         {
@@ -111,6 +113,7 @@ NEEDS_CARE_TEAM = frozenset(
         Action.FLAG_CASE_REVIEW,
         Action.RECORD_CASE_REVIEW,
         Action.RECORD_SAFETY_FOLLOW_UP,
+        Action.LOG_CARE_MINUTES,
     }
 )
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "outcomes",
     "reminders",
     "reports",
+    "cocm",
     "fhir_r4",
 ]
 

@@ -11,6 +11,7 @@ from careplans import api as careplans_api
 from clinic import api as clinic_api
 from clinic import auth_views, views
 from clinic.api_docs import ApiDocsView
+from cocm import api as cocm_api
 from medications import api as medications_api
 from outcomes import api as outcomes_api
 from reminders import api as reminders_api
@@ -34,6 +35,7 @@ medications_api.register_routes(router)
 therapy_api.register_routes(router)
 outcomes_api.register_routes(router)
 report_api.register_routes(router)  # clinic reports (issue 7): /api/v1/reports/...
+cocm_api.register_routes(router)  # collaborative-care minutes (issue 16 item 10)
 
 clinic_patterns = (
     [
@@ -53,6 +55,7 @@ urlpatterns = [
     path("", include("therapy.urls")),
     path("", include("outcomes.urls")),
     path("", include("reports.urls")),
+    path("", include("cocm.urls")),
     path("", include(clinic_patterns)),
     path("", include("fhir_r4.urls")),  # FHIR R4 exchange (issue 18): /fhir/R4/...
     path("login/", auth_views.SignInView.as_view(), name="login"),

@@ -16,6 +16,7 @@ REPORT_MODULES = (
     "reports.monitoring_compliance",
     "reports.therapy_attendance",
     "reports.medication_use",
+    "reports.cocm_minutes",
 )
 
 

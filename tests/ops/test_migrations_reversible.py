@@ -10,7 +10,7 @@ from django.db.migrations.loader import MigrationLoader
 from clinic.backups import table_row_counts as row_counts
 from tests.ops.scratch import scratch_database
 
-OUR_APPS = ["clinic", "careplans", "medications", "therapy", "outcomes", "reminders", "reports", "fhir_r4"]
+OUR_APPS = ["clinic", "careplans", "medications", "therapy", "outcomes", "reminders", "reports", "fhir_r4", "cocm"]
 
 
 def test_our_apps_are_all_listed(django_db_blocker) -> None:  # type: ignore[no-untyped-def]
