@@ -26,6 +26,7 @@ from clinic.access import Action
 from clinic.models import AuditEvent
 from clinic.urls import router
 from clinic.viewsets import AdminViewSet, ClinicalViewSet, PatientFilter
+from cocm.models import CareMinutes
 from medications.models import AdherenceCheck, CriticalResult, DoseChange, Medication, MonitoringException
 from outcomes.models import SafetyFollowUp
 from reminders.models import ReminderKind
@@ -206,6 +207,9 @@ def other_team(db, prescriber, therapist, care_manager, clinic_admin):  # type: 
         "critical": CriticalResult.objects.create(
             patient=patient, lab_result=lithium, code="lithium-toxic", severity="critical", message="x", source="x"
         ),
+        "minutes": CareMinutes.objects.create(
+            patient=patient, logged_by=care_manager, day=date(2025, 3, 2), minutes=30, activity="follow_up"
+        ),
     }
 
 
@@ -248,6 +252,7 @@ BASENAME_OBJECTS = {
     "casereview": "review",
     "reportrun": "run",
     "criticalresult": "critical",
+    "careminutes": "minutes",
     "monitoringexception": "exception",
 }
 PLAIN_VALUES = {"instrument": "phq-9", "key": "therapy", "verb": "pause", "test": "anc"}
