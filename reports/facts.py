@@ -28,6 +28,7 @@ from django.db.models import (
     CharField,
     DateField,
     Exists,
+    F,
     Model,
     OuterRef,
     QuerySet,
@@ -174,6 +175,15 @@ def facts_query(patients: QuerySet[Patient], *, today: date) -> QuerySet:
         "f_care_manager_id",
         "f_last_contact",
         "f_anchor",
+    )
+
+
+def with_phq9_baseline(patients: QuerySet[Patient]) -> Any:  # annotated names the stubs cannot follow
+    """`phq9_baseline` and `phq9_baseline_on` from the stored facts (the episode's first PHQ-9,
+    outcomes.selectors.annotate_outcomes), so a cohort is chosen from the facts table instead of
+    computing every patient's baseline per request. Refresh the dirty patients first."""
+    return patients.annotate(
+        phq9_baseline=F("report_facts__phq9_baseline"), phq9_baseline_on=F("report_facts__phq9_baseline_on")
     )
 
 

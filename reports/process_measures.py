@@ -37,7 +37,7 @@ from careplans.models import CarePlan, CaseReview, CaseReviewStatus, Patient
 from medications.models import AdherenceCheck
 from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment, SafetyFollowUp
-from outcomes.selectors import OutcomeAnnotations, annotate_outcomes
+from outcomes.selectors import OutcomeAnnotations
 from reports.base import (
     Column,
     Progress,
@@ -49,6 +49,7 @@ from reports.base import (
     percent,
 )
 from reports.charts import Series, bar_chart
+from reports.facts import facts_refresh_dirty, with_phq9_baseline
 from reports.sql import AddDays, earliest_of
 from therapy.models import Attendance, TherapySession
 
@@ -128,7 +129,8 @@ def _non_responders(params: ReportParams) -> "QuerySet[WithAnnotations[Patient, 
     today = params.today
     # Only baselines whose week 12 has passed: the review window is closed.
     last_baseline = min(params.end, today - timedelta(days=WEEK_12))
-    patients = annotate_outcomes(patients_in_scope(params), today=today, instruments=(InstrumentCode.PHQ9,)).filter(
+    facts_refresh_dirty(today=today)  # the baselines come from the report facts
+    patients = with_phq9_baseline(patients_in_scope(params)).filter(
         phq9_baseline_on__gte=params.start, phq9_baseline_on__lte=last_baseline, phq9_baseline__gte=INDEX_MINIMUM
     )
     baseline = OuterRef("phq9_baseline_on")

@@ -292,7 +292,9 @@ def _expected(route: Route, persona: str) -> int | None:
         return None  # lists and forms that name no object: covered by the leak check below
     if _is_admin_route(route):
         if persona == "clinician":
-            return 403
+            # Clinicians run their caseload's reports (reports.base audiences), so the runs
+            # are theirs too: another user's run is a 404 like any object they may not see.
+            return 404 if _basename(route) == "reportrun" else 403
         return 404 if "run_id" in route.kwargs or _basename(route) == "reportrun" else None
     if _basename(route) in PUBLIC_BASENAMES:
         return None
