@@ -180,6 +180,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Evaluate every reminder rule for today. Hourly rather than daily so a beat that was
     # down at the usual hour catches up; a scan that finds nothing new writes nothing.
     "reminders-scan": {"task": "reminders.tasks.reminders_scan_task", "schedule": crontab(minute=7)},
+    # The registry's incremental per-patient facts (reports/facts.py): the changed patients every
+    # 5 minutes, everyone nightly.
+    "report-facts-dirty": {"task": "reports.tasks.report_facts_refresh_dirty_task", "schedule": crontab(minute="*/5")},
+    "report-facts-rebuild": {"task": "reports.tasks.report_facts_rebuild_task", "schedule": crontab(hour=1, minute=40)},
     # Every minute, in its own queue: take back a dead worker's rows once their 150 s claim
     # lease ran out, raise the overdue alarm, send the rows whose retry backoff has passed.
     # A killed worker's rows go out again within lease + 1 min + one delivery (< 5 min, CE-3).

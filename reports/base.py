@@ -234,7 +234,7 @@ def _without_jit() -> Iterator[None]:
 # person, above all with a clinician or a short period chosen: "1 clozapine patient of
 # Dr X", "2 no-shows". HHS de-identification guidance (expert determination) and CMS's cell
 # size suppression policy both suppress small cells; CMS uses 1-10, this clinic's default is
-# 1-4 ("<5", SECURITY.md AC-5, configurable as REPORT_SMALL_CELL). Zero stays zero (it names
+# 1-4 ("<5"; our rule under SECURITY.md AC-5's minimum necessary; REPORT_SMALL_CELL). Zero stays zero (it names
 # nobody). A rate or a median over fewer than that many patients is not shown either, since
 # "100 %" of 2 patients is the same disclosure. Complementary suppression (working a hidden
 # cell out of a total and its visible siblings) is not attempted: totals rows are the sums
