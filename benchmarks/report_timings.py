@@ -210,7 +210,9 @@ class CopySeeder:
         self.copy("careplans_careplan", ["id", "patient_id", "diagnoses", "status"], plans)
         self.copy("careplans_careteammember", ["id", "patient_id", "user_id", "role", "started_at"], team)
 
-        assessments, alerts, minutes = [], [], []
+        assessments: list[tuple] = []
+        alerts: list[tuple] = []
+        minutes: list[tuple] = []
         cms = staff["c"]
         for pk, start in registered.items():
             for code, share, top in (("PHQ-9", 0.92, 24), ("GAD-7", 0.55, 20)):
