@@ -258,6 +258,12 @@ def enough(denominator: int | None) -> bool:
     return bool(denominator) and (denominator or 0) >= small_cell_limit()
 
 
+def share(part: int, whole: int | None) -> float | None:
+    """A rate shown beside its count: None when the count itself is a small cell (1 of 40 as
+    "2.5 %" would undo the "<5")."""
+    return None if count_cell(part) != part else percent(part, whole)
+
+
 def suppress_small(section: "Section") -> None:
     for row in section.rows:
         for column in section.columns:

@@ -19,7 +19,7 @@ from reports.base import (
     ReportResult,
     Section,
     enough,
-    percent,
+    share,
 )
 from reports.caseload import FLAGS, flagged_sql
 from reports.charts import Series, bar_chart
@@ -87,7 +87,7 @@ class RegistrySummaryReport(Report):
         clinic = counts.get(ALL) or {"patients": 0, **{key: 0 for key, _ in FLAGS}}
         active = int(clinic["patients"] or 0)
         flag_rows: list[dict[str, Any]] = [{"measure": "Active patients", "patients": active, "share": None}] + [
-            {"measure": label, "patients": int(clinic[key] or 0), "share": percent(int(clinic[key] or 0), active)}
+            {"measure": label, "patients": int(clinic[key] or 0), "share": share(int(clinic[key] or 0), active)}
             for key, label in FLAGS
         ]
         median_rows = []

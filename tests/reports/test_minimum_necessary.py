@@ -89,6 +89,7 @@ def test_registry_summary_suppresses_small_counts_on_page_api_and_csv(
 ):
     rows = report_get("registry_summary").run(_params(clinic_admin, today)).sections[0].rows  # type: ignore[union-attr]
     assert rows[0] == {"measure": "Active patients", "patients": "<5", "share": None}
+    assert all(row["share"] is None for row in rows)  # no share of a hidden count
     client.force_login(clinic_admin)
     assert "&lt;5" in client.get(reverse("reports:report", kwargs={"key": "registry_summary"})).content.decode()
     data = api(clinic_admin).get("/api/v1/reports/registry_summary/").json()
@@ -101,6 +102,9 @@ def test_registry_summary_suppresses_small_counts_on_page_api_and_csv(
     measurement = next(row for row in rows if row["measure"] == "Measurement overdue")
     # The three canaries' last PHQ-9 is 2025-11-10 and the two new ones have none: all 5 overdue.
     assert (measurement["patients"], measurement["share"]) == (5, 100.0)
+    # A flag on 3 of 5 patients: "<5", and its share (60 %) is hidden with it.
+    monitoring = next(row for row in rows if row["measure"] == "Monitoring overdue")
+    assert (monitoring["patients"], monitoring["share"]) == ("<5", None)
 
 
 def test_registry_summary_counts_match_the_care_teams_registry(clinic_admin, care_manager, today, clinic):
