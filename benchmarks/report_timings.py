@@ -1,42 +1,38 @@
-"""How long does each clinic report take for a clinic of 10,000 patients on PostgreSQL? (issue 7)
+"""Each report page against hand-written SQL computing the same numbers, at 1k / 10k / 100k
+patients on PostgreSQL (issue 14: at 100k each page <= 1.5x the hand SQL and under 2 s).
 
-    .venv/bin/python benchmarks/report_timings.py [--patients 10000] [--keep]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python benchmarks/report_timings.py --patients 1000 10000 [100000] [--keep]
 
-Creates its own database, tandem_reports_bench (on the server of DATABASE_URL, default
-postgres://postgres@127.0.0.1:5432), migrates it, bulk-creates N patients with realistic
-related rows (care teams, care plans with diagnoses, PHQ-9/GAD-7 trajectories, safety alerts,
-regimens with dose changes, lab results and side effects, therapy courses with sessions,
-case reviews, adherence checks), then times every report twice: as the page shows it (first
-page of the registry) and as the CSV export computes it (every row, CSV written), with the
-number of queries each took. The database is dropped afterwards unless --keep is given.
+For each size it creates its own database, tandem_bench_reports (refuses if it exists: it is
+someone's run), migrates it, seeds N patients by COPY (care teams, care plans, PHQ-9/GAD-7
+trajectories, safety alerts, regimens with dose changes and lab results, therapy courses with
+weekly sessions, case reviews, collaborative-care minutes), builds the incremental report facts
+(reports.facts.facts_refresh_all, timed), then times every report as its page computes it
+(first page; the caller an admin for the aggregates, a care manager with 1/20 of the clinic for
+the care-team lists) and the hand SQL beside it, interleaved, median of 3, with query counts.
+The database is dropped afterwards unless --keep.
 
-Rows are written with bulk_create, not the services: that would time the audit trail, not
-the reports. Nothing here is real: names, numbers and dates are generated.
+For the harness: `report_rows(sizes)` returns the rows (dicts) instead of printing them.
+Nothing here is real: names, numbers and dates are generated.
 """
 
 import argparse
 import os
 import random
+import statistics
 import sys
 import time
-from datetime import date, datetime, timedelta
-from datetime import time as dtime
-from decimal import Decimal
+from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
-DB_NAME = "tandem_reports_bench"
-SERVER = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-parsed = urlparse(SERVER)
-if not parsed.scheme.startswith("postgres"):
-    sys.exit("Needs PostgreSQL: set DATABASE_URL to a PostgreSQL server (its database name is ignored).")
-os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{DB_NAME}"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.pop("REDIS_URL", None)  # the CSV path runs in-process here
+DB_NAME = "tandem_bench_reports"
+TODAY = date(2026, 3, 2)
+REPEATS = 3
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import psycopg  # noqa: E402
 
 
 def out(text: str) -> None:
@@ -44,465 +40,581 @@ def out(text: str) -> None:
     sys.stdout.flush()
 
 
-def admin_connection() -> psycopg.Connection:
-    return psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True)
+# --- Database of our own -----------------------------------------------------------------
+
+
+def _server() -> Any:
+    parsed = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    if not parsed.scheme.startswith("postgres"):
+        sys.exit("Needs PostgreSQL: set DATABASE_URL to a PostgreSQL server (its database name is ignored).")
+    return parsed
+
+
+def _admin_connection() -> Any:
+    import psycopg
+
+    return psycopg.connect(urlunparse(_server()._replace(path="/postgres")), autocommit=True)
+
+
+def _configure() -> None:
+    """Point Django at our database (before django.setup(); refuses anyone else's)."""
+    if _django_ready():  # called by the harness inside a configured Django
+        from django.conf import settings
+
+        name = settings.DATABASES["default"]["NAME"]
+        if name != DB_NAME:
+            raise RuntimeError(f"report_timings runs on {DB_NAME} only, not on {name}")
+        return
+    os.environ["DATABASE_URL"] = urlunparse(_server()._replace(path=f"/{DB_NAME}"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.pop("REDIS_URL", None)
+    os.environ.pop("DATABASE_REPLICA_URL", None)
+    import django
+
+    django.setup()
+
+
+def _django_ready() -> bool:
+    try:
+        from django.apps import apps
+    except ImportError:  # pragma: no cover
+        return False
+    return apps.ready
 
 
 def create_database() -> None:
-    with admin_connection() as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if exists:
+    with _admin_connection() as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
             sys.exit(f"{DB_NAME} already exists: drop it first (dropdb {DB_NAME}) or it is someone's run.")
         conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
 def drop_database() -> None:
-    with admin_connection() as conn:
+    from django.db import connections
+
+    connections.close_all()
+    with _admin_connection() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
 
 
-TODAY = date(2026, 3, 2)
-MOD = ["CBT"] * 10 + ["IPT"] * 3 + ["ACT"] * 3 + ["DBT"] * 2 + ["psychodynamic", "MI", "EMDR", "family", "group"]
+# --- Seeding by COPY ---------------------------------------------------------------------
+
+MOD = ["CBT"] * 10 + ["IPT"] * 3 + ["ACT"] * 3 + ["DBT"] * 2 + ["MI", "EMDR"]
 ATTENDANCE = ["attended"] * 84 + ["cancelled"] * 6 + ["late_cancel"] * 4 + ["no_show"] * 6
-DRUGS = (
-    ["Sertraline"] * 8
-    + ["Escitalopram"] * 6
-    + ["Fluoxetine"] * 4
-    + ["Venlafaxine XR"] * 4
-    + ["Bupropion XL"] * 3
-    + ["Mirtazapine"] * 3
-    + ["Quetiapine"] * 3
-    + ["Aripiprazole"] * 2
-    + ["Lithium carbonate"] * 2
-    + ["Divalproex sodium (valproate)", "Clozapine", "Lamotrigine", "Buspirone"]
-)
-DIAGNOSES = (
-    [[{"code": "F32.1", "description": "Major depressive disorder, single episode, moderate"}]] * 4
-    + [
-        [
-            {"code": "F33.1", "description": "Major depressive disorder, recurrent, moderate"},
-            {"code": "F41.1", "description": "Generalized anxiety disorder"},
-        ]
-    ]
-    * 3
-    + [
-        [{"code": "F41.1", "description": "Generalized anxiety disorder"}],
-        [{"code": "F31.81", "description": "Bipolar II disorder"}],
-        [{"code": "F20.9", "description": "Schizophrenia, unspecified"}],
-    ]
-)
+DRUGS = ["Sertraline"] * 8 + ["Escitalopram"] * 6 + ["Fluoxetine"] * 4 + ["Quetiapine"] * 3 + ["Lithium carbonate"] * 2
+DIAGNOSES = ['[{"code": "F32.1", "description": "MDD"}]'] * 4 + ['[{"code": "F41.1", "description": "GAD"}]']
+ACTIVITIES = ["outreach", "assessment", "care_planning", "follow_up", "registry", "brief_intervention"]
 
 
-def aware(day: date) -> datetime:
-    from django.utils import timezone
+def _severity(code: str, total: int) -> str:
+    from outcomes.instruments import INSTRUMENTS
 
-    return timezone.make_aware(datetime.combine(day, dtime(10, 0)))
-
-
-def answers(count: int, total: int, top: int = 3) -> list[int]:
-    vector = []
-    for _ in range(count):
-        vector.append(min(top, total))
-        total -= vector[-1]
-    return vector
+    return INSTRUMENTS[code].band_for(total).severity
 
 
-class Seeder:
-    def __init__(self, patients: int, rng: random.Random) -> None:
-        self.n = patients
-        self.rng = rng
-        self.rows: dict[str, list] = {}
+class CopySeeder:
+    """Rows as tuples, written with COPY. Columns not listed get database defaults set just for
+    the load (now(), gen_random_uuid(), '', false), so each table names only what matters."""
 
-    def run(self) -> None:
-        from django.db import transaction
+    def __init__(self, n: int, rng: random.Random) -> None:
+        self.n, self.rng = n, rng
+        self.counts: dict[str, int] = {}
 
-        with transaction.atomic():
-            self.staff()
-            self.patients()
-            self.assessments()
-            self.medications()
-            self.therapy()
-            self.reviews()
+    def _defaults(self, cursor: Any, table: str) -> None:
+        """Database defaults for the load: the model field's own default where it has a plain
+        one (choices such as route "oral"), else one by type."""
+        from django.apps import apps
 
-    def staff(self) -> None:
+        model = next(m for m in apps.get_models() if m._meta.db_table == table)
+        by_type = {
+            "UUIDField": "gen_random_uuid()",
+            "DateTimeField": "now()",
+            "BooleanField": "false",
+            "JSONField": "'[]'",
+        }
+        for field in model._meta.concrete_fields:
+            if field.null or field.primary_key:
+                continue
+            if field.has_default() and not callable(field.default):
+                value = field.default
+                literal = ("true" if value else "false") if isinstance(value, bool) else f"'{value}'"
+            elif field.get_internal_type() in by_type:
+                literal = by_type[field.get_internal_type()]
+            elif field.get_internal_type() in ("CharField", "TextField"):
+                literal = "''"
+            else:
+                continue
+            cursor.execute(f'ALTER TABLE {table} ALTER COLUMN "{field.column}" SET DEFAULT {literal}')
+
+    def copy(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            self._defaults(cursor, table)
+            raw = cursor.cursor  # psycopg's own cursor: COPY
+            with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            if "id" in columns:
+                sequence = f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
+                cursor.execute(sequence)  # our own table names
+        self.counts[table.split("_", 1)[1]] = len(rows)
+
+    def run(self) -> dict[str, Any]:
         from clinic.models import User
+        from medications.models import Medication
+        from therapy.models import Modality
 
-        self.admin = User.objects.create(username="bench-admin", is_clinic_admin=True)
-        staff = User.objects.bulk_create(
-            [
-                User(
-                    username=f"bench-{role}{n}",
-                    first_name=f"{role.upper()}{n}",
-                    last_name=f"Clinician{n}",
+        rng = self.rng
+        admin = User.objects.create(username="bench-admin", is_clinic_admin=True)
+        staff = {
+            role: [
+                User.objects.create(
+                    username=f"bench-{role}{k}",
+                    first_name=f"{role.upper()}{k}",
+                    last_name=f"Clinician{k}",
                     is_prescriber=role == "p",
                     is_therapist=role == "t",
                     is_care_manager=role == "c",
                 )
-                for role in "ptc"
-                for n in range(20)
+                for k in range(20)
             ]
-        )
-        self.by_role = {role: [u for u in staff if u.username.startswith(f"bench-{role}")] for role in "ptc"}
-
-    def patients(self) -> None:
-        from careplans.models import CarePlan, CareTeamMember, Patient, TeamRole
-
-        rng = self.rng
-        people = []
-        for n in range(self.n):
-            registered = TODAY - timedelta(days=rng.randint(14, 730))
-            people.append(
-                Patient(
-                    mrn=f"B{n:07d}",
-                    given_name=rng.choice(["Alex", "Sam", "Noor", "Kofi", "Mia"]),
-                    family_name=f"Bench{n:05d}",
-                    birth_date=date(1960 + n % 45, 1 + n % 12, 1),
-                    status="discharged" if rng.random() < 0.05 else "active",
-                    created_at=aware(registered),
+            for role in "ptc"
+        }
+        patients, plans, team, registered = [], [], [], {}
+        for pk in range(1, self.n + 1):
+            day = TODAY - timedelta(days=rng.randint(14, 730))
+            registered[pk] = day
+            status = "discharged" if rng.random() < 0.05 else "active"
+            patients.append(
+                (
+                    pk,
+                    f"B{pk:07d}",
+                    rng.choice(["Alex", "Sam", "Noor", "Kofi", "Mia"]),
+                    f"Bench{pk:06d}",
+                    date(1960 + pk % 45, 1 + pk % 12, 1),
+                    status,
+                    f"{day} 10:00+00",
                 )
             )
-        self.people = Patient.objects.bulk_create(people, batch_size=5000)
-        CarePlan.objects.bulk_create(
-            [CarePlan(patient=p, diagnoses=rng.choice(DIAGNOSES)) for p in self.people], batch_size=5000
+            plans.append((pk, pk, rng.choice(DIAGNOSES), "active"))
+            for k, role in enumerate(("prescriber", "therapist", "care_manager")):
+                user = staff["ptc"[k]][(pk * 7 + k) % 20]
+                team.append((pk * 3 + k, pk, user.pk, role, f"{day} 10:00+00"))
+        self.copy(
+            "careplans_patient",
+            ["id", "mrn", "given_name", "family_name", "birth_date", "status", "created_at"],
+            patients,
         )
-        roles = {"p": TeamRole.PRESCRIBER, "t": TeamRole.THERAPIST, "c": TeamRole.CARE_MANAGER}
-        CareTeamMember.objects.bulk_create(
-            [
-                CareTeamMember(
-                    patient=p, user=self.by_role[key][(n * 7 + ord(key)) % 20], role=roles[key], started_at=p.created_at
-                )
-                for n, p in enumerate(self.people)
-                for key in "ptc"
-            ],
-            batch_size=10000,
-        )
+        self.copy("careplans_careplan", ["id", "patient_id", "diagnoses", "status"], plans)
+        self.copy("careplans_careteammember", ["id", "patient_id", "user_id", "role", "started_at"], team)
 
-    def assessments(self) -> None:
-        from outcomes.instruments import INSTRUMENTS
-        from outcomes.models import Assessment, SafetyAlert
-
-        rng = self.rng
-        rows, alerts = [], []
-        care_managers = self.by_role["c"]
-        for p in self.people:
-            start = p.created_at.date()
-            for code, share in (("PHQ-9", 0.92), ("GAD-7", 0.55)):
+        assessments: list[tuple] = []
+        alerts: list[tuple] = []
+        minutes: list[tuple] = []
+        cms = staff["c"]
+        for pk, start in registered.items():
+            for code, share, top in (("PHQ-9", 0.92, 24), ("GAD-7", 0.55, 20)):
                 if rng.random() > share:
                     continue
-                definition = INSTRUMENTS[code]
-                items = len(definition.items)
-                score = rng.randint(8, 24 if code == "PHQ-9" else 20)
-                improves = rng.random() < 0.6
+                score, improves = rng.randint(8, top), rng.random() < 0.6
                 day = start + timedelta(days=rng.randint(0, 10))
+                items = 9 if code == "PHQ-9" else 7
                 while day <= TODAY:
                     item9 = 1 if code == "PHQ-9" and rng.random() < 0.02 else 0
                     total = max(score, item9)
-                    vector = answers(items - (1 if code == "PHQ-9" else 0), total - item9)
-                    if code == "PHQ-9":
-                        vector.append(item9)
-                    rows.append(
-                        Assessment(
-                            patient=p,
-                            instrument=code,
-                            administered_on=day,
-                            responses=vector,
-                            total_score=total,
-                            severity=definition.band_for(total).severity,
-                            safety_item_positive=bool(item9),
-                            entered_by=care_managers[p.pk % 20],
-                            created_at=aware(day),
+                    vector = [min(3, max(0, total - 3 * i)) for i in range(items)]
+                    aid = len(assessments) + 1
+                    assessments.append(
+                        (
+                            aid,
+                            pk,
+                            code,
+                            day,
+                            str(vector).replace(" ", ""),
+                            total,
+                            _severity(code, total),
+                            bool(item9),
+                            cms[pk % 20].pk,
+                            f"{day} 10:00+00",
                         )
                     )
-                    score = max(
-                        0,
-                        min(definition.max_total - 3, score + (rng.randint(-4, 1) if improves else rng.randint(-2, 2))),
-                    )
+                    if item9 and rng.random() < 0.3:
+                        alerts.append((len(alerts) + 1, pk, aid, "open", f"{day} 10:00+00"))
+                    delta = rng.randint(-4, 1) if improves else rng.randint(-2, 2)
+                    score = max(0, min(top, score + delta))
                     day += timedelta(days=rng.randint(21, 45))
-        made = Assessment.objects.bulk_create(rows, batch_size=5000)
-        for assessment in made:
-            if assessment.safety_item_positive and rng.random() < 0.3:
-                alerts.append(
-                    SafetyAlert(
-                        patient_id=assessment.patient_id,
-                        assessment=assessment,
-                        raised_at=aware(assessment.administered_on),
-                    )
-                )
-        SafetyAlert.objects.bulk_create(alerts, batch_size=5000)
-        self.counts = {"assessments": len(made), "safety alerts": len(alerts)}
-
-    def medications(self) -> None:
-        from medications.models import (
-            AdherenceCheck,
-            DoseChange,
-            LabResult,
-            Medication,
-            MonitoringStep,
-            Regimen,
-            SideEffect,
+            month = start.replace(day=1)
+            while month <= TODAY and rng.random() < 0.8:
+                for _ in range(rng.randint(1, 4)):
+                    day = month + timedelta(days=rng.randint(0, 27))
+                    if day <= TODAY:
+                        minutes.append((pk, cms[pk % 20].pk, day, rng.choice([10, 15, 20, 30]), rng.choice(ACTIVITIES)))
+                month = (month + timedelta(days=32)).replace(day=1)
+        self.copy(
+            "outcomes_assessment",
+            [
+                "id",
+                "patient_id",
+                "instrument",
+                "administered_on",
+                "responses",
+                "total_score",
+                "severity",
+                "safety_item_positive",
+                "entered_by_id",
+                "created_at",
+            ],
+            assessments,
         )
+        self.copy("outcomes_safetyalert", ["id", "patient_id", "assessment_id", "status", "raised_at"], alerts)
+        self.copy("cocm_careminutes", ["patient_id", "logged_by_id", "day", "minutes", "activity"], minutes)
 
-        rng = self.rng
-        catalog = {m.name: m for m in Medication.objects.all()}
-        protocol_tests: dict[int, list[str]] = {}
-        for step in MonitoringStep.objects.all():
-            protocol_tests.setdefault(step.protocol_id, []).append(step.test)
-        regimens: list[Regimen] = []
-        for p in self.people:
+        catalog = {m.name: m for m in Medication.objects.filter(name__in=set(DRUGS))}
+        regimens: list[tuple] = []
+        changes: list[tuple] = []
+        labs: list[tuple] = []
+        for pk, start in registered.items():
             if rng.random() > 0.62:
                 continue
-            for name in rng.sample(DRUGS, rng.choice([1, 1, 1, 2])):
-                medication = catalog[name]
-                start = p.created_at.date() + timedelta(days=rng.randint(0, 60))
-                if start > TODAY or any(
-                    r.patient_id == p.pk and r.medication_id == medication.pk for r in regimens[-2:]
-                ):
-                    continue
-                stopped = start + timedelta(days=rng.randint(30, 300)) if rng.random() < 0.25 else None
-                if stopped and stopped > TODAY:
-                    stopped = None
-                regimens.append(
-                    Regimen(
-                        patient=p,
-                        medication=medication,
-                        dose=Decimal("50"),
-                        unit=medication.unit,
-                        frequency="once_daily",
-                        start_date=start,
-                        status="stopped" if stopped else "active",
-                        stopped_on=stopped,
-                        prescriber=self.by_role["p"][p.pk % 20],
-                    )
-                )
-        made = Regimen.objects.bulk_create(regimens, batch_size=5000)
-        changes, labs, effects, checks = [], [], [], []
-        for regimen in made:
-            prescriber = regimen.prescriber
-            dose = Decimal("50")
-            changes.append(
-                DoseChange(
-                    regimen=regimen,
-                    previous_dose=None,
-                    dose=dose,
-                    reason="Started",
-                    reason_code="start",
-                    effective_on=regimen.start_date,
-                    changed_by=prescriber,
-                    changed_at=aware(regimen.start_date),
+            medication = catalog[rng.choice(DRUGS)]
+            began = start + timedelta(days=rng.randint(0, 60))
+            if began > TODAY:
+                continue
+            stopped = began + timedelta(days=rng.randint(30, 300)) if rng.random() < 0.25 else None
+            stopped = stopped if stopped and stopped <= TODAY else None
+            rid = len(regimens) + 1
+            prescriber = staff["p"][pk % 20].pk
+            regimens.append(
+                (
+                    rid,
+                    pk,
+                    medication.pk,
+                    50,
+                    medication.unit,
+                    "once_daily",
+                    began,
+                    "stopped" if stopped else "active",
+                    stopped,
+                    prescriber,
                 )
             )
-            day = regimen.start_date
-            for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
+            changes.append((rid, None, 50, "Started", "start", began, prescriber))
+            dose, day = 50, began
+            for _ in range(rng.choice([0, 1, 1, 2])):
                 day += timedelta(days=rng.randint(14, 60))
-                if day > (regimen.stopped_on or TODAY):
+                if day > (stopped or TODAY):
                     break
-                new = dose + Decimal(rng.choice([25, 25, -25]))
-                if new <= 0:
-                    continue
-                changes.append(
-                    DoseChange(
-                        regimen=regimen,
-                        previous_dose=dose,
-                        dose=new,
-                        reason="Titration",
-                        reason_code=rng.choice(["titration_up", "titration_down", "side_effect"]),
-                        effective_on=day,
-                        changed_by=prescriber,
-                        changed_at=aware(day),
-                    )
-                )
-                dose = new
-            tests = protocol_tests.get(regimen.medication.monitoring_protocol_id or 0, [])
-            if tests and rng.random() < 0.7:
-                for test in set(tests):
-                    taken = regimen.start_date
-                    while taken <= TODAY and rng.random() < 0.85:
-                        labs.append(
-                            LabResult(
-                                patient_id=regimen.patient_id,
-                                regimen=regimen,
-                                test=test,
-                                value=Decimal("0.8") if test == "lithium_level" else Decimal("1800"),
-                                unit="x",
-                                taken_on=taken,
-                                recorded_by=prescriber,
-                            )
+                changes.append((rid, dose, dose + 25, "Titration", "titration_up", day, prescriber))
+                dose += 25
+            if medication.monitoring_protocol_id and rng.random() < 0.7:
+                taken = began
+                while taken <= TODAY and rng.random() < 0.85:
+                    labs.append((pk, rid, "lithium_level", 0.8, "mmol/L", taken, prescriber))
+                    taken += timedelta(days=rng.choice([7, 30, 90]))
+        self.copy(
+            "medications_regimen",
+            [
+                "id",
+                "patient_id",
+                "medication_id",
+                "dose",
+                "unit",
+                "frequency",
+                "start_date",
+                "status",
+                "stopped_on",
+                "prescriber_id",
+            ],
+            regimens,
+        )
+        self.copy(
+            "medications_dosechange",
+            ["regimen_id", "previous_dose", "dose", "reason", "reason_code", "effective_on", "changed_by_id"],
+            changes,
+        )
+        self.copy(
+            "medications_labresult",
+            ["patient_id", "regimen_id", "test", "value", "unit", "taken_on", "recorded_by_id"],
+            labs,
+        )
+
+        modalities = {m.code: m.pk for m in Modality.objects.all()}
+        courses: list[tuple] = []
+        sessions: list[tuple] = []
+        reviews: list[tuple] = []
+        for pk, start in registered.items():
+            if rng.random() < 0.12:
+                requested = start + timedelta(days=rng.randint(40, 90))
+                if requested <= TODAY:
+                    held = requested + timedelta(days=rng.randint(2, 21))
+                    done = held <= TODAY and rng.random() < 0.8
+                    reviews.append(
+                        (
+                            pk,
+                            "completed" if done else "requested",
+                            "Not improving",
+                            cms[pk % 20].pk,
+                            f"{requested} 10:00+00",
+                            f"{held} 10:00+00" if done else None,
                         )
-                        taken += timedelta(days=rng.choice([7, 30, 90, 180]))
-            if rng.random() < 0.18:
-                effects.append(
-                    SideEffect(
-                        patient_id=regimen.patient_id,
-                        regimen=regimen,
-                        effect="Nausea",
-                        severity=rng.choice(["mild", "mild", "moderate", "severe"]),
-                        onset=regimen.start_date + timedelta(days=rng.randint(3, 40)),
-                        recorded_by=prescriber,
                     )
-                )
-            if rng.random() < 0.4:
-                checks.append(
-                    AdherenceCheck(
-                        patient_id=regimen.patient_id,
-                        regimen=regimen,
-                        checked_on=min(TODAY, regimen.start_date + timedelta(days=30)),
-                        method="self_report",
-                        percent=rng.randint(50, 100),
-                        recorded_by=prescriber,
-                    )
-                )
-        DoseChange.objects.bulk_create(changes, batch_size=5000)
-        LabResult.objects.bulk_create(labs, batch_size=5000)
-        SideEffect.objects.bulk_create(effects, batch_size=5000)
-        AdherenceCheck.objects.bulk_create(checks, batch_size=5000)
-        self.counts |= {
-            "regimens": len(made),
-            "dose changes": len(changes),
-            "lab results": len(labs),
-            "side effects": len(effects),
-            "adherence checks": len(checks),
-        }
-
-    def therapy(self) -> None:
-        from therapy.models import Modality, TherapyCourse, TherapySession
-
-        rng = self.rng
-        modalities = {m.code: m for m in Modality.objects.all()}
-        courses = []
-        for p in self.people:
             if rng.random() > 0.6:
                 continue
-            started = p.created_at.date() + timedelta(days=rng.randint(0, 30))
-            if started > TODAY:
+            began = start + timedelta(days=rng.randint(0, 30))
+            if began > TODAY:
                 continue
-            ended = started + timedelta(days=rng.randint(60, 200)) if rng.random() < 0.35 else None
-            if ended and ended > TODAY:
-                ended = None
+            ended = began + timedelta(days=rng.randint(60, 200)) if rng.random() < 0.35 else None
+            ended = ended if ended and ended <= TODAY else None
+            cid = len(courses) + 1
+            therapist = staff["t"][(pk * 3) % 20].pk
             courses.append(
-                TherapyCourse(
-                    patient=p,
-                    therapist=self.by_role["t"][(p.pk * 3) % 20],
-                    modality=modalities[rng.choice(MOD)],
-                    started_on=started,
-                    status="completed" if ended else "active",
-                    ended_on=ended,
-                    created_by=self.by_role["t"][(p.pk * 3) % 20],
+                (
+                    cid,
+                    pk,
+                    therapist,
+                    modalities[rng.choice(MOD)],
+                    began,
+                    "completed" if ended else "active",
+                    ended,
+                    therapist,
                 )
             )
-        made = TherapyCourse.objects.bulk_create(courses, batch_size=5000)
-        sessions = []
-        for course in made:
-            day = course.started_on
-            last = course.ended_on or TODAY
-            while day <= last:
+            day = began
+            while day <= (ended or TODAY):
                 attendance = rng.choice(ATTENDANCE)
-                sessions.append(
-                    TherapySession(
-                        course=course,
-                        session_date=day,
-                        attendance=attendance,
-                        duration_minutes=50 if attendance == "attended" else 0,
-                        summary="",
-                        logged_by=course.therapist,
-                    )
-                )
+                sessions.append((cid, day, attendance, 50 if attendance == "attended" else 0, therapist))
                 day += timedelta(days=rng.choice([7, 7, 7, 14]))
-        TherapySession.objects.bulk_create(sessions, batch_size=10000)
-        self.counts |= {"therapy courses": len(made), "therapy sessions": len(sessions)}
-
-    def reviews(self) -> None:
-        from careplans.models import CaseReview
-
-        rng = self.rng
-        reviews = []
-        for p in self.people:
-            if rng.random() > 0.12:
-                continue
-            requested = p.created_at.date() + timedelta(days=rng.randint(40, 90))
-            if requested > TODAY:
-                continue
-            held = requested + timedelta(days=rng.randint(2, 21))
-            done = held <= TODAY and rng.random() < 0.8
-            reviews.append(
-                CaseReview(
-                    patient=p,
-                    reason="Not improving",
-                    requested_by=self.by_role["c"][p.pk % 20],
-                    requested_at=aware(requested),
-                    status="completed" if done else "requested",
-                    reviewed_at=aware(held) if done else None,
-                    reviewed_by=self.by_role["p"][p.pk % 20] if done else None,
-                )
-            )
-        CaseReview.objects.bulk_create(reviews, batch_size=5000)
-        self.counts["case reviews"] = len(reviews)
+        self.copy(
+            "therapy_therapycourse",
+            ["id", "patient_id", "therapist_id", "modality_id", "started_on", "status", "ended_on", "created_by_id"],
+            courses,
+        )
+        self.copy(
+            "therapy_therapysession",
+            ["course_id", "session_date", "attendance", "duration_minutes", "logged_by_id"],
+            sessions,
+        )
+        self.copy(
+            "careplans_casereview",
+            ["patient_id", "status", "reason", "requested_by_id", "requested_at", "reviewed_at"],
+            reviews,
+        )
+        return {"admin": admin, "care_manager": staff["c"][0]}
 
 
-def time_reports(admin: object) -> None:
-    from django.db import connection, reset_queries
+# --- Hand-written SQL: the same numbers, no ORM, no Python rule -------------------------------
+
+FLAGS_SQL = """
+    f.safety_alert_open AS f_safety,
+    (f.phq9_baseline_on <= %(week10)s AND f.phq9_latest >= 5 AND NOT (f.phq9_baseline > 0 AND f.phq9_latest * 2 <= f.phq9_baseline))
+     OR (f.gad7_baseline_on <= %(week10)s AND f.gad7_latest >= 5 AND NOT (f.gad7_baseline > 0 AND f.gad7_latest * 2 <= f.gad7_baseline))
+       AS f_not_improving,
+    f.monitoring_due_on < %(today)s AS f_monitoring,
+    f.measurement_anchor <= %(week4)s AS f_measurement,
+    f.case_review_open AS f_review"""
+
+HAND_SQL: dict[str, str] = {
+    # The care manager's first registry page from the stored facts (the floor the page stands on).
+    # Module constants only are interpolated; values are parameters.
+    "registry": f"""
+        WITH flagged AS (
+            SELECT f.*, p.public_id, p.family_name, p.given_name, p.mrn, {FLAGS_SQL}
+            FROM reports_patientreportfacts f JOIN careplans_patient p ON p.id = f.patient_id
+            WHERE p.status = 'active' AND EXISTS (SELECT 1 FROM careplans_careteammember m
+                  WHERE m.patient_id = p.id AND m.user_id = %(care_manager)s AND m.ended_at IS NULL))
+        SELECT flagged.*, f_safety::int + coalesce(f_not_improving, false)::int + coalesce(f_monitoring, false)::int
+               + coalesce(f_measurement, false)::int + f_review::int AS flag_count, COUNT(*) OVER () AS total
+        FROM flagged ORDER BY flag_count DESC, family_name, given_name, patient_id LIMIT 100""",  # noqa: S608
+    "registry_summary": f"""
+        WITH flagged AS (
+            SELECT f.*, {FLAGS_SQL},
+                   CASE WHEN f.phq9_baseline > 0 THEN (f.phq9_latest - f.phq9_baseline) * 100.0 / f.phq9_baseline END AS ch
+            FROM reports_patientreportfacts f JOIN careplans_patient p ON p.id = f.patient_id WHERE p.status = 'active')
+        SELECT care_manager_id, COUNT(*), COUNT(*) FILTER (WHERE f_safety), COUNT(*) FILTER (WHERE f_not_improving),
+               COUNT(*) FILTER (WHERE f_monitoring), COUNT(*) FILTER (WHERE f_measurement),
+               COUNT(*) FILTER (WHERE f_review), percentile_cont(0.5) WITHIN GROUP (ORDER BY ch)
+        FROM flagged GROUP BY GROUPING SETS ((), (care_manager_id))""",  # noqa: S608
+    "treatment_outcomes": """
+        WITH cohort AS (
+            SELECT f.patient_id, f.phq9_baseline AS base, f.phq9_baseline_on AS b
+            FROM reports_patientreportfacts f JOIN careplans_patient p ON p.id = f.patient_id
+            WHERE f.phq9_baseline_on BETWEEN %(start)s AND %(end)s AND f.phq9_baseline >= 10),
+        t AS (
+            SELECT c.*, EXISTS (SELECT 1 FROM medications_regimen r WHERE r.patient_id = c.patient_id
+                        AND r.start_date <= c.b + 112 AND (r.stopped_on IS NULL OR r.stopped_on >= c.b)) AS med,
+                   EXISTS (SELECT 1 FROM therapy_therapycourse tc WHERE tc.patient_id = c.patient_id
+                        AND tc.started_on <= c.b + 112 AND (tc.ended_on IS NULL OR tc.ended_on >= c.b)) AS ther,
+                   (SELECT a.total_score FROM outcomes_assessment a WHERE a.patient_id = c.patient_id
+                        AND a.instrument = 'PHQ-9' AND a.entered_in_error_at IS NULL
+                        AND a.administered_on BETWEEN c.b + 56 AND c.b + 112 AND a.administered_on <= %(today)s
+                        ORDER BY a.administered_on DESC, a.created_at DESC, a.id DESC LIMIT 1) AS s12,
+                   (SELECT a.total_score FROM outcomes_assessment a WHERE a.patient_id = c.patient_id
+                        AND a.instrument = 'PHQ-9' AND a.entered_in_error_at IS NULL
+                        AND a.administered_on BETWEEN c.b + 152 AND c.b + 212 AND a.administered_on <= %(today)s
+                        ORDER BY a.administered_on DESC, a.created_at DESC, a.id DESC LIMIT 1) AS s6
+            FROM cohort c)
+        SELECT med, ther, COUNT(*), COUNT(s12), COUNT(*) FILTER (WHERE s12 * 2 <= base), COUNT(*) FILTER (WHERE s12 < 5),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY (s12 - base) * 100.0 / base),
+               COUNT(s6), COUNT(*) FILTER (WHERE s6 * 2 <= base), COUNT(*) FILTER (WHERE s6 < 5),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY (s6 - base) * 100.0 / base)
+        FROM t GROUP BY GROUPING SETS ((med, ther), ())""",
+    "therapy": """
+        SELECT c.therapist_id, c.modality_id, COUNT(*), COUNT(*) FILTER (WHERE s.attendance = 'attended'),
+               COUNT(*) FILTER (WHERE s.attendance = 'cancelled'), COUNT(*) FILTER (WHERE s.attendance = 'late_cancel'),
+               COUNT(*) FILTER (WHERE s.attendance = 'no_show')
+        FROM therapy_therapysession s JOIN therapy_therapycourse c ON c.id = s.course_id
+        WHERE s.session_date BETWEEN %(start)s AND %(end)s AND c.entered_in_error_at IS NULL
+          AND s.entered_in_error_at IS NULL
+        GROUP BY GROUPING SETS ((c.therapist_id, c.modality_id), (c.therapist_id), (c.modality_id), ())""",
+    "medication": """
+        SELECT m.drug_class, COUNT(*), COUNT(DISTINCT r.patient_id) FROM medications_regimen r
+        JOIN medications_medication m ON m.id = r.medication_id
+        WHERE r.start_date <= %(end)s AND (r.stopped_on IS NULL OR r.stopped_on > %(end)s)
+          AND r.entered_in_error_at IS NULL GROUP BY GROUPING SETS ((m.drug_class), ())
+        UNION ALL
+        SELECT date_trunc('month', d.effective_on)::text, COUNT(*), COUNT(*) FILTER (WHERE d.dose > d.previous_dose)
+        FROM medications_dosechange d WHERE d.previous_dose IS NOT NULL AND d.entered_in_error_at IS NULL
+          AND d.effective_on BETWEEN %(start)s AND %(end)s GROUP BY 1
+        UNION ALL
+        SELECT s.severity, COUNT(*), COUNT(DISTINCT s.patient_id) FROM medications_sideeffect s
+        WHERE s.onset BETWEEN %(start)s AND %(end)s AND s.entered_in_error_at IS NULL GROUP BY 1""",
+    "cocm_summary": """
+        SELECT logged_by_id, date_trunc('month', day), COUNT(DISTINCT patient_id), SUM(minutes)
+        FROM cocm_careminutes WHERE day <= %(end)s AND entered_in_error_at IS NULL GROUP BY 1, 2""",
+}
+# The reports whose numbers come from a Python rule (medications.monitoring) or from several
+# dependent steps a single statement does not reproduce: timed, without a hand-SQL ratio.
+NO_HAND_SQL = "rule in Python / several measures"
+
+
+def _median_time(fn: Callable[[], Any]) -> float:
+    times = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def time_reports(users: dict[str, Any], size: int) -> list[dict[str, Any]]:
+    from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from reports.base import Audience
     from reports.catalog import reports_all
-    from reports.csv_export import result_to_csv
     from reports.params import ReportParamsForm
 
     form = ReportParamsForm({"period": "12m"}, today=TODAY)
     assert form.is_valid(), form.errors
-    params = form.params(admin)  # type: ignore[arg-type]
-    out(f"period {params.start} to {params.end}, as of {params.today}")
-    out(f"{'report':<22} {'page (s)':>9} {'queries':>8} {'csv (s)':>9} {'queries':>8} {'rows':>7} {'csv kB':>8}")
+    values = {
+        "today": TODAY,
+        "start": form.cleaned_data["start"],
+        "end": form.cleaned_data["end"],
+        "week10": TODAY - timedelta(weeks=10),
+        "week4": TODAY - timedelta(weeks=4),
+        "care_manager": users["care_manager"].pk,
+    }
+    rows = []
     for report in reports_all():
+        user = users["admin"] if report.audience == Audience.ADMIN else users["care_manager"]
+        params = form.params(user)
         options_form = report.options_form({})
         options = options_form.cleaned_data if options_form is not None and options_form.is_valid() else {}
-        reset_queries()
-        with CaptureQueriesContext(connection) as page_queries:
-            started = time.perf_counter()
-            report.run(params, options=options, paginate=True)
-            page = time.perf_counter() - started
-        with CaptureQueriesContext(connection) as csv_queries:
-            started = time.perf_counter()
-            result = report.run(params, options=options, paginate=False)
-            text = result_to_csv(result)
-            export = time.perf_counter() - started
+
+        def page(report: Any = report, params: Any = params, options: Any = options) -> Any:
+            return report.run(params, options=options, paginate=True)
+
+        def hand(sql: str = HAND_SQL.get(report.key, "SELECT 1")) -> Any:
+            with connection.cursor() as cursor:
+                cursor.execute("SET jit = off")
+                cursor.execute(sql, values)
+                return cursor.fetchall()
+
+        page()  # warm: plans, caches, the first dirty refresh
+        with CaptureQueriesContext(connection) as queries:
+            page()
+        page_s = _median_time(page)
+        hand_s = _median_time(hand) if report.key in HAND_SQL else None
+        rows.append(
+            {
+                "patients": size,
+                "report": report.key,
+                "audience": str(report.audience),
+                "page_s": round(page_s, 3),
+                "queries": len(queries),
+                "hand_sql_s": None if hand_s is None else round(hand_s, 3),
+                "ratio": None if not hand_s else round(page_s / hand_s, 2),
+            }
+        )
+    return rows
+
+
+def run_size(size: int, *, seed: int = 7, keep: bool = False) -> list[dict[str, Any]]:
+    from django.core.management import call_command
+    from django.db import connection
+
+    from reports.facts import facts_refresh_all
+
+    create_database()
+    try:
+        connection.close()
+        call_command("migrate", verbosity=0)
+        started = time.perf_counter()
+        seeder = CopySeeder(size, random.Random(seed))  # noqa: S311  (synthetic data)
+        users = seeder.run()
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        seeded = time.perf_counter() - started
+        started = time.perf_counter()
+        facts_refresh_all(today=TODAY)
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE reports_reportfactsdirty")
+            cursor.execute("ANALYZE reports_patientreportfacts")
+        rebuilt = time.perf_counter() - started
         out(
-            f"{report.key:<22} {page:>9.2f} {len(page_queries):>8} {export:>9.2f} {len(csv_queries):>8} "
-            f"{result.row_count:>7} {len(text) / 1024:>8.0f}"
+            f"{size} patients: seeded by COPY in {seeded:.0f} s ("
+            + ", ".join(f"{count} {name}" for name, count in seeder.counts.items())
+            + f"); report facts rebuilt in {rebuilt:.1f} s"
+        )
+        rows = time_reports(users, size)
+        for row in rows:
+            row["facts_rebuild_s"] = round(rebuilt, 1)
+        return rows
+    finally:
+        connection.close()
+        if not keep:
+            drop_database()
+
+
+def report_rows(sizes: tuple[int, ...] = (1000, 10000), *, seed: int = 7, keep: bool = False) -> list[dict[str, Any]]:
+    """The table as rows (for the benchmark harness): one per size and report."""
+    _configure()
+    rows: list[dict[str, Any]] = []
+    for size in sizes:
+        rows += run_size(size, seed=seed, keep=keep and size == sizes[-1])
+    return rows
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    out(f"{'patients':>8} {'report':<20} {'audience':<10} {'page s':>7} {'queries':>7} {'hand s':>7} {'ratio':>6}")
+    for row in rows:
+        hand = "-" if row["hand_sql_s"] is None else f"{row['hand_sql_s']:.3f}"
+        ratio = NO_HAND_SQL if row["ratio"] is None else f"{row['ratio']:.2f}"
+        out(
+            f"{row['patients']:>8} {row['report']:<20} {row['audience']:<10} {row['page_s']:>7.3f} "
+            f"{row['queries']:>7} {hand:>7} {ratio:>6}"
         )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--patients", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    parser.add_argument("--keep", action="store_true", help="Keep the last size's database afterwards.")
     args = parser.parse_args()
-    create_database()
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-        from django.db import connection
-
-        call_command("migrate", verbosity=0)
-        started = time.perf_counter()
-        seeder = Seeder(args.patients, random.Random(args.seed))  # noqa: S311  (synthetic data)
-        seeder.run()
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-        out(
-            f"seeded {args.patients} patients in {time.perf_counter() - started:.0f} s: "
-            + ", ".join(f"{count} {name}" for name, count in seeder.counts.items())
-        )
-        time_reports(seeder.admin)
-        connection.close()
-    finally:
-        if not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            drop_database()
-            out(f"dropped {DB_NAME}")
+    print_table(report_rows(tuple(args.patients), seed=args.seed, keep=args.keep))
 
 
 if __name__ == "__main__":

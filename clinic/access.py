@@ -51,6 +51,8 @@ class Action(StrEnum):
     RECORD_SAFETY_FOLLOW_UP = "record_safety_follow_up"
     # Emergency access to a chart off the caller's care team, with a reason (issue 12 item 6).
     BREAK_GLASS = "break_glass"
+    # Collaborative-care minutes (cocm): the behavioural health care manager's own time log.
+    LOG_CARE_MINUTES = "log_care_minutes"
     # Demographics and care teams.
     CREATE_PATIENT = "create_patient"
     VIEW_DEMOGRAPHICS = "view_demographics"
@@ -83,7 +85,7 @@ MATRIX: dict[Role, frozenset[Action]] = {
         _CLINICIAN | {Action.PRESCRIBE, Action.RECORD_CASE_REVIEW, Action.RECORD_SAFETY_FOLLOW_UP}
     ),
     Role.THERAPIST: frozenset(_CLINICIAN | {Action.LOG_THERAPY_SESSION, Action.RECORD_SAFETY_FOLLOW_UP}),
-    Role.CARE_MANAGER: frozenset(_CLINICIAN | {Action.FLAG_CASE_REVIEW}),
+    Role.CARE_MANAGER: frozenset(_CLINICIAN | {Action.FLAG_CASE_REVIEW, Action.LOG_CARE_MINUTES}),
     # Admins run the clinic but never read clinical content (DESIGN.md roles table).
     Role.CLINIC_ADMIN: frozenset(
         {
@@ -114,6 +116,7 @@ NEEDS_CARE_TEAM = frozenset(
         Action.FLAG_CASE_REVIEW,
         Action.RECORD_CASE_REVIEW,
         Action.RECORD_SAFETY_FOLLOW_UP,
+        Action.LOG_CARE_MINUTES,
     }
 )
 

@@ -18,7 +18,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "staff": user_can(user, Action.MANAGE_STAFF),
             "audit": user_can(user, Action.VIEW_AUDIT),
             "new_patient": user_can(user, Action.CREATE_PATIENT),
-            "reports": user_can(user, Action.RUN_REPORTS),
+            # Admins: the aggregate reports; clinicians: their caseload's registry and lists.
+            "reports": user_can(user, Action.RUN_REPORTS) or user_can(user, Action.VIEW_CLINICAL),
             "search": user_can(user, Action.VIEW_DEMOGRAPHICS),
             "catalogs": user_can(user, Action.CONFIGURE_CATALOGS),
         }

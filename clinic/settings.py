@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "outcomes",
     "reminders",
     "reports",
+    "cocm",
     "fhir_r4",
     "today",  # the clinician's landing page and worklist; reads every app, as reports does
     "patient_portal",
@@ -148,6 +149,18 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A busy SQLite waits instead of failing at once ("database is locked").
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# An optional PostgreSQL read replica for the clinic-wide reports (reports/replica.py): the
+# reports code picks it, writes never go there. In tests it mirrors "default" (same database).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["reports.replica.ReplicaRouter"]
+# Admin reports show counts of 1 to this minus one as "<N" (reports/base.py, SECURITY.md AC-5).
+REPORT_SMALL_CELL = int(os.environ.get("REPORT_SMALL_CELL", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery -------------------------------------------------------
@@ -205,6 +218,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Evaluate every reminder rule for today. Hourly rather than daily so a beat that was
     # down at the usual hour catches up; a scan that finds nothing new writes nothing.
     "reminders-scan": {"task": "reminders.tasks.reminders_scan_task", "schedule": crontab(minute=7)},
+    # The registry's incremental per-patient facts (reports/facts.py): the changed patients every
+    # 5 minutes, everyone nightly.
+    "report-facts-dirty": {"task": "reports.tasks.report_facts_refresh_dirty_task", "schedule": crontab(minute="*/5")},
+    "report-facts-rebuild": {"task": "reports.tasks.report_facts_rebuild_task", "schedule": crontab(hour=1, minute=40)},
     # Every minute, in its own queue: take back a dead worker's rows once their 150 s claim
     # lease ran out, raise the overdue alarm, send the rows whose retry backoff has passed.
     # A killed worker's rows go out again within lease + 1 min + one delivery (< 5 min, CE-3).

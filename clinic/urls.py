@@ -12,6 +12,7 @@ from careplans import break_glass_api
 from clinic import api as clinic_api
 from clinic import audit_views, auth_views, views
 from clinic.api_docs import ApiDocsView
+from cocm import api as cocm_api
 from medications import api as medications_api
 from outcomes import api as outcomes_api
 from patient_portal import api as patient_portal_api
@@ -46,6 +47,7 @@ outcomes_api.register_routes(router)
 today_api.register_routes(router)  # the caller's worklist (issue 16 item 1): /api/v1/worklist/
 report_api.register_routes(router)  # clinic reports (issue 7): /api/v1/reports/...
 patient_portal_api.register_routes(router)  # patient links (issue 17)
+cocm_api.register_routes(router)  # collaborative-care minutes (issue 16 item 10)
 
 clinic_patterns = (
     [
@@ -70,12 +72,11 @@ urlpatterns = [
     path("", include("therapy.urls")),
     path("", include("outcomes.urls")),
     path("", include("reports.urls")),
+    path("", include("cocm.urls")),
     path("", include(clinic_patterns)),
-    path("", include("fhir_r4.urls")),
+    path("", include("fhir_r4.urls")),  # FHIR R4 exchange (issue 18): /fhir/R4/...
     path("", include("patient_portal.urls")),  # patient links, safety plan, take-home plan (issue 17)
-    path(
-        "", include(patient_link_patterns)
-    ),  # the patient's side: no login, the token only  # FHIR R4 exchange (issue 18): /fhir/R4/...
+    path("", include(patient_link_patterns)),  # the patient's side: no login, the token only
     path("login/", auth_views.SignInView.as_view(), name="login"),
     path("login/code/", auth_views.login_code, name="login_code"),
     path("logout/", django_auth_views.LogoutView.as_view(), name="logout"),

@@ -1,6 +1,9 @@
-"""Clinic reports API (clinic admins only; anyone else 403, no credentials 401).
+"""Clinic reports API. Admin reports (aggregates) for clinic admins, the care teams' patient-
+level reports (registry, missed_reviews, monitoring_overdue) for clinicians, of their own
+caseload only (reports.base audiences; issue 12 item 5). Anyone else 403, no credentials 401.
 
-- GET  /api/v1/reports/                     the reports: {key, title, description, uses_period}
+- GET  /api/v1/reports/                     the reports the caller may run:
+                                            {key, title, description, uses_period, audience}
 - GET  /api/v1/reports/{key}/               run one: ?period=3m|6m|12m|ytd|custom&start=&end=
                                             &clinician=<staff id> plus the report's own options
                                             (registry: ?sort=, ?flag=, ?page=); every run audited
@@ -24,10 +27,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from clinic.access import Action
+from clinic.access import Action, require, user_can
 from clinic.viewsets import AdminViewSet
 from reports.base import REPORT_OBJECT_TYPE, Report, ReportResult
-from reports.catalog import report_get, report_keys, reports_all
+from reports.catalog import report_get, report_keys, reports_for
 from reports.models import ReportRun, ReportRunStatus
 from reports.params import PERIODS, ReportParamsForm
 from reports.runs import (
@@ -41,8 +44,24 @@ from reports.runs import (
 
 
 class _ReportsViewSet(AdminViewSet):
+    """Open to whoever may run at least one report; each report then checks its own action
+    (`_report_for`). A caller with neither role gets the AdminViewSet 403 for RUN_REPORTS."""
+
     admin_action = Action.RUN_REPORTS
     denied_as = REPORT_OBJECT_TYPE
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if request.user.is_authenticated and user_can(request.user, Action.VIEW_CLINICAL):
+            super(AdminViewSet, self).initial(request, *args, **kwargs)  # authentication, throttles; no admin check
+            return
+        super().initial(request, *args, **kwargs)
+
+    def _report_for(self, key: str) -> Report:
+        report = report_get(key)
+        if report is None:
+            raise NotFound
+        require(self.user, report.action, object_type=REPORT_OBJECT_TYPE, object_id=self.request.path[:64])
+        return report
 
 
 def _form_errors(*forms: Any) -> dict[str, list[str]]:
@@ -116,6 +135,10 @@ class ReportSerializer(serializers.Serializer):
     title = serializers.CharField()
     description = serializers.CharField()
     uses_period = serializers.BooleanField(help_text="False: a snapshot as of today.")
+    audience = serializers.CharField(
+        help_text='admin: aggregates only (counts from 1 to 4 are the string "<5"); care_team: patient rows '
+        "of the caller's own caseload."
+    )
 
 
 @extend_schema_serializer(many=False)  # the list is one page, as every list of the API (DESIGN.md)
@@ -169,14 +192,12 @@ class ReportViewSet(_ReportsViewSet):
 
     @extend_schema(responses=PaginatedReportListSerializer)
     def list(self, request: Request) -> Response:
-        data = ReportSerializer(reports_all(), many=True).data
+        data = ReportSerializer(reports_for(self.user), many=True).data
         return Response({"count": len(data), "next": None, "previous": None, "results": data})
 
     @extend_schema(parameters=PARAMETERS, responses={200: ReportResultSerializer})
     def retrieve(self, request: Request, key: str) -> Response:
-        report = report_get(key)
-        if report is None:
-            raise NotFound
+        report = self._report_for(key)
         _refuse_unknown(request.query_params, set(ReportParamsForm.base_fields) | _option_names(report))
         form, options_form = _valid_forms(report, request.query_params, request.query_params)
         options = options_form.cleaned_data if options_form is not None else {}
@@ -247,9 +268,7 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Report
     def create(self, request: Request) -> Response:
         given = ReportRunRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        report = report_get(given.validated_data["report"])
-        if report is None:  # pragma: no cover - the choice field allows known keys only
-            raise NotFound
+        report = self._report_for(given.validated_data["report"])
         data = {
             k: (v.isoformat() if hasattr(v, "isoformat") else str(v))
             for k, v in given.validated_data.items()

@@ -10,3 +10,9 @@ class ReportsConfig(AppConfig):
 
     name = "reports"
     verbose_name = "Reports"
+
+    def ready(self) -> None:
+        # Changes to a patient's record mark its report facts stale (reports/facts.py).
+        from reports.facts import connect_signals
+
+        connect_signals()

@@ -1,22 +1,33 @@
 """The shape every clinic report shares: parameters in, sections (a table, an optional chart)
 out. Reports show aggregates and operational lists only: never session summaries, process
 notes or any other free-text clinical note (issue 7).
+
+Minimum necessary (issue 12 item 5; SECURITY.md AC-5; HIPAA 164.502(b), 164.514(d)): every
+report has an audience.
+- ADMIN reports (role action RUN_REPORTS) are aggregates only: counts, rates and medians, no
+  names, MRNs or per-patient scores or flags. Small cells are suppressed (`suppress_small`).
+- CARE_TEAM reports (VIEW_CLINICAL) are patient-level, and always scoped to the caller's own
+  caseload (active care-team membership): `patients_in_scope` never widens them to the admin's
+  all-patients demographics scope, whatever other roles the caller holds.
 """
 
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from django import forms
-from django.db import connection
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from careplans.models import CareTeamMember, Patient
-from careplans.selectors import patients_visible_to
+from careplans.selectors import patients_on_care_team_of, patients_visible_to
+from clinic.access import Action, require
 from clinic.models import User
+from reports.replica import reading_replica, report_connection
 
 # What report runs and refusals are audited as (kept from when reports lived in outcomes).
 REPORT_OBJECT_TYPE = "outcomes.report"
@@ -37,6 +48,9 @@ class ReportParams:
     end: date
     today: date
     clinician: User | None = None
+    # Set by Report.run from the report's audience, never by a caller: True limits every
+    # patient the report reads to the caller's own caseload (care-team reports).
+    caseload_only: bool = False
 
     def as_json(self) -> dict[str, str]:
         """Dates and a staff id only: safe for audit rows and task parameters."""
@@ -139,6 +153,14 @@ class ReportResult:
         return sum(section.total_rows for section in self.sections)
 
 
+class Audience(StrEnum):
+    ADMIN = "admin"  # aggregates for whoever runs the clinic (RUN_REPORTS)
+    CARE_TEAM = "care_team"  # patient-level rows of the caller's own caseload (VIEW_CLINICAL)
+
+
+AUDIENCE_ACTIONS = {Audience.ADMIN: Action.RUN_REPORTS, Audience.CARE_TEAM: Action.VIEW_CLINICAL}
+
+
 class Report:
     """One clinic report. Subclasses set the class attributes and implement `run`."""
 
@@ -148,6 +170,12 @@ class Report:
     # False: a snapshot as of today (the period is ignored, the clinician filter is not).
     uses_period: ClassVar[bool] = True
     order: ClassVar[int] = 50
+    audience: ClassVar[Audience] = Audience.ADMIN
+
+    @property
+    def action(self) -> Action:
+        """The role-matrix action that may run this report (clinic/access.py)."""
+        return AUDIENCE_ACTIONS[self.audience]
 
     def options_form(self, data: Mapping[str, Any] | None) -> forms.Form | None:
         """Sort/filter options (allow-listed choices), or None when the report has none."""
@@ -161,9 +189,21 @@ class Report:
         paginate: bool = True,
         progress: Progress = no_progress,
     ) -> ReportResult:
-        """Compute the report. `paginate=False` gives every row (CSV export)."""
-        with _without_jit():
-            return self.compute(params, options=options or {}, paginate=paginate, progress=progress)
+        """Compute the report. `paginate=False` gives every row (CSV export).
+
+        The role is checked here too (the last line when a new caller forgets; 403, audited),
+        and the audience decides the patient scope. Admin reports' rows are suppressed
+        for small cells before anyone (page, API, CSV) sees them."""
+        require(params.user, self.action, object_type=REPORT_OBJECT_TYPE, object_id=self.key)
+        params = replace(params, caseload_only=self.audience == Audience.CARE_TEAM)
+        # Clinic-wide aggregates may read the replica; patient-level rows stay on the primary.
+        source = reading_replica() if self.audience == Audience.ADMIN else nullcontext()
+        with source, _without_jit():
+            result = self.compute(params, options=options or {}, paginate=paginate, progress=progress)
+        if self.audience == Audience.ADMIN:
+            for section in result.sections:
+                suppress_small(section)
+        return result
 
     def compute(
         self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool, progress: Progress
@@ -176,6 +216,7 @@ def _without_jit() -> Iterator[None]:
     """PostgreSQL's JIT compiler spends seconds on these wide, one-off report queries: on the
     registry at 1,000 patients it took 12.8 s of a 13.9 s query that runs in 0.6 s without it.
     Switched off for this connection while a report runs (a session setting, reset after)."""
+    connection = report_connection()
     if connection.vendor != "postgresql":
         yield
         return
@@ -186,6 +227,48 @@ def _without_jit() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET jit")
+
+
+# --- Small cells (admin reports) ---------------------------------------------------------
+# A count of 1 to 4 patients (or of their records) in a clinic-wide table can point at one
+# person, above all with a clinician or a short period chosen: "1 clozapine patient of
+# Dr X", "2 no-shows". HHS de-identification guidance (expert determination) and CMS's cell
+# size suppression policy both suppress small cells; CMS uses 1-10, this clinic's default is
+# 1-4 ("<5"; our rule under SECURITY.md AC-5's minimum necessary; REPORT_SMALL_CELL). Zero stays zero (it names
+# nobody). A rate or a median over fewer than that many patients is not shown either, since
+# "100 %" of 2 patients is the same disclosure. Complementary suppression (working a hidden
+# cell out of a total and its visible siblings) is not attempted: totals rows are the sums
+# an admin would see anyway, and the threshold can be raised.
+
+
+def small_cell_limit() -> int:
+    return int(getattr(settings, "REPORT_SMALL_CELL", 5))
+
+
+def count_cell(value: Any) -> Any:
+    """A count as an admin report shows it: "<5" for 1-4, else the number."""
+    limit = small_cell_limit()
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < limit:
+        return f"<{limit}"
+    return value
+
+
+def enough(denominator: int | None) -> bool:
+    """Whether a rate or median over `denominator` patients may be shown."""
+    return bool(denominator) and (denominator or 0) >= small_cell_limit()
+
+
+def share(part: int, whole: int | None) -> float | None:
+    """A rate shown beside its count: None when the count itself is a small cell (1 of 40 as
+    "2.5 %" would undo the "<5")."""
+    return None if count_cell(part) != part else percent(part, whole)
+
+
+def suppress_small(section: "Section") -> None:
+    for row in section.rows:
+        for column in section.columns:
+            if column.kind == "int":
+                row[column.key] = count_cell(row.get(column.key))
 
 
 # --- Scope ---------------------------------------------------------------------------
@@ -201,9 +284,10 @@ def patients_in_scope(
     start: date | None = None,
     end: date | None = None,
 ) -> QuerySet[Patient]:
-    """The patients a report counts: every patient the admin may see (careplans selectors),
-    or, per clinician, those on whose care team the clinician was at some time in the period."""
-    patients = patients_visible_to(params.user)
+    """The patients a report counts: every patient the admin may see (careplans selectors) for
+    an admin report, the caller's own caseload for a care-team report; per clinician, of those,
+    the ones on whose care team the clinician was at some time in the period."""
+    patients = patients_on_care_team_of(params.user) if params.caseload_only else patients_visible_to(params.user)
     if params.clinician is None:
         return patients
     start = start or params.start
@@ -217,6 +301,8 @@ def patients_in_scope(
 
 
 def percent(part: int | None, whole: int | None) -> float | None:
-    if not whole:
+    """A rate in %, or None when the denominator is a small cell (see `enough`)."""
+    if not enough(whole):
         return None
+    assert whole is not None
     return round((part or 0) * 100 / whole, 1)

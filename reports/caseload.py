@@ -25,26 +25,13 @@ from uuid import UUID
 
 from django import forms
 from django.db.models import (
-    BooleanField,
-    Case,
-    CharField,
-    DateField,
-    Exists,
-    F,
-    OuterRef,
     QuerySet,
-    Subquery,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Concat, TruncDate
 
-from careplans.models import CarePlanStatus, CareTeamMember, Goal, Patient, PatientStatus, TeamRole
-from medications.models import AdherenceCheck
-from outcomes.instruments import InstrumentCode
-from outcomes.models import Assessment, SafetyFollowUp
-from outcomes.selectors import NOT_IMPROVING_AFTER, annotate_outcomes
+from careplans.models import PatientStatus
+from outcomes.selectors import NOT_IMPROVING_AFTER
 from reports.base import (
+    Audience,
     Column,
     Page,
     Progress,
@@ -54,9 +41,9 @@ from reports.base import (
     Section,
     patients_in_scope,
 )
-from reports.monitoring_compliance import overdue_patient_ids
-from reports.sql import as_date, days_since_sql, facts_cte, fetch_dicts, latest_of
-from therapy.models import Attendance, TherapySession
+from reports.facts import facts_refresh_dirty
+from reports.models import PatientReportFacts
+from reports.sql import as_date, days_since_sql, facts_cte, fetch_dicts
 
 PAGE_SIZE = 100  # SECURITY.md PF-1: a page lists at most 100 rows
 MEASUREMENT_INTERVAL = timedelta(weeks=4)
@@ -107,103 +94,38 @@ class RegistryOptionsForm(forms.Form):
         return self.cleaned_data.get("sort") or DEFAULT_SORT
 
 
-def _team_member(role: str) -> Subquery:
-    members = (
-        CareTeamMember.objects.filter(patient=OuterRef("pk"), role=role, ended_at__isnull=True)
-        .order_by("started_at", "id")
-        .annotate(name=Concat("user__first_name", Value(" "), "user__last_name", output_field=CharField()))
-    )
-    return Subquery(members.values("name")[:1], output_field=CharField())
+# The facts the registry reads (reports.models.PatientReportFacts) under these names.
+FACT_FIELDS = {
+    "id": "patient_id",
+    "public_id": "patient__public_id",
+    "family_name": "patient__family_name",
+    "given_name": "patient__given_name",
+    "mrn": "patient__mrn",
+    "registered_on": "registered_on",
+    "phq9_baseline": "phq9_baseline",
+    "phq9_baseline_on": "phq9_baseline_on",
+    "phq9_latest": "phq9_latest",
+    "gad7_baseline": "gad7_baseline",
+    "gad7_baseline_on": "gad7_baseline_on",
+    "gad7_latest": "gad7_latest",
+    "safety_alert_open": "safety_alert_open",
+    "case_review_open": "case_review_open",
+    "prescriber_name": "prescriber_name",
+    "therapist_name": "therapist_name",
+    "care_manager_name": "care_manager_name",
+    "care_manager_id": "care_manager_id",
+    "last_contact": "last_contact",
+    "measurement_anchor": "measurement_anchor",
+    "monitoring_due_on": "monitoring_due_on",
+}
+FACTS = list(FACT_FIELDS)
 
 
-def _last(queryset: QuerySet, field: str) -> Subquery:
-    return Subquery(queryset.order_by(f"-{field}").values(field)[:1], output_field=DateField())
-
-
-def _last_contact(today: Any) -> Any:
-    return latest_of(
-        _last(
-            TherapySession.objects.filter(
-                course__patient=OuterRef("pk"),
-                course__entered_in_error_at__isnull=True,
-                attendance=Attendance.ATTENDED,
-                session_date__lte=today,
-            ),
-            "session_date",
-        ),
-        _last(Assessment.objects.filter(patient=OuterRef("pk"), administered_on__lte=today), "administered_on"),
-        _last(SafetyFollowUp.objects.filter(patient=OuterRef("pk"), assessed_on__lte=today), "assessed_on"),
-        _last(AdherenceCheck.objects.filter(patient=OuterRef("pk"), checked_on__lte=today), "checked_on"),
-    )
-
-
-def _measurement_anchor(today: Any) -> Coalesce:
-    def names(instrument: str) -> Exists:
-        return Exists(
-            Goal.objects.filter(
-                care_plan__patient=OuterRef("pk"),
-                target__icontains=instrument,
-                care_plan__status__in=[CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD],
-            )
-        )
-
-    def last_score(instrument: str) -> Subquery:
-        return _last(
-            Assessment.objects.filter(patient=OuterRef("pk"), instrument=instrument, administered_on__lte=today),
-            "administered_on",
-        )
-
-    uses_gad7 = names(InstrumentCode.GAD7) & ~names(InstrumentCode.PHQ9)
-    return Coalesce(
-        Case(
-            When(uses_gad7, then=last_score(InstrumentCode.GAD7)),
-            default=last_score(InstrumentCode.PHQ9),
-            output_field=DateField(),
-        ),
-        F("registered_on"),
-        output_field=DateField(),
-    )
-
-
-FACTS = [
-    "id",
-    "public_id",
-    "family_name",
-    "given_name",
-    "mrn",
-    "registered_on",
-    "phq9_baseline",
-    "phq9_baseline_on",
-    "phq9_latest",
-    "gad7_baseline",
-    "gad7_baseline_on",
-    "gad7_latest",
-    "safety_alert_open",
-    "case_review_open",
-    "prescriber_name",
-    "therapist_name",
-    "care_manager_name",
-    "last_contact",
-    "measurement_anchor",
-    "monitoring_overdue",
-]
-
-
-def registry_facts(params: ReportParams, *, monitoring_overdue: list[int]) -> QuerySet[Patient]:
-    """One row of facts per active patient in scope: scores, team, last contact, anchors."""
+def registry_facts(params: ReportParams) -> QuerySet[PatientReportFacts]:
+    """One row of stored facts per active patient in scope (refreshed before the report runs)."""
     today = params.today
     patients = patients_in_scope(params, start=today, end=today).filter(status=PatientStatus.ACTIVE)
-    return annotate_outcomes(patients, today=today).annotate(
-        registered_on=TruncDate("created_at"),
-        prescriber_name=_team_member(TeamRole.PRESCRIBER),
-        therapist_name=_team_member(TeamRole.THERAPIST),
-        care_manager_name=_team_member(TeamRole.CARE_MANAGER),
-        last_contact=_last_contact(today),
-        measurement_anchor=_measurement_anchor(today),
-        monitoring_overdue=Case(
-            When(pk__in=monitoring_overdue, then=Value(True)), default=Value(False), output_field=BooleanField()
-        ),
-    )
+    return PatientReportFacts.objects.filter(patient__in=patients)
 
 
 def _not_improving_sql(key: str) -> str:
@@ -218,38 +140,48 @@ def _change_sql(key: str) -> str:
     return f"CASE WHEN {key}_baseline > 0 THEN ({key}_latest - {key}_baseline) * 100.0 / {key}_baseline END"
 
 
-def registry_sql(
-    params: ReportParams, *, monitoring_overdue: list[int], flags: list[str], sort: str, limit: int | None, offset: int
-) -> tuple[str, list[Any]]:
-    """The registry rows: facts once (sql.facts_cte), then changes, weeks and flags as plain
-    column arithmetic, filtered by the ticked flags and ordered by an allow-listed column.
-    Only allow-listed names and constants are interpolated; values are parameters (IV-4)."""
+def flagged_sql(params: ReportParams) -> tuple[str, list[Any]]:
+    """`WITH facts AS (...), flagged AS (...), counted AS (...)`: the stored facts of the
+    patients in scope, with changes, weeks and one 0/1 column per flag (f_<key>), as plain
+    column arithmetic against today. Shared by the registry and its admin summary."""
     today = params.today
-    with_facts, values = facts_cte(registry_facts(params, monitoring_overdue=monitoring_overdue), FACTS)
+    with_facts, values = facts_cte(registry_facts(params), list(FACT_FIELDS.values()), names=FACTS)
     flag_sql = {
         "safety_alert": "safety_alert_open",
         "not_improving": f"{_not_improving_sql('phq9')} OR {_not_improving_sql('gad7')}",
-        "monitoring_overdue": "monitoring_overdue",
+        "monitoring_overdue": "monitoring_due_on < %s",
         "measurement_overdue": "measurement_anchor <= %s",
         "discuss_at_review": "case_review_open",
     }
     flag_values = {
         "not_improving": [today - NOT_IMPROVING_AFTER] * 2,
+        "monitoring_overdue": [today],
         "measurement_overdue": [today - MEASUREMENT_INTERVAL],
     }
     columns = ", ".join(f"CASE WHEN {flag_sql[key]} THEN 1 ELSE 0 END AS f_{key}" for key, _ in FLAGS)
     values += [value for key, _ in FLAGS for value in flag_values.get(key, [])]
     values.append(today)  # the weeks count up to today
-    where = " OR ".join(f"f_{key} = 1" for key, _ in FLAGS if key in flags) or "1 = 1"
-    descending = sort.startswith("-")
-    order = ", ".join(f"{name} {'DESC' if descending else 'ASC'} NULLS LAST" for name in SORTS[sort.lstrip("-")][1])
     flag_count = " + ".join(f"f_{key}" for key, _ in FLAGS)
     sql = f"""{with_facts},
         flagged AS (SELECT facts.*, COALESCE(phq9_baseline_on, gad7_baseline_on, registered_on) AS treatment_start,
                            {_change_sql("phq9")} AS phq9_change, {_change_sql("gad7")} AS gad7_change, {columns}
                     FROM facts),
         counted AS (SELECT flagged.*, {flag_count} AS flag_count, {days_since_sql("treatment_start")} / 7 AS weeks
-                    FROM flagged)
+                    FROM flagged)"""  # noqa: S608
+    return sql, values
+
+
+def registry_sql(
+    params: ReportParams, *, flags: list[str], sort: str, limit: int | None, offset: int
+) -> tuple[str, list[Any]]:
+    """The registry rows: `flagged_sql`, filtered by the ticked flags and ordered by an
+    allow-listed column. Only allow-listed names and constants are interpolated; values are
+    parameters (IV-4)."""
+    with_counted, values = flagged_sql(params)
+    where = " OR ".join(f"f_{key} = 1" for key, _ in FLAGS if key in flags) or "1 = 1"
+    descending = sort.startswith("-")
+    order = ", ".join(f"{name} {'DESC' if descending else 'ASC'} NULLS LAST" for name in SORTS[sort.lstrip("-")][1])
+    sql = f"""{with_counted}
         SELECT counted.*, COUNT(*) OVER () AS total_rows FROM counted WHERE {where}
         ORDER BY {order}, family_name ASC, given_name ASC, id ASC"""  # noqa: S608
     if limit is not None:
@@ -312,14 +244,20 @@ def registry_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class RegistryReport(Report):
+    """Patient-level: the caller's own caseload only (care team; issue 12 item 5). A care
+    manager sees the registry of their caseload, a prescriber or therapist their patients; a
+    clinic admin who is on no care team gets 403 (and, holding a clinical role too, only the
+    patients of their own care teams). The clinic-wide view for admins is `registry_summary`."""
+
     key = "registry"
     title = "Registry"
     description = (
-        "Every active patient: care team, weeks in treatment, first and latest PHQ-9 and GAD-7, "
+        "Your caseload's active patients: care team, weeks in treatment, first and latest PHQ-9 and GAD-7, "
         "change, last contact and who needs attention."
     )
     uses_period = False
     order = 10
+    audience = Audience.CARE_TEAM
 
     def options_form(self, data: Mapping[str, Any] | None) -> forms.Form:
         return RegistryOptionsForm(data)
@@ -327,10 +265,9 @@ class RegistryReport(Report):
     def compute(
         self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool, progress: Progress
     ) -> ReportResult:
-        monitoring = overdue_patient_ids(params)
+        facts_refresh_dirty(today=params.today)  # the few patients changed since the last refresh
         progress(20)
         query: dict[str, Any] = {
-            "monitoring_overdue": monitoring,
             "flags": list(options.get("flag") or []),
             "sort": options.get("sort") or DEFAULT_SORT,
         }

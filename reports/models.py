@@ -58,3 +58,51 @@ class ReportRun(PublicIdModel):
     @property
     def is_finished(self) -> bool:
         return self.status in (ReportRunStatus.DONE, ReportRunStatus.FAILED)
+
+
+class PatientReportFacts(models.Model):
+    """Per-patient facts the registry reads instead of recomputing the clinic on every page
+    (issue 14): derived data, rebuilt from the clinical tables by reports.facts (set-based),
+    for the patients marked in ReportFactsDirty and nightly for everyone. Nothing here is a
+    source of truth; a row can always be recomputed.
+
+    Facts that depend on today (not improving, measurement or monitoring overdue) are stored
+    as the dates they depend on and compared with today when the report runs."""
+
+    patient = models.OneToOneField(
+        "careplans.Patient", primary_key=True, on_delete=models.CASCADE, related_name="report_facts"
+    )
+    computed_on = models.DateField()
+    registered_on = models.DateField()
+    phq9_baseline = models.IntegerField(null=True)
+    phq9_baseline_on = models.DateField(null=True)
+    phq9_latest = models.IntegerField(null=True)
+    gad7_baseline = models.IntegerField(null=True)
+    gad7_baseline_on = models.DateField(null=True)
+    gad7_latest = models.IntegerField(null=True)
+    safety_alert_open = models.BooleanField(default=False)
+    case_review_open = models.BooleanField(default=False)
+    prescriber_name = models.CharField(max_length=302, blank=True, default="")
+    therapist_name = models.CharField(max_length=302, blank=True, default="")
+    care_manager_name = models.CharField(max_length=302, blank=True, default="")
+    care_manager = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    last_contact = models.DateField(null=True)
+    measurement_anchor = models.DateField(null=True)
+    # The earliest due date of a monitoring test not yet done: overdue when before today.
+    monitoring_due_on = models.DateField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["care_manager"], name="reports_facts_care_manager")]
+
+    def __str__(self) -> str:
+        return f"report facts of patient {self.patient_id}"
+
+
+class ReportFactsDirty(models.Model):
+    """A patient whose report facts are stale: marked in the same transaction as the change
+    (reports.facts signal handlers), cleared when the facts are recomputed."""
+
+    patient = models.OneToOneField("careplans.Patient", primary_key=True, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"stale report facts of patient {self.patient_id}"

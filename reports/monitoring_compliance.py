@@ -1,5 +1,6 @@
 """Report 4, monitoring compliance: per monitoring protocol, the share of patients on it whose
-tests are up to date, and the list of overdue tests.
+tests are up to date (aggregates only, issue 12 item 5; the overdue tests by patient are the
+care teams' report `monitoring_overdue`, reports/care_team_lists.py).
 
 "Up to date" = none of the patient's active regimens on that protocol has an overdue item.
 Due and overdue come from medications.monitoring (the same rules as the prescriber's chart
@@ -11,13 +12,12 @@ steps, results, dose changes) whatever the number of patients.
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 
 from careplans.models import PatientStatus
-from medications.models import LabTest, Regimen, RegimenStatus
+from medications.models import Regimen, RegimenStatus
 from medications.monitoring import ItemStatus, MonitoringItem
 from medications.selectors import monitoring_for_regimens
 from reports.base import (
@@ -31,12 +31,6 @@ from reports.base import (
     percent,
 )
 from reports.charts import Series, bar_chart
-
-
-@dataclass(frozen=True)
-class Overdue:
-    regimen: Regimen
-    item: MonitoringItem
 
 
 def _regimens(params: ReportParams) -> QuerySet[Regimen]:
@@ -58,27 +52,10 @@ def monitoring_snapshot(params: ReportParams) -> tuple[list[Regimen], dict[int, 
     return regimens, monitoring_for_regimens(regimens, today=params.today)
 
 
-def overdue_patient_ids(params: ReportParams) -> list[int]:
-    """Pks of active patients with at least one overdue monitoring test (for the registry)."""
-    regimens, schedules = monitoring_snapshot(params)
-    by_pk = {regimen.pk: regimen for regimen in regimens}
-    return sorted(
-        {
-            by_pk[pk].patient_id
-            for pk, items in schedules.items()
-            if any(item.status == ItemStatus.OVERDUE for item in items)
-        }
-    )
-
-
-def _name(user: Any) -> str:
-    return (user.get_full_name() or user.username) if user is not None else ""
-
-
 class MonitoringComplianceReport(Report):
     key = "monitoring"
     title = "Monitoring compliance"
-    description = "Share of patients on each monitoring protocol whose tests are up to date, and the overdue list."
+    description = "Share of patients on each monitoring protocol whose tests are up to date."
     uses_period = False
     order = 40
 
@@ -89,14 +66,12 @@ class MonitoringComplianceReport(Report):
         progress(60)
         patients: dict[str, set[int]] = defaultdict(set)
         late: dict[str, set[int]] = defaultdict(set)
-        overdue: list[Overdue] = []
         for regimen in regimens:
             protocol = regimen.medication.monitoring_protocol.name  # type: ignore[union-attr]
             patients[protocol].add(regimen.patient_id)
             for item in schedules.get(regimen.pk, []):
                 if item.status == ItemStatus.OVERDUE:
                     late[protocol].add(regimen.patient_id)
-                    overdue.append(Overdue(regimen, item))
         summary: list[dict[str, Any]] = []
         for protocol in sorted(patients):
             on = len(patients[protocol])
@@ -110,23 +85,6 @@ class MonitoringComplianceReport(Report):
                     "share_up_to_date": percent(on - behind, on),
                 }
             )
-        today = params.today
-        overdue.sort(key=lambda o: (o.item.due_date, o.regimen.patient.family_name, o.regimen.patient_id))
-        overdue_rows = [
-            {
-                "patient_id": str(o.regimen.patient.public_id),
-                "patient": o.regimen.patient.display_name,
-                "mrn": o.regimen.patient.mrn,
-                "medication": o.regimen.medication.name,
-                "test": LabTest(o.item.test).label,
-                "step": o.item.label,
-                "due_date": o.item.due_date,
-                "days_overdue": (today - o.item.due_date).days,
-                "last_done_on": o.item.last_done_on,
-                "prescriber": _name(o.regimen.prescriber),
-            }
-            for o in overdue
-        ]
         chart = bar_chart(
             title="Patients with monitoring up to date, by protocol",
             categories=[(row["protocol"], [row["share_up_to_date"]]) for row in summary],
@@ -151,23 +109,6 @@ class MonitoringComplianceReport(Report):
                     summary,
                     chart=chart,
                     empty="No active patient takes a medication with a monitoring protocol.",
-                ),
-                Section(
-                    "overdue",
-                    "Overdue tests",
-                    [
-                        Column("patient", "Patient", "patient"),
-                        Column("mrn", "MRN"),
-                        Column("medication", "Medication"),
-                        Column("test", "Test"),
-                        Column("step", "Step"),
-                        Column("due_date", "Due", "date"),
-                        Column("days_overdue", "Days overdue", "int"),
-                        Column("last_done_on", "Last done", "date"),
-                        Column("prescriber", "Prescriber"),
-                    ],
-                    overdue_rows,
-                    empty="No monitoring test is overdue.",
                 ),
             ],
         )

@@ -11,7 +11,9 @@
 3. PHQ-9 in each 4-month period (CMS160): for each calendar 4-month period (Jan-Apr, May-Aug,
    Sep-Dec) within the chosen period, of the patients with depression (F32/F33 on a care plan)
    and a contact in it, the share with a PHQ-9 in it.
-Each measure is one aggregate query; the list of non-responders without a review is one more.
+Each measure is one aggregate query. Aggregates only (issue 12 item 5): the list of
+non-responders without a review is the care teams' report `missed_reviews`
+(reports/care_team_lists.py).
 """
 
 from collections.abc import Mapping
@@ -35,7 +37,7 @@ from careplans.models import CarePlan, CaseReview, CaseReviewStatus, Patient
 from medications.models import AdherenceCheck
 from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment, SafetyFollowUp
-from outcomes.selectors import OutcomeAnnotations, annotate_outcomes
+from outcomes.selectors import OutcomeAnnotations
 from reports.base import (
     Column,
     Progress,
@@ -47,6 +49,7 @@ from reports.base import (
     percent,
 )
 from reports.charts import Series, bar_chart
+from reports.facts import facts_refresh_dirty, with_phq9_baseline
 from reports.sql import AddDays, earliest_of
 from therapy.models import Attendance, TherapySession
 
@@ -126,7 +129,8 @@ def _non_responders(params: ReportParams) -> "QuerySet[WithAnnotations[Patient, 
     today = params.today
     # Only baselines whose week 12 has passed: the review window is closed.
     last_baseline = min(params.end, today - timedelta(days=WEEK_12))
-    patients = annotate_outcomes(patients_in_scope(params), today=today, instruments=(InstrumentCode.PHQ9,)).filter(
+    facts_refresh_dirty(today=today)  # the baselines come from the report facts
+    patients = with_phq9_baseline(patients_in_scope(params)).filter(
         phq9_baseline_on__gte=params.start, phq9_baseline_on__lte=last_baseline, phq9_baseline__gte=INDEX_MINIMUM
     )
     baseline = OuterRef("phq9_baseline_on")
@@ -227,13 +231,6 @@ class ProcessMeasuresReport(Report):
         progress(25)
         non_responders = _non_responders(params)
         review = non_responders.aggregate(eligible=Count("pk"), met=Count("pk", filter=Q(reviewed=True)))
-        missed = list(
-            non_responders.filter(reviewed=False)
-            .order_by("phq9_baseline_on", "family_name", "pk")
-            .values("public_id", "family_name", "given_name", "mrn", "phq9_baseline_on", "phq9_baseline", "week_8")[
-                :500
-            ]
-        )
         progress(50)
         utilisation = phq9_utilisation(params)
         progress(90)
@@ -305,29 +302,6 @@ class ProcessMeasuresReport(Report):
                     categories=[(row["window"], [row["rate"]]) for row in utilisation],
                 ),
                 note="CMS160: patients with depression (F32/F33 on a care plan) and a contact in the period.",
-            ),
-            Section(
-                "missed_reviews",
-                "Non-responders without a case review in weeks 8-12",
-                [
-                    Column("patient", "Patient", "patient"),
-                    Column("mrn", "MRN"),
-                    Column("baseline_on", "Baseline", "date"),
-                    Column("baseline", "Baseline PHQ-9", "int"),
-                    Column("week_8", "PHQ-9 by week 8", "int"),
-                ],
-                [
-                    {
-                        "patient_id": str(row["public_id"]),
-                        "patient": f"{row['family_name']}, {row['given_name']}",
-                        "mrn": row["mrn"],
-                        "baseline_on": row["phq9_baseline_on"],
-                        "baseline": row["phq9_baseline"],
-                        "week_8": row["week_8"],
-                    }
-                    for row in missed
-                ],
-                empty="Every non-responder had a case review in weeks 8-12.",
             ),
         ]
         progress(100)

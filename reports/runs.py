@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from clinic.access import Action, user_can, visible_or_404
+from clinic.access import Action, require, user_can, visible_or_404
 from clinic.audit import audit_record
 from clinic.models import AuditAction, User
 from reports.base import REPORT_OBJECT_TYPE, Report, ReportResult
@@ -68,8 +68,8 @@ def report_run_request(
     *, actor: User, report: Report, params_query: Mapping[str, str], options: Mapping[str, Any]
 ) -> ReportRun:
     """Queue a background run; the task is sent once this transaction commits."""
-    if not user_can(actor, Action.RUN_REPORTS):
-        raise PermissionError("Only clinic admins run reports.")
+    if not user_can(actor, report.action):
+        raise PermissionError("Your role may not run this report.")
     run = ReportRun(
         requested_by=actor, report=report.key, parameters=run_parameters(params_query=params_query, options=options)
     )
@@ -124,7 +124,7 @@ def report_run_execute(*, run_id: int) -> None:
     run = ReportRun.objects.select_related("requested_by").get(pk=run_id)
     report = report_get(run.report)
     user = run.requested_by
-    if report is None or not user_can(user, Action.RUN_REPORTS):
+    if report is None or not user_can(user, report.action):  # a role taken away since it was queued
         _fail(run_id, "not-allowed")
         return
     try:
@@ -152,8 +152,8 @@ def report_run_execute(*, run_id: int) -> None:
 
 
 def report_runs_of(user: User) -> QuerySet[ReportRun]:
-    """The user's own runs, newest first (the CSV may name patients: never another admin's)."""
-    if not user_can(user, Action.RUN_REPORTS):
+    """The user's own runs, newest first (a care-team CSV names patients: never anyone else's)."""
+    if not any(user_can(user, action) for action in (Action.RUN_REPORTS, Action.VIEW_CLINICAL)):
         return ReportRun.objects.none()
     return ReportRun.objects.filter(requested_by=user).defer("result_csv").order_by("-created_at", "-id")
 
@@ -163,9 +163,14 @@ def report_run_for(*, user: User, public_id: UUID | str) -> ReportRun:
 
 
 def report_run_download(*, user: User, run: ReportRun) -> str:
-    """The run's CSV, audited as an export. 404 until the run is done."""
+    """The run's CSV, audited as an export. 404 until the run is done; 403 (audited) once the
+    user's roles no longer allow the report (a care manager who lost the role keeps no list)."""
     if run.status != ReportRunStatus.DONE:
         raise Http404
+    report = report_get(run.report)
+    if report is None:
+        raise Http404
+    require(user, report.action, object_type=REPORT_OBJECT_TYPE, object_id=run.report)
     csv_text = ReportRun.objects.filter(pk=run.pk).values_list("result_csv", flat=True).get()
     audit_record(
         actor=user,
@@ -173,9 +178,7 @@ def report_run_download(*, user: User, run: ReportRun) -> str:
         obj=run,
         changes={"report": run.report, "format": "csv", "parameters": run.parameters, "rows": run.row_count},
     )
-    report = report_get(run.report)
-    if report is not None:
-        _bulk_alarm(user=user, report=report, rows=run.row_count or 0)
+    _bulk_alarm(user=user, report=report, rows=run.row_count or 0)
     return csv_text
 
 

@@ -8,7 +8,6 @@ functions keep dates as dates on both backends.
 from datetime import date
 from typing import Any
 
-from django.db import connection
 from django.db.models import (
     DateField,
     Func,
@@ -17,6 +16,8 @@ from django.db.models import (
 )
 from django.db.models.expressions import BaseExpression
 from django.db.models.functions import Coalesce, Greatest, Least, NullIf
+
+from reports.replica import report_connection
 
 FAR_PAST = date(1900, 1, 1)
 FAR_FUTURE = date(9999, 12, 31)
@@ -59,27 +60,28 @@ def earliest_of(*dates: BaseExpression) -> NullIf:
     )
 
 
-def facts_cte(queryset: QuerySet, fields: list[str]) -> tuple[str, list[Any]]:
+def facts_cte(queryset: QuerySet, fields: list[str], *, names: list[str] | None = None) -> tuple[str, list[Any]]:
     """`WITH facts (<fields>) AS (<the queryset's SQL>)`: per-patient facts computed once.
 
     The ORM repeats an annotation's whole subquery wherever another expression refers to it,
     so flags built on the first and latest scores would evaluate those subqueries again and
     again. Selected once here, the report's own SQL reads plain columns of `facts`. The inner
-    SQL and its parameters are the ORM's own (parameterized, SECURITY.md IV-4)."""
+    SQL and its parameters are the ORM's own (parameterized, SECURITY.md IV-4). `names`: the
+    CTE's column names when they differ from the queryset's fields (positional)."""
     sql, params = queryset.order_by().values(*fields).query.sql_with_params()
-    columns = ", ".join(connection.ops.quote_name(name) for name in fields)
+    columns = ", ".join(report_connection().ops.quote_name(name) for name in (names or fields))
     return f"WITH facts ({columns}) AS ({sql})", list(params)
 
 
 def days_since_sql(day_column: str) -> str:
     """SQL for whole days from `day_column` to the date parameter that precedes it in params."""
-    if connection.vendor == "postgresql":
+    if report_connection().vendor == "postgresql":
         return f"(%s::date - {day_column})"
     return f"CAST(julianday(%s) - julianday({day_column}) AS INTEGER)"
 
 
 def fetch_dicts(sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    with connection.cursor() as cursor:
+    with report_connection().cursor() as cursor:
         cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

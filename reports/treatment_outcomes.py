@@ -3,7 +3,8 @@ both (and neither: care management alone), with N, response rate, remission rate
 change at 12 weeks and at 6 months: the clinic's own evidence on combined treatment.
 
 Definitions (CLINICAL.md §1 and b3):
-- cohort: patients whose episode baseline PHQ-9 (outcomes.selectors.annotate_outcomes) falls
+- cohort: patients whose episode baseline PHQ-9 (outcomes.selectors.annotate_outcomes, read
+  from the incremental report facts, reports/facts.py) falls
   in the period and is 10 or more (CMS159/NQF 0710: index PHQ-9 > 9);
 - treatment: a medication regimen and/or a therapy course running at some time during the
   acute phase, from the baseline to the end of the 12-week window (day 112); entered-in-error
@@ -38,7 +39,6 @@ from careplans.models import Patient
 from medications.models import Regimen
 from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment
-from outcomes.selectors import annotate_outcomes
 from reports.base import (
     Column,
     Progress,
@@ -50,6 +50,7 @@ from reports.base import (
     percent,
 )
 from reports.charts import Series, bar_chart
+from reports.facts import facts_refresh_dirty, with_phq9_baseline
 from reports.sql import AddDays, facts_cte, fetch_dicts
 from therapy.models import TherapyCourse
 
@@ -90,7 +91,7 @@ def _score_between(first_day: int, last_day: int, params: ReportParams) -> Subqu
 
 
 def cohort(params: ReportParams) -> QuerySet[Patient]:
-    patients = annotate_outcomes(patients_in_scope(params), today=params.today, instruments=(InstrumentCode.PHQ9,))
+    patients = with_phq9_baseline(patients_in_scope(params))
     patients = patients.filter(
         phq9_baseline_on__gte=params.start, phq9_baseline_on__lte=params.end, phq9_baseline__gte=INDEX_MINIMUM
     )
@@ -116,6 +117,7 @@ def outcome_stats(params: ReportParams) -> dict[tuple[str, str], dict[str, Any]]
     One query: the cohort's facts once (sql.facts_cte), then counts per group and window and
     the median by ROW_NUMBER/COUNT window functions (the middle one or two rows, averaged),
     which PostgreSQL and SQLite both have."""
+    facts_refresh_dirty(today=params.today)  # the cohort's baselines come from the report facts
     fields = ["treatment", "phq9_baseline", *(f"score_{key}" for key in WINDOWS)]
     with_facts, params_sql = facts_cte(cohort(params), fields)
     # Only module constants (window keys, "all") and the ORM's compiled SQL are interpolated;

@@ -26,6 +26,7 @@ from clinic.access import Action
 from clinic.models import AuditEvent
 from clinic.urls import router
 from clinic.viewsets import AdminViewSet, ClinicalViewSet, PatientFilter
+from cocm.models import CareMinutes
 from medications.models import AdherenceCheck, CriticalResult, DoseChange, Medication, MonitoringException
 from outcomes.models import SafetyFollowUp
 from patient_portal import links
@@ -219,6 +220,9 @@ def other_team(db, prescriber, therapist, care_manager, clinic_admin):  # type: 
         "critical": CriticalResult.objects.create(
             patient=patient, lab_result=lithium, code="lithium-toxic", severity="critical", message="x", source="x"
         ),
+        "minutes": CareMinutes.objects.create(
+            patient=patient, logged_by=care_manager, day=date(2025, 3, 2), minutes=30, activity="follow_up"
+        ),
     }
 
 
@@ -263,6 +267,7 @@ BASENAME_OBJECTS = {
     "casereview": "review",
     "reportrun": "run",
     "criticalresult": "critical",
+    "careminutes": "minutes",
     "monitoringexception": "exception",
     "questionnairelink": "link",
 }
@@ -305,7 +310,9 @@ def _expected(route: Route, persona: str) -> int | None:
         return None if persona == "clinician" else 404
     if _is_admin_route(route):
         if persona == "clinician":
-            return 403
+            # Clinicians run their caseload's reports (reports.base audiences), so the runs
+            # are theirs too: another user's run is a 404 like any object they may not see.
+            return 404 if _basename(route) == "reportrun" else 403
         return 404 if "run_id" in route.kwargs or _basename(route) == "reportrun" else None
     if _basename(route) in PUBLIC_BASENAMES:
         return None

@@ -106,6 +106,7 @@ PATH_OBJECTS = {
     "assessments": "outcomes.Assessment",
     "care-plans": "careplans.CarePlan",
     "case-reviews": "careplans.CaseReview",
+    "care-minutes": "cocm.CareMinutes",
     "lab-results": "medications.LabResult",
     "medications": "medications.Medication",
     "patients": "careplans.Patient",

@@ -20,6 +20,7 @@ OUR_APPS = [
     "reports",
     "fhir_r4",
     "patient_portal",
+    "cocm",
 ]
 
 

@@ -35,3 +35,11 @@ def eager_celery():  # type: ignore[no-untyped-def]
 # On PostgreSQL every report run switches JIT off and back on for its connection (two more
 # statements; reports.base._without_jit).
 JIT_STATEMENTS = 2 if ON_POSTGRES else 0
+
+
+@pytest.fixture(autouse=True)
+def counts_unsuppressed(settings):  # type: ignore[no-untyped-def]
+    """The hand-count tests build 1 to 5 patients, every count a "small cell": they check the
+    arithmetic with suppression off. tests/reports/test_minimum_necessary.py checks the
+    suppression itself with the clinic's default (REPORT_SMALL_CELL = 5)."""
+    settings.REPORT_SMALL_CELL = 1

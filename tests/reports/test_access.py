@@ -1,22 +1,29 @@
-"""Who may run clinic reports: clinic admins (a superuser counts as one). Clinicians get 403
-(reports are not patient-scoped), anonymous users the login page or a 401."""
+"""Who may run clinic reports: the aggregates clinic admins (a superuser counts as one), the
+care teams' patient lists clinicians (their own caseload: tests/reports/test_minimum_necessary.py).
+Anyone else 403, anonymous users the login page or a 401."""
 
 import pytest
 from django.urls import reverse
 
 from clinic.models import AuditEvent
-from reports.catalog import report_keys
+from reports.base import Audience
+from reports.catalog import report_get, report_keys
 from reports.models import ReportRun
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
+ADMIN_KEYS = [key for key in report_keys() if report_get(key).audience == Audience.ADMIN]  # type: ignore[union-attr]
+CARE_TEAM_KEYS = [key for key in report_keys() if key not in ADMIN_KEYS]
 PAGES = (
     [("reports:index", {})]
-    + [("reports:report", {"key": key}) for key in report_keys()]
-    + [("reports:print", {"key": key}) for key in report_keys()]
+    + [("reports:report", {"key": key}) for key in ADMIN_KEYS]
+    + [("reports:print", {"key": key}) for key in ADMIN_KEYS]
 )
-API = ["/api/v1/reports/", "/api/v1/reports/runs/"] + [f"/api/v1/reports/{key}/" for key in report_keys()]
+CARE_TEAM_PAGES = [("reports:report", {"key": key}) for key in CARE_TEAM_KEYS] + [
+    ("reports:print", {"key": key}) for key in CARE_TEAM_KEYS
+]
+API = [f"/api/v1/reports/{key}/" for key in ADMIN_KEYS]
 
 
 @pytest.mark.parametrize(("name", "kwargs"), PAGES)
@@ -27,17 +34,30 @@ def test_clinic_admin_opens_every_reports_page(client, clinic_admin, today, name
 
 def test_superuser_counts_as_clinic_admin(client, today):
     client.force_login(UserFactory(username="root-admin", is_superuser=True, is_staff=True))
-    assert client.get(reverse("reports:report", kwargs={"key": "registry"})).status_code == 200
+    assert client.get(reverse("reports:report", kwargs={"key": "registry_summary"})).status_code == 200
 
 
 @pytest.mark.parametrize("role", ["prescriber", "therapist", "care_manager", "outsider"])
-@pytest.mark.parametrize(("name", "kwargs"), PAGES)
-def test_clinicians_get_403_on_reports_pages(client, request, role, name, kwargs):
+@pytest.mark.parametrize(("name", "kwargs"), PAGES[1:])
+def test_clinicians_get_403_on_the_aggregate_reports(client, request, role, name, kwargs):
     client.force_login(request.getfixturevalue(role))
     assert client.get(reverse(name, kwargs=kwargs)).status_code == 403
 
 
-@pytest.mark.parametrize(("name", "kwargs"), PAGES)
+@pytest.mark.parametrize(("name", "kwargs"), CARE_TEAM_PAGES)
+def test_clinic_admin_gets_403_on_patient_level_reports(client, clinic_admin, today, name, kwargs):
+    client.force_login(clinic_admin)
+    assert client.get(reverse(name, kwargs=kwargs)).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["prescriber", "therapist", "care_manager"])
+@pytest.mark.parametrize(("name", "kwargs"), [("reports:index", {}), *CARE_TEAM_PAGES])
+def test_clinicians_open_their_caseload_reports(client, request, today, role, name, kwargs):
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(reverse(name, kwargs=kwargs)).status_code == 200
+
+
+@pytest.mark.parametrize(("name", "kwargs"), PAGES + CARE_TEAM_PAGES)
 def test_anonymous_is_sent_to_login(client, name, kwargs):
     response = client.get(reverse(name, kwargs=kwargs))
     assert response.status_code == 302
@@ -45,13 +65,32 @@ def test_anonymous_is_sent_to_login(client, name, kwargs):
 
 
 @pytest.mark.parametrize("url", API)
-def test_api_refuses_clinicians_with_403_and_anonymous_with_401(api, prescriber, therapist, care_manager, url):
+def test_api_refuses_clinicians_aggregates_with_403_and_anonymous_with_401(
+    api, prescriber, therapist, care_manager, url
+):
     assert api().get(url).status_code == 401
     for user in (prescriber, therapist, care_manager):
         assert api(user).get(url).status_code == 403
 
 
-def test_clinician_cannot_queue_an_export(client, prescriber):
+@pytest.mark.parametrize("key", CARE_TEAM_KEYS)
+def test_api_refuses_patient_level_reports_to_the_clinic_admin(api, clinic_admin, today, key):
+    assert api().get(f"/api/v1/reports/{key}/").status_code == 401
+    assert api(clinic_admin).get(f"/api/v1/reports/{key}/").status_code == 403
+    queued = api(clinic_admin).post("/api/v1/reports/runs/", {"report": key}, format="json")
+    assert queued.status_code == 403
+    assert not ReportRun.objects.exists()
+
+
+def test_api_lists_each_caller_the_reports_their_roles_may_run(api, clinic_admin, care_manager, outsider):
+    admin_keys = [r["key"] for r in api(clinic_admin).get("/api/v1/reports/").json()["results"]]
+    assert admin_keys == ADMIN_KEYS
+    for user in (care_manager, outsider):
+        keys = [r["key"] for r in api(user).get("/api/v1/reports/").json()["results"]]
+        assert keys == CARE_TEAM_KEYS
+
+
+def test_clinician_cannot_queue_an_export_of_an_aggregate(client, prescriber):
     client.force_login(prescriber)
     response = client.post(reverse("reports:export", kwargs={"key": "therapy"}), {"period": "3m"})
     assert response.status_code == 403
@@ -93,33 +132,33 @@ def test_print_view_is_audited_as_a_print(client, clinic_admin, today):
     assert AuditEvent.objects.filter(object_type="outcomes.report").get().action == "print"
 
 
-def test_reports_link_shows_in_the_header_for_admins_only(client, clinic_admin, prescriber, today):
+def test_reports_link_shows_in_the_header_for_admins_and_clinicians(client, clinic_admin, prescriber, today):
     client.force_login(clinic_admin)
     assert b'href="/reports/"' in client.get(reverse("careplans:patient_directory")).content
     client.force_login(prescriber)
-    assert b'href="/reports/"' not in client.get(reverse("careplans:caseload")).content
+    assert b'href="/reports/"' in client.get(reverse("careplans:caseload")).content
 
 
-def test_refusals_are_audited(client, api, prescriber, today):
+def test_refusals_are_audited(client, api, prescriber, clinic_admin, today):
     client.force_login(prescriber)
-    client.get(reverse("reports:report", kwargs={"key": "registry"}))
-    api(prescriber).get("/api/v1/reports/registry/")
+    client.get(reverse("reports:report", kwargs={"key": "registry_summary"}))
+    api(clinic_admin).get("/api/v1/reports/registry/")
     denied = AuditEvent.objects.filter(action="access_denied", object_type="outcomes.report")
     assert [(event.outcome, event.object_id) for event in denied] == [
-        ("denied", "/reports/registry/"),
+        ("denied", "/reports/registry_summary/"),
         ("denied", "/api/v1/reports/registry/"),
     ]
 
 
-def test_bulk_export_raises_an_operator_alert_with_ids_only(client, clinic_admin, today, team, caplog, monkeypatch):
+def test_bulk_export_raises_an_operator_alert_with_ids_only(client, care_manager, today, team, caplog, monkeypatch):
     from reports import runs
     from tests.reports import builders as b
 
     monkeypatch.setattr(runs, "BULK_EXPORT_ROWS", 1)  # the real threshold is 1,000 records
     b.patient(team=team, family_name="Zzyzx")
     b.patient(team=team, family_name="Qwerty")
-    client.force_login(clinic_admin)
+    client.force_login(care_manager)
     with caplog.at_level("WARNING", logger="reports.runs"):
         client.get(reverse("reports:report", kwargs={"key": "registry"}))
     alerts = [record.getMessage() for record in caplog.records if "bulk export alert" in record.getMessage()]
-    assert alerts == [f"bulk export alert: user_id={clinic_admin.pk} report=registry rows=2"]
+    assert alerts == [f"bulk export alert: user_id={care_manager.pk} report=registry rows=2"]

@@ -11,10 +11,13 @@ from tests.reports import builders as b
 pytestmark = pytest.mark.django_db
 
 
-def test_lists_the_reports(api, clinic_admin):
+def test_lists_the_reports(api, clinic_admin, care_manager):
     data = api(clinic_admin).get("/api/v1/reports/").json()
     assert data["count"] == len(data["results"]) >= 3
-    assert {"key": "registry", "title": "Registry"}.items() <= data["results"][0].items()
+    first = {"key": "registry_summary", "title": "Registry summary", "audience": "admin"}
+    assert first.items() <= data["results"][0].items()
+    data = api(care_manager).get("/api/v1/reports/").json()
+    assert {"key": "registry", "title": "Registry", "audience": "care_team"}.items() <= data["results"][0].items()
 
 
 def test_runs_a_report_with_its_parameters_and_audits_it(api, clinic_admin, today, team, therapist):
@@ -45,8 +48,8 @@ def test_bad_parameters_are_a_400_keyed_by_field(api, clinic_admin, today):
 
 
 @pytest.mark.parametrize("sort", ["author__password", "family_name; DROP TABLE x", "'", "-pk"])
-def test_sort_outside_the_allow_list_is_refused(api, clinic_admin, today, sort):
-    response = api(clinic_admin).get("/api/v1/reports/registry/", {"sort": sort})
+def test_sort_outside_the_allow_list_is_refused(api, care_manager, today, sort):
+    response = api(care_manager).get("/api/v1/reports/registry/", {"sort": sort})
     assert response.status_code == 400
     assert list(response.json()) == ["sort"]
 
@@ -58,10 +61,10 @@ def test_unknown_parameters_are_refused(api, clinic_admin, today):
 
 
 def test_background_run_through_the_api(
-    api, clinic_admin, today, team, eager_celery, django_capture_on_commit_callbacks
+    api, care_manager, today, team, eager_celery, django_capture_on_commit_callbacks
 ):
     b.patient(team=team)
-    client = api(clinic_admin)
+    client = api(care_manager)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/api/v1/reports/runs/", {"report": "registry", "options": {"flag": ["measurement_overdue"]}}, format="json"
@@ -77,8 +80,8 @@ def test_background_run_through_the_api(
     assert client.get("/api/v1/reports/runs/").json()["count"] == 1
 
 
-def test_background_run_with_bad_options_is_a_400(api, clinic_admin, today):
-    response = api(clinic_admin).post(
+def test_background_run_with_bad_options_is_a_400(api, clinic_admin, care_manager, today):
+    response = api(care_manager).post(
         "/api/v1/reports/runs/", {"report": "registry", "options": {"flag": ["everything"]}}, format="json"
     )
     assert response.status_code == 400
@@ -93,6 +96,7 @@ def test_api_query_count_does_not_grow_with_patients(api, clinic_admin, today, t
     from django.test.utils import CaptureQueriesContext
 
     client = api(clinic_admin)
+    team_client = api(care_manager)
 
     def add(count):  # type: ignore[no-untyped-def]
         for index in range(count):
@@ -102,14 +106,20 @@ def test_api_query_count_does_not_grow_with_patients(api, clinic_admin, today, t
             if index % 2:
                 b.regimen(person, "Lithium carbonate", date(2025, 12, 1), by=prescriber)
 
-    def count(url):  # type: ignore[no-untyped-def]
+    def count(url, reader=client):  # type: ignore[no-untyped-def]
         with CaptureQueriesContext(connection) as queries:
-            assert client.get(url).status_code == 200
+            assert reader.get(url).status_code == 200
         return len(queries)
+
+    def counts():  # type: ignore[no-untyped-def]
+        found = {
+            key: count(f"/api/v1/reports/{key}/") for key in ("registry_summary", "treatment_outcomes", "monitoring")
+        }
+        return found | {"registry": count("/api/v1/reports/registry/", team_client)}
 
     add(5)
     client.get("/api/v1/reports/")  # the first audit row also creates the chain head
     count("/api/v1/reports/therapy/")
-    before = {key: count(f"/api/v1/reports/{key}/") for key in ("registry", "treatment_outcomes", "monitoring")}
+    before = counts()
     add(45)
-    assert {key: count(f"/api/v1/reports/{key}/") for key in before} == before
+    assert counts() == before

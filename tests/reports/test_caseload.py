@@ -1,4 +1,5 @@
-"""Report 1, the registry: every column and flag against a hand-worked fixture (today 2026-03-02)."""
+"""Report 1, the registry (the care team's, of their own caseload): every column and flag
+against a hand-worked fixture (today 2026-03-02), read from the incremental report facts."""
 
 from datetime import date
 
@@ -40,16 +41,21 @@ def registry(team, prescriber, therapist, care_manager):  # type: ignore[no-unty
     b.case_review(p2, requested=date(2026, 2, 20), by=care_manager)
 
     other = UserFactory(username="dr2", first_name="Olu", last_name="Other", is_prescriber=True)
-    p3 = b.patient(team={TeamRole.PRESCRIBER: other}, family_name="Cole", given_name="Cy", registered=date(2026, 2, 1))
+    p3 = b.patient(
+        team={TeamRole.PRESCRIBER: other, TeamRole.CARE_MANAGER: care_manager},
+        family_name="Cole",
+        given_name="Cy",
+        registered=date(2026, 2, 1),
+    )
     b.score(p3, "PHQ-9", 8, date(2026, 2, 16), by=care_manager)
 
     b.patient(team=team, family_name="Gone", given_name="Di", status=PatientStatus.DISCHARGED)
     return p1, p2, p3, other
 
 
-def test_every_column_matches_the_hand_count(clinic_admin, today, registry, prescriber, therapist, care_manager):
+def test_every_column_matches_the_hand_count(care_manager, today, registry, prescriber, therapist):
     p1, p2, p3, _ = registry
-    rows = _rows(clinic_admin, today)
+    rows = _rows(care_manager, today)
     # Default sort: most flags first. The discharged patient is not listed.
     assert [row["patient"] for row in rows] == ["Able, Ann", "Baker, Bo", "Cole, Cy"]
     ann, bo, cy = rows
@@ -73,36 +79,36 @@ def test_every_column_matches_the_hand_count(clinic_admin, today, registry, pres
     assert cy["patient_id"] == str(p3.public_id)
 
 
-def test_filter_keeps_patients_with_any_ticked_flag(clinic_admin, today, registry):
-    assert [r["patient"] for r in _rows(clinic_admin, today, flag=["discuss_at_review"])] == ["Baker, Bo"]
-    both = _rows(clinic_admin, today, flag=["discuss_at_review", "safety_alert"])
+def test_filter_keeps_patients_with_any_ticked_flag(care_manager, today, registry):
+    assert [r["patient"] for r in _rows(care_manager, today, flag=["discuss_at_review"])] == ["Baker, Bo"]
+    both = _rows(care_manager, today, flag=["discuss_at_review", "safety_alert"])
     assert [r["patient"] for r in both] == ["Able, Ann", "Baker, Bo"]
 
 
-def test_sorts_by_an_allow_listed_column_with_empty_values_last(clinic_admin, today, registry):
-    rows = _rows(clinic_admin, today, sort="-phq9_latest")
+def test_sorts_by_an_allow_listed_column_with_empty_values_last(care_manager, today, registry):
+    rows = _rows(care_manager, today, sort="-phq9_latest")
     assert [r["patient"] for r in rows] == ["Able, Ann", "Cole, Cy", "Baker, Bo"]  # 16, 8, none
-    rows = _rows(clinic_admin, today, sort="weeks")
+    rows = _rows(care_manager, today, sort="weeks")
     assert [r["weeks"] for r in rows] == [2, 13, 17]
 
 
-def test_per_clinician_lists_only_their_current_patients(clinic_admin, today, registry):
+def test_per_clinician_lists_only_their_current_patients(care_manager, today, registry):
     *_, other = registry
-    assert [r["patient"] for r in _rows(clinic_admin, today, clinician=other)] == ["Cole, Cy"]
+    assert [r["patient"] for r in _rows(care_manager, today, clinician=other)] == ["Cole, Cy"]
 
 
-def test_page_shows_flags_and_links_names_to_the_care_team_page(client, clinic_admin, today, registry):
+def test_page_shows_flags_and_links_names_to_the_chart(client, care_manager, today, registry):
     p1 = registry[0]
-    client.force_login(clinic_admin)
+    client.force_login(care_manager)
     response = client.get(reverse("reports:report", kwargs={"key": "registry"}))
     html = response.content.decode()
-    assert f'href="/patients/{p1.public_id}/care-team/"' in html
+    assert f'href="/patients/{p1.public_id}/"' in html
     assert "Safety alert open" in html
     assert "Rows 1–3 of 3" in html
 
 
-def test_sort_outside_the_allow_list_shows_an_error_and_no_rows(client, clinic_admin, today, registry):
-    client.force_login(clinic_admin)
+def test_sort_outside_the_allow_list_shows_an_error_and_no_rows(client, care_manager, today, registry):
+    client.force_login(care_manager)
     response = client.get(reverse("reports:report", kwargs={"key": "registry"}), {"sort": "author__password"})
     assert b"Select a valid choice" in response.content
     assert b"Able, Ann" not in response.content
@@ -128,9 +134,9 @@ def _count_queries(client, url, data):  # type: ignore[no-untyped-def]
 
 
 def test_registry_page_query_count_does_not_grow_with_patients(
-    client, clinic_admin, today, team, prescriber, therapist, care_manager, django_assert_max_num_queries
+    client, today, team, prescriber, therapist, care_manager, django_assert_max_num_queries
 ):
-    client.force_login(clinic_admin)
+    client.force_login(care_manager)
     url = reverse("reports:report", kwargs={"key": "registry"})
     _clinic(5, team, prescriber, therapist, care_manager)
     with_5 = _count_queries(client, url, {"sort": "-phq9_change"})

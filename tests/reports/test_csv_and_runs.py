@@ -49,10 +49,10 @@ def _export(client, key, data, django_capture_on_commit_callbacks):  # type: ign
 
 
 def test_export_runs_in_the_background_and_the_csv_is_kept_for_download(
-    client, clinic_admin, today, team, eager_celery, django_capture_on_commit_callbacks
+    client, care_manager, today, team, eager_celery, django_capture_on_commit_callbacks
 ):
     person = b.patient(team=team, given_name='=HYPERLINK("http://evil")', family_name="@Evil")
-    client.force_login(clinic_admin)
+    client.force_login(care_manager)
     run = _export(client, "registry", {"period": "3m"}, django_capture_on_commit_callbacks)
     assert (run.status, run.progress, run.row_count) == (ReportRunStatus.DONE, 100, 1)
     page = client.get(reverse("reports:run", kwargs={"run_id": run.public_id}))

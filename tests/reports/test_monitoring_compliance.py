@@ -1,4 +1,5 @@
-"""Report 4: share of patients on each protocol with tests up to date; the overdue list (today 2026-03-02)."""
+"""Report 4: share of patients on each protocol with tests up to date (admins); the care team's
+overdue list, monitoring_overdue (today 2026-03-02)."""
 
 from datetime import date
 
@@ -50,7 +51,9 @@ def test_share_up_to_date_and_overdue_list_match_the_hand_count(clinic_admin, to
     assert result.sections[0].rows == [
         {"protocol": protocol, "patients": 2, "up_to_date": 1, "overdue": 1, "share_up_to_date": 50.0}
     ]
-    overdue = result.sections[1].rows
+    assert len(result.sections) == 1  # no patient list for admins
+    overdue = report_get("monitoring_overdue").run(ReportParams(user=other, start=today, end=today, today=today))
+    overdue = overdue.sections[0].rows
     # The late patient: 6 baseline tests due at the start (2026-02-01) and the level due a week later.
     assert len(overdue) == 7
     assert {row["patient"] for row in overdue} == {late.display_name}
