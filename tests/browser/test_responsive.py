@@ -37,7 +37,9 @@ def demo(db):  # type: ignore[no-untyped-def]
 def _pages(patient) -> dict[str, str]:  # type: ignore[no-untyped-def]
     pid = patient.public_id
     return {
-        "caseload": "/",
+        "today": "/",
+        "caseload": "/caseload/",
+        "search": "/patients/search/?q=a",
         "overview": f"/patients/{pid}/outcomes/",
         "care-plan": f"/patients/{pid}/",
         "medications": f"/patients/{pid}/medications/",
