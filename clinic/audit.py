@@ -59,6 +59,8 @@ STRUCTURED_TEXT_FIELDS = frozenset(
         "last_hash",
         "actor_roles",
         "password",  # only ever recorded as "changed"
+        "instrument",  # a questionnaire's code (PHQ-9, GAD-7, WSAS, C-SSRS), never the answers
+        "source",  # where a record came from (clinic, self_report; a safety alert's source)
     }
 )
 # Free text that no model field of that name shows (keys callers pass by hand).

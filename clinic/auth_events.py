@@ -11,15 +11,18 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from clinic.audit import audit_record
-from clinic.middleware import SESSION_STARTED_KEY
+from clinic.middleware import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
 from clinic.models import AuditAction, AuditOutcome
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")
 def _audit_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
-        # The 12-hour absolute limit counts from here (clinic.middleware).
-        request.session[SESSION_STARTED_KEY] = timezone.now().isoformat()
+        # The 12-hour absolute limit counts from here, and the once-a-minute idle renewal
+        # (clinic.middleware): signing in is itself a renewal, so the first page writes no session.
+        now = timezone.now().isoformat()
+        request.session[SESSION_STARTED_KEY] = now
+        request.session[SESSION_RENEWED_KEY] = now
     audit_record(actor=user, action=AuditAction.LOGIN, object_type="session")
 
 

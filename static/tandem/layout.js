@@ -12,7 +12,11 @@
     if (!menu) return;
     // The unread count stays visible while the menu is closed.
     var count = menu.querySelector(".badge-count");
-    if (count) button.appendChild(count.cloneNode(true)).setAttribute("aria-hidden", "true");
+    if (count) {
+      var copy = button.appendChild(count.cloneNode(true));
+      copy.removeAttribute("id");  // one #inbox-badge on the page: htmx updates that one
+      copy.setAttribute("aria-hidden", "true");
+    }
     nav.classList.add("has-toggle");
     button.hidden = false;
     function close() {

@@ -16,6 +16,8 @@ from careplans.management.commands.seed_demo import DEMO_PASSWORD
 from careplans.models import CareTeamMember, TeamRole
 from medications.models import Regimen
 from tests.browser.conftest import ARTIFACTS
+from tests.medications.conftest import ensure_catalog
+from tests.therapy.factories import modality_catalog_ensure
 
 WIDTHS = (390, 768, 1280)
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
@@ -25,6 +27,8 @@ SERIOUS = ("serious", "critical")
 @pytest.fixture
 def demo(db):  # type: ignore[no-untyped-def]
     """The demo clinic, and a lithium patient's prescriber (lithium has a monitoring protocol)."""
+    ensure_catalog()  # an earlier transactional test's flush may have emptied the shipped catalogs
+    modality_catalog_ensure()
     call_command("seed_demo", allow_production=True, verbosity=0)
     regimen = Regimen.objects.select_related("patient").filter(medication__name="Lithium carbonate").first()
     assert regimen is not None
