@@ -277,6 +277,10 @@ def rig(tmp_path) -> Iterator[Rig]:  # type: ignore[no-untyped-def]
             "DATABASE_URL": _database_url(),
             "REDIS_URL": redis.url,
             "DJANGO_SETTINGS_MODULE": "clinic.settings",
+            # The test process's own keys: with DEBUG=false the worker and beat refuse to start
+            # without valid ones, and they must seal and decrypt with the keys the test checks with.
+            "AUDIT_HMAC_KEY": settings.AUDIT_HMAC_KEY,
+            "NOTE_ENCRYPTION_KEYS": ",".join(settings.NOTE_ENCRYPTION_KEYS),
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp.port),

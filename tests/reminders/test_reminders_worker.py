@@ -68,6 +68,10 @@ class Worker:
                 "TANDEM_TEST_SMTP_DELAY": str(smtp_delay),
                 "REMINDER_SENDING_TIMEOUT_SECONDS": str(SENDING_TIMEOUT),
                 "DJANGO_SETTINGS_MODULE": "clinic.settings",
+                # The test process's own keys: with DEBUG=false the worker refuses to start without
+                # valid ones, and it must seal and decrypt with the keys the test checks with.
+                "AUDIT_HMAC_KEY": settings.AUDIT_HMAC_KEY,
+                "NOTE_ENCRYPTION_KEYS": ",".join(settings.NOTE_ENCRYPTION_KEYS),
             }
         )
         with self.log.open("wb") as out:

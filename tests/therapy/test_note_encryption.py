@@ -97,7 +97,13 @@ def test_the_data_migration_encrypts_existing_plain_notes_and_reverses(course, t
 
 
 def test_production_refuses_to_start_without_note_keys_or_with_the_dev_key():
-    base = {"DEBUG": "false", "SECRET_KEY": "x" * 60, "PATH": "/usr/bin:/bin"}
+    # A valid AUDIT_HMAC_KEY (production refuses to start without one too), so what is refused is the note keys.
+    base = {
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 60,
+        "AUDIT_HMAC_KEY": "test-only-" + "a" * 40,
+        "PATH": "/usr/bin:/bin",
+    }
     script = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='clinic.settings'; django.setup()"
     from clinic.settings import DEV_NOTE_ENCRYPTION_KEY
 
