@@ -64,7 +64,8 @@ def test_sign_in_with_totp(page, prescriber, patient, screenshot):
     both_widths(page, screenshot, "mfa-code-prompt")
     page.get_by_label("Code").fill("111111")
     page.get_by_role("button", name="Verify").click()
-    expect(page.get_by_text("That code is not valid")).to_be_visible()  # the error sits by the field
+    expect(page.locator("#id_code_error")).to_contain_text("That code is not valid")  # the error sits by the field
+    expect(page.locator(".form-errors").get_by_role("link", name="Code: That code is not valid")).to_be_visible()
     page.wait_for_timeout(1100)  # django-otp's delay after a miss
     page.get_by_label("Code").fill(code_for(device))
     page.keyboard.press("Enter")  # keyboard only

@@ -14,6 +14,8 @@ def test_clinician_edits_goal_and_relapse_plan(page, login, therapist, care_plan
     page.goto("/caseload/")  # the caseload is a tab next to Today, the landing page (issue 16 item 1)
     page.get_by_role("link", name=patient.display_name).click()
     expect(page.get_by_role("heading", name=patient.display_name)).to_be_visible()
+    page.get_by_role("link", name="Care plan", exact=True).click()  # the chart opens on its Overview tab
+    expect(page.get_by_role("link", name="Care plan", exact=True)).to_have_attribute("aria-current", "page")
     screenshot("chart_care_plan")
 
     page.get_by_role("link", name="Edit goal: Reduce depressive symptoms").click()

@@ -68,7 +68,7 @@ def test_care_manager_enters_a_phq9_and_sees_it_on_the_timeline(
     assert page.get_by_text(
         "Thoughts that you would be better off dead or of hurting yourself in some way"
     ).is_visible()
-    assert page.get_by_text("alerts the prescriber and therapist at once").is_visible()
+    assert page.get_by_text("alerts the care team at once").is_visible()
     screenshot("outcomes_phq9_entry")
 
     # Keyboard: focus item 1's first answer, arrow to "Several days" (arrows select in a radio group).
@@ -154,7 +154,8 @@ def test_mbc_caseload_page(page, login, prescriber, care_manager, patient, scree
         record(other, care_manager, "PHQ-9", scores[1], today - timedelta(weeks=2), item9=item9)
         record(other, care_manager, "GAD-7", max(scores[1] - 4, 0), today - timedelta(weeks=2))
     login(prescriber)
-    page.get_by_role("link", name="Measurement-based care").click()
+    # The main menu's link (Today's tab row has one too).
+    page.locator("#main-menu").get_by_role("link", name="Measurement-based care").click()
     expect(page.get_by_role("heading", name="Measurement-based care")).to_be_visible()
     rows = page.locator("table.caseload-mbc tbody tr")
     assert rows.first.get_by_role("link").first.inner_text().startswith("Moreau")  # safety alert first

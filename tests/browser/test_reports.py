@@ -1,5 +1,6 @@
-"""Clinic reports in real Chromium: a clinic admin opens Reports, reads the registry and the
-outcomes-by-treatment chart, exports the registry as CSV and downloads it."""
+"""Clinic reports in real Chromium: a clinic admin opens Reports, reads the aggregate registry
+summary and the outcomes-by-treatment chart and exports the summary as CSV; a care manager
+filters the patient-level registry of their caseload, exports it and downloads it."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -47,13 +48,60 @@ def _clinic(prescriber, therapist, care_manager):  # type: ignore[no-untyped-def
 def test_admin_runs_reports_and_exports_the_registry(
     eager_celery, page, login, clinic_admin, prescriber, therapist, care_manager, screenshot, tmp_path
 ):
+    """Clinic admins get aggregates only (the registry summary); the patient-level registry is
+    for the care team: the care manager filters it and exports their caseload."""
     people = _clinic(prescriber, therapist, care_manager)
     login(clinic_admin)
     page.get_by_role("link", name="Reports", exact=True).click()
     expect(page.get_by_role("heading", name="Reports", exact=True)).to_be_visible()
+    cards = page.locator(".report-cards")
+    assert cards.get_by_role("link", name="Registry", exact=True).count() == 0  # patient-level: care teams only
     screenshot("reports_index")
 
-    page.get_by_role("link", name="Registry", exact=True).first.click()
+    cards.get_by_role("link", name="Registry summary", exact=True).click()
+    expect(page.get_by_role("heading", name="Active patients and their flags")).to_be_visible()
+    flags = page.locator("table").filter(has_text="Active patients").first
+    expect(flags.get_by_role("row").filter(has_text="Active patients").first).to_contain_text("12")
+    content = page.content()
+    for person in people:
+        assert person.mrn not in content and person.family_name not in content  # aggregates only
+    screenshot("reports_registry_summary")
+
+    page.get_by_role("button", name="Export CSV").click()
+    expect(page.get_by_role("heading", name="Export: Registry summary")).to_be_visible()
+    download = page.get_by_role("button", name="Download CSV")  # a link styled as a button
+    download.wait_for()
+    screenshot("reports_export_done")
+    with page.expect_download() as download_info:
+        download.click()
+    saved = tmp_path / "registry_summary.csv"
+    download_info.value.save_as(saved)
+    text = Path(saved).read_text()
+    assert "Active patients" in text and "12" in text
+    for person in people:
+        assert person.mrn not in text and person.family_name not in text
+
+    page.goto("/reports/treatment_outcomes/?period=12m")
+    expect(page.locator("svg.bar-chart").first).to_be_visible()
+    screenshot("reports_treatment_outcomes")
+    page.goto("/reports/therapy/?period=12m")
+    expect(page.get_by_role("heading", name="By therapist", exact=True)).to_be_visible()
+    screenshot("reports_therapy")
+    for key, heading in (
+        ("monitoring", "By protocol"),
+        ("medication", "Dose changes per month"),
+        ("process", "PHQ-9 in each 4-month period"),
+    ):
+        page.goto(f"/reports/{key}/?period=12m")
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
+        screenshot(f"reports_{key}")
+    assert not [m for m in page.console_messages if "Content Security Policy" in m]
+
+    # The care manager, on all twelve care teams, reads and exports the patient-level registry.
+    page.context.clear_cookies()
+    login(care_manager)
+    page.get_by_role("link", name="Reports", exact=True).click()
+    page.locator(".report-cards").get_by_role("link", name="Registry", exact=True).click()
     expect(page.get_by_role("heading", name="Active patients")).to_be_visible()
     expect(page.get_by_text("Rows 1–12 of 12")).to_be_visible()
     expect(page.locator(".flag-safety_alert").first).to_be_visible()
@@ -64,10 +112,9 @@ def test_admin_runs_reports_and_exports_the_registry(
     expect(page.get_by_text("Rows 1–1 of 1")).to_be_visible()
 
     page.get_by_role("button", name="Export CSV").click()
-    expect(page.get_by_role("heading", name="Export: Registry")).to_be_visible()
-    download = page.get_by_role("button", name="Download CSV")  # a link styled as a button
+    expect(page.get_by_role("heading", name="Export: Registry", exact=True)).to_be_visible()
+    download = page.get_by_role("button", name="Download CSV")
     download.wait_for()
-    screenshot("reports_export_done")
     with page.expect_download() as download_info:
         download.click()
     saved = tmp_path / "registry.csv"
@@ -75,21 +122,6 @@ def test_admin_runs_reports_and_exports_the_registry(
     text = Path(saved).read_text()
     assert people[1].mrn in text
     assert people[0].mrn not in text  # the filter was exported too
-
-    page.goto("/reports/treatment_outcomes/?period=12m")
-    expect(page.locator("svg.bar-chart").first).to_be_visible()
-    screenshot("reports_treatment_outcomes")
-    page.goto("/reports/therapy/?period=12m")
-    expect(page.get_by_role("heading", name="By therapist", exact=True)).to_be_visible()
-    screenshot("reports_therapy")
-    for key, heading in (
-        ("monitoring", "Overdue tests"),
-        ("medication", "Dose changes per month"),
-        ("process", "PHQ-9 in each 4-month period"),
-    ):
-        page.goto(f"/reports/{key}/?period=12m")
-        expect(page.get_by_role("heading", name=heading)).to_be_visible()
-        screenshot(f"reports_{key}")
     assert not [m for m in page.console_messages if "Content Security Policy" in m]
 
 

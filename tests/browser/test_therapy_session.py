@@ -66,7 +66,8 @@ def test_therapist_logs_a_session_quickly_and_a_colleague_cannot_see_the_private
     page.goto(f"/patients/{patient.public_id}/therapy/")
     page.get_by_role("button", name="Log session").click()
     page.wait_for_load_state()
-    assert page.get_by_label("Date").input_value() == str(timezone.localdate())
+    # Scoped to the form: the header's patient search is labelled "... birth date" too.
+    assert page.locator("#session-form").get_by_label("Date").input_value() == str(timezone.localdate())
     assert page.get_by_label("Minutes").input_value() == "50"
     assert page.get_by_label("Attended").is_checked()
     assert page.get_by_label("Telehealth").is_checked()
@@ -150,8 +151,12 @@ def test_therapist_opens_a_course_and_gets_field_errors_on_a_bad_session(
     page.get_by_label("Raised").check()
     page.get_by_label("Shared summary").fill("Family session: agreed on a weekly check-in.")
     page.get_by_role("button", name="Log session").click()
-    assert page.get_by_text("Ensure this value is greater than or equal to 0.").is_visible()
-    assert page.get_by_text("Say what the concern is").is_visible()
+    # Each error sits next to its field (the summary at the top links to the same fields).
+    assert page.locator("#id_duration_minutes_error").inner_text() == "Ensure this value is greater than or equal to 0."
+    assert "Say what the concern is" in page.locator("#id_risk_note_error").inner_text()
+    summary = page.locator(".form-errors")
+    assert summary.get_by_role("link", name="Ensure this value is greater than or equal to 0.").is_visible()
+    assert summary.get_by_role("link", name="Say what the concern is").is_visible()
     assert page.get_by_label("Shared summary").input_value() == "Family session: agreed on a weekly check-in."
     screenshot("therapy_session_form_errors")
     assert not TherapySession.objects.filter(course__modality__code="family").exists()
