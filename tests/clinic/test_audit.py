@@ -258,7 +258,13 @@ def test_production_refuses_to_start_without_the_audit_key():
                 "-c",
                 "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='clinic.settings'; django.setup()",
             ],
-            env={"DEBUG": "false", "SECRET_KEY": "test-only-" + "x" * 50, "PATH": "/usr/bin:/bin", **env},
+            env={
+                "DEBUG": "false",
+                "SECRET_KEY": "test-only-" + "x" * 50,
+                "NOTE_ENCRYPTION_KEYS": "ZmVybmV0LXRlc3Qtb25seS1rZXktMDEyMzQ1Njc4OTA=",  # a valid Fernet key: only the audit key is missing
+                "PATH": "/usr/bin:/bin",
+                **env,
+            },
             capture_output=True,
             text=True,
             cwd=ROOT,

@@ -291,6 +291,7 @@ def test_mfa_required_defaults_on_in_production_and_off_in_the_demo(debug, requi
             "DEBUG": debug,
             "SECRET_KEY": "test-only-" + "x" * 50,
             "AUDIT_HMAC_KEY": "test-only-" + "a" * 40,
+            "NOTE_ENCRYPTION_KEYS": "ZmVybmV0LXRlc3Qtb25seS1rZXktMDEyMzQ1Njc4OTA=",
             "PATH": "/usr/bin:/bin",
         },
         capture_output=True,
