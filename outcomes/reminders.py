@@ -4,8 +4,8 @@
   name, e.g. "GAD-7 below 10") for 4 weeks -> the care manager (who enters questionnaires),
   or the whole team when it has no care manager. Due 4 weeks after the last score (or after
   registration when there is none), so the daily scan re-offers the same row: a no-op.
-- not_improving: PHQ-9 less than 50 % below baseline with the baseline 10 weeks old -> the
-  prescriber, due at week 10 of the episode (Collaborative Care: psychiatric consultation
+- not_improving: PHQ-9 less than 50 % below baseline with the baseline 8 weeks old -> the
+  prescriber, due at week 8 of the episode (Collaborative Care: psychiatric consultation
   between weeks 8 and 12 for non-responders, Bao et al. 2015; CLINICAL.md).
 Both are set-based: a fixed number of queries whatever the caseload size.
 The item-9 safety alert is not a daily rule: outcomes.services writes it in the
@@ -44,7 +44,7 @@ from reminders.outbox import DraftQuery, ReminderDraft
 MEASUREMENT_INTERVAL = timedelta(weeks=4)
 PATIENT_SUBJECT = Patient._meta.label_lower
 NOT_IMPROVING_DETAIL = (
-    "PHQ-9 less than 50 % below baseline after 10 weeks: consider case review and a change of treatment."
+    "PHQ-9 less than 50 % below baseline after 8 weeks: consider case review and a change of treatment."
 )
 
 

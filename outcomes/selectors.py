@@ -34,7 +34,9 @@ from reminders.safety_signals import SafetySource
 if TYPE_CHECKING:  # django-stubs' helper; not needed at run time
     from django_stubs_ext import WithAnnotations
 
-NOT_IMPROVING_AFTER = timedelta(weeks=10)
+# Bao et al. 2015 (CLINICAL.md §1): patients not responding by week 8 need a psychiatric
+# consultation between weeks 8 and 12; one threshold for the flag, the reminder and Today.
+NOT_IMPROVING_AFTER = timedelta(weeks=8)
 RESPONSE_REDUCTION = 0.5
 SUMMARY_INSTRUMENTS = (InstrumentCode.PHQ9, InstrumentCode.GAD7, InstrumentCode.WSAS)
 # Only these have a published treat-to-target rule; the WSAS shows change only.

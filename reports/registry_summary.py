@@ -119,7 +119,7 @@ class RegistrySummaryReport(Report):
         )
         note = (
             "Counts of active patients (of the chosen clinician's care teams, if one is chosen). Flags as in the "
-            "care teams' registry: safety alert open, not improving (< 50 % better after 10 weeks), monitoring "
+            "care teams' registry: safety alert open, not improving (< 50 % better after 8 weeks), monitoring "
             'overdue, no measurement for 4 weeks, case review requested. Counts from 1 to 4 show as "<5" and '
             "rates or medians over fewer than 5 patients are not shown, so no one patient can be picked out."
         )

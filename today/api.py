@@ -64,6 +64,8 @@ class WorklistViewSet(ClinicalViewSet):
         patients = self.filter_queryset(self.get_queryset())
         items = worklist_for(self.user, patients=patients)
         page = self.paginate_queryset(items)  # type: ignore[arg-type]
+        # Work items are not model rows: name the page's patients for the read audit (one event).
+        self._read_patients = list(dict.fromkeys(item.patient.public_id for item in page or []))
         return self.get_paginated_response(WorkItemSerializer(page, many=True).data)
 
 

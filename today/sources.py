@@ -15,7 +15,7 @@ Clinical rules and their sources:
 """
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
@@ -29,7 +29,7 @@ from medications.selectors import monitoring_for_regimens
 from outcomes.instruments import BY_SLUG, InstrumentCode
 from outcomes.models import SafetyAlert, SafetyAlertStatus
 from outcomes.reminders import MEASUREMENT_INTERVAL, measurement_due_rows
-from outcomes.selectors import annotate_outcomes
+from outcomes.selectors import NOT_IMPROVING_AFTER, annotate_outcomes
 from patient_portal.worklist import WORKLIST_KIND as CHECK_IN_KIND
 from patient_portal.worklist import check_in_worklist_items
 from reminders.inbox import open_q
@@ -37,8 +37,6 @@ from reminders.models import Reminder, ReminderKind
 from therapy.models import MISSED_ATTENDANCE, Attendance, TherapySession
 from today.worklist import Severity, WorkItem, WorklistContext, WorklistSource, worklist_source_register
 
-# CLINICAL.md §1 (Bao 2015): non-responders by week 8 need a psychiatric consultation.
-NOT_IMPROVING_FROM = timedelta(weeks=8)
 SLUG_OF: dict[str, str] = {instrument.code.value: slug for slug, instrument in BY_SLUG.items()}
 
 
@@ -163,7 +161,7 @@ def not_improving(ctx: WorklistContext) -> Iterable[WorkItem]:
         )
         .annotate(twice_latest=F("phq9_latest") * 2)
         .filter(
-            phq9_baseline_on__lte=ctx.today - NOT_IMPROVING_FROM,
+            phq9_baseline_on__lte=ctx.today - NOT_IMPROVING_AFTER,
             phq9_latest__gte=5,  # not in remission (b3)
             twice_latest__gt=F("phq9_baseline"),  # less than 50 % below baseline (b3)
         )
@@ -176,7 +174,7 @@ def not_improving(ctx: WorklistContext) -> Iterable[WorkItem]:
             kind="not_improving",
             patient_id=pk,
             title=f"Not improving at week {weeks}: PHQ-9 {baseline} → {latest}. Consider a case review.",
-            due_date=baseline_on + NOT_IMPROVING_FROM,
+            due_date=baseline_on + NOT_IMPROVING_AFTER,
             severity=Severity.ROUTINE,
             url=_chart("outcomes:tab", ctx.patients[pk]),
         )

@@ -1,4 +1,4 @@
-"""Daily outcome reminders: measurement_due at 4 weeks, not_improving at week 10; set-based."""
+"""Daily outcome reminders: measurement_due at 4 weeks, not_improving at week 8; set-based."""
 
 from datetime import date, timedelta
 
@@ -75,13 +75,13 @@ def test_team_without_care_manager_gets_the_measurement_reminder(prescriber, the
     assert {d.recipient_id for d in measurement_due(weeks(6))} == {prescriber.pk, therapist.pk}
 
 
-def test_not_improving_goes_to_the_prescriber_at_week_10(patient, prescriber, care_manager):
+def test_not_improving_goes_to_the_prescriber_at_week_8(patient, prescriber, care_manager):
     record(patient, care_manager, "PHQ-9", 18, START)
-    record(patient, care_manager, "PHQ-9", 14, weeks(8))
-    assert not_improving(weeks(10) - timedelta(days=1)) == []
-    drafts = not_improving(weeks(10))
-    assert [(d.recipient_id, d.kind, d.due_date) for d in drafts] == [(prescriber.pk, "not_improving", weeks(10))]
-    # Still not improving at week 14: the same week-10 row, so no duplicate.
+    record(patient, care_manager, "PHQ-9", 14, weeks(6))
+    assert not_improving(weeks(8) - timedelta(days=1)) == []
+    drafts = not_improving(weeks(8))
+    assert [(d.recipient_id, d.kind, d.due_date) for d in drafts] == [(prescriber.pk, "not_improving", weeks(8))]
+    # Still not improving at week 14: the same week-8 row, so no duplicate.
     reminders_write(drafts)
     reminders_write(not_improving(weeks(14)))
     assert Reminder.objects.filter(kind="not_improving").count() == 1

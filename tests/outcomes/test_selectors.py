@@ -50,13 +50,13 @@ def test_remission_is_phq9_below_5_and_gad7_below_5(patient, care_manager):
     assert summary(patient, "PHQ-9", weeks(9)).flags.remission is True
 
 
-def test_not_improving_appears_when_the_baseline_turns_10_weeks_old(patient, care_manager):
+def test_not_improving_appears_when_the_baseline_turns_8_weeks_old(patient, care_manager):
     record(patient, care_manager, "PHQ-9", 20, START)
-    record(patient, care_manager, "PHQ-9", 15, weeks(8))
-    day_before = summary(patient, "PHQ-9", weeks(10) - timedelta(days=1)).flags
-    assert (day_before.not_improving, day_before.weeks_in_treatment) == (False, 9)
-    at_ten = summary(patient, "PHQ-9", weeks(10)).flags
-    assert (at_ten.not_improving, at_ten.weeks_in_treatment, at_ten.change_percent) == (True, 10, -25.0)
+    record(patient, care_manager, "PHQ-9", 15, weeks(6))
+    day_before = summary(patient, "PHQ-9", weeks(8) - timedelta(days=1)).flags
+    assert (day_before.not_improving, day_before.weeks_in_treatment) == (False, 7)
+    at_eight = summary(patient, "PHQ-9", weeks(8)).flags
+    assert (at_eight.not_improving, at_eight.weeks_in_treatment, at_eight.change_percent) == (True, 8, -25.0)
     # A later response clears the flag.
     record(patient, care_manager, "PHQ-9", 10, weeks(11))
     later = summary(patient, "PHQ-9", weeks(11)).flags
