@@ -49,6 +49,11 @@ def _pages(patient) -> dict[str, str]:  # type: ignore[no-untyped-def]
         "medications": f"/patients/{pid}/medications/",
         "therapy": f"/patients/{pid}/therapy/",
         "inbox": "/inbox/",
+        "care-plan-history": f"/patients/{pid}/care-plan/history/",
+        "take-home-plan": f"/patients/{pid}/plan/print/",
+        "care-team": f"/patients/{pid}/care-team/",
+        "cocm-minutes": f"/patients/{pid}/care-minutes/",
+        "reports": "/reports/",
     }
 
 
