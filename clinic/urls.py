@@ -15,6 +15,7 @@ from clinic.api_docs import ApiDocsView
 from cocm import api as cocm_api
 from medications import api as medications_api
 from outcomes import api as outcomes_api
+from outcomes import cssrs_api
 from patient_portal import api as patient_portal_api
 from patient_portal.urls import public_patterns as patient_link_patterns
 from reminders import api as reminders_api
@@ -44,6 +45,7 @@ router.register(
 medications_api.register_routes(router)
 therapy_api.register_routes(router)
 outcomes_api.register_routes(router)
+cssrs_api.register_routes(router)  # C-SSRS screeners (issue 16 item 3): /api/v1/cssrs-screens/
 today_api.register_routes(router)  # the caller's worklist (issue 16 item 1): /api/v1/worklist/
 report_api.register_routes(router)  # clinic reports (issue 7): /api/v1/reports/...
 patient_portal_api.register_routes(router)  # patient links (issue 17)

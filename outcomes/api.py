@@ -144,7 +144,7 @@ class InstrumentOutcomeSerializer(serializers.Serializer):
     response = serializers.BooleanField(allow_null=True, help_text=">= 50 % reduction from baseline.")
     remission = serializers.BooleanField(allow_null=True, help_text="PHQ-9 < 5, GAD-7 < 5.")
     not_improving = serializers.BooleanField(
-        allow_null=True, help_text="< 50 % reduction with the baseline 10+ weeks old."
+        allow_null=True, help_text="< 50 % reduction with the baseline 8+ weeks old (Bao 2015)."
     )
     weeks_in_treatment = serializers.IntegerField(allow_null=True)
     count = serializers.IntegerField(help_text="Scores in this episode.")

@@ -64,6 +64,12 @@ def safety_alerts_visible_to(user: User) -> QuerySet[SafetyAlert]:
     )
 
 
+def cssrs_screens_visible_to(user: User) -> QuerySet[CssrsScreen]:
+    return CssrsScreen.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
+        "patient", "entered_by", "safety_alert"
+    )
+
+
 def safety_follow_ups_visible_to(user: User) -> QuerySet[SafetyFollowUp]:
     return (
         SafetyFollowUp.objects.filter(patient__in=patients_on_care_team_of(user))

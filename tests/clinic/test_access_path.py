@@ -28,6 +28,8 @@ from clinic.urls import router
 from clinic.viewsets import AdminViewSet, ClinicalViewSet, PatientFilter
 from cocm.models import CareMinutes
 from medications.models import AdherenceCheck, CriticalResult, DoseChange, Medication, MonitoringException
+from outcomes import services as outcome_services
+from outcomes.cssrs import CssrsAnswers
 from outcomes.models import SafetyFollowUp
 from patient_portal import links
 from reminders.models import ReminderKind
@@ -223,6 +225,12 @@ def other_team(db, prescriber, therapist, care_manager, clinic_admin):  # type: 
         "minutes": CareMinutes.objects.create(
             patient=patient, logged_by=care_manager, day=date(2025, 3, 2), minutes=30, activity="follow_up"
         ),
+        "screen": outcome_services.cssrs_screen_record(
+            patient=patient,
+            actor=care_manager,
+            answers=CssrsAnswers(False, False, None, None, None, False),  # negative: no second alert
+            screened_on=date(2025, 2, 2),
+        ),
     }
 
 
@@ -270,6 +278,7 @@ BASENAME_OBJECTS = {
     "careminutes": "minutes",
     "monitoringexception": "exception",
     "questionnairelink": "link",
+    "cssrsscreen": "screen",
 }
 PLAIN_VALUES = {"instrument": "phq-9", "key": "therapy", "verb": "pause", "test": "anc", "version": "1"}
 
