@@ -8,7 +8,7 @@ Everyone else gets a 404, and the refusal is audited (SECURITY.md AC-2, AL-1).
 from collections.abc import Iterable
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from careplans.models import (
@@ -41,6 +41,19 @@ def patients_on_care_team_of(user: User) -> QuerySet[Patient]:
     if not user.is_authenticated or not user.is_active or not user_can(user, Action.VIEW_CLINICAL):
         return Patient.objects.none()
     return Patient.objects.filter(_active_membership(user) | _active_break_glass(user))
+
+
+def on_care_team_of(user: User, *, patient_ref: str = "patient_id") -> Q:
+    """The same rule as patients_on_care_team_of, for rows that name a patient (`patient_ref`),
+    as correlated EXISTS on the membership and grant indexes: the plan for a query over a few
+    rows of one user (the header badge over the user's own reminders). An `IN
+    (patients_on_care_team_of)` there scans the clinic's patients: 600 ms at 100k patients,
+    against 7 ms for this (EXPLAIN ANALYZE, issue 14)."""
+    if not user.is_authenticated or not user.is_active or not user_can(user, Action.VIEW_CLINICAL):
+        return Q(pk__in=[])
+    member = CareTeamMember.objects.filter(patient_id=OuterRef(patient_ref), user=user, ended_at__isnull=True)
+    grant = BreakGlassGrant.objects.filter(patient_id=OuterRef(patient_ref), user=user, expires_at__gt=timezone.now())
+    return Q(Exists(member)) | Q(Exists(grant))
 
 
 def patients_open_to_break_glass(user: User) -> QuerySet[Patient]:

@@ -149,6 +149,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A busy SQLite waits instead of failing at once ("database is locked").
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# PostgreSQL JIT-compiles any statement its planner costs above 100k; for the request path's
+# short queries the compile is most of the time (the header badge at 100k patients: 791 of
+# 1111 ms were JIT, issue 14). Off for our connections unless DB_JIT=true (the reminder scan
+# turns it off in its own transactions as well).
+JIT_OFF = "-c jit=off"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool("DB_JIT", False):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = JIT_OFF
 # An optional PostgreSQL read replica for the clinic-wide reports (reports/replica.py): the
 # reports code picks it, writes never go there. In tests it mirrors "default" (same database).
 if os.environ.get("DATABASE_REPLICA_URL"):
@@ -158,6 +165,8 @@ if os.environ.get("DATABASE_REPLICA_URL"):
         conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    if not env_bool("DB_JIT", False):
+        DATABASES["replica"].setdefault("OPTIONS", {})["options"] = JIT_OFF
     DATABASE_ROUTERS = ["reports.replica.ReplicaRouter"]
 # Admin reports show counts of 1 to this minus one as "<N" (reports/base.py, SECURITY.md AC-5).
 REPORT_SMALL_CELL = int(os.environ.get("REPORT_SMALL_CELL", "5"))

@@ -18,7 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from careplans.chart import chart_tabs
-from careplans.selectors import patients_on_care_team_of
+from careplans.selectors import on_care_team_of, patients_on_care_team_of
 from clinic.access import visible_or_404
 from clinic.audit import audit_record
 from clinic.models import AuditAction, User
@@ -77,10 +77,13 @@ def open_q(today: date) -> Q:
 
 
 def inbox_open_count(user: User) -> int:
-    """The header badge: one COUNT query with the care-team check as a subquery."""
+    """The header badge, on every page: one COUNT over the user's own open rows (reminders_badge_idx),
+    each checked against the care team by an indexed EXISTS (careplans.selectors.on_care_team_of),
+    so its cost follows the user's reminders, not the clinic's patients (issue 14)."""
     if not user.is_authenticated:
         return 0
-    return Reminder.objects.filter(_visible(user) & open_q(timezone.localdate())).count()
+    visible = Q(patient__isnull=True) | on_care_team_of(user)
+    return Reminder.objects.filter(Q(recipient=user) & visible & open_q(timezone.localdate())).count()
 
 
 INBOX_VIEWS = ("open", "snoozed", "done")

@@ -204,8 +204,26 @@ def test_delivery_page_lists_overdue_reminder_ids_but_no_patient(browser_client,
 
 def test_badge_is_one_count_query(prescriber, patient, django_assert_num_queries):
     ReminderFactory.create_batch(5, recipient=prescriber, patient=patient)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(1) as captured:
         assert inbox_open_count(prescriber) == 5
+    # Its cost follows the user's own reminders: the care team is checked per row (EXISTS on the
+    # membership and grant indexes), the clinic's patient table is never read (issue 14).
+    assert '"careplans_patient"' not in captured.captured_queries[0]["sql"]
+
+
+def test_badge_counts_only_patients_still_on_the_care_team_or_opened_in_an_emergency(prescriber, patient, outsider):
+    from careplans.models import BreakGlassGrant, CareTeamMember
+
+    ReminderFactory(recipient=prescriber, patient=patient)
+    ReminderFactory(recipient=outsider, patient=patient)  # addressed to someone not on the team
+    ReminderFactory(recipient=prescriber, patient=None)  # a notice about no patient
+    assert (inbox_open_count(prescriber), inbox_open_count(outsider)) == (2, 0)
+    CareTeamMember.objects.filter(patient=patient, user=prescriber).update(ended_at=timezone.now())
+    assert inbox_open_count(prescriber) == 1
+    BreakGlassGrant.objects.create(
+        patient=patient, user=outsider, reason="on call", expires_at=timezone.now() + timedelta(hours=1)
+    )
+    assert inbox_open_count(outsider) == 1
 
 
 def test_inbox_page_query_count_stays_flat_with_many_reminders(
