@@ -14,7 +14,7 @@ Reminder `detail` stays behind login; it never carries the summary, risk note or
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Case, CharField, DateField, Exists, F, Max, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat
 
 from careplans.models import PatientStatus, TeamRole
@@ -76,9 +76,14 @@ def risk_raised(session: TherapySession) -> bool:
 def _overdue_course_rows(today: date) -> QuerySet[Any]:  # annotated: `anchor`
     """Active courses of active patients, therapist still on the team, annotated with
     `anchor` (last attended session, or the start) older than the planned interval."""
-    last_attended = Max(
-        "sessions__session_date",
-        filter=Q(sessions__attendance=Attendance.ATTENDED, sessions__entered_in_error_at__isnull=True),
+    # One probe per course of therapy_session_attended_idx, not an aggregate over every session.
+    last_attended = Subquery(
+        TherapySession.all_records.filter(
+            course_id=OuterRef("pk"), attendance=Attendance.ATTENDED, entered_in_error_at__isnull=True
+        )
+        .order_by("-session_date")
+        .values("session_date")[:1],
+        output_field=DateField(),
     )
     overdue = Q()
     for frequency, days in FREQUENCY_INTERVAL_DAYS.items():
