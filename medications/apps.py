@@ -13,6 +13,6 @@ class MedicationsConfig(AppConfig):
 
         chart_tab_register(ChartTab(key="medications", label="Medications", url_name="medications:tab", order=30))
         reminder_rule_register("medications.monitoring_due", reminders.monitoring_due)
-        reminder_rule_register("medications.injections", reminders.injection_reminders)
+        reminder_rule_register("medications.injections", reminders.injection_reminders_query)  # set-based (issue 14)
         chart_banner_register(views.critical_result_banner)
         demo_seeder_register(seeding.seed_medications, order=30)
