@@ -31,7 +31,7 @@ django.setup()
 from django.db import connection, reset_queries  # noqa: E402
 
 from reminders import delivery, outbox  # noqa: E402
-from reminders.models import Reminder  # noqa: E402
+from reminders.models import Reminder, ReminderScanMark  # noqa: E402
 
 SECONDS: dict[str, float] = {}
 NAMES: dict[int, str] = {}
@@ -71,11 +71,15 @@ def scan(label: str, today: date) -> dict[str, Any]:
     started = time.perf_counter()
     result = delivery.reminders_scan(today=today)
     seconds = time.perf_counter() - started
+    marks_left = ReminderScanMark.objects.count()
     delivery.reminders_insert_select = insert_select  # type: ignore[assignment]
     return {
         "run": label,
         "seconds": round(seconds, 2),
         "rows_written": Reminder.objects.count() - before,
+        "full": result.full,
+        "patients": result.patients,
+        "marks_left": marks_left,
         "offered": result.offered,
         "failed": result.failed,
         "rule_build_seconds": {k: round(v, 2) for k, v in sorted(SECONDS.items())},
@@ -88,10 +92,10 @@ def main() -> None:
     parser.add_argument("--touch", type=int, default=0)
     args = parser.parse_args()
     for name, rule in outbox.reminder_rules().items():
-        outbox.reminder_rule_register(name, timed(name, rule))
+        outbox.reminder_rule_register(name, timed(name, rule), incremental=outbox.rule_is_incremental(name))
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE careplans_reminder CASCADE")
-        for table in ("reminders_reminderscanrun", "reminders_reminderscandirty"):
+        for table in ("reminders_reminderscanrun", "reminders_reminderscanmark"):
             cursor.execute("SELECT to_regclass(%s)", [table])
             if cursor.fetchone()[0]:
                 cursor.execute(f"TRUNCATE {table}")  # noqa: S608  (our constant names)

@@ -49,18 +49,30 @@ class DraftQuery:
 
 
 # A daily rule: given today's date, the reminders due (drafts, or one DraftQuery). Must be
-# set-based (no per-patient loop).
-ReminderRule = Callable[[date], "Iterable[ReminderDraft] | DraftQuery"]
+# set-based (no per-patient loop). An incremental rule also takes `patients=<a Patient
+# queryset>` and then returns only those patients' reminders (the same-day rescan, issue 14).
+ReminderRule = Callable[..., "Iterable[ReminderDraft] | DraftQuery"]
 _RULES: dict[str, ReminderRule] = {}
+_INCREMENTAL: set[str] = set()
 _ON_URGENT: list[Callable[[], None]] = []
 
 
-def reminder_rule_register(name: str, rule: ReminderRule) -> None:
+def reminder_rule_register(name: str, rule: ReminderRule, *, incremental: bool = False) -> None:
+    """`incremental`: the rule takes `patients=` and reads, per patient, only tables whose
+    changes mark the patient (reminders.scan_marks). Other rules run in full on every scan."""
     _RULES[name] = rule
+    if incremental:
+        _INCREMENTAL.add(name)
+    else:
+        _INCREMENTAL.discard(name)
 
 
 def reminder_rules() -> dict[str, ReminderRule]:
     return dict(_RULES)
+
+
+def rule_is_incremental(name: str) -> bool:
+    return name in _INCREMENTAL
 
 
 def urgent_dispatcher_register(dispatch: Callable[[], None]) -> None:
