@@ -60,6 +60,7 @@ from reminders.outbox import (
     DraftQuery,
     ReminderDraft,
     reminder_rules,
+    reminders_insert_drafts,
     reminders_insert_select,
     reminders_write,
     rule_is_incremental,
@@ -166,7 +167,7 @@ def reminders_scan(*, today: date, chunk_size: int = 5000, full: bool | None = N
                     offered = reminders_insert_select(produced)  # set-based: one INSERT ... SELECT
                 else:
                     for chunk in _chunks(produced, chunk_size):
-                        offered += reminders_write(chunk)
+                        offered += reminders_insert_drafts(chunk)  # PostgreSQL: one unnest INSERT a chunk
         except Exception as error:
             logger.error("reminder rule failed: rule=%s error=%s", name, type(error).__name__)
             result.failed.append(name)
