@@ -12,7 +12,7 @@ class MedicationsConfig(AppConfig):
         from reminders.outbox import reminder_rule_register
 
         chart_tab_register(ChartTab(key="medications", label="Medications", url_name="medications:tab", order=30))
-        reminder_rule_register("medications.monitoring_due", reminders.monitoring_due)
-        reminder_rule_register("medications.injections", reminders.injection_reminders)
+        reminder_rule_register("medications.monitoring_due", reminders.monitoring_due, incremental=True)
+        reminder_rule_register("medications.injections", reminders.injection_reminders_query, incremental=True)
         chart_banner_register(views.critical_result_banner)
         demo_seeder_register(seeding.seed_medications, order=30)

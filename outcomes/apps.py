@@ -30,6 +30,6 @@ class OutcomesConfig(AppConfig):
                 order=40,
             )
         )
-        reminder_rule_register("outcomes.measurement_due", reminders.measurement_due_query)  # set-based (issue 14)
-        reminder_rule_register("outcomes.not_improving", reminders.not_improving_query)  # set-based (issue 14)
+        reminder_rule_register("outcomes.measurement_due", reminders.measurement_due_query, incremental=True)
+        reminder_rule_register("outcomes.not_improving", reminders.not_improving_query, incremental=True)
         demo_seeder_register(seeding.seed_outcomes, order=90)

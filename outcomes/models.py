@@ -43,7 +43,18 @@ class Assessment(ClinicalRecord):
     class Meta:
         ordering = ["administered_on", "created_at", "id"]
         base_manager_name = "all_records"
-        indexes = [models.Index(fields=["patient", "instrument", "administered_on"])]
+        indexes = [
+            models.Index(fields=["patient", "instrument", "administered_on"]),
+            # A patient's first and latest current score of an instrument (outcomes.selectors
+            # annotate_outcomes: ORDER BY administered_on, created_at, id LIMIT 1, per patient)
+            # read from the index alone, no sort: the not-improving scan at 1M patients (issue 14).
+            models.Index(
+                fields=["patient", "instrument", "administered_on", "created_at", "id"],
+                include=["total_score"],
+                condition=Q(entered_in_error_at__isnull=True),
+                name="outcomes_episode_scores_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(instrument__in=InstrumentCode.values), name="%(app_label)s_%(class)s_instrument_valid"

@@ -98,16 +98,17 @@ def _measurement_anchor(patient: str, created_at: str) -> tuple[Case, Coalesce]:
     return instrument, anchor
 
 
-def measurement_due_query(today: date) -> DraftQuery:
+def measurement_due_query(today: date, patients: QuerySet[Patient] | None = None) -> DraftQuery:
     """One INSERT ... SELECT on PostgreSQL (issue 14): the care manager of each due patient,
-    or the whole team when it has none; the Python drafts elsewhere."""
+    or the whole team when it has none; the Python drafts elsewhere. `patients`: only theirs
+    (the incremental rescan)."""
     instrument, anchor = _measurement_anchor("patient_id", "patient__created_at")
     has_care_manager = Exists(
         active_team_members(roles=[TeamRole.CARE_MANAGER]).filter(patient_id=OuterRef("patient_id"))
     )
+    members = active_team_members() if patients is None else active_team_members().filter(patient__in=patients)
     rows = (
-        active_team_members()
-        .filter(patient__status=PatientStatus.ACTIVE)
+        members.filter(patient__status=PatientStatus.ACTIVE)
         .filter(Q(role=TeamRole.CARE_MANAGER) | ~has_care_manager)
         .annotate(r_instrument=instrument, r_anchor=anchor)
         .filter(r_anchor__lte=today - MEASUREMENT_INTERVAL)
@@ -122,7 +123,7 @@ def measurement_due_query(today: date) -> DraftQuery:
         .distinct()
         .order_by()
     )
-    return DraftQuery(queryset=rows, drafts=lambda: measurement_due(today))
+    return DraftQuery(queryset=rows, drafts=lambda: measurement_due(today, patients))
 
 
 def measurement_due_rows(patients: QuerySet[Patient], today: date) -> list[tuple[int, UUID, date, str]]:
@@ -138,9 +139,9 @@ def measurement_due_rows(patients: QuerySet[Patient], today: date) -> list[tuple
     )
 
 
-def measurement_due(today: date) -> list[ReminderDraft]:
+def measurement_due(today: date, patients: QuerySet[Patient] | None = None) -> list[ReminderDraft]:
     """The same rows as measurement_due_query, built in Python (other databases, tests)."""
-    due = measurement_due_rows(Patient.objects.all(), today)
+    due = measurement_due_rows(Patient.objects.all() if patients is None else patients, today)
     recipients = _recipients((row[0] for row in due), [TeamRole.CARE_MANAGER], fallback_to_team=True)
     return [
         ReminderDraft(
@@ -157,10 +158,12 @@ def measurement_due(today: date) -> list[ReminderDraft]:
     ]
 
 
-def not_improving(today: date) -> list[ReminderDraft]:
+def not_improving(today: date, patients: QuerySet[Patient] | None = None) -> list[ReminderDraft]:
     flagged = list(
         annotate_outcomes(
-            Patient.objects.filter(status=PatientStatus.ACTIVE), today=today, instruments=(InstrumentCode.PHQ9,)
+            (Patient.objects.all() if patients is None else patients).filter(status=PatientStatus.ACTIVE),
+            today=today,
+            instruments=(InstrumentCode.PHQ9,),
         )
         .annotate(twice_latest=F("phq9_latest") * 2)
         .filter(
@@ -185,13 +188,13 @@ def not_improving(today: date) -> list[ReminderDraft]:
     ]
 
 
-def not_improving_query(today: date) -> DraftQuery:
+def not_improving_query(today: date, patients: QuerySet[Patient] | None = None) -> DraftQuery:
     """not_improving as one INSERT ... SELECT on PostgreSQL (issue 14): the same patients
     (annotate_outcomes is subqueries only, so joining the team does not change them), each
-    active prescriber on the team once."""
+    active prescriber on the team once. `patients`: only theirs (the incremental rescan)."""
     rows = (
         annotate_outcomes(
-            Patient.objects.filter(
+            (Patient.objects.all() if patients is None else patients).filter(
                 status=PatientStatus.ACTIVE,
                 care_team__role=TeamRole.PRESCRIBER,
                 care_team__ended_at__isnull=True,
@@ -215,4 +218,4 @@ def not_improving_query(today: date) -> DraftQuery:
         .distinct()
         .order_by()
     )
-    return DraftQuery(queryset=rows, drafts=lambda: not_improving(today))
+    return DraftQuery(queryset=rows, drafts=lambda: not_improving(today, patients))

@@ -29,7 +29,7 @@ class RemindersConfig(AppConfig):
 
         # Care-team messages: their own chart tab, the team thread (issue 3).
         chart_tab_register(ChartTab(key="team", label="Team messages", url_name="reminders:team_thread", order=80))
-        reminder_rule_register("care_plan_review", care_plan_review_due)
+        reminder_rule_register("care_plan_review", care_plan_review_due, incremental=True)
         case_review_flagged_register(case_review_reminders_write)
         urgent_dispatcher_register(dispatch_urgent)
         from clinic.audit import bulk_read_alarm

@@ -19,7 +19,7 @@ from django.db.models import CharField, Exists, F, OuterRef, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from careplans.models import CarePlanStatus, CareTeamMember, CaseReview, PatientStatus
+from careplans.models import CarePlanStatus, CareTeamMember, CaseReview, Patient, PatientStatus
 from careplans.selectors import active_team_members
 from reminders.models import Reminder, ReminderKind
 from reminders.outbox import DraftQuery, ReminderDraft, reminders_write
@@ -27,7 +27,7 @@ from reminders.outbox import DraftQuery, ReminderDraft, reminders_write
 CARE_PLAN_SUBJECT = "careplans.careplan"
 
 
-def _due_reviews(today: date) -> QuerySet[CareTeamMember]:
+def _due_reviews(today: date, patients: QuerySet[Patient] | None = None) -> QuerySet[CareTeamMember]:
     """(open plan with review_date <= today, active team member) of active patients, minus the
     rows earlier scans wrote. (On SQLite a UUID casts without hyphens and the exclusion matches
     nothing; the insert's conflict-ignore then does the same job, only slower.)"""
@@ -38,9 +38,9 @@ def _due_reviews(today: date) -> QuerySet[CareTeamMember]:
         due_date=OuterRef("patient__care_plans__review_date"),
         recipient=OuterRef("user_id"),
     )
+    members = active_team_members() if patients is None else active_team_members().filter(patient__in=patients)
     return (
-        active_team_members()
-        .filter(
+        members.filter(
             patient__status=PatientStatus.ACTIVE,
             patient__care_plans__review_date__lte=today,
             patient__care_plans__status__in=[CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD],
@@ -50,18 +50,18 @@ def _due_reviews(today: date) -> QuerySet[CareTeamMember]:
     )
 
 
-def care_plan_review_due(today: date) -> DraftQuery:
+def care_plan_review_due(today: date, patients: QuerySet[Patient] | None = None) -> DraftQuery:
     """One reminder per (open plan with review_date <= today, active team member).
 
     The due date is the plan's review date, so the reminder is written once per review
     date: tomorrow's scan offers the same rows and the database skips them; moving the
     review date to a later day yields a new reminder when that day comes. One INSERT ...
     SELECT on PostgreSQL (issue 14); a clinician holding two roles on one team gets one
-    reminder (DISTINCT).
+    reminder (DISTINCT). `patients`: only theirs (the incremental rescan).
     """
     review_date = F("patient__care_plans__review_date")
     rows = (
-        _due_reviews(today)
+        _due_reviews(today, patients)
         .annotate(
             r_kind=Value(ReminderKind.CARE_PLAN_REVIEW.value),
             r_subject_type=Value(CARE_PLAN_SUBJECT),
@@ -71,12 +71,12 @@ def care_plan_review_due(today: date) -> DraftQuery:
         .values_list("user_id", "patient_id", "r_kind", "r_subject_type", "r_subject_id", review_date, "r_detail")
         .distinct()
     )
-    return DraftQuery(queryset=rows, drafts=lambda: _review_drafts(today))
+    return DraftQuery(queryset=rows, drafts=lambda: _review_drafts(today, patients))
 
 
-def _review_drafts(today: date) -> Iterator[ReminderDraft]:
+def _review_drafts(today: date, patients: QuerySet[Patient] | None = None) -> Iterator[ReminderDraft]:
     rows = (
-        _due_reviews(today)
+        _due_reviews(today, patients)
         .values_list("user_id", "patient_id", "patient__care_plans__public_id", "patient__care_plans__review_date")
         .distinct()
     )

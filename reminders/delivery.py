@@ -53,9 +53,19 @@ from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from careplans.models import Patient
 from clinic.models import User
-from reminders.models import Reminder, ReminderKind, ReminderStatus
-from reminders.outbox import DraftQuery, ReminderDraft, reminder_rules, reminders_insert_select, reminders_write
+from reminders.models import Reminder, ReminderKind, ReminderScanRun, ReminderStatus
+from reminders.outbox import (
+    DraftQuery,
+    ReminderDraft,
+    reminder_rules,
+    reminders_insert_drafts,
+    reminders_insert_select,
+    reminders_write,
+    rule_is_incremental,
+)
+from reminders.scan_marks import marks_consume, marks_supported, marks_take
 
 logger = logging.getLogger("reminders.delivery")
 # Operator alerts (CE-6) go to their own logger so a deployment can route them to a pager.
@@ -97,6 +107,8 @@ def overdue_after() -> timedelta:
 class ScanResult:
     offered: dict[str, int] = field(default_factory=dict)  # rule -> drafts offered (existing rows skipped)
     failed: list[str] = field(default_factory=list)  # rules that raised; the others still ran
+    full: bool = True  # False: an incremental rescan of `patients` changed patients
+    patients: int | None = None
 
 
 def _chunks(drafts: Iterable[ReminderDraft], size: int) -> Iterator[list[ReminderDraft]]:
@@ -105,30 +117,67 @@ def _chunks(drafts: Iterable[ReminderDraft], size: int) -> Iterator[list[Reminde
         yield chunk
 
 
-def reminders_scan(*, today: date, chunk_size: int = 5000) -> ScanResult:
+# More changed patients than this since the last scan: the full scan is the cheaper one.
+INCREMENTAL_MAX_PATIENTS = 50_000
+
+
+def reminders_scan(*, today: date, chunk_size: int = 5000, full: bool | None = None) -> ScanResult:
     """Run every registered rule for `today` and write its drafts (bulk insert, conflicts ignored).
+
+    Incremental (issue 14): when the last finished scan was today's, an incremental rule runs
+    only for the patients whose data changed since (reminders.scan_marks): the rules depend on
+    the data and the date only, so nobody else can have a new reminder. A new day, no finished
+    scan, `full=True`, or too many changes: the full scan. Rules not registered incremental
+    run in full every time. The marks read at the start are deleted once every rule ran; a
+    change committed during the scan keeps its mark for the next one. A scan with a failed
+    rule is not finished: the next scan is a full one.
 
     Idempotent: the unique (kind, subject, due date, recipient) makes a second scan, or two
     scans at once, a no-op. Each rule runs in its own transaction, so a broken rule cannot
     stop the others; it is logged by name only (exception messages might carry data).
     """
-    result = ScanResult()
+    started_at = timezone.now()
+    marks = marks_take() if marks_supported(connection.vendor) else []
+    last = ReminderScanRun.objects.filter(finished_at__isnull=False).only("scan_date").first()
+    changed = sorted({patient_id for _, patient_id in marks})
+    incremental = (
+        full is not True
+        and marks_supported(connection.vendor)
+        and last is not None
+        and last.scan_date == today
+        and len(changed) <= INCREMENTAL_MAX_PATIENTS
+    )
+    result = ScanResult(full=not incremental, patients=len(changed) if incremental else None)
+    patients = Patient.objects.filter(pk__in=changed) if incremental else None
+    run = None
+    if not incremental or changed:  # a rescan with nothing changed writes nothing
+        run = ReminderScanRun.objects.create(
+            scan_date=today, started_at=started_at, full=not incremental, patients=result.patients
+        )
     for name, rule in sorted(reminder_rules().items()):
+        restrict = incremental and rule_is_incremental(name)
+        if restrict and not changed:
+            result.offered[name] = 0
+            continue
         offered = 0
         try:
             with transaction.atomic():
-                produced = rule(today)
+                produced = rule(today, patients=patients) if restrict else rule(today)
                 if isinstance(produced, DraftQuery):
                     offered = reminders_insert_select(produced)  # set-based: one INSERT ... SELECT
                 else:
                     for chunk in _chunks(produced, chunk_size):
-                        offered += reminders_write(chunk)
+                        offered += reminders_insert_drafts(chunk)  # PostgreSQL: one unnest INSERT a chunk
         except Exception as error:
             logger.error("reminder rule failed: rule=%s error=%s", name, type(error).__name__)
             result.failed.append(name)
             continue
         result.offered[name] = offered
         logger.info("reminder rule ran: rule=%s offered=%d", name, offered)
+    if run is not None and not result.failed:
+        marks_consume([mark_id for mark_id, _ in marks])
+        ReminderScanRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
+    logger.info("reminder scan: full=%s patients=%s", result.full, result.patients)
     return result
 
 

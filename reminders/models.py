@@ -150,3 +150,34 @@ class TeamMessage(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"team message {self.public_id}"
+
+
+class ReminderScanRun(models.Model):
+    """One run of the daily scan (reminders.delivery.reminders_scan). The latest finished run
+    decides the next one: the same day -> an incremental rescan of the patients marked since;
+    a new day, or none finished -> the full scan."""
+
+    scan_date = models.DateField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    full = models.BooleanField()
+    patients = models.PositiveIntegerField(null=True, blank=True)  # rescanned patients (incremental)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"reminder scan {self.pk} of {self.scan_date}"
+
+
+class ReminderScanMark(models.Model):
+    """A patient whose data a daily rule reads changed: written by a database trigger on the
+    rule's input tables (reminders.scan_marks), in the transaction of the change. The next
+    same-day rescan reads them, evaluates the rules for those patients only, and deletes the
+    marks it read. One row per change (no unique patient): the id is the watermark."""
+
+    id = models.BigAutoField(primary_key=True)
+    patient_id = models.BigIntegerField()  # no FK: a trigger writes it; a mark of a deleted patient is harmless
+
+    def __str__(self) -> str:
+        return f"reminder scan mark of patient {self.patient_id}"

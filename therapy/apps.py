@@ -12,7 +12,7 @@ class TherapyConfig(AppConfig):
         from therapy import reminders, seeding, selectors
 
         chart_tab_register(ChartTab(key="therapy", label="Therapy", url_name="therapy:tab", order=40))
-        reminder_rule_register("therapy.course_overdue", reminders.overdue_courses_query)  # set-based (issue 14)
+        reminder_rule_register("therapy.course_overdue", reminders.overdue_courses_query, incremental=True)
         care_plan_panel_register(
             CarePlanPanel(
                 key="therapy_goal_progress",

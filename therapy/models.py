@@ -196,7 +196,16 @@ class TherapySession(ClinicalRecord):
     class Meta:
         ordering = ["-session_date", "-id"]
         base_manager_name = "all_records"
-        indexes = [models.Index(fields=["course", "session_date"])]
+        indexes = [
+            models.Index(fields=["course", "session_date"]),
+            # A course's last attended session, one index probe per course (therapy.reminders,
+            # the overdue-course scan; issue 14), instead of aggregating every session.
+            models.Index(
+                fields=["course", "session_date"],
+                condition=Q(attendance="attended", entered_in_error_at__isnull=True),
+                name="therapy_session_attended_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(attendance__in=Attendance.values), name="%(app_label)s_%(class)s_attendance_valid"

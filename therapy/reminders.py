@@ -14,10 +14,10 @@ Reminder `detail` stays behind login; it never carries the summary, risk note or
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Case, CharField, DateField, Exists, F, Max, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat
 
-from careplans.models import PatientStatus, TeamRole
+from careplans.models import Patient, PatientStatus, TeamRole
 from careplans.selectors import active_team_members
 from reminders.models import ReminderKind
 from reminders.outbox import DraftQuery, ReminderDraft
@@ -73,12 +73,17 @@ def risk_raised(session: TherapySession) -> bool:
     return session.risk_level == RiskLevel.RAISED and session.entered_in_error_at is None
 
 
-def _overdue_course_rows(today: date) -> QuerySet[Any]:  # annotated: `anchor`
+def _overdue_course_rows(today: date, patients: QuerySet[Patient] | None = None) -> QuerySet[Any]:  # `anchor`
     """Active courses of active patients, therapist still on the team, annotated with
     `anchor` (last attended session, or the start) older than the planned interval."""
-    last_attended = Max(
-        "sessions__session_date",
-        filter=Q(sessions__attendance=Attendance.ATTENDED, sessions__entered_in_error_at__isnull=True),
+    # One probe per course of therapy_session_attended_idx, not an aggregate over every session.
+    last_attended = Subquery(
+        TherapySession.all_records.filter(
+            course_id=OuterRef("pk"), attendance=Attendance.ATTENDED, entered_in_error_at__isnull=True
+        )
+        .order_by("-session_date")
+        .values("session_date")[:1],
+        output_field=DateField(),
     )
     overdue = Q()
     for frequency, days in FREQUENCY_INTERVAL_DAYS.items():
@@ -86,19 +91,17 @@ def _overdue_course_rows(today: date) -> QuerySet[Any]:  # annotated: `anchor`
     therapist_on_team = Exists(
         active_team_members().filter(patient_id=OuterRef("patient_id"), user_id=OuterRef("therapist_id"))
     )
-    return (
-        TherapyCourse.objects.filter(status=CourseStatus.ACTIVE, patient__status=PatientStatus.ACTIVE)
-        .filter(therapist_on_team)
-        .annotate(anchor=Coalesce(last_attended, F("started_on")))
-        .filter(overdue)
-    )
+    courses = TherapyCourse.objects.filter(status=CourseStatus.ACTIVE, patient__status=PatientStatus.ACTIVE)
+    if patients is not None:
+        courses = courses.filter(patient__in=patients)
+    return courses.filter(therapist_on_team).annotate(anchor=Coalesce(last_attended, F("started_on"))).filter(overdue)
 
 
-def overdue_courses(today: date) -> list[ReminderDraft]:
+def overdue_courses(today: date, patients: QuerySet[Patient] | None = None) -> list[ReminderDraft]:
     """Daily rule: active courses whose last attended session (or start, if none) is older
     than the planned interval. One query; due date = the day the next session was expected,
     so re-running the scan on later days is a no-op until a session is logged."""
-    rows = _overdue_course_rows(today).values_list(
+    rows = _overdue_course_rows(today, patients).values_list(
         "public_id", "patient_id", "therapist_id", "planned_frequency", "anchor"
     )
     return [
@@ -115,8 +118,9 @@ def overdue_courses(today: date) -> list[ReminderDraft]:
     ]
 
 
-def overdue_courses_query(today: date) -> DraftQuery:
-    """overdue_courses as one INSERT ... SELECT on PostgreSQL (issue 14); the same rows."""
+def overdue_courses_query(today: date, patients: QuerySet[Patient] | None = None) -> DraftQuery:
+    """overdue_courses as one INSERT ... SELECT on PostgreSQL (issue 14); the same rows.
+    `patients`: only theirs (the incremental rescan)."""
     due = Case(
         *[
             # date + interval is a timestamp on PostgreSQL: cast back to the day.
@@ -126,7 +130,7 @@ def overdue_courses_query(today: date) -> DraftQuery:
         output_field=DateField(),
     )
     rows = (
-        _overdue_course_rows(today)
+        _overdue_course_rows(today, patients)
         .annotate(
             r_kind=Value(ReminderKind.SESSION_FOLLOW_UP.value),
             r_subject_type=Value(COURSE_SUBJECT),
@@ -141,4 +145,4 @@ def overdue_courses_query(today: date) -> DraftQuery:
         .values_list("therapist_id", "patient_id", "r_kind", "r_subject_type", "r_subject_id", "r_due", "r_detail")
         .order_by()
     )
-    return DraftQuery(queryset=rows, drafts=lambda: overdue_courses(today))
+    return DraftQuery(queryset=rows, drafts=lambda: overdue_courses(today, patients))

@@ -94,6 +94,11 @@ def scan_with_kinds() -> dict[str, Any]:
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE careplans_reminder CASCADE")  # its own database: an empty outbox
+        # and no scan of today on record, so the first scan is a full one (checkouts with the
+        # incremental rescan, issue 14; older ones have no such table).
+        cursor.execute("SELECT to_regclass('reminders_reminderscanrun')")
+        if cursor.fetchone()[0]:
+            cursor.execute("TRUNCATE reminders_reminderscanrun, reminders_reminderscanmark")
     today = date.today()
     runs = []
     for label in ("first", "rescan"):
