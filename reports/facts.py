@@ -8,7 +8,8 @@ monitoring schedule on each page (14.6 s at 100k patients). Now:
 - `facts_refresh(patient_ids)` recomputes the facts of those patients set-based: one
   INSERT ... SELECT ... ON CONFLICT DO UPDATE on PostgreSQL (delete + INSERT ... SELECT on
   SQLite, the portable fallback), then the monitoring due dates (the monitoring rule is Python,
-  medications.monitoring: a fixed number of queries per batch) in one bulk UPDATE;
+  medications.monitoring: a fixed number of queries per batch): per patient in one bulk UPDATE,
+  per regimen (RegimenReportFacts, for the monitoring compliance report) upserted;
 - `facts_refresh_dirty()` does that for the marked patients; the registry calls it before it
   reads (a handful of rows, a constant number of queries), Celery beat every few minutes;
 - `facts_refresh_all()` rebuilds everyone in batches, nightly (beat) and from
@@ -47,7 +48,7 @@ from medications.selectors import monitoring_for_regimens
 from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment, SafetyAlert, SafetyFollowUp
 from outcomes.selectors import annotate_outcomes
-from reports.models import PatientReportFacts, ReportFactsDirty
+from reports.models import PatientReportFacts, RegimenReportFacts, ReportFactsDirty
 from reports.replica import reading_primary
 from reports.sql import latest_of
 from therapy.models import Attendance, TherapyCourse, TherapySession
@@ -210,8 +211,9 @@ def _upsert(patient_ids: Sequence[int], today: date) -> None:
             cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)  # noqa: S608
 
 
-def _monitoring_due(patient_ids: Sequence[int], today: date) -> dict[int, date]:
-    """patient -> the earliest due date of a monitoring test not done (medications.monitoring)."""
+def _monitoring_due(patient_ids: Sequence[int], today: date) -> list[RegimenReportFacts]:
+    """Per active regimen on a protocol: the earliest due date of a monitoring test not done
+    (medications.monitoring), None when nothing is pending."""
     regimens = list(
         Regimen.objects.filter(
             patient_id__in=list(patient_ids),
@@ -221,23 +223,43 @@ def _monitoring_due(patient_ids: Sequence[int], today: date) -> dict[int, date]:
         .select_related("medication__monitoring_protocol")
         .order_by("id")
     )
-    due: dict[int, date] = {}
-    by_pk = {regimen.pk: regimen for regimen in regimens}
-    for regimen_pk, items in monitoring_for_regimens(regimens, today=today).items():
-        for item in items:
-            if item.status in (ItemStatus.DUE, ItemStatus.OVERDUE):
-                patient_id = by_pk[regimen_pk].patient_id
-                due[patient_id] = min(due.get(patient_id, item.due_date), item.due_date)
-    return due
+    schedules = monitoring_for_regimens(regimens, today=today)
+    facts = []
+    for regimen in regimens:
+        pending = [
+            item.due_date
+            for item in schedules.get(regimen.pk, [])
+            if item.status in (ItemStatus.DUE, ItemStatus.OVERDUE)
+        ]
+        facts.append(
+            RegimenReportFacts(
+                regimen=regimen, patient_id=regimen.patient_id, monitoring_due_on=min(pending, default=None)
+            )
+        )
+    return facts
 
 
-def _write_monitoring(due: dict[int, date]) -> None:
-    if not due:
-        return
-    PatientReportFacts.objects.bulk_update(
-        [PatientReportFacts(patient_id=pk, monitoring_due_on=day) for pk, day in due.items()],
-        ["monitoring_due_on"],
+def _write_monitoring(regimens: list[RegimenReportFacts]) -> None:
+    """Per patient the earliest due date (the registry's flag), per regimen its own (upserted: a
+    row of a regimen stopped or moved off its protocol stays behind, and the report, which reads
+    only active regimens on a protocol, never reads it)."""
+    by_patient: dict[int, date] = {}
+    for fact in regimens:
+        if fact.monitoring_due_on is not None:
+            day = fact.monitoring_due_on
+            by_patient[fact.patient_id] = min(by_patient.get(fact.patient_id, day), day)
+    if by_patient:
+        PatientReportFacts.objects.bulk_update(
+            [PatientReportFacts(patient_id=pk, monitoring_due_on=day) for pk, day in by_patient.items()],
+            ["monitoring_due_on"],
+            batch_size=5_000,
+        )
+    RegimenReportFacts.objects.bulk_create(
+        regimens,
         batch_size=5_000,
+        update_conflicts=True,
+        unique_fields=["regimen"],
+        update_fields=["patient", "monitoring_due_on"],
     )
 
 

@@ -106,3 +106,20 @@ class ReportFactsDirty(models.Model):
 
     def __str__(self) -> str:
         return f"stale report facts of patient {self.patient_id}"
+
+
+class RegimenReportFacts(models.Model):
+    """Per active regimen on a monitoring protocol: the earliest due date of a test not yet done
+    (medications.monitoring: each test has at most one pending item, overdue once its due date
+    is before today; NULL: nothing pending). Kept with PatientReportFacts by reports.facts, so
+    the clinic-wide monitoring compliance reads a date per regimen instead of running the rule
+    for the clinic on every page (issue 14). Derived data only."""
+
+    regimen = models.OneToOneField(
+        "medications.Regimen", primary_key=True, on_delete=models.CASCADE, related_name="report_facts"
+    )
+    patient = models.ForeignKey("careplans.Patient", on_delete=models.CASCADE, related_name="+")
+    monitoring_due_on = models.DateField(null=True)
+
+    def __str__(self) -> str:
+        return f"report facts of regimen {self.regimen_id}"
