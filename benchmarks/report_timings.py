@@ -433,10 +433,11 @@ HAND_SQL: dict[str, str] = {
         WITH flagged AS (
             SELECT f.*, p.public_id, p.family_name, p.given_name, p.mrn, {FLAGS_SQL}
             FROM reports_patientreportfacts f JOIN careplans_patient p ON p.id = f.patient_id
-            WHERE p.status = 'active' AND (EXISTS (SELECT 1 FROM careplans_careteammember m
-                  WHERE m.patient_id = p.id AND m.user_id = %(care_manager)s AND m.ended_at IS NULL)
-                  OR EXISTS (SELECT 1 FROM careplans_breakglassgrant g
-                  WHERE g.patient_id = p.id AND g.user_id = %(care_manager)s AND g.expires_at > now())))
+            WHERE p.status = 'active' AND p.id IN (
+                  SELECT m.patient_id FROM careplans_careteammember m
+                  WHERE m.user_id = %(care_manager)s AND m.ended_at IS NULL
+                  UNION SELECT g.patient_id FROM careplans_breakglassgrant g
+                  WHERE g.user_id = %(care_manager)s AND g.expires_at > now()))
         SELECT flagged.*, f_safety::int + coalesce(f_not_improving, false)::int + coalesce(f_monitoring, false)::int
                + coalesce(f_measurement, false)::int + f_review::int AS flag_count, COUNT(*) OVER () AS total
         FROM flagged ORDER BY flag_count DESC, family_name, given_name, patient_id LIMIT 100""",  # noqa: S608

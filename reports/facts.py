@@ -48,6 +48,7 @@ from medications.selectors import monitoring_for_regimens
 from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment, SafetyAlert, SafetyFollowUp
 from outcomes.selectors import annotate_outcomes
+from reports.contacts import followed_up, intake
 from reports.models import PatientReportFacts, RegimenReportFacts, ReportFactsDirty
 from reports.replica import reading_primary
 from reports.sql import latest_of
@@ -75,6 +76,8 @@ COLUMNS = [
     "care_manager_id",
     "last_contact",
     "measurement_anchor",
+    "intake_on",
+    "intake_followed_up",
 ]
 
 
@@ -148,15 +151,20 @@ def _measurement_anchor(today: date) -> Coalesce:
 
 def facts_query(patients: QuerySet[Patient], *, today: date) -> QuerySet:
     """`values()` in COLUMNS order: the facts of `patients` as of `today`."""
-    annotated = annotate_outcomes(patients, today=today).annotate(
-        f_computed_on=Value(today, output_field=DateField()),
-        f_registered_on=TruncDate("created_at"),
-        f_prescriber=_team_member_name(TeamRole.PRESCRIBER),
-        f_therapist=_team_member_name(TeamRole.THERAPIST),
-        f_care_manager=_team_member_name(TeamRole.CARE_MANAGER),
-        f_care_manager_id=Subquery(_team_members(TeamRole.CARE_MANAGER).values("user_id")[:1]),
-        f_last_contact=_last_contact(today),
-        f_anchor=_measurement_anchor(today),
+    annotated = (
+        annotate_outcomes(patients, today=today)
+        .annotate(
+            f_computed_on=Value(today, output_field=DateField()),
+            f_registered_on=TruncDate("created_at"),
+            f_prescriber=_team_member_name(TeamRole.PRESCRIBER),
+            f_therapist=_team_member_name(TeamRole.THERAPIST),
+            f_care_manager=_team_member_name(TeamRole.CARE_MANAGER),
+            f_care_manager_id=Subquery(_team_members(TeamRole.CARE_MANAGER).values("user_id")[:1]),
+            f_last_contact=_last_contact(today),
+            f_anchor=_measurement_anchor(today),
+            f_intake=intake(),
+        )
+        .annotate(f_followed_up=followed_up("f_intake"))
     )
     return annotated.order_by().values_list(
         "pk",
@@ -176,6 +184,8 @@ def facts_query(patients: QuerySet[Patient], *, today: date) -> QuerySet:
         "f_care_manager_id",
         "f_last_contact",
         "f_anchor",
+        "f_intake",
+        "f_followed_up",
     )
 
 

@@ -90,6 +90,10 @@ class PatientReportFacts(models.Model):
     measurement_anchor = models.DateField(null=True)
     # The earliest due date of a monitoring test not yet done: overdue when before today.
     monitoring_due_on = models.DateField(null=True)
+    # The process measure "follow-up within 4 weeks of intake" (reports/contacts.py): the first
+    # questionnaire or attended session, and whether another contact followed within 28 days.
+    intake_on = models.DateField(null=True)
+    intake_followed_up = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["care_manager"], name="reports_facts_care_manager")]

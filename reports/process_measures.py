@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     Count,
-    DateField,
     Exists,
     F,
     OuterRef,
@@ -34,9 +33,8 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 
 from careplans.models import CarePlan, CaseReview, CaseReviewStatus, Patient
-from medications.models import AdherenceCheck
 from outcomes.instruments import InstrumentCode
-from outcomes.models import Assessment, SafetyFollowUp
+from outcomes.models import Assessment
 from outcomes.selectors import OutcomeAnnotations
 from reports.base import (
     Column,
@@ -45,76 +43,35 @@ from reports.base import (
     ReportParams,
     ReportResult,
     Section,
+    in_scope,
     patients_in_scope,
     percent,
 )
 from reports.charts import Series, bar_chart
+from reports.contacts import FOLLOW_UP_DAYS, contacts_in
 from reports.facts import facts_refresh_dirty, with_phq9_baseline
-from reports.sql import AddDays, earliest_of
-from therapy.models import Attendance, TherapySession
+from reports.models import PatientReportFacts
+from reports.sql import AddDays, fetch_dicts
 
 if TYPE_CHECKING:  # django-stubs' helper; not needed at run time
     from django_stubs_ext import WithAnnotations
 
-FOLLOW_UP_DAYS = 28
 INDEX_MINIMUM = 10
 WEEK_8, WEEK_12 = 56, 84
 DEPRESSION_CODES = ("F32", "F33")  # ICD-10 major depressive disorder, single / recurrent
 MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
-def _contacts(after: Any, until: Any, *, inclusive_start: bool = False) -> Q:
-    """A contact with the patient on a day in (after, until] (or [after, until])."""
-    start = "gte" if inclusive_start else "gt"
-
-    def between(field: str) -> dict[str, Any]:
-        return {f"{field}__{start}": after, f"{field}__lte": until}
-
-    patient = OuterRef("pk")
-    return (
-        Exists(Assessment.objects.filter(patient=patient, **between("administered_on")))
-        | Exists(
-            TherapySession.objects.filter(
-                course__patient=patient,
-                course__entered_in_error_at__isnull=True,
-                attendance=Attendance.ATTENDED,
-                **between("session_date"),
-            )
-        )
-        | Exists(SafetyFollowUp.objects.filter(patient=patient, **between("assessed_on")))
-        | Exists(AdherenceCheck.objects.filter(patient=patient, **between("checked_on")))
-    )
-
-
-def _first(queryset: QuerySet, field: str) -> Subquery:
-    return Subquery(queryset.order_by(field).values(field)[:1], output_field=DateField())
-
-
-def _intake() -> Any:
-    patient = OuterRef("pk")
-    return earliest_of(
-        _first(Assessment.objects.filter(patient=patient), "administered_on"),
-        _first(
-            TherapySession.objects.filter(
-                course__patient=patient, course__entered_in_error_at__isnull=True, attendance=Attendance.ATTENDED
-            ),
-            "session_date",
-        ),
-    )
-
-
 def follow_up_measure(params: ReportParams) -> dict[str, Any]:
-    patients = (
-        patients_in_scope(params).annotate(intake=_intake()).filter(intake__gte=params.start, intake__lte=params.end)
-    )
-    window_closed = Q(intake__lte=params.today - timedelta(days=FOLLOW_UP_DAYS))
-    followed = _contacts(OuterRef("intake"), AddDays(OuterRef("intake"), FOLLOW_UP_DAYS))
-    counts = patients.annotate(followed=followed).aggregate(
+    """From each patient's stored intake and whether it was followed up (reports.facts, with
+    reports.contacts' definitions). The caller refreshes the marked patients' facts first."""
+    facts = PatientReportFacts.objects.filter(in_scope(params), intake_on__gte=params.start, intake_on__lte=params.end)
+    window_closed = Q(intake_on__lte=params.today - timedelta(days=FOLLOW_UP_DAYS))
+    return facts.aggregate(
         intakes=Count("pk"),
         eligible=Count("pk", filter=window_closed),
-        met=Count("pk", filter=window_closed & Q(followed=True)),
+        met=Count("pk", filter=window_closed & Q(intake_followed_up=True)),
     )
-    return counts
 
 
 class NonResponderAnnotations(OutcomeAnnotations):
@@ -180,39 +137,55 @@ def four_month_windows(start: date, end: date) -> list[Window]:
 
 
 def phq9_utilisation(params: ReportParams) -> list[dict[str, Any]]:
+    """One query: the (patient, window) pairs with a contact and those with a PHQ-9, each
+    contact's window by its day (the windows tile the period), counted for the patients with
+    depression in scope. Only the ORM's compiled SQL and CASE arms of parameters are joined."""
     windows = four_month_windows(params.start, params.end)
+    if not windows:
+        return []
     depression = Q()
     for code in DEPRESSION_CODES:
         depression |= Q(diagnoses__icontains=f'"{code}')
     patients = patients_in_scope(params).filter(Exists(CarePlan.objects.filter(depression, patient=OuterRef("pk"))))
-    counts: dict[str, Count] = {}
-    for index, window in enumerate(windows):
-        seen = _contacts(window.start, window.end, inclusive_start=True)
-        measured = Exists(
-            Assessment.objects.filter(
-                patient=OuterRef("pk"),
-                instrument=InstrumentCode.PHQ9,
-                administered_on__gte=window.start,
-                administered_on__lte=window.end,
-            )
+    contacts_sql, contacts_params = contacts_in(params.start, params.end).query.sql_with_params()
+    phq9_sql, phq9_params = (
+        Assessment.objects.filter(
+            instrument=InstrumentCode.PHQ9, administered_on__gte=params.start, administered_on__lte=params.end
         )
-        patients = patients.annotate(**{f"seen_{index}": seen, f"measured_{index}": measured})
-        counts |= {
-            f"eligible_{index}": Count("pk", filter=Q(**{f"seen_{index}": True})),
-            f"met_{index}": Count("pk", filter=Q(**{f"seen_{index}": True, f"measured_{index}": True})),
-        }
-    totals = patients.aggregate(**counts) if windows else {}
-    return [
-        {
-            "window": window.label,
-            "from": window.start,
-            "to": window.end,
-            "eligible": totals[f"eligible_{index}"],
-            "met": totals[f"met_{index}"],
-            "rate": percent(totals[f"met_{index}"], totals[f"eligible_{index}"]),
-        }
-        for index, window in enumerate(windows)
-    ]
+        .order_by()
+        .values_list("patient_id", "administered_on")
+        .query.sql_with_params()
+    )
+    patients_sql, patients_params = patients.order_by().values("pk").query.sql_with_params()
+    window_of = "CASE " + " ".join("WHEN day BETWEEN %s AND %s THEN " + str(index) for index in range(len(windows)))
+    window_of += " END"
+    bounds = [day for window in windows for day in (window.start, window.end)]
+    sql = f"""WITH contacts (patient_id, day) AS ({contacts_sql}),
+        phq9 (patient_id, day) AS ({phq9_sql}),
+        seen AS (SELECT DISTINCT patient_id, {window_of} AS w FROM contacts),
+        measured AS (SELECT DISTINCT patient_id, {window_of} AS w FROM phq9)
+        SELECT seen.w, COUNT(*) AS eligible, COUNT(measured.patient_id) AS met
+        FROM seen LEFT JOIN measured ON measured.patient_id = seen.patient_id AND measured.w = seen.w
+        WHERE seen.patient_id IN ({patients_sql})
+        GROUP BY seen.w"""  # noqa: S608
+    found = {
+        int(row["w"]): row
+        for row in fetch_dicts(sql, [*contacts_params, *phq9_params, *bounds, *bounds, *patients_params])
+    }
+    rows = []
+    for index, window in enumerate(windows):
+        counts = found.get(index, {"eligible": 0, "met": 0})
+        rows.append(
+            {
+                "window": window.label,
+                "from": window.start,
+                "to": window.end,
+                "eligible": counts["eligible"],
+                "met": counts["met"],
+                "rate": percent(counts["met"], counts["eligible"]),
+            }
+        )
+    return rows
 
 
 class ProcessMeasuresReport(Report):
@@ -227,10 +200,10 @@ class ProcessMeasuresReport(Report):
     def compute(
         self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool, progress: Progress
     ) -> ReportResult:
-        follow_up = follow_up_measure(params)
-        progress(25)
-        non_responders = _non_responders(params)
+        non_responders = _non_responders(params)  # refreshes the marked patients' facts
         review = non_responders.aggregate(eligible=Count("pk"), met=Count("pk", filter=Q(reviewed=True)))
+        progress(25)
+        follow_up = follow_up_measure(params)
         progress(50)
         utilisation = phq9_utilisation(params)
         progress(90)

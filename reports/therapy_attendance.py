@@ -108,7 +108,7 @@ class TherapyAttendanceReport(Report):
         self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool, progress: Progress
     ) -> ReportResult:
         pairs = attendance_by_pair(params)
-        progress(80)
+        progress(40)
         rows_therapist = [
             _with_rates(_summed(group, therapist=group[0]["therapist"]))
             for group in _regrouped(pairs, lambda row: row["therapist_order"])
@@ -120,6 +120,7 @@ class TherapyAttendanceReport(Report):
             for group in _regrouped(pairs, lambda row: row["modality"])
         ]
         by_pair = [_with_rates({key: value for key, value in row.items() if key != "therapist_order"}) for row in pairs]
+        progress(80)
         chart = bar_chart(
             title="No-show and attendance rate by therapist",
             categories=[(row["therapist"], [row["no_show_rate"], row["attendance_rate"]]) for row in rows_therapist],

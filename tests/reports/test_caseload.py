@@ -146,6 +146,5 @@ def test_registry_page_query_count_does_not_grow_with_patients(
     # session, user, 5 monitoring (regimens, steps, results, dose changes, monitoring exceptions), the
     # page with its count, clinicians for the form, audit (savepoint, chain head, insert, update,
     # release), session save (3)
-    print("COUNTS", with_5, with_50, _count_queries(client, url, {"flag": ["monitoring_overdue"]}))
     with django_assert_max_num_queries(17 + JIT_STATEMENTS):
         client.get(url, {"flag": ["monitoring_overdue"]})

@@ -1,0 +1,69 @@
+"""Contacts with a patient, as the process measures and the report facts define them
+(reports/process_measures.py; CLINICAL.md §1): a questionnaire, an attended therapy session,
+a safety follow-up or an adherence check (courses entered in error left out).
+
+Here rather than in process_measures because reports.facts stores each patient's intake and
+its follow-up (issue 14) and process_measures reads the facts: both use one definition.
+"""
+
+from typing import Any
+
+from django.db.models import DateField, Exists, F, OuterRef, Q, QuerySet, Subquery
+
+from medications.models import AdherenceCheck
+from outcomes.models import Assessment, SafetyFollowUp
+from reports.sql import AddDays, earliest_of
+from therapy.models import Attendance, TherapySession
+
+FOLLOW_UP_DAYS = 28
+
+
+def _attended_sessions() -> QuerySet[TherapySession]:
+    return TherapySession.objects.filter(course__entered_in_error_at__isnull=True, attendance=Attendance.ATTENDED)
+
+
+def contact_days() -> list[tuple[QuerySet, str, str]]:
+    """(contacts, the path to their patient, their day field), one per kind of contact."""
+    return [
+        (Assessment.objects.all(), "patient", "administered_on"),
+        (_attended_sessions(), "course__patient", "session_date"),
+        (SafetyFollowUp.objects.all(), "patient", "assessed_on"),
+        (AdherenceCheck.objects.all(), "patient", "checked_on"),
+    ]
+
+
+def contacts(after: Any, until: Any, *, inclusive_start: bool = False) -> Q:
+    """A contact with the patient (OuterRef("pk")) on a day in (after, until] (or [after, until])."""
+    start = "gte" if inclusive_start else "gt"
+    found = [
+        Exists(queryset.filter(**{patient: OuterRef("pk"), f"{day}__{start}": after, f"{day}__lte": until}))
+        for queryset, patient, day in contact_days()
+    ]
+    return Q(found[0]) | Q(found[1]) | Q(found[2]) | Q(found[3])
+
+
+def contacts_in(start: Any, end: Any) -> QuerySet:
+    """Every contact dated in [start, end] as (patient_id, day) rows: the four kinds as one UNION ALL."""
+    parts = [
+        queryset.filter(**{f"{day}__gte": start, f"{day}__lte": end}).order_by().values_list(F(f"{patient}_id"), F(day))
+        for queryset, patient, day in contact_days()
+    ]
+    return parts[0].union(*parts[1:], all=True)
+
+
+def _first(queryset: QuerySet, field: str) -> Subquery:
+    return Subquery(queryset.order_by(field).values(field)[:1], output_field=DateField())
+
+
+def intake() -> Any:
+    """The patient's first contact that opens care: the first questionnaire or attended session."""
+    patient = OuterRef("pk")
+    return earliest_of(
+        _first(Assessment.objects.filter(patient=patient), "administered_on"),
+        _first(_attended_sessions().filter(course__patient=patient), "session_date"),
+    )
+
+
+def followed_up(intake_field: str) -> Q:
+    """Another contact in the FOLLOW_UP_DAYS after the intake (an annotation of the patient)."""
+    return contacts(OuterRef(intake_field), AddDays(OuterRef(intake_field), FOLLOW_UP_DAYS))
