@@ -6,11 +6,14 @@ Here rather than in process_measures because reports.facts stores each patient's
 its follow-up (issue 14) and process_measures reads the facts: both use one definition.
 """
 
+from datetime import date
 from typing import Any
 
-from django.db.models import DateField, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, DateField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Cast, ExtractMonth, ExtractYear
 
 from medications.models import AdherenceCheck
+from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment, SafetyFollowUp
 from reports.sql import AddDays, earliest_of
 from therapy.models import Attendance, TherapySession
@@ -42,15 +45,6 @@ def contacts(after: Any, until: Any, *, inclusive_start: bool = False) -> Q:
     return Q(found[0]) | Q(found[1]) | Q(found[2]) | Q(found[3])
 
 
-def contacts_in(start: Any, end: Any) -> QuerySet:
-    """Every contact dated in [start, end] as (patient_id, day) rows: the four kinds as one UNION ALL."""
-    parts = [
-        queryset.filter(**{f"{day}__gte": start, f"{day}__lte": end}).order_by().values_list(F(f"{patient}_id"), F(day))
-        for queryset, patient, day in contact_days()
-    ]
-    return parts[0].union(*parts[1:], all=True)
-
-
 def _first(queryset: QuerySet, field: str) -> Subquery:
     return Subquery(queryset.order_by(field).values(field)[:1], output_field=DateField())
 
@@ -67,3 +61,37 @@ def intake() -> Any:
 def followed_up(intake_field: str) -> Q:
     """Another contact in the FOLLOW_UP_DAYS after the intake (an annotation of the patient)."""
     return contacts(OuterRef(intake_field), AddDays(OuterRef(intake_field), FOLLOW_UP_DAYS))
+
+
+def period_of(day: date) -> int:
+    """The calendar 4-month period (Jan-Apr, May-Aug, Sep-Dec) of a day, as ContactPeriodFacts numbers it."""
+    return day.year * 3 + (day.month - 1) // 4
+
+
+def contact_periods(patient_ids: list[int]) -> tuple[str, list[Any]]:
+    """SQL selecting (patient_id, period, first_contact_on, last_contact_on, first_phq9_on,
+    last_phq9_on) of these patients: every contact as one UNION ALL (the ORM's SQL), grouped."""
+
+    def as_int(expression: Any) -> Cast:
+        return Cast(expression, IntegerField())  # PostgreSQL's EXTRACT gives numeric
+
+    parts = []
+    for queryset, patient, day in contact_days():
+        phq9: Any = Value(None, output_field=DateField())
+        if queryset.model is Assessment:
+            phq9 = Case(When(instrument=InstrumentCode.PHQ9, then=F(day)), output_field=DateField())
+        parts.append(
+            queryset.filter(**{f"{patient}_id__in": patient_ids})
+            .order_by()
+            .values_list(
+                F(f"{patient}_id"),
+                as_int(ExtractYear(day)) * 3 + (as_int(ExtractMonth(day)) - 1) / 4,
+                F(day),
+                phq9,
+            )
+        )
+    sql, params = parts[0].union(*parts[1:], all=True).query.sql_with_params()
+    grouped = f"""WITH contact (patient_id, period, day, phq9_day) AS ({sql})
+        SELECT patient_id, period, MIN(day), MAX(day), MIN(phq9_day), MAX(phq9_day)
+        FROM contact GROUP BY patient_id, period"""  # noqa: S608  (the ORM's SQL)
+    return grouped, list(params)

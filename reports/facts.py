@@ -9,7 +9,8 @@ monitoring schedule on each page (14.6 s at 100k patients). Now:
   INSERT ... SELECT ... ON CONFLICT DO UPDATE on PostgreSQL (delete + INSERT ... SELECT on
   SQLite, the portable fallback), then the monitoring due dates (the monitoring rule is Python,
   medications.monitoring: a fixed number of queries per batch): per patient in one bulk UPDATE,
-  per regimen (RegimenReportFacts, for the monitoring compliance report) upserted;
+  per regimen (RegimenReportFacts, for the monitoring compliance report) upserted; and the
+  contacts per 4-month period (ContactPeriodFacts, for the process measures) replaced;
 - `facts_refresh_dirty()` does that for the marked patients; the registry calls it before it
   reads (a handful of rows, a constant number of queries), Celery beat every few minutes;
 - `facts_refresh_all()` rebuilds everyone in batches, nightly (beat) and from
@@ -48,8 +49,8 @@ from medications.selectors import monitoring_for_regimens
 from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment, SafetyAlert, SafetyFollowUp
 from outcomes.selectors import annotate_outcomes
-from reports.contacts import followed_up, intake
-from reports.models import PatientReportFacts, RegimenReportFacts, ReportFactsDirty
+from reports.contacts import contact_periods, followed_up, intake
+from reports.models import ContactPeriodFacts, PatientReportFacts, RegimenReportFacts, ReportFactsDirty
 from reports.replica import reading_primary
 from reports.sql import latest_of
 from therapy.models import Attendance, TherapyCourse, TherapySession
@@ -273,6 +274,17 @@ def _write_monitoring(regimens: list[RegimenReportFacts]) -> None:
     )
 
 
+def _write_contact_periods(patient_ids: Sequence[int]) -> None:
+    """The patients' contacts per 4-month period (ContactPeriodFacts), replaced."""
+    ids = list(patient_ids)
+    ContactPeriodFacts.objects.filter(patient_id__in=ids).delete()
+    select_sql, params = contact_periods(ids)
+    table = ContactPeriodFacts._meta.db_table
+    columns = "patient_id, period, first_contact_on, last_contact_on, first_phq9_on, last_phq9_on"
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)  # noqa: S608
+
+
 def facts_refresh(patient_ids: Iterable[int], *, today: date | None = None) -> int:
     """Recompute the facts of these patients; returns how many."""
     ids = sorted(set(patient_ids))
@@ -282,6 +294,7 @@ def facts_refresh(patient_ids: Iterable[int], *, today: date | None = None) -> i
     with reading_primary(), transaction.atomic(using=DEFAULT_DB_ALIAS):
         _upsert(ids, today)
         _write_monitoring(_monitoring_due(ids, today))
+        _write_contact_periods(ids)
     return len(ids)
 
 

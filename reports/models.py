@@ -127,3 +127,25 @@ class RegimenReportFacts(models.Model):
 
     def __str__(self) -> str:
         return f"report facts of regimen {self.regimen_id}"
+
+
+class ContactPeriodFacts(models.Model):
+    """Per patient and calendar 4-month period (CMS160's Jan-Apr, May-Aug, Sep-Dec; `period` =
+    year * 3 + (month - 1) // 4) with a contact (reports/contacts.py): the first and last contact
+    day and the first and last PHQ-9 day. The process measure "PHQ-9 in each 4-month period"
+    counts these rows instead of every contact of the period (issue 14); first/last days answer
+    the periods the chosen dates clip. Kept by reports.facts with the patient's facts."""
+
+    patient = models.ForeignKey("careplans.Patient", on_delete=models.CASCADE, related_name="+")
+    period = models.IntegerField()
+    first_contact_on = models.DateField()
+    last_contact_on = models.DateField()
+    first_phq9_on = models.DateField(null=True)
+    last_phq9_on = models.DateField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["patient", "period"], name="reports_contact_period_unique")]
+        indexes = [models.Index(fields=["period"], name="reports_contact_period_idx")]
+
+    def __str__(self) -> str:
+        return f"contacts of patient {self.patient_id} in period {self.period}"

@@ -48,10 +48,10 @@ from reports.base import (
     percent,
 )
 from reports.charts import Series, bar_chart
-from reports.contacts import FOLLOW_UP_DAYS, contacts_in
+from reports.contacts import FOLLOW_UP_DAYS, contacts, period_of
 from reports.facts import facts_refresh_dirty, with_phq9_baseline
-from reports.models import PatientReportFacts
-from reports.sql import AddDays, fetch_dicts
+from reports.models import ContactPeriodFacts, PatientReportFacts
+from reports.sql import AddDays
 
 if TYPE_CHECKING:  # django-stubs' helper; not needed at run time
     from django_stubs_ext import WithAnnotations
@@ -136,45 +136,68 @@ def four_month_windows(start: date, end: date) -> list[Window]:
     return windows
 
 
-def phq9_utilisation(params: ReportParams) -> list[dict[str, Any]]:
-    """One query: the (patient, window) pairs with a contact and those with a PHQ-9, each
-    contact's window by its day (the windows tile the period), counted for the patients with
-    depression in scope. Only the ORM's compiled SQL and CASE arms of parameters are joined."""
-    windows = four_month_windows(params.start, params.end)
-    if not windows:
-        return []
+def _depressed(params: ReportParams) -> QuerySet[Patient]:
     depression = Q()
     for code in DEPRESSION_CODES:
         depression |= Q(diagnoses__icontains=f'"{code}')
-    patients = patients_in_scope(params).filter(Exists(CarePlan.objects.filter(depression, patient=OuterRef("pk"))))
-    contacts_sql, contacts_params = contacts_in(params.start, params.end).query.sql_with_params()
-    phq9_sql, phq9_params = (
-        Assessment.objects.filter(
-            instrument=InstrumentCode.PHQ9, administered_on__gte=params.start, administered_on__lte=params.end
+    return patients_in_scope(params).filter(Exists(CarePlan.objects.filter(depression, patient=OuterRef("pk"))))
+
+
+def _utilisation_from_periods(params: ReportParams, windows: list[Window]) -> dict[int, dict[str, Any]]:
+    """period -> eligible, met, from the stored contacts per 4-month period (ContactPeriodFacts).
+    Only the first and last windows are clipped by the chosen dates: a contact in [start, the
+    period's end] exists if the period's last contact is on or after `start`, one in [the period's
+    start, end] if its first is on or before `end`; for the periods between both hold anyway."""
+    facts_refresh_dirty(today=params.today)
+    start, end = params.start, params.end
+    rows = (
+        ContactPeriodFacts.objects.filter(
+            patient__in=_depressed(params),
+            period__gte=period_of(windows[0].start),
+            period__lte=period_of(windows[-1].start),
+            last_contact_on__gte=start,
+            first_contact_on__lte=end,
         )
+        .values("period")
+        .annotate(eligible=Count("pk"), met=Count("pk", filter=Q(last_phq9_on__gte=start, first_phq9_on__lte=end)))
         .order_by()
-        .values_list("patient_id", "administered_on")
-        .query.sql_with_params()
     )
-    patients_sql, patients_params = patients.order_by().values("pk").query.sql_with_params()
-    window_of = "CASE " + " ".join("WHEN day BETWEEN %s AND %s THEN " + str(index) for index in range(len(windows)))
-    window_of += " END"
-    bounds = [day for window in windows for day in (window.start, window.end)]
-    sql = f"""WITH contacts (patient_id, day) AS ({contacts_sql}),
-        phq9 (patient_id, day) AS ({phq9_sql}),
-        seen AS (SELECT DISTINCT patient_id, {window_of} AS w FROM contacts),
-        measured AS (SELECT DISTINCT patient_id, {window_of} AS w FROM phq9)
-        SELECT seen.w, COUNT(*) AS eligible, COUNT(measured.patient_id) AS met
-        FROM seen LEFT JOIN measured ON measured.patient_id = seen.patient_id AND measured.w = seen.w
-        WHERE seen.patient_id IN ({patients_sql})
-        GROUP BY seen.w"""  # noqa: S608
-    found = {
-        int(row["w"]): row
-        for row in fetch_dicts(sql, [*contacts_params, *phq9_params, *bounds, *bounds, *patients_params])
-    }
+    return {row["period"]: dict(row) for row in rows}
+
+
+def _utilisation_from_contacts(params: ReportParams, windows: list[Window]) -> dict[int, dict[str, Any]]:
+    """The same from the contacts themselves, for a period inside one 4-month period (clipped at
+    both ends, where the first and last contact days do not say whether one fell between)."""
+    window = windows[0]
+    seen = contacts(window.start, window.end, inclusive_start=True)
+    measured = Exists(
+        Assessment.objects.filter(
+            patient=OuterRef("pk"),
+            instrument=InstrumentCode.PHQ9,
+            administered_on__gte=window.start,
+            administered_on__lte=window.end,
+        )
+    )
+    counts = (
+        _depressed(params)
+        .annotate(seen=seen, measured=measured)
+        .aggregate(
+            eligible=Count("pk", filter=Q(seen=True)),
+            met=Count("pk", filter=Q(seen=True, measured=True)),
+        )
+    )
+    return {period_of(window.start): counts}
+
+
+def phq9_utilisation(params: ReportParams) -> list[dict[str, Any]]:
+    windows = four_month_windows(params.start, params.end)
+    if not windows:
+        return []
+    clipped_twice = len(windows) == 1 and period_of(params.start) == period_of(params.end)
+    found = (_utilisation_from_contacts if clipped_twice else _utilisation_from_periods)(params, windows)
     rows = []
-    for index, window in enumerate(windows):
-        counts = found.get(index, {"eligible": 0, "met": 0})
+    for window in windows:
+        counts = found.get(period_of(window.start), {"eligible": 0, "met": 0})
         rows.append(
             {
                 "window": window.label,
