@@ -147,8 +147,8 @@ def _utilisation_from_periods(params: ReportParams, windows: list[Window]) -> di
     """period -> eligible, met, from the stored contacts per 4-month period (ContactPeriodFacts).
     Only the first and last windows are clipped by the chosen dates: a contact in [start, the
     period's end] exists if the period's last contact is on or after `start`, one in [the period's
-    start, end] if its first is on or before `end`; for the periods between both hold anyway."""
-    facts_refresh_dirty(today=params.today)
+    start, end] if its first is on or before `end`; for the periods between both hold anyway.
+    The caller refreshes the marked patients' facts first."""
     start, end = params.start, params.end
     rows = (
         ContactPeriodFacts.objects.filter(
