@@ -61,7 +61,12 @@ def earliest_of(*dates: BaseExpression) -> NullIf:
 
 
 def facts_cte(
-    queryset: QuerySet, fields: list[str], *, names: list[str] | None = None, name: str = "facts"
+    queryset: QuerySet,
+    fields: list[str],
+    *,
+    names: list[str] | None = None,
+    name: str = "facts",
+    materialized: bool = False,
 ) -> tuple[str, list[Any]]:
     """`WITH <name> (<fields>) AS (<the queryset's SQL>)`: per-patient facts computed once.
 
@@ -69,10 +74,15 @@ def facts_cte(
     so flags built on the first and latest scores would evaluate those subqueries again and
     again. Selected once here, the report's own SQL reads plain columns of `facts`. The inner
     SQL and its parameters are the ORM's own (parameterized, SECURITY.md IV-4). `names`: the
-    CTE's column names when they differ from the queryset's fields (positional)."""
+    CTE's column names when they differ from the queryset's fields (positional). `materialized`:
+    PostgreSQL computes the CTE once before the outer query instead of inlining it; for a
+    caseload's registry this keeps the planner from sorting the whole clinic's facts and only
+    then checking each row against the caseload (issue 14: 0.42 s -> 0.20 s at 100k)."""
     sql, params = queryset.order_by().values(*fields).query.sql_with_params()
     columns = ", ".join(report_connection().ops.quote_name(name) for name in (names or fields))
-    return f"WITH {name} ({columns}) AS ({sql})", list(params)
+    # MATERIALIZED (PostgreSQL): the rows first, then what the outer query does with them.
+    keyword = "AS MATERIALIZED" if materialized and report_connection().vendor == "postgresql" else "AS"
+    return f"WITH {name} ({columns}) {keyword} ({sql})", list(params)
 
 
 def days_since_sql(day_column: str) -> str:
