@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Case, DateField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast, ExtractMonth, ExtractYear
 
+from careplans.models import CarePlan
 from medications.models import AdherenceCheck
 from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment, SafetyFollowUp
@@ -19,6 +20,15 @@ from reports.sql import AddDays, earliest_of
 from therapy.models import Attendance, TherapySession
 
 FOLLOW_UP_DAYS = 28
+DEPRESSION_CODES = ("F32", "F33")  # ICD-10 major depressive disorder, single / recurrent (CMS160)
+
+
+def has_depression() -> Exists:
+    """A care plan of the patient (OuterRef("pk")) names F32 or F33 (the PHQ-9 measure's denominator)."""
+    depression = Q()
+    for code in DEPRESSION_CODES:
+        depression |= Q(diagnoses__icontains=f'"{code}')
+    return Exists(CarePlan.objects.filter(depression, patient=OuterRef("pk")))
 
 
 def _attended_sessions() -> QuerySet[TherapySession]:

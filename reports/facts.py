@@ -49,7 +49,7 @@ from medications.selectors import monitoring_for_regimens
 from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment, SafetyAlert, SafetyFollowUp
 from outcomes.selectors import annotate_outcomes
-from reports.contacts import contact_periods, followed_up, intake
+from reports.contacts import contact_periods, followed_up, has_depression, intake
 from reports.models import ContactPeriodFacts, PatientReportFacts, RegimenReportFacts, ReportFactsDirty
 from reports.replica import reading_primary
 from reports.sql import latest_of
@@ -79,6 +79,7 @@ COLUMNS = [
     "measurement_anchor",
     "intake_on",
     "intake_followed_up",
+    "has_depression",
 ]
 
 
@@ -164,6 +165,7 @@ def facts_query(patients: QuerySet[Patient], *, today: date) -> QuerySet:
             f_last_contact=_last_contact(today),
             f_anchor=_measurement_anchor(today),
             f_intake=intake(),
+            f_depression=has_depression(),
         )
         .annotate(f_followed_up=followed_up("f_intake"))
     )
@@ -187,6 +189,7 @@ def facts_query(patients: QuerySet[Patient], *, today: date) -> QuerySet:
         "f_anchor",
         "f_intake",
         "f_followed_up",
+        "f_depression",
     )
 
 

@@ -94,6 +94,8 @@ class PatientReportFacts(models.Model):
     # questionnaire or attended session, and whether another contact followed within 28 days.
     intake_on = models.DateField(null=True)
     intake_followed_up = models.BooleanField(default=False)
+    # F32/F33 on a care plan (reports.contacts.has_depression): the PHQ-9 process measure's patients.
+    has_depression = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["care_manager"], name="reports_facts_care_manager")]

@@ -32,7 +32,7 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 
-from careplans.models import CarePlan, CaseReview, CaseReviewStatus, Patient
+from careplans.models import CaseReview, CaseReviewStatus, Patient
 from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment
 from outcomes.selectors import OutcomeAnnotations
@@ -48,7 +48,7 @@ from reports.base import (
     percent,
 )
 from reports.charts import Series, bar_chart
-from reports.contacts import FOLLOW_UP_DAYS, contacts, period_of
+from reports.contacts import FOLLOW_UP_DAYS, contacts, has_depression, period_of
 from reports.facts import facts_refresh_dirty, with_phq9_baseline
 from reports.models import ContactPeriodFacts, PatientReportFacts
 from reports.sql import AddDays
@@ -58,7 +58,6 @@ if TYPE_CHECKING:  # django-stubs' helper; not needed at run time
 
 INDEX_MINIMUM = 10
 WEEK_8, WEEK_12 = 56, 84
-DEPRESSION_CODES = ("F32", "F33")  # ICD-10 major depressive disorder, single / recurrent
 MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
@@ -137,10 +136,7 @@ def four_month_windows(start: date, end: date) -> list[Window]:
 
 
 def _depressed(params: ReportParams) -> QuerySet[Patient]:
-    depression = Q()
-    for code in DEPRESSION_CODES:
-        depression |= Q(diagnoses__icontains=f'"{code}')
-    return patients_in_scope(params).filter(Exists(CarePlan.objects.filter(depression, patient=OuterRef("pk"))))
+    return patients_in_scope(params).filter(has_depression())
 
 
 def _utilisation_from_periods(params: ReportParams, windows: list[Window]) -> dict[int, dict[str, Any]]:
@@ -152,7 +148,9 @@ def _utilisation_from_periods(params: ReportParams, windows: list[Window]) -> di
     start, end = params.start, params.end
     rows = (
         ContactPeriodFacts.objects.filter(
-            patient__in=_depressed(params),
+            in_scope(params),
+            # The patient facts' copy of reports.contacts.has_depression (refreshed with them).
+            patient__report_facts__has_depression=True,
             period__gte=period_of(windows[0].start),
             period__lte=period_of(windows[-1].start),
             last_contact_on__gte=start,
