@@ -11,7 +11,9 @@ weekly sessions, case reviews, collaborative-care minutes), builds the increment
 (reports.facts.facts_refresh_all, timed), then times every report as its page computes it
 (first page; the caller an admin for the aggregates, a care manager with 1/20 of the clinic for
 the care-team lists) and the hand SQL beside it, interleaved, median of 3, with query counts.
-The database is dropped afterwards unless --keep.
+The database is dropped afterwards unless --keep. --database names another database of one's own
+(to keep a 10k and a 100k side by side); --reuse times a kept database again without seeding
+(migrates it and rebuilds the facts first, so a changed facts table is measured as built).
 
 For the harness: `report_rows(sizes)` returns the rows (dicts) instead of printing them.
 Nothing here is real: names, numbers and dates are generated.
@@ -88,6 +90,13 @@ def create_database() -> None:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
             sys.exit(f"{DB_NAME} already exists: drop it first (dropdb {DB_NAME}) or it is someone's run.")
         conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def kept_users() -> dict[str, Any]:
+    """The seeded callers of a kept database (--reuse)."""
+    from clinic.models import User
+
+    return {"admin": User.objects.get(username="bench-admin"), "care_manager": User.objects.get(username="bench-c0")}
 
 
 def drop_database() -> None:
@@ -241,7 +250,7 @@ class CopySeeder:
                         )
                     )
                     if item9 and rng.random() < 0.3:
-                        alerts.append((len(alerts) + 1, pk, aid, "open", f"{day} 10:00+00"))
+                        alerts.append((len(alerts) + 1, pk, aid, "open", f"{day} 10:00+00", day))
                     delta = rng.randint(-4, 1) if improves else rng.randint(-2, 2)
                     score = max(0, min(top, score + delta))
                     day += timedelta(days=rng.randint(21, 45))
@@ -268,7 +277,9 @@ class CopySeeder:
             ],
             assessments,
         )
-        self.copy("outcomes_safetyalert", ["id", "patient_id", "assessment_id", "status", "raised_at"], alerts)
+        self.copy(
+            "outcomes_safetyalert", ["id", "patient_id", "assessment_id", "status", "raised_at", "source_date"], alerts
+        )
         self.copy("cocm_careminutes", ["patient_id", "logged_by_id", "day", "minutes", "activity"], minutes)
 
         catalog = {m.name: m for m in Medication.objects.filter(name__in=set(DRUGS))}
@@ -422,19 +433,27 @@ HAND_SQL: dict[str, str] = {
         WITH flagged AS (
             SELECT f.*, p.public_id, p.family_name, p.given_name, p.mrn, {FLAGS_SQL}
             FROM reports_patientreportfacts f JOIN careplans_patient p ON p.id = f.patient_id
-            WHERE p.status = 'active' AND EXISTS (SELECT 1 FROM careplans_careteammember m
-                  WHERE m.patient_id = p.id AND m.user_id = %(care_manager)s AND m.ended_at IS NULL))
+            WHERE p.status = 'active' AND p.id IN (
+                  SELECT m.patient_id FROM careplans_careteammember m
+                  WHERE m.user_id = %(care_manager)s AND m.ended_at IS NULL
+                  UNION SELECT g.patient_id FROM careplans_breakglassgrant g
+                  WHERE g.user_id = %(care_manager)s AND g.expires_at > now()))
         SELECT flagged.*, f_safety::int + coalesce(f_not_improving, false)::int + coalesce(f_monitoring, false)::int
                + coalesce(f_measurement, false)::int + f_review::int AS flag_count, COUNT(*) OVER () AS total
         FROM flagged ORDER BY flag_count DESC, family_name, given_name, patient_id LIMIT 100""",  # noqa: S608
     "registry_summary": f"""
         WITH flagged AS (
             SELECT f.*, {FLAGS_SQL},
-                   CASE WHEN f.phq9_baseline > 0 THEN (f.phq9_latest - f.phq9_baseline) * 100.0 / f.phq9_baseline END AS ch
+                   CASE WHEN f.phq9_baseline > 0 THEN (f.phq9_latest - f.phq9_baseline) * 100.0 / f.phq9_baseline END AS ch,
+                   CASE WHEN f.gad7_baseline > 0 THEN (f.gad7_latest - f.gad7_baseline) * 100.0 / f.gad7_baseline END AS g,
+                   (%(today)s - coalesce(f.phq9_baseline_on, f.gad7_baseline_on, f.registered_on)) / 7 AS weeks
             FROM reports_patientreportfacts f JOIN careplans_patient p ON p.id = f.patient_id WHERE p.status = 'active')
-        SELECT care_manager_id, COUNT(*), COUNT(*) FILTER (WHERE f_safety), COUNT(*) FILTER (WHERE f_not_improving),
-               COUNT(*) FILTER (WHERE f_monitoring), COUNT(*) FILTER (WHERE f_measurement),
-               COUNT(*) FILTER (WHERE f_review), percentile_cont(0.5) WITHIN GROUP (ORDER BY ch)
+        SELECT care_manager_id, MAX(care_manager_name), COUNT(*), COUNT(*) FILTER (WHERE f_safety),
+               COUNT(*) FILTER (WHERE f_not_improving), COUNT(*) FILTER (WHERE f_monitoring),
+               COUNT(*) FILTER (WHERE f_measurement), COUNT(*) FILTER (WHERE f_review),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY ch), COUNT(ch),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY g), COUNT(g),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY weeks), COUNT(weeks)
         FROM flagged GROUP BY GROUPING SETS ((), (care_manager_id))""",  # noqa: S608
     "treatment_outcomes": """
         WITH cohort AS (
@@ -443,9 +462,11 @@ HAND_SQL: dict[str, str] = {
             WHERE f.phq9_baseline_on BETWEEN %(start)s AND %(end)s AND f.phq9_baseline >= 10),
         t AS (
             SELECT c.*, EXISTS (SELECT 1 FROM medications_regimen r WHERE r.patient_id = c.patient_id
-                        AND r.start_date <= c.b + 112 AND (r.stopped_on IS NULL OR r.stopped_on >= c.b)) AS med,
+                        AND r.start_date <= c.b + 112 AND (r.stopped_on IS NULL OR r.stopped_on >= c.b)
+                        AND r.entered_in_error_at IS NULL) AS med,
                    EXISTS (SELECT 1 FROM therapy_therapycourse tc WHERE tc.patient_id = c.patient_id
-                        AND tc.started_on <= c.b + 112 AND (tc.ended_on IS NULL OR tc.ended_on >= c.b)) AS ther,
+                        AND tc.started_on <= c.b + 112 AND (tc.ended_on IS NULL OR tc.ended_on >= c.b)
+                        AND tc.entered_in_error_at IS NULL) AS ther,
                    (SELECT a.total_score FROM outcomes_assessment a WHERE a.patient_id = c.patient_id
                         AND a.instrument = 'PHQ-9' AND a.entered_in_error_at IS NULL
                         AND a.administered_on BETWEEN c.b + 56 AND c.b + 112 AND a.administered_on <= %(today)s
@@ -468,21 +489,48 @@ HAND_SQL: dict[str, str] = {
         WHERE s.session_date BETWEEN %(start)s AND %(end)s AND c.entered_in_error_at IS NULL
           AND s.entered_in_error_at IS NULL
         GROUP BY GROUPING SETS ((c.therapist_id, c.modality_id), (c.therapist_id), (c.modality_id), ())""",
+    # Active regimens by class (+ all), dose changes by month (up, down, for side effects) and
+    # side-effect reports by class (+ all) and severity: the page's three sections.
     "medication": """
-        SELECT m.drug_class, COUNT(*), COUNT(DISTINCT r.patient_id) FROM medications_regimen r
+        SELECT m.drug_class, COUNT(*), COUNT(DISTINCT r.patient_id), NULL::bigint, NULL::bigint, NULL::bigint
+        FROM medications_regimen r
         JOIN medications_medication m ON m.id = r.medication_id
         WHERE r.start_date <= %(end)s AND (r.stopped_on IS NULL OR r.stopped_on > %(end)s)
           AND r.entered_in_error_at IS NULL GROUP BY GROUPING SETS ((m.drug_class), ())
         UNION ALL
-        SELECT date_trunc('month', d.effective_on)::text, COUNT(*), COUNT(*) FILTER (WHERE d.dose > d.previous_dose)
-        FROM medications_dosechange d WHERE d.previous_dose IS NOT NULL AND d.entered_in_error_at IS NULL
+        SELECT date_trunc('month', d.effective_on)::text, COUNT(*), COUNT(*) FILTER (WHERE d.dose > d.previous_dose),
+               COUNT(*) FILTER (WHERE d.dose < d.previous_dose), COUNT(*) FILTER (WHERE d.reason_code = 'side_effect'),
+               NULL::bigint
+        FROM medications_dosechange d JOIN medications_regimen r ON r.id = d.regimen_id
+        WHERE d.previous_dose IS NOT NULL AND d.entered_in_error_at IS NULL AND r.entered_in_error_at IS NULL
           AND d.effective_on BETWEEN %(start)s AND %(end)s GROUP BY 1
         UNION ALL
-        SELECT s.severity, COUNT(*), COUNT(DISTINCT s.patient_id) FROM medications_sideeffect s
-        WHERE s.onset BETWEEN %(start)s AND %(end)s AND s.entered_in_error_at IS NULL GROUP BY 1""",
+        SELECT m.drug_class, COUNT(*), COUNT(DISTINCT s.patient_id), COUNT(*) FILTER (WHERE s.severity = 'mild'),
+               COUNT(*) FILTER (WHERE s.severity = 'moderate'), COUNT(*) FILTER (WHERE s.severity = 'severe')
+        FROM medications_sideeffect s LEFT JOIN medications_regimen r ON r.id = s.regimen_id
+        LEFT JOIN medications_medication m ON m.id = r.medication_id
+        WHERE s.onset BETWEEN %(start)s AND %(end)s AND s.entered_in_error_at IS NULL
+        GROUP BY GROUPING SETS ((m.drug_class), ())""",
+    # Per care manager and month: patients with time, minutes and the units of each CMS code
+    # (cocm/billing.py): the month's care manager is the one who logged most of its minutes
+    # (ties: the earliest entry), an episode's first month follows six months without time.
     "cocm_summary": """
-        SELECT logged_by_id, date_trunc('month', day), COUNT(DISTINCT patient_id), SUM(minutes)
-        FROM cocm_careminutes WHERE day <= %(end)s AND entered_in_error_at IS NULL GROUP BY 1, 2""",
+        WITH logged AS (
+            SELECT patient_id, date_trunc('month', day)::date AS m, logged_by_id, SUM(minutes) AS t, MIN(id) AS f
+            FROM cocm_careminutes WHERE day <= %(end)s AND entered_in_error_at IS NULL GROUP BY 1, 2, 3),
+        months AS (
+            SELECT DISTINCT ON (patient_id, m) patient_id, m, logged_by_id AS cm,
+                   (SUM(t) OVER (PARTITION BY patient_id, m))::int AS minutes
+            FROM logged ORDER BY patient_id, m, t DESC, f),
+        episodes AS (
+            SELECT months.*, coalesce(lag(m) OVER (PARTITION BY patient_id ORDER BY m) < m - interval '6 months', true)
+                   AS first FROM months)
+        SELECT cm, m, COUNT(*), SUM(minutes), COUNT(*) FILTER (WHERE first AND minutes >= 70),
+               COUNT(*) FILTER (WHERE NOT first AND minutes >= 31),
+               SUM(CASE WHEN first AND minutes >= 70 THEN (minutes - 70) / 30
+                        WHEN NOT first AND minutes >= 31 THEN greatest(minutes - 60, 0) / 30 ELSE 0 END),
+               COUNT(*) FILTER (WHERE minutes >= 16 AND minutes < CASE WHEN first THEN 70 ELSE 31 END)
+        FROM episodes WHERE m >= %(start_month)s GROUP BY 1, 2""",
 }
 # The reports whose numbers come from a Python rule (medications.monitoring) or from several
 # dependent steps a single statement does not reproduce: timed, without a hand-SQL ratio.
@@ -515,6 +563,7 @@ def time_reports(users: dict[str, Any], size: int) -> list[dict[str, Any]]:
         "week10": TODAY - timedelta(weeks=10),
         "week4": TODAY - timedelta(weeks=4),
         "care_manager": users["care_manager"].pk,
+        "start_month": form.cleaned_data["start"].replace(day=1),
     }
     rows = []
     for report in reports_all():
@@ -551,19 +600,23 @@ def time_reports(users: dict[str, Any], size: int) -> list[dict[str, Any]]:
     return rows
 
 
-def run_size(size: int, *, seed: int = 7, keep: bool = False) -> list[dict[str, Any]]:
+def run_size(size: int, *, seed: int = 7, keep: bool = False, reuse: bool = False) -> list[dict[str, Any]]:
     from django.core.management import call_command
     from django.db import connection
 
     from reports.facts import facts_refresh_all
 
-    create_database()
+    if not reuse:
+        create_database()
     try:
         connection.close()
         call_command("migrate", verbosity=0)
         started = time.perf_counter()
-        seeder = CopySeeder(size, random.Random(seed))  # noqa: S311  (synthetic data)
-        users = seeder.run()
+        if reuse:
+            seeder, users = None, kept_users()
+        else:
+            seeder = CopySeeder(size, random.Random(seed))  # noqa: S311  (synthetic data)
+            users = seeder.run()
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         seeded = time.perf_counter() - started
@@ -571,26 +624,38 @@ def run_size(size: int, *, seed: int = 7, keep: bool = False) -> list[dict[str, 
         facts_refresh_all(today=TODAY)
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE reports_reportfactsdirty")
-            cursor.execute("ANALYZE reports_patientreportfacts")
+            # Statistics for the derived tables, as autovacuum keeps them in production.
+            for table in ("patientreportfacts", "regimenreportfacts", "contactperiodfacts"):
+                cursor.execute(f"ANALYZE reports_{table}")
         rebuilt = time.perf_counter() - started
-        out(
-            f"{size} patients: seeded by COPY in {seeded:.0f} s ("
-            + ", ".join(f"{count} {name}" for name, count in seeder.counts.items())
-            + f"); report facts rebuilt in {rebuilt:.1f} s"
-        )
+        if seeder is None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM careplans_patient")
+                size = cursor.fetchone()[0]
+            out(f"{size} patients (kept {DB_NAME}, reused); report facts rebuilt in {rebuilt:.1f} s")
+        else:
+            out(
+                f"{size} patients: seeded by COPY in {seeded:.0f} s ("
+                + ", ".join(f"{count} {name}" for name, count in seeder.counts.items())
+                + f"); report facts rebuilt in {rebuilt:.1f} s"
+            )
         rows = time_reports(users, size)
         for row in rows:
             row["facts_rebuild_s"] = round(rebuilt, 1)
         return rows
     finally:
         connection.close()
-        if not keep:
+        if not keep and not reuse:
             drop_database()
 
 
-def report_rows(sizes: tuple[int, ...] = (1000, 10000), *, seed: int = 7, keep: bool = False) -> list[dict[str, Any]]:
+def report_rows(
+    sizes: tuple[int, ...] = (1000, 10000), *, seed: int = 7, keep: bool = False, reuse: bool = False
+) -> list[dict[str, Any]]:
     """The table as rows (for the benchmark harness): one per size and report."""
     _configure()
+    if reuse:
+        return run_size(sizes[-1], seed=seed, reuse=True)
     rows: list[dict[str, Any]] = []
     for size in sizes:
         rows += run_size(size, seed=seed, keep=keep and size == sizes[-1])
@@ -609,12 +674,16 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 
 def main() -> None:
+    global DB_NAME
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--patients", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="Keep the last size's database afterwards.")
+    parser.add_argument("--database", default=DB_NAME, help="A database name of one's own (default %(default)s).")
+    parser.add_argument("--reuse", action="store_true", help="Time a kept --database again, without seeding.")
     args = parser.parse_args()
-    print_table(report_rows(tuple(args.patients), seed=args.seed, keep=args.keep))
+    DB_NAME = args.database
+    print_table(report_rows(tuple(args.patients), seed=args.seed, keep=args.keep, reuse=args.reuse))
 
 
 if __name__ == "__main__":

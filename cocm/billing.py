@@ -71,3 +71,24 @@ def months_billed(totals: Iterable[tuple[date, int]]) -> list[MonthCodes]:
         result.append(MonthCodes(month, minutes, first, month_codes(minutes, first_month=first)))
         previous = index
     return result
+
+
+def month_codes_sql(minutes: str, first_month: str) -> dict[str, str]:
+    """`month_codes` as SQL expressions, code -> units, for a report that bills every patient-month
+    of the clinic in the database (reports/cocm_minutes.py). `minutes` is an integer column,
+    `first_month` a 0/1 column. Only the constants above are interpolated. Kept beside the Python
+    rule and checked against it (tests/cocm/test_billing.py) so the two cannot drift apart.
+
+    Integer division truncates toward zero in PostgreSQL and SQLite alike; a subsequent month's
+    minutes - 60 is then at least 31 - 60 = -29, which truncates to 0 units as max(0, ...) does."""
+    first = f"({first_month} = 1 AND {minutes} >= {FIRST_MONTH_MINIMUM})"
+    subsequent = f"({first_month} = 0 AND {minutes} >= {SUBSEQUENT_MINIMUM})"
+    return {
+        "99492": f"CASE WHEN {first} THEN 1 ELSE 0 END",
+        "99493": f"CASE WHEN {subsequent} THEN 1 ELSE 0 END",
+        "99494": (
+            f"CASE WHEN {first} THEN ({minutes} - {FIRST_MONTH_COVERS}) / {ADDITIONAL_BLOCK} "
+            f"WHEN {subsequent} THEN ({minutes} - {SUBSEQUENT_COVERS}) / {ADDITIONAL_BLOCK} ELSE 0 END"
+        ),
+        "G2214": f"CASE WHEN NOT {first} AND NOT {subsequent} AND {minutes} >= {G2214_MINIMUM} THEN 1 ELSE 0 END",
+    }

@@ -13,6 +13,11 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         # Changes to a patient's record mark its report facts stale (reports/facts.py).
+        from django.db.backends.signals import connection_created
+
         from reports.facts import connect_signals
+        from reports.sql import register_sqlite_median
 
         connect_signals()
+        # The reports' medians on SQLite (reports/sql.py median_sql).
+        connection_created.connect(register_sqlite_median, dispatch_uid="reports-sqlite-median")

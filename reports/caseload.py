@@ -145,7 +145,10 @@ def flagged_sql(params: ReportParams) -> tuple[str, list[Any]]:
     patients in scope, with changes, weeks and one 0/1 column per flag (f_<key>), as plain
     column arithmetic against today. Shared by the registry and its admin summary."""
     today = params.today
-    with_facts, values = facts_cte(registry_facts(params), list(FACT_FIELDS.values()), names=FACTS)
+    # A caseload is a small share of the clinic: its facts first (sql.facts_cte, materialized).
+    with_facts, values = facts_cte(
+        registry_facts(params), list(FACT_FIELDS.values()), names=FACTS, materialized=params.caseload_only
+    )
     flag_sql = {
         "safety_alert": "safety_alert_open",
         "not_improving": f"{_not_improving_sql('phq9')} OR {_not_improving_sql('gad7')}",

@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Min, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import IntegerField, Min, Sum
+from django.db.models.functions import Cast, ExtractMonth, ExtractYear
 
 from clinic.models import User
-from cocm.billing import MonthCodes, months_billed
+from cocm.billing import EPISODE_GAP_MONTHS, MonthCodes, month_codes_sql
 from cocm.models import CareMinutes
-from reports.base import Audience, Column, Progress, Report, ReportParams, ReportResult, Section, patients_in_scope
+from reports.base import Audience, Column, Progress, Report, ReportParams, ReportResult, Section, in_scope
+from reports.sql import facts_cte, fetch_dicts
 
 CODES = ("99492", "99493", "99494", "G2214")
 
@@ -37,35 +38,87 @@ class PatientMonth:
     care_manager_id: int
 
 
-def _first_day(value: Any) -> date:
-    """TruncMonth's value as a plain date (a date, a datetime or SQLite's ISO text)."""
-    day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-    return date(day.year, day.month, 1)
+def _month(index: int) -> date:
+    return date(index // 12, index % 12 + 1, 1)
 
 
-def patient_months(params: ReportParams) -> list[PatientMonth]:
-    """Every patient-month in the period of the patients in scope, with its codes (2 queries)."""
-    first_month = params.start.replace(day=1)
-    rows = (
-        CareMinutes.objects.filter(patient__in=patients_in_scope(params), day__lte=params.end)
-        .annotate(month=TruncMonth("day"))
-        .values("patient_id", "month", "logged_by_id")
+def _months_sql(params: ReportParams) -> tuple[str, list[Any]]:
+    """`WITH ... coded AS (...)`: one row per patient-month of the period, with its minutes,
+    care manager, whether it is an episode's first month and the units of each code.
+
+    In the database rather than in Python, as the clinic-wide summary has every patient-month of
+    the clinic to bill (issue 14): the minutes per patient, month and logger (the ORM's SQL,
+    parameterized), the logger with most minutes (ties: the earliest entry) by ROW_NUMBER, the
+    episode's first month by LAG over the patient's months (cocm.billing.months_billed's rule),
+    the codes by cocm.billing.month_codes_sql. Months before the period still decide episodes."""
+    per_logger = (
+        CareMinutes.objects.filter(in_scope(params), day__lte=params.end)
+        # Integers (PostgreSQL's EXTRACT gives numeric, slower to group and sort).
+        .annotate(
+            month_index=Cast(ExtractYear("day"), IntegerField()) * 12 + Cast(ExtractMonth("day"), IntegerField()) - 1
+        )
+        .values("patient_id", "month_index", "logged_by_id")
         .annotate(total=Sum("minutes"), first_id=Min("id"))
         .order_by()
     )
-    totals: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    loggers: dict[tuple[int, date], list[tuple[int, int, int]]] = defaultdict(list)
-    for row in rows:
-        month = _first_day(row["month"])
-        totals[row["patient_id"]][month] += row["total"]
-        loggers[(row["patient_id"], month)].append((-row["total"], row["first_id"], row["logged_by_id"]))
+    with_logged, values = facts_cte(
+        per_logger,
+        ["patient_id", "month_index", "logged_by_id", "total", "first_id"],
+        name="logged",
+    )
+    codes = month_codes_sql("minutes", "first_month")
+    # Lower-case names: PostgreSQL folds unquoted ones (G2214).
+    units = ", ".join(f"{sql} AS code_{code.lower()}" for code, sql in codes.items())
+    first_index = params.start.year * 12 + params.start.month - 1
+    # Only module constants and the ORM's compiled SQL are interpolated; values are parameters.
+    sql = f"""{with_logged},
+        ranked AS (SELECT logged.*, ROW_NUMBER() OVER (PARTITION BY patient_id, month_index
+                                                       ORDER BY total DESC, first_id) AS logger_rank,
+                          -- an integer: the codes' arithmetic is integer division (PostgreSQL sums to numeric)
+                          CAST(SUM(total) OVER (PARTITION BY patient_id, month_index) AS INTEGER) AS minutes
+                   FROM logged),
+        months AS (SELECT patient_id, month_index, logged_by_id AS care_manager_id, minutes,
+                          LAG(month_index) OVER (PARTITION BY patient_id ORDER BY month_index) AS previous
+                   FROM ranked WHERE logger_rank = 1),
+        billed AS (SELECT months.*, CASE WHEN previous IS NULL OR month_index - previous > {EPISODE_GAP_MONTHS}
+                                         THEN 1 ELSE 0 END AS first_month FROM months),
+        coded AS (SELECT billed.*, {units} FROM billed WHERE month_index >= %s)"""  # noqa: S608
+    return sql, [*values, first_index]
+
+
+def patient_months(params: ReportParams) -> list[PatientMonth]:
+    """Every patient-month in the period of the patients in scope, with its codes (1 query)."""
+    with_coded, values = _months_sql(params)
     found = []
-    for patient_id, months in totals.items():
-        for billed in months_billed(months.items()):
-            if billed.month >= first_month:
-                care_manager_id = min(loggers[(patient_id, billed.month)])[2]
-                found.append(PatientMonth(patient_id, billed, care_manager_id))
+    for row in fetch_dicts(f"{with_coded} SELECT * FROM coded", values):  # noqa: S608
+        units = tuple((code, int(row[f"code_{code.lower()}"])) for code in CODES if row[f"code_{code.lower()}"])
+        month = MonthCodes(_month(int(row["month_index"])), int(row["minutes"]), bool(row["first_month"]), units)
+        found.append(PatientMonth(row["patient_id"], month, row["care_manager_id"]))
     return found
+
+
+def care_manager_months(params: ReportParams) -> list[dict[str, Any]]:
+    """Per care manager and month: patients, minutes and code units, summed in the database
+    (the same numbers `by_care_manager` adds up from `patient_months`; 2 queries)."""
+    with_coded, values = _months_sql(params)
+    sums = ", ".join(f"SUM(code_{code.lower()}) AS code_{code.lower()}" for code in CODES)
+    rows = fetch_dicts(
+        f"""{with_coded} SELECT care_manager_id, month_index, COUNT(*) AS patients, SUM(minutes) AS minutes, {sums}
+            FROM coded GROUP BY care_manager_id, month_index""",  # noqa: S608
+        values,
+    )
+    names = _names({row["care_manager_id"] for row in rows})
+    found = [
+        {
+            "care_manager": names.get(row["care_manager_id"], ""),
+            "month": _month(int(row["month_index"])).strftime("%Y-%m"),
+            "patients": int(row["patients"]),
+            "minutes": int(row["minutes"]),
+            **{f"code_{code}": int(row[f"code_{code.lower()}"]) for code in CODES},
+        }
+        for row in rows
+    ]
+    return sorted(found, key=lambda row: (row["month"], row["care_manager"]))
 
 
 def _units(billed: MonthCodes) -> dict[str, int]:
@@ -196,9 +249,8 @@ class CocmSummaryReport(Report):
     def compute(
         self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool, progress: Progress
     ) -> ReportResult:
-        months = patient_months(params)
+        rows = care_manager_months(params)
         progress(70)
-        rows = by_care_manager(months, _names({m.care_manager_id for m in months}))
         section = Section(
             "care_managers",
             "By care manager and month",

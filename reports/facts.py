@@ -8,7 +8,9 @@ monitoring schedule on each page (14.6 s at 100k patients). Now:
 - `facts_refresh(patient_ids)` recomputes the facts of those patients set-based: one
   INSERT ... SELECT ... ON CONFLICT DO UPDATE on PostgreSQL (delete + INSERT ... SELECT on
   SQLite, the portable fallback), then the monitoring due dates (the monitoring rule is Python,
-  medications.monitoring: a fixed number of queries per batch) in one bulk UPDATE;
+  medications.monitoring: a fixed number of queries per batch): per patient in one bulk UPDATE,
+  per regimen (RegimenReportFacts, for the monitoring compliance report) upserted; and the
+  contacts per 4-month period (ContactPeriodFacts, for the process measures) replaced;
 - `facts_refresh_dirty()` does that for the marked patients; the registry calls it before it
   reads (a handful of rows, a constant number of queries), Celery beat every few minutes;
 - `facts_refresh_all()` rebuilds everyone in batches, nightly (beat) and from
@@ -47,7 +49,8 @@ from medications.selectors import monitoring_for_regimens
 from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment, SafetyAlert, SafetyFollowUp
 from outcomes.selectors import annotate_outcomes
-from reports.models import PatientReportFacts, ReportFactsDirty
+from reports.contacts import contact_periods, followed_up, has_depression, intake
+from reports.models import ContactPeriodFacts, PatientReportFacts, RegimenReportFacts, ReportFactsDirty
 from reports.replica import reading_primary
 from reports.sql import latest_of
 from therapy.models import Attendance, TherapyCourse, TherapySession
@@ -74,6 +77,9 @@ COLUMNS = [
     "care_manager_id",
     "last_contact",
     "measurement_anchor",
+    "intake_on",
+    "intake_followed_up",
+    "has_depression",
 ]
 
 
@@ -147,15 +153,21 @@ def _measurement_anchor(today: date) -> Coalesce:
 
 def facts_query(patients: QuerySet[Patient], *, today: date) -> QuerySet:
     """`values()` in COLUMNS order: the facts of `patients` as of `today`."""
-    annotated = annotate_outcomes(patients, today=today).annotate(
-        f_computed_on=Value(today, output_field=DateField()),
-        f_registered_on=TruncDate("created_at"),
-        f_prescriber=_team_member_name(TeamRole.PRESCRIBER),
-        f_therapist=_team_member_name(TeamRole.THERAPIST),
-        f_care_manager=_team_member_name(TeamRole.CARE_MANAGER),
-        f_care_manager_id=Subquery(_team_members(TeamRole.CARE_MANAGER).values("user_id")[:1]),
-        f_last_contact=_last_contact(today),
-        f_anchor=_measurement_anchor(today),
+    annotated = (
+        annotate_outcomes(patients, today=today)
+        .annotate(
+            f_computed_on=Value(today, output_field=DateField()),
+            f_registered_on=TruncDate("created_at"),
+            f_prescriber=_team_member_name(TeamRole.PRESCRIBER),
+            f_therapist=_team_member_name(TeamRole.THERAPIST),
+            f_care_manager=_team_member_name(TeamRole.CARE_MANAGER),
+            f_care_manager_id=Subquery(_team_members(TeamRole.CARE_MANAGER).values("user_id")[:1]),
+            f_last_contact=_last_contact(today),
+            f_anchor=_measurement_anchor(today),
+            f_intake=intake(),
+            f_depression=has_depression(),
+        )
+        .annotate(f_followed_up=followed_up("f_intake"))
     )
     return annotated.order_by().values_list(
         "pk",
@@ -175,6 +187,9 @@ def facts_query(patients: QuerySet[Patient], *, today: date) -> QuerySet:
         "f_care_manager_id",
         "f_last_contact",
         "f_anchor",
+        "f_intake",
+        "f_followed_up",
+        "f_depression",
     )
 
 
@@ -210,8 +225,9 @@ def _upsert(patient_ids: Sequence[int], today: date) -> None:
             cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)  # noqa: S608
 
 
-def _monitoring_due(patient_ids: Sequence[int], today: date) -> dict[int, date]:
-    """patient -> the earliest due date of a monitoring test not done (medications.monitoring)."""
+def _monitoring_due(patient_ids: Sequence[int], today: date) -> list[RegimenReportFacts]:
+    """Per active regimen on a protocol: the earliest due date of a monitoring test not done
+    (medications.monitoring), None when nothing is pending."""
     regimens = list(
         Regimen.objects.filter(
             patient_id__in=list(patient_ids),
@@ -221,24 +237,55 @@ def _monitoring_due(patient_ids: Sequence[int], today: date) -> dict[int, date]:
         .select_related("medication__monitoring_protocol")
         .order_by("id")
     )
-    due: dict[int, date] = {}
-    by_pk = {regimen.pk: regimen for regimen in regimens}
-    for regimen_pk, items in monitoring_for_regimens(regimens, today=today).items():
-        for item in items:
-            if item.status in (ItemStatus.DUE, ItemStatus.OVERDUE):
-                patient_id = by_pk[regimen_pk].patient_id
-                due[patient_id] = min(due.get(patient_id, item.due_date), item.due_date)
-    return due
+    schedules = monitoring_for_regimens(regimens, today=today)
+    facts = []
+    for regimen in regimens:
+        pending = [
+            item.due_date
+            for item in schedules.get(regimen.pk, [])
+            if item.status in (ItemStatus.DUE, ItemStatus.OVERDUE)
+        ]
+        facts.append(
+            RegimenReportFacts(
+                regimen=regimen, patient_id=regimen.patient_id, monitoring_due_on=min(pending, default=None)
+            )
+        )
+    return facts
 
 
-def _write_monitoring(due: dict[int, date]) -> None:
-    if not due:
-        return
-    PatientReportFacts.objects.bulk_update(
-        [PatientReportFacts(patient_id=pk, monitoring_due_on=day) for pk, day in due.items()],
-        ["monitoring_due_on"],
+def _write_monitoring(regimens: list[RegimenReportFacts]) -> None:
+    """Per patient the earliest due date (the registry's flag), per regimen its own (upserted: a
+    row of a regimen stopped or moved off its protocol stays behind, and the report, which reads
+    only active regimens on a protocol, never reads it)."""
+    by_patient: dict[int, date] = {}
+    for fact in regimens:
+        if fact.monitoring_due_on is not None:
+            day = fact.monitoring_due_on
+            by_patient[fact.patient_id] = min(by_patient.get(fact.patient_id, day), day)
+    if by_patient:
+        PatientReportFacts.objects.bulk_update(
+            [PatientReportFacts(patient_id=pk, monitoring_due_on=day) for pk, day in by_patient.items()],
+            ["monitoring_due_on"],
+            batch_size=5_000,
+        )
+    RegimenReportFacts.objects.bulk_create(
+        regimens,
         batch_size=5_000,
+        update_conflicts=True,
+        unique_fields=["regimen"],
+        update_fields=["patient", "monitoring_due_on"],
     )
+
+
+def _write_contact_periods(patient_ids: Sequence[int]) -> None:
+    """The patients' contacts per 4-month period (ContactPeriodFacts), replaced."""
+    ids = list(patient_ids)
+    ContactPeriodFacts.objects.filter(patient_id__in=ids).delete()
+    select_sql, params = contact_periods(ids)
+    table = ContactPeriodFacts._meta.db_table
+    columns = "patient_id, period, first_contact_on, last_contact_on, first_phq9_on, last_phq9_on"
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)  # noqa: S608
 
 
 def facts_refresh(patient_ids: Iterable[int], *, today: date | None = None) -> int:
@@ -250,6 +297,7 @@ def facts_refresh(patient_ids: Iterable[int], *, today: date | None = None) -> i
     with reading_primary(), transaction.atomic(using=DEFAULT_DB_ALIAS):
         _upsert(ids, today)
         _write_monitoring(_monitoring_due(ids, today))
+        _write_contact_periods(ids)
     return len(ids)
 
 

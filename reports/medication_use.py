@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
 from medications.models import DoseChange, DoseReason, DrugClass, Regimen, Severity, SideEffect
@@ -24,9 +24,10 @@ from reports.base import (
     ReportParams,
     ReportResult,
     Section,
-    patients_in_scope,
+    in_scope,
 )
 from reports.charts import Series, bar_chart
+from reports.sql import by_group_and_total, facts_cte, fetch_dicts
 
 NOT_LINKED = "Not linked to a regimen"
 
@@ -43,38 +44,48 @@ def _months(start: date, end: date) -> list[date]:
     return months
 
 
+def _with_total(queryset: QuerySet, fields: dict[str, str], aggregates: str) -> list[dict[str, Any]]:
+    """The rows of `queryset` (fields: ORM path -> column) counted per drug class and in all, in
+    one statement (sql.by_group_and_total); the total row comes back with is_total 1."""
+    with_rows, values = facts_cte(queryset, list(fields), names=list(fields.values()), name="counted")
+    return fetch_dicts(f"{with_rows} {by_group_and_total('counted', 'drug_class', aggregates)}", values)
+
+
+def _total_last(rows: list[dict[str, Any]], **order: Any) -> list[dict[str, Any]]:
+    """Class rows as shown (label, counts), then "All classes" when there is any class row."""
+    groups = [row for row in rows if not row["is_total"]]
+    totals = [row for row in rows if row["is_total"]]
+
+    def counts(row: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in row.items() if key not in ("is_total", "grp")}
+
+    result = [{"drug_class": _class_label(row["grp"]), **counts(row)} for row in sorted(groups, **order)]
+    if result and totals:
+        result.append({"drug_class": "All classes", **counts(totals[0])})
+    return result
+
+
 def active_by_class(params: ReportParams) -> list[dict[str, Any]]:
     regimens = Regimen.objects.filter(
         Q(stopped_on__isnull=True) | Q(stopped_on__gt=params.end),
+        in_scope(params),
         start_date__lte=params.end,
-        patient__in=patients_in_scope(params),
     )
-    rows = (
-        regimens.values("medication__drug_class")
-        .annotate(regimens=Count("pk"), patients=Count("patient", distinct=True))
-        .order_by("-regimens", "medication__drug_class")
+    rows = _with_total(
+        regimens,
+        {"patient_id": "patient_id", "medication__drug_class": "drug_class"},
+        "COUNT(*) AS regimens, COUNT(DISTINCT patient_id) AS patients",
     )
-    total = regimens.aggregate(regimens=Count("pk"), patients=Count("patient", distinct=True))
-    result = [
-        {
-            "drug_class": _class_label(row["medication__drug_class"]),
-            "regimens": row["regimens"],
-            "patients": row["patients"],
-        }
-        for row in rows
-    ]
-    if result:
-        result.append({"drug_class": "All classes", **total})
-    return result
+    return _total_last(rows, key=lambda row: (-row["regimens"], row["grp"] or ""))
 
 
 def dose_changes_by_month(params: ReportParams) -> list[dict[str, Any]]:
     changes = DoseChange.objects.filter(
+        in_scope(params, "regimen__patient"),
         previous_dose__isnull=False,
         effective_on__gte=params.start,
         effective_on__lte=params.end,
         regimen__entered_in_error_at__isnull=True,
-        regimen__patient__in=patients_in_scope(params),
     )
     counted = {
         row["month"]: row
@@ -96,20 +107,20 @@ def dose_changes_by_month(params: ReportParams) -> list[dict[str, Any]]:
 
 
 def side_effects_by_class(params: ReportParams) -> list[dict[str, Any]]:
-    reports = SideEffect.objects.filter(
-        onset__gte=params.start, onset__lte=params.end, patient__in=patients_in_scope(params)
+    reports = SideEffect.objects.filter(in_scope(params), onset__gte=params.start, onset__lte=params.end)
+    # Severity values are the model's choices (constants), never input.
+    by_severity = ", ".join(
+        f"SUM(CASE WHEN severity = '{value}' THEN 1 ELSE 0 END) AS {value}" for value in Severity.values
     )
-    counts = {"reports": Count("pk"), "patients": Count("patient", distinct=True)}
-    counts |= {value: Count("pk", filter=Q(severity=value)) for value in Severity.values}
-    rows = list(
-        reports.values("regimen__medication__drug_class")
-        .annotate(**counts)
-        .order_by("-reports", F("regimen__medication__drug_class").asc(nulls_last=True))
+    rows = _with_total(
+        reports,
+        {"patient_id": "patient_id", "severity": "severity", "regimen__medication__drug_class": "drug_class"},
+        f"COUNT(*) AS reports, COUNT(DISTINCT patient_id) AS patients, {by_severity}",
     )
-    result = [{"drug_class": _class_label(row.pop("regimen__medication__drug_class")), **row} for row in rows]
-    if result:
-        result.append({"drug_class": "All classes", **reports.aggregate(**counts)})
-    return result
+    for row in rows:  # SQLite's SUM over no rows is NULL, as the ORM's Count is not
+        row.update({value: int(row[value] or 0) for value in Severity.values})
+    # Most reports first; the class's value, "not linked" (no class) last.
+    return _total_last(rows, key=lambda row: (-row["reports"], row["grp"] is None, row["grp"] or ""))
 
 
 class MedicationUseReport(Report):

@@ -90,6 +90,12 @@ class PatientReportFacts(models.Model):
     measurement_anchor = models.DateField(null=True)
     # The earliest due date of a monitoring test not yet done: overdue when before today.
     monitoring_due_on = models.DateField(null=True)
+    # The process measure "follow-up within 4 weeks of intake" (reports/contacts.py): the first
+    # questionnaire or attended session, and whether another contact followed within 28 days.
+    intake_on = models.DateField(null=True)
+    intake_followed_up = models.BooleanField(default=False)
+    # F32/F33 on a care plan (reports.contacts.has_depression): the PHQ-9 process measure's patients.
+    has_depression = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["care_manager"], name="reports_facts_care_manager")]
@@ -106,3 +112,42 @@ class ReportFactsDirty(models.Model):
 
     def __str__(self) -> str:
         return f"stale report facts of patient {self.patient_id}"
+
+
+class RegimenReportFacts(models.Model):
+    """Per active regimen on a monitoring protocol: the earliest due date of a test not yet done
+    (medications.monitoring: each test has at most one pending item, overdue once its due date
+    is before today; NULL: nothing pending). Kept with PatientReportFacts by reports.facts, so
+    the clinic-wide monitoring compliance reads a date per regimen instead of running the rule
+    for the clinic on every page (issue 14). Derived data only."""
+
+    regimen = models.OneToOneField(
+        "medications.Regimen", primary_key=True, on_delete=models.CASCADE, related_name="report_facts"
+    )
+    patient = models.ForeignKey("careplans.Patient", on_delete=models.CASCADE, related_name="+")
+    monitoring_due_on = models.DateField(null=True)
+
+    def __str__(self) -> str:
+        return f"report facts of regimen {self.regimen_id}"
+
+
+class ContactPeriodFacts(models.Model):
+    """Per patient and calendar 4-month period (CMS160's Jan-Apr, May-Aug, Sep-Dec; `period` =
+    year * 3 + (month - 1) // 4) with a contact (reports/contacts.py): the first and last contact
+    day and the first and last PHQ-9 day. The process measure "PHQ-9 in each 4-month period"
+    counts these rows instead of every contact of the period (issue 14); first/last days answer
+    the periods the chosen dates clip. Kept by reports.facts with the patient's facts."""
+
+    patient = models.ForeignKey("careplans.Patient", on_delete=models.CASCADE, related_name="+")
+    period = models.IntegerField()
+    first_contact_on = models.DateField()
+    last_contact_on = models.DateField()
+    first_phq9_on = models.DateField(null=True)
+    last_phq9_on = models.DateField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["patient", "period"], name="reports_contact_period_unique")]
+        indexes = [models.Index(fields=["period"], name="reports_contact_period_idx")]
+
+    def __str__(self) -> str:
+        return f"contacts of patient {self.patient_id} in period {self.period}"

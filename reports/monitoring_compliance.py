@@ -6,19 +6,20 @@ care teams' report `monitoring_overdue`, reports/care_team_lists.py).
 Due and overdue come from medications.monitoring (the same rules as the prescriber's chart
 and the monitoring_due reminders: protocol steps from the regimen start and dose changes,
 results within each step's window, clozapine ANC bands, lithium until in range). That rule
-is a pure function computed in memory; it is fed in a fixed number of queries (regimens,
-steps, results, dose changes) whatever the number of patients.
+is a pure function computed in memory; reports.facts runs it when a patient's record changes
+(and nightly) and keeps each regimen's earliest due date (RegimenReportFacts), so this report
+is one aggregate query over those dates (issue 14). `monitoring_snapshot` runs the rule itself
+for the care teams' list of overdue tests (reports/care_team_lists.py), a caseload at a time.
 """
 
-from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from careplans.models import PatientStatus
 from medications.models import Regimen, RegimenStatus
-from medications.monitoring import ItemStatus, MonitoringItem
+from medications.monitoring import MonitoringItem
 from medications.selectors import monitoring_for_regimens
 from reports.base import (
     Column,
@@ -27,10 +28,12 @@ from reports.base import (
     ReportParams,
     ReportResult,
     Section,
+    in_scope,
     patients_in_scope,
     percent,
 )
 from reports.charts import Series, bar_chart
+from reports.facts import facts_refresh_dirty
 
 
 def _regimens(params: ReportParams) -> QuerySet[Regimen]:
@@ -52,6 +55,36 @@ def monitoring_snapshot(params: ReportParams) -> tuple[list[Regimen], dict[int, 
     return regimens, monitoring_for_regimens(regimens, today=params.today)
 
 
+def compliance_by_protocol(params: ReportParams) -> list[dict[str, Any]]:
+    """Per protocol: active patients with an active regimen on it, and those of them with an
+    overdue test, one aggregate query over the regimens' stored due dates (RegimenReportFacts,
+    the rule's result kept by reports.facts; the dirty patients are refreshed first)."""
+    today = params.today
+    facts_refresh_dirty(today=today)
+    overdue = Q(report_facts__monitoring_due_on__lt=today)
+    rows = (
+        Regimen.objects.filter(
+            in_scope(params, start=today, end=today),
+            status=RegimenStatus.ACTIVE,
+            medication__monitoring_protocol__isnull=False,
+            patient__status=PatientStatus.ACTIVE,
+        )
+        .values("medication__monitoring_protocol__name")
+        .annotate(on=Count("patient", distinct=True), behind=Count("patient", distinct=True, filter=overdue))
+        .order_by("medication__monitoring_protocol__name")
+    )
+    return [
+        {
+            "protocol": row["medication__monitoring_protocol__name"],
+            "patients": row["on"],
+            "up_to_date": row["on"] - row["behind"],
+            "overdue": row["behind"],
+            "share_up_to_date": percent(row["on"] - row["behind"], row["on"]),
+        }
+        for row in rows
+    ]
+
+
 class MonitoringComplianceReport(Report):
     key = "monitoring"
     title = "Monitoring compliance"
@@ -62,29 +95,8 @@ class MonitoringComplianceReport(Report):
     def compute(
         self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool, progress: Progress
     ) -> ReportResult:
-        regimens, schedules = monitoring_snapshot(params)
+        summary = compliance_by_protocol(params)
         progress(60)
-        patients: dict[str, set[int]] = defaultdict(set)
-        late: dict[str, set[int]] = defaultdict(set)
-        for regimen in regimens:
-            protocol = regimen.medication.monitoring_protocol.name  # type: ignore[union-attr]
-            patients[protocol].add(regimen.patient_id)
-            for item in schedules.get(regimen.pk, []):
-                if item.status == ItemStatus.OVERDUE:
-                    late[protocol].add(regimen.patient_id)
-        summary: list[dict[str, Any]] = []
-        for protocol in sorted(patients):
-            on = len(patients[protocol])
-            behind = len(late[protocol])
-            summary.append(
-                {
-                    "protocol": protocol,
-                    "patients": on,
-                    "up_to_date": on - behind,
-                    "overdue": behind,
-                    "share_up_to_date": percent(on - behind, on),
-                }
-            )
         chart = bar_chart(
             title="Patients with monitoring up to date, by protocol",
             categories=[(row["protocol"], [row["share_up_to_date"]]) for row in summary],

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     Count,
-    DateField,
     Exists,
     F,
     OuterRef,
@@ -33,10 +32,9 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 
-from careplans.models import CarePlan, CaseReview, CaseReviewStatus, Patient
-from medications.models import AdherenceCheck
+from careplans.models import CaseReview, CaseReviewStatus, Patient
 from outcomes.instruments import InstrumentCode
-from outcomes.models import Assessment, SafetyFollowUp
+from outcomes.models import Assessment
 from outcomes.selectors import OutcomeAnnotations
 from reports.base import (
     Column,
@@ -45,76 +43,34 @@ from reports.base import (
     ReportParams,
     ReportResult,
     Section,
+    in_scope,
     patients_in_scope,
     percent,
 )
 from reports.charts import Series, bar_chart
+from reports.contacts import FOLLOW_UP_DAYS, contacts, has_depression, period_of
 from reports.facts import facts_refresh_dirty, with_phq9_baseline
-from reports.sql import AddDays, earliest_of
-from therapy.models import Attendance, TherapySession
+from reports.models import ContactPeriodFacts, PatientReportFacts
+from reports.sql import AddDays
 
 if TYPE_CHECKING:  # django-stubs' helper; not needed at run time
     from django_stubs_ext import WithAnnotations
 
-FOLLOW_UP_DAYS = 28
 INDEX_MINIMUM = 10
 WEEK_8, WEEK_12 = 56, 84
-DEPRESSION_CODES = ("F32", "F33")  # ICD-10 major depressive disorder, single / recurrent
 MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
-def _contacts(after: Any, until: Any, *, inclusive_start: bool = False) -> Q:
-    """A contact with the patient on a day in (after, until] (or [after, until])."""
-    start = "gte" if inclusive_start else "gt"
-
-    def between(field: str) -> dict[str, Any]:
-        return {f"{field}__{start}": after, f"{field}__lte": until}
-
-    patient = OuterRef("pk")
-    return (
-        Exists(Assessment.objects.filter(patient=patient, **between("administered_on")))
-        | Exists(
-            TherapySession.objects.filter(
-                course__patient=patient,
-                course__entered_in_error_at__isnull=True,
-                attendance=Attendance.ATTENDED,
-                **between("session_date"),
-            )
-        )
-        | Exists(SafetyFollowUp.objects.filter(patient=patient, **between("assessed_on")))
-        | Exists(AdherenceCheck.objects.filter(patient=patient, **between("checked_on")))
-    )
-
-
-def _first(queryset: QuerySet, field: str) -> Subquery:
-    return Subquery(queryset.order_by(field).values(field)[:1], output_field=DateField())
-
-
-def _intake() -> Any:
-    patient = OuterRef("pk")
-    return earliest_of(
-        _first(Assessment.objects.filter(patient=patient), "administered_on"),
-        _first(
-            TherapySession.objects.filter(
-                course__patient=patient, course__entered_in_error_at__isnull=True, attendance=Attendance.ATTENDED
-            ),
-            "session_date",
-        ),
-    )
-
-
 def follow_up_measure(params: ReportParams) -> dict[str, Any]:
-    patients = (
-        patients_in_scope(params).annotate(intake=_intake()).filter(intake__gte=params.start, intake__lte=params.end)
-    )
-    window_closed = Q(intake__lte=params.today - timedelta(days=FOLLOW_UP_DAYS))
-    followed = _contacts(OuterRef("intake"), AddDays(OuterRef("intake"), FOLLOW_UP_DAYS))
-    counts = patients.annotate(followed=followed).aggregate(
+    """From each patient's stored intake and whether it was followed up (reports.facts, with
+    reports.contacts' definitions). The caller refreshes the marked patients' facts first."""
+    facts = PatientReportFacts.objects.filter(in_scope(params), intake_on__gte=params.start, intake_on__lte=params.end)
+    window_closed = Q(intake_on__lte=params.today - timedelta(days=FOLLOW_UP_DAYS))
+    return facts.aggregate(
         intakes=Count("pk"),
         eligible=Count("pk", filter=window_closed),
-        met=Count("pk", filter=window_closed & Q(followed=True)),
+        met=Count("pk", filter=window_closed & Q(intake_followed_up=True)),
     )
-    return counts
 
 
 class NonResponderAnnotations(OutcomeAnnotations):
@@ -179,40 +135,78 @@ def four_month_windows(start: date, end: date) -> list[Window]:
     return windows
 
 
+def _depressed(params: ReportParams) -> QuerySet[Patient]:
+    return patients_in_scope(params).filter(has_depression())
+
+
+def _utilisation_from_periods(params: ReportParams, windows: list[Window]) -> dict[int, dict[str, Any]]:
+    """period -> eligible, met, from the stored contacts per 4-month period (ContactPeriodFacts).
+    Only the first and last windows are clipped by the chosen dates: a contact in [start, the
+    period's end] exists if the period's last contact is on or after `start`, one in [the period's
+    start, end] if its first is on or before `end`; for the periods between both hold anyway.
+    The caller refreshes the marked patients' facts first."""
+    start, end = params.start, params.end
+    rows = (
+        ContactPeriodFacts.objects.filter(
+            in_scope(params),
+            # The patient facts' copy of reports.contacts.has_depression (refreshed with them).
+            patient__report_facts__has_depression=True,
+            period__gte=period_of(windows[0].start),
+            period__lte=period_of(windows[-1].start),
+            last_contact_on__gte=start,
+            first_contact_on__lte=end,
+        )
+        .values("period")
+        .annotate(eligible=Count("pk"), met=Count("pk", filter=Q(last_phq9_on__gte=start, first_phq9_on__lte=end)))
+        .order_by()
+    )
+    return {row["period"]: dict(row) for row in rows}
+
+
+def _utilisation_from_contacts(params: ReportParams, windows: list[Window]) -> dict[int, dict[str, Any]]:
+    """The same from the contacts themselves, for a period inside one 4-month period (clipped at
+    both ends, where the first and last contact days do not say whether one fell between)."""
+    window = windows[0]
+    seen = contacts(window.start, window.end, inclusive_start=True)
+    measured = Exists(
+        Assessment.objects.filter(
+            patient=OuterRef("pk"),
+            instrument=InstrumentCode.PHQ9,
+            administered_on__gte=window.start,
+            administered_on__lte=window.end,
+        )
+    )
+    counts = (
+        _depressed(params)
+        .annotate(seen=seen, measured=measured)
+        .aggregate(
+            eligible=Count("pk", filter=Q(seen=True)),
+            met=Count("pk", filter=Q(seen=True, measured=True)),
+        )
+    )
+    return {period_of(window.start): counts}
+
+
 def phq9_utilisation(params: ReportParams) -> list[dict[str, Any]]:
     windows = four_month_windows(params.start, params.end)
-    depression = Q()
-    for code in DEPRESSION_CODES:
-        depression |= Q(diagnoses__icontains=f'"{code}')
-    patients = patients_in_scope(params).filter(Exists(CarePlan.objects.filter(depression, patient=OuterRef("pk"))))
-    counts: dict[str, Count] = {}
-    for index, window in enumerate(windows):
-        seen = _contacts(window.start, window.end, inclusive_start=True)
-        measured = Exists(
-            Assessment.objects.filter(
-                patient=OuterRef("pk"),
-                instrument=InstrumentCode.PHQ9,
-                administered_on__gte=window.start,
-                administered_on__lte=window.end,
-            )
+    if not windows:
+        return []
+    clipped_twice = len(windows) == 1 and period_of(params.start) == period_of(params.end)
+    found = (_utilisation_from_contacts if clipped_twice else _utilisation_from_periods)(params, windows)
+    rows = []
+    for window in windows:
+        counts = found.get(period_of(window.start), {"eligible": 0, "met": 0})
+        rows.append(
+            {
+                "window": window.label,
+                "from": window.start,
+                "to": window.end,
+                "eligible": counts["eligible"],
+                "met": counts["met"],
+                "rate": percent(counts["met"], counts["eligible"]),
+            }
         )
-        patients = patients.annotate(**{f"seen_{index}": seen, f"measured_{index}": measured})
-        counts |= {
-            f"eligible_{index}": Count("pk", filter=Q(**{f"seen_{index}": True})),
-            f"met_{index}": Count("pk", filter=Q(**{f"seen_{index}": True, f"measured_{index}": True})),
-        }
-    totals = patients.aggregate(**counts) if windows else {}
-    return [
-        {
-            "window": window.label,
-            "from": window.start,
-            "to": window.end,
-            "eligible": totals[f"eligible_{index}"],
-            "met": totals[f"met_{index}"],
-            "rate": percent(totals[f"met_{index}"], totals[f"eligible_{index}"]),
-        }
-        for index, window in enumerate(windows)
-    ]
+    return rows
 
 
 class ProcessMeasuresReport(Report):
@@ -227,10 +221,10 @@ class ProcessMeasuresReport(Report):
     def compute(
         self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool, progress: Progress
     ) -> ReportResult:
-        follow_up = follow_up_measure(params)
-        progress(25)
-        non_responders = _non_responders(params)
+        non_responders = _non_responders(params)  # refreshes the marked patients' facts
         review = non_responders.aggregate(eligible=Count("pk"), met=Count("pk", filter=Q(reviewed=True)))
+        progress(25)
+        follow_up = follow_up_measure(params)
         progress(50)
         utilisation = phq9_utilisation(params)
         progress(90)

@@ -4,8 +4,9 @@ patients carry each flag, the median PHQ-9/GAD-7 change and weeks in treatment, 
 per care manager (a staff name, never a patient's). No names, MRNs, scores or flags of any one
 patient (issue 12 item 5, SECURITY.md AC-5); small cells are suppressed by reports.base.
 
-Medians are computed in the database (ROW_NUMBER/COUNT window functions, the middle one or
-two rows averaged), as in reports/treatment_outcomes.py.
+Counts and medians (the mean of the middle one or two values) are computed in the database in
+one pass over the stored facts (reports.sql.by_group_and_total, median_sql), as in
+reports/treatment_outcomes.py.
 """
 
 from collections.abc import Mapping
@@ -24,9 +25,8 @@ from reports.base import (
 from reports.caseload import FLAGS, flagged_sql
 from reports.charts import Series, bar_chart
 from reports.facts import facts_refresh_dirty
-from reports.sql import fetch_dicts
+from reports.sql import by_group_and_total, fetch_dicts, median_sql
 
-ALL = "all"
 MEDIANS = [
     ("phq9", "PHQ-9 change %", "phq9_change"),
     ("gad7", "GAD-7 change %", "gad7_change"),
@@ -35,30 +35,18 @@ MEDIANS = [
 
 
 def summary_sql(params: ReportParams) -> tuple[str, list[Any]]:
-    """One query: counts per group (the clinic, each care manager) and medians per group."""
+    """One query, one pass over the facts: counts and medians for the clinic (is_total 1) and
+    for each care manager (reports.sql.by_group_and_total)."""
     with_counted, values = flagged_sql(params)
-    flag_sums = ", ".join(f"SUM(f_{key}) AS {key}" for key, _ in FLAGS)
-    # Only module constants are interpolated; every value is a parameter.
-    observations = " UNION ALL ".join(
-        f"SELECT {group} AS grp, '{key}' AS k, {column} AS v FROM counted WHERE {column} IS NOT NULL"  # noqa: S608
-        for key, _, column in MEDIANS
-        for group in (f"'{ALL}'", "CAST(care_manager_id AS TEXT)")
+    aggregates = ", ".join(
+        [
+            "MAX(care_manager_name) AS name",
+            "COUNT(*) AS patients",
+            *(f"SUM(f_{key}) AS {key}" for key, _ in FLAGS),
+            *(f"{median_sql(column)} AS {key}_median, COUNT({column}) AS {key}_n" for key, _, column in MEDIANS),
+        ]
     )
-    sql = f"""{with_counted},
-        obs AS ({observations}),
-        ranked AS (SELECT grp, k, v, ROW_NUMBER() OVER (PARTITION BY grp, k ORDER BY v) AS rn,
-                          COUNT(*) OVER (PARTITION BY grp, k) AS n FROM obs),
-        medians AS (SELECT grp, k, MAX(n) AS n, AVG(v) AS median FROM ranked
-                    WHERE rn = (n + 1) / 2 OR rn = (n + 2) / 2 GROUP BY grp, k),
-        by_group AS (SELECT '{ALL}' AS grp, '' AS name, COUNT(*) AS patients, {flag_sums} FROM counted
-                     UNION ALL
-                     SELECT CAST(care_manager_id AS TEXT), MAX(care_manager_name), COUNT(*), {flag_sums}
-                     FROM counted GROUP BY care_manager_id)
-        SELECT 'count' AS row_kind, grp, name, patients, {", ".join(key for key, _ in FLAGS)},
-               NULL AS k, NULL AS n, NULL AS median FROM by_group
-        UNION ALL
-        SELECT 'median', grp, '', NULL, {", ".join("NULL" for _ in FLAGS)}, k, n, median FROM medians"""  # noqa: S608
-    return sql, values
+    return f"{with_counted} {by_group_and_total('counted', 'care_manager_id', aggregates)}", values
 
 
 def _median(value: Any, n: Any) -> float | None:
@@ -82,9 +70,7 @@ class RegistrySummaryReport(Report):
         progress(20)
         rows = fetch_dicts(*summary_sql(params))
         progress(80)
-        counts = {row["grp"]: row for row in rows if row["row_kind"] == "count"}
-        medians = {(row["grp"], row["k"]): row for row in rows if row["row_kind"] == "median"}
-        clinic = counts.get(ALL) or {"patients": 0, **{key: 0 for key, _ in FLAGS}}
+        clinic = next((row for row in rows if row["is_total"]), None) or {"patients": 0, **{key: 0 for key, _ in FLAGS}}
         active = int(clinic["patients"] or 0)
         flag_rows: list[dict[str, Any]] = [{"measure": "Active patients", "patients": active, "share": None}] + [
             {"measure": label, "patients": int(clinic[key] or 0), "share": share(int(clinic[key] or 0), active)}
@@ -92,22 +78,21 @@ class RegistrySummaryReport(Report):
         ]
         median_rows = []
         for key, label, _ in MEDIANS:
-            found = medians.get((ALL, key), {})
-            n = int(found.get("n") or 0)
-            median_rows.append({"measure": label, "patients": n, "median": _median(found.get("median"), n)})
+            n = int(clinic.get(f"{key}_n") or 0)
+            median_rows.append({"measure": label, "patients": n, "median": _median(clinic.get(f"{key}_median"), n)})
+        managers = [row for row in rows if not row["is_total"]]
         by_manager = []
-        for group, row in sorted(
-            ((g, r) for g, r in counts.items() if g != ALL),
-            key=lambda item: ((item[1]["name"] or "~").strip(), item[0] or ""),
+        # By name, then by the care manager's id as text (no care manager: last, as "~").
+        for row in sorted(
+            managers,
+            key=lambda row: ((row["name"] or "~").strip(), "" if row["grp"] is None else str(row["grp"])),
         ):
-            patients = int(row["patients"] or 0)
-            phq9 = medians.get((group, "phq9"), {})
             by_manager.append(
                 {
                     "care_manager": (row["name"] or "").strip() or "No care manager",
-                    "patients": patients,
+                    "patients": int(row["patients"] or 0),
                     **{key: int(row[key] or 0) for key, _ in FLAGS},
-                    "phq9_median": _median(phq9.get("median"), phq9.get("n")),
+                    "phq9_median": _median(row["phq9_median"], row["phq9_n"]),
                 }
             )
         chart = bar_chart(

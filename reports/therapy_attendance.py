@@ -6,7 +6,7 @@ late cancellations are counted apart (therapy treats them as missed, with no-sho
 Nothing here reads a session summary or a process note.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from django.db.models import Count, Q, QuerySet
@@ -18,7 +18,7 @@ from reports.base import (
     ReportParams,
     ReportResult,
     Section,
-    patients_in_scope,
+    in_scope,
     percent,
 )
 from reports.charts import Series, bar_chart
@@ -44,10 +44,10 @@ COUNT_COLUMNS = [
 
 def _sessions(params: ReportParams) -> QuerySet[TherapySession]:
     return TherapySession.objects.filter(
+        in_scope(params, "course__patient"),
         session_date__gte=params.start,
         session_date__lte=params.end,
         course__entered_in_error_at__isnull=True,
-        course__patient__in=patients_in_scope(params),
     ).order_by()
 
 
@@ -57,10 +57,45 @@ def _with_rates(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _therapist_name(row: dict[str, Any]) -> str:
-    full = f"{row.pop('course__therapist__first_name')} {row.pop('course__therapist__last_name')}".strip()
-    username = row.pop("course__therapist__username")
-    return full or username
+def _summed(rows: list[dict[str, Any]], **labels: Any) -> dict[str, Any]:
+    """The counts of `rows` added up: every session is in exactly one therapist-modality pair,
+    so a therapist's, a modality's and the clinic's counts are sums of pairs."""
+    return {**labels, **{key: sum(row[key] for row in rows) for key in COUNTS}}
+
+
+def _regrouped(pairs: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]) -> list[list[dict[str, Any]]]:
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for row in pairs:
+        groups.setdefault(key(row), []).append(row)
+    return [groups[group] for group in sorted(groups)]
+
+
+def attendance_by_pair(params: ReportParams) -> list[dict[str, Any]]:
+    """One query: the counts per therapist and modality, with the names to show and sort by."""
+    rows = (
+        _sessions(params)
+        .values(
+            "course__therapist_id",
+            "course__therapist__first_name",
+            "course__therapist__last_name",
+            "course__therapist__username",
+            "course__modality__name",
+        )
+        .annotate(**COUNTS)
+    )
+    pairs = []
+    for row in cast(list[dict[str, Any]], list(rows)):  # plain dicts (the plugin types values() as a TypedDict)
+        first, last = row["course__therapist__first_name"], row["course__therapist__last_name"]
+        pairs.append(
+            {
+                "therapist": f"{first} {last}".strip() or row["course__therapist__username"],
+                "modality": row["course__modality__name"],
+                # The order the report lists therapists in (last name, first name, then id).
+                "therapist_order": (last, first, row["course__therapist_id"]),
+                **{key: row[key] for key in COUNTS},
+            }
+        )
+    return sorted(pairs, key=lambda row: (row["therapist_order"], row["modality"]))
 
 
 class TherapyAttendanceReport(Report):
@@ -72,44 +107,20 @@ class TherapyAttendanceReport(Report):
     def compute(
         self, params: ReportParams, *, options: Mapping[str, Any], paginate: bool, progress: Progress
     ) -> ReportResult:
-        sessions = _sessions(params)
-        therapist_fields = (
-            "course__therapist_id",
-            "course__therapist__first_name",
-            "course__therapist__last_name",
-            "course__therapist__username",
-        )
-        by_pair = list(
-            sessions.values(*therapist_fields, "course__modality__name")
-            .annotate(**COUNTS)
-            .order_by(
-                "course__therapist__last_name",
-                "course__therapist__first_name",
-                "course__therapist_id",
-                "course__modality__name",
-            )
-        )
+        pairs = attendance_by_pair(params)
         progress(40)
-        by_therapist = list(
-            sessions.values(*therapist_fields)
-            .annotate(**COUNTS)
-            .order_by("course__therapist__last_name", "course__therapist__first_name", "course__therapist_id")
-        )
-        # Plain dicts, as the rows gain keys below (the plugin types one-field values() as a TypedDict).
-        by_modality = cast(
-            list[dict[str, Any]],
-            list(sessions.values("course__modality__name").annotate(**COUNTS).order_by("course__modality__name")),
-        )
-        totals = sessions.aggregate(**COUNTS)
-        progress(80)
-        for row in by_pair + by_therapist:
-            row["therapist"] = _therapist_name(row)
-            row.pop("course__therapist_id")
-        for row in by_pair + by_modality:
-            row["modality"] = row.pop("course__modality__name")
-        rows_therapist = [_with_rates(row) for row in by_therapist]
+        rows_therapist = [
+            _with_rates(_summed(group, therapist=group[0]["therapist"]))
+            for group in _regrouped(pairs, lambda row: row["therapist_order"])
+        ]
         if rows_therapist:
-            rows_therapist.append(_with_rates({"therapist": "All therapists", **totals}))
+            rows_therapist.append(_with_rates(_summed(pairs, therapist="All therapists")))
+        by_modality = [
+            _with_rates(_summed(group, modality=group[0]["modality"]))
+            for group in _regrouped(pairs, lambda row: row["modality"])
+        ]
+        by_pair = [_with_rates({key: value for key, value in row.items() if key != "therapist_order"}) for row in pairs]
+        progress(80)
         chart = bar_chart(
             title="No-show and attendance rate by therapist",
             categories=[(row["therapist"], [row["no_show_rate"], row["attendance_rate"]]) for row in rows_therapist],
@@ -133,14 +144,14 @@ class TherapyAttendanceReport(Report):
                     "by_modality",
                     "By modality",
                     [Column("modality", "Modality"), *COUNT_COLUMNS],
-                    [_with_rates(row) for row in by_modality],
+                    by_modality,
                     empty="No therapy sessions in this period.",
                 ),
                 Section(
                     "by_therapist_modality",
                     "By therapist and modality",
                     [Column("therapist", "Therapist"), Column("modality", "Modality"), *COUNT_COLUMNS],
-                    [_with_rates(row) for row in by_pair],
+                    by_pair,
                     empty="No therapy sessions in this period.",
                 ),
             ],

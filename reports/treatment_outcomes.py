@@ -15,8 +15,8 @@ Definitions (CLINICAL.md §1 and b3):
   widths are ours;
 - response = at least 50 % below baseline (Psychiatric Services 2019; NQF 1885);
   remission = PHQ-9 < 5; rates are of the patients measured in the window;
-- median change = median of (score - baseline) / baseline in %, negative = better, computed
-  in the database with window functions (ROW_NUMBER and COUNT over the group).
+- median change = median of (score - baseline) / baseline in %, negative = better (the mean of
+  the middle one or two), computed in the database (reports.sql.median_sql).
 """
 
 from collections.abc import Mapping
@@ -51,7 +51,7 @@ from reports.base import (
 )
 from reports.charts import Series, bar_chart
 from reports.facts import facts_refresh_dirty, with_phq9_baseline
-from reports.sql import AddDays, facts_cte, fetch_dicts
+from reports.sql import AddDays, by_group_and_total, facts_cte, fetch_dicts, median_sql
 from therapy.models import TherapyCourse
 
 INDEX_MINIMUM = 10  # CMS159: index PHQ-9 > 9
@@ -114,43 +114,34 @@ def cohort(params: ReportParams) -> QuerySet[Patient]:
 def outcome_stats(params: ReportParams) -> dict[tuple[str, str], dict[str, Any]]:
     """(treatment or "all", window) -> patients, measured, responses, remissions, median change.
 
-    One query: the cohort's facts once (sql.facts_cte), then counts per group and window and
-    the median by ROW_NUMBER/COUNT window functions (the middle one or two rows, averaged),
-    which PostgreSQL and SQLite both have."""
+    One query, one pass over the cohort (its facts once, sql.facts_cte): counts and medians per
+    treatment and for all patients (sql.by_group_and_total, median_sql)."""
     facts_refresh_dirty(today=params.today)  # the cohort's baselines come from the report facts
     fields = ["treatment", "phq9_baseline", *(f"score_{key}" for key in WINDOWS)]
     with_facts, params_sql = facts_cte(cohort(params), fields)
-    # Only module constants (window keys, "all") and the ORM's compiled SQL are interpolated;
-    # every value is a parameter.
-    observations = " UNION ALL ".join(
-        f"SELECT {group} AS grp, '{key}' AS win, phq9_baseline AS base, score_{key} AS score FROM facts"  # noqa: S608
-        for key in WINDOWS
-        for group in ("treatment", f"'{ALL}'")
-    )
-    sql = f"""{with_facts},
-        obs AS ({observations}),
-        changes AS (SELECT grp, win, (score - base) * 100.0 / base AS v FROM obs WHERE score IS NOT NULL),
-        ranked AS (SELECT grp, win, v, ROW_NUMBER() OVER (PARTITION BY grp, win ORDER BY v) AS rn,
-                          COUNT(*) OVER (PARTITION BY grp, win) AS n FROM changes),
-        medians AS (SELECT grp, win, AVG(v) AS median FROM ranked
-                    WHERE rn = (n + 1) / 2 OR rn = (n + 2) / 2 GROUP BY grp, win),
-        counts AS (SELECT grp, win, COUNT(*) AS patients,
-                          SUM(CASE WHEN score IS NOT NULL THEN 1 ELSE 0 END) AS measured,
-                          SUM(CASE WHEN score * 2 <= base THEN 1 ELSE 0 END) AS responses,
-                          SUM(CASE WHEN score < %s THEN 1 ELSE 0 END) AS remissions
-                   FROM obs GROUP BY grp, win)
-        SELECT counts.grp, counts.win, patients, measured, responses, remissions, median
-        FROM counts LEFT JOIN medians ON medians.grp = counts.grp AND medians.win = counts.win"""  # noqa: S608
-    rows = fetch_dicts(sql, [*params_sql, REMISSION_BELOW])
+    aggregates = ["COUNT(*) AS patients"]
+    # Only module constants (window keys, the remission threshold) and the ORM's compiled SQL are
+    # interpolated; every value is a parameter.
+    for key in WINDOWS:
+        score = f"score_{key}"
+        aggregates += [
+            f"COUNT({score}) AS measured_{key}",
+            f"SUM(CASE WHEN {score} * 2 <= phq9_baseline THEN 1 ELSE 0 END) AS responses_{key}",
+            f"SUM(CASE WHEN {score} < {int(REMISSION_BELOW)} THEN 1 ELSE 0 END) AS remissions_{key}",
+            f"{median_sql(f'({score} - phq9_baseline) * 100.0 / phq9_baseline')} AS median_{key}",
+        ]
+    sql = f"{with_facts} {by_group_and_total('facts', 'treatment', ', '.join(aggregates))}"
+    rows = fetch_dicts(sql, params_sql)
     return {
-        (row["grp"], row["win"]): {
+        (ALL if row["is_total"] else row["grp"], key): {
             "patients": row["patients"],
-            "measured": int(row["measured"] or 0),
-            "responses": int(row["responses"] or 0),
-            "remissions": int(row["remissions"] or 0),
-            "median": None if row["median"] is None else round(float(row["median"]), 1),
+            "measured": int(row[f"measured_{key}"] or 0),
+            "responses": int(row[f"responses_{key}"] or 0),
+            "remissions": int(row[f"remissions_{key}"] or 0),
+            "median": None if row[f"median_{key}"] is None else round(float(row[f"median_{key}"]), 1),
         }
         for row in rows
+        for key in WINDOWS
     }
 
 

@@ -68,3 +68,26 @@ def test_five_empty_months_keep_the_episode():
     assert months[1].label == "99493"
     months = months_billed([(date(2025, 1, 1), 80), (date(2025, 8, 1), 80)])  # Feb-Jul: six
     assert [m.first_month for m in months] == [True, True]
+
+
+@pytest.mark.django_db
+def test_the_sql_form_of_the_rule_bills_every_month_as_the_python_rule_does():
+    """reports/cocm_minutes.py bills the clinic's months in the database: same codes, 0-200 minutes."""
+    from django.db import connection
+
+    from cocm.billing import month_codes_sql
+
+    rows = [(minutes, first) for minutes in range(0, 201) for first in (0, 1)]
+    values = " UNION ALL ".join("SELECT %s AS minutes, %s AS first_month" for _ in rows)
+    codes = month_codes_sql("minutes", "first_month")
+    selected = ", ".join(f"{sql} AS c{index}" for index, sql in enumerate(codes.values()))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT minutes, first_month, {selected} FROM ({values}) AS m ORDER BY minutes, first_month",  # noqa: S608
+            [value for row in rows for value in row],
+        )
+        found = cursor.fetchall()
+    assert len(found) == len(rows)
+    for minutes, first, *units in found:
+        in_sql = tuple((code, int(n)) for code, n in zip(codes, units, strict=True) if n)
+        assert in_sql == month_codes(minutes, first_month=bool(first)), (minutes, first)

@@ -118,6 +118,37 @@ def test_phq9_in_each_4_month_period(clinic_admin, today, team, therapist, care_
     assert sections[0].rows[2]["eligible"] == 4 and sections[0].rows[2]["rate"] == 50.0  # 2 of 4 overall
 
 
+def test_phq9_periods_clipped_by_the_chosen_dates_count_only_contacts_inside_them(
+    clinic_admin, today, team, care_manager
+):
+    """The first and last 4-month periods are cut at the chosen dates: a contact before the start
+    or after the end, in the same calendar period, does not count (stored per period, issue 14)."""
+
+    def depressed(*scores):  # type: ignore[no-untyped-def]
+        p = b.patient(team=team)
+        b.care_plan(p, diagnoses=[{"code": "F32.1", "description": "x"}])
+        for instrument, day in scores:
+            b.score(p, instrument, 12, day, by=care_manager)
+        return p
+
+    depressed(("PHQ-9", date(2025, 10, 1)))  # before the start only: not seen
+    depressed(("GAD-7", date(2025, 10, 1)), ("PHQ-9", date(2025, 11, 1)))  # seen, measured
+    depressed(("PHQ-9", date(2025, 10, 1)), ("GAD-7", date(2025, 11, 1)))  # seen, its PHQ-9 before the start
+    depressed(("PHQ-9", date(2026, 1, 10)), ("PHQ-9", date(2026, 3, 1)))  # Jan-Apr: seen and measured
+    depressed(("GAD-7", date(2026, 1, 10)), ("PHQ-9", date(2026, 3, 1)))  # its PHQ-9 after the end
+    depressed(("PHQ-9", date(2026, 3, 1)))  # after the end only: not seen
+
+    def periods(start, end):  # type: ignore[no-untyped-def]
+        params = ReportParams(user=clinic_admin, start=start, end=end, today=today)
+        rows = report_get("process").run(params).sections[1].rows
+        return [(r["window"], r["eligible"], r["met"]) for r in rows]
+
+    assert periods(date(2025, 10, 15), date(2026, 2, 28)) == [("2025 Sep–Dec", 2, 1), ("2026 Jan–Apr", 2, 1)]
+    # Inside one calendar period, cut at both ends: contacts on either side of it, none inside.
+    assert periods(date(2026, 1, 11), date(2026, 2, 28)) == [("2026 Jan–Apr", 0, 0)]
+    assert periods(date(2026, 1, 10), date(2026, 2, 28)) == [("2026 Jan–Apr", 2, 1)]
+
+
 def test_query_count_does_not_grow_with_patients(
     client, clinic_admin, today, team, therapist, care_manager, prescriber
 ):
