@@ -23,11 +23,12 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import psycopg
 
 from harness import databases
-from harness.urls import TARGETS, Target
+from harness.urls import TARGETS, Target, search_params
 
 BENCH_DIR = Path(__file__).resolve().parents[1]
 REPO = BENCH_DIR.parent
@@ -268,11 +269,15 @@ def main() -> None:
                         continue
                     meta = info[size]
                     cookie = f"{meta['cookie_name']}={meta['cookies'][target.role]}"
-                    result = get(servers[size].port, target.path.format(pid=meta["patient"]["public_id"]), cookie)
+                    chart = meta["patient"]
+                    words = target.search.format(mrn=chart["mrn"], born=chart["birth_date"])
+                    path = target.path.format(pid=chart["public_id"], q=quote_plus(words))
+                    result = get(servers[size].port, path, cookie)
                     samples[key].append(result)
                     spent[key] += result["seconds"]
                     if target.raw:
-                        params = {"patient": meta["patient"]["pk"], "user": meta["user_ids"][target.role]}
+                        params = {"patient": chart["pk"], "user": meta["user_ids"][target.role]}
+                        params |= search_params(words) if target.search else {}
                         raws[key].append(raw_time(raw_conns[size], target.raw, params))
             out(f"round {round_no + 1}/{args.rounds} done")
         for target in targets:
