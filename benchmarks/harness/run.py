@@ -102,6 +102,16 @@ def probe(db: str, what: str, app_dir: Path) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def analyze(db: str) -> None:
+    """Fresh planner statistics before timing: the scan has just written every reminder and a
+    server may run with autovacuum off (this one did, 2026-12-02), and stale statistics of an
+    outbox that was empty at seeding made the inbox plan scan every patient per reminder."""
+    started = time.perf_counter()
+    with psycopg.connect(databases.database_url(db), autocommit=True) as conn:
+        conn.execute("ANALYZE")
+    out(f"{db}: ANALYZE {time.perf_counter() - started:.1f} s")
+
+
 class Server:
     def __init__(self, db: str, port: int, app_dir: Path, workers: int) -> None:
         self.port = port
@@ -249,6 +259,8 @@ def main() -> None:
         write(report, args.json)
         return
     info = {size: probe(db, "sessions", app_dir) for size, db in dbs.items()}
+    for db in dbs.values():
+        analyze(db)
     collectstatic(dbs[sizes[0]], app_dir)
     servers = {size: Server(db, 18100 + i, app_dir, args.workers) for i, (size, db) in enumerate(dbs.items())}
     try:
