@@ -57,7 +57,13 @@ def sessions() -> dict[str, Any]:
         "cookie_name": settings.SESSION_COOKIE_NAME,
         "cookies": cookies,
         "user_ids": {role: u.pk for role, u in users.items()},
-        "patient": {"pk": patient.pk, "public_id": str(patient.public_id), "team": sorted(on_team)},
+        "patient": {
+            "pk": patient.pk,
+            "public_id": str(patient.public_id),
+            "team": sorted(on_team),
+            "mrn": patient.mrn,  # what the MRN and birth-date searches type
+            "birth_date": patient.birth_date.isoformat(),
+        },
         "patients": Patient.objects.count(),
     }
 

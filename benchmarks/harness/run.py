@@ -23,11 +23,12 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import psycopg
 
 from harness import databases
-from harness.urls import TARGETS, Target
+from harness.urls import TARGETS, Target, search_params
 
 BENCH_DIR = Path(__file__).resolve().parents[1]
 REPO = BENCH_DIR.parent
@@ -99,6 +100,16 @@ def probe(db: str, what: str, app_dir: Path) -> dict[str, Any]:
         text=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def analyze(db: str) -> None:
+    """Fresh planner statistics before timing: the scan has just written every reminder and a
+    server may run with autovacuum off (this one did, 2026-12-02), and stale statistics of an
+    outbox that was empty at seeding made the inbox plan scan every patient per reminder."""
+    started = time.perf_counter()
+    with psycopg.connect(databases.database_url(db), autocommit=True) as conn:
+        conn.execute("ANALYZE")
+    out(f"{db}: ANALYZE {time.perf_counter() - started:.1f} s")
 
 
 class Server:
@@ -248,6 +259,8 @@ def main() -> None:
         write(report, args.json)
         return
     info = {size: probe(db, "sessions", app_dir) for size, db in dbs.items()}
+    for db in dbs.values():
+        analyze(db)
     collectstatic(dbs[sizes[0]], app_dir)
     servers = {size: Server(db, 18100 + i, app_dir, args.workers) for i, (size, db) in enumerate(dbs.items())}
     try:
@@ -268,11 +281,15 @@ def main() -> None:
                         continue
                     meta = info[size]
                     cookie = f"{meta['cookie_name']}={meta['cookies'][target.role]}"
-                    result = get(servers[size].port, target.path.format(pid=meta["patient"]["public_id"]), cookie)
+                    chart = meta["patient"]
+                    words = target.search.format(mrn=chart["mrn"], born=chart["birth_date"])
+                    path = target.path.format(pid=chart["public_id"], q=quote_plus(words))
+                    result = get(servers[size].port, path, cookie)
                     samples[key].append(result)
                     spent[key] += result["seconds"]
                     if target.raw:
-                        params = {"patient": meta["patient"]["pk"], "user": meta["user_ids"][target.role]}
+                        params = {"patient": chart["pk"], "user": meta["user_ids"][target.role]}
+                        params |= search_params(words) if target.search else {}
                         raws[key].append(raw_time(raw_conns[size], target.raw, params))
             out(f"round {round_no + 1}/{args.rounds} done")
         for target in targets:

@@ -131,19 +131,22 @@ class Seeder:
     def run(self) -> None:
         from django.db import DatabaseError, connection, transaction
 
-        from careplans.models import CarePlan, CareTeamMember, Patient
+        from careplans.models import CarePlan, CarePlanVersion, CareTeamMember, Patient
+        from careplans.search import search_name_for
         from clinic.models import User
         from medications.models import DoseChange, LabResult, Medication, MonitoringStep, Regimen
         from outcomes.models import Assessment
         from therapy.models import Modality, TherapyCourse, TherapySession
 
         now = aware(self.today)
+        self.search_name_for = search_name_for
         self.t = {
             name: Table(model, now)
             for name, model in {
                 "user": User,
                 "patient": Patient,
                 "plan": CarePlan,
+                "plan_version": CarePlanVersion,
                 "team": CareTeamMember,
                 "assessment": Assessment,
                 "course": TherapyCourse,
@@ -216,13 +219,22 @@ class Seeder:
         rng, today = self.rng, self.today
         pk = self.next_id("patient")
         registered = today - timedelta(days=rng.randint(90, 660))
+        given, family = rng.choice(GIVEN), f"{rng.choice(FAMILY)}{n:07d}"
+        # search_name as Patient.save() fills it (careplans/search.py): COPY skips save().
         self.t["patient"].add(
-            id=pk, mrn=f"B{n:08d}", given_name=rng.choice(GIVEN), family_name=f"{rng.choice(FAMILY)}{n:07d}",
+            id=pk, mrn=f"B{n:08d}", given_name=given, family_name=family,
+            search_name=self.search_name_for(given_name=given, family_name=family),
             birth_date=date(1950 + n % 55, 1 + n % 12, 1 + n % 28), status="discharged" if rng.random() < 0.05
             else "active", created_at=aware(registered), updated_at=aware(registered),
         )  # fmt: skip
         review = today - timedelta(days=n % 30) if n % 3 == 0 else today + timedelta(days=n % 90)
-        self.t["plan"].add(id=self.next_id("plan"), patient_id=pk, review_date=review, diagnoses=rng.choice(DIAGNOSES))
+        plan, diagnoses = self.next_id("plan"), rng.choice(DIAGNOSES)
+        self.t["plan"].add(id=plan, patient_id=pk, review_date=review, diagnoses=diagnoses)
+        # Every plan's current text is its first kept version (careplans migration 0006).
+        self.t["plan_version"].add(
+            id=self.next_id("plan_version"), care_plan_id=plan, version=1, saved_at=aware(registered),
+            status="active", diagnoses=diagnoses, review_date=review,
+        )  # fmt: skip
         team = {key: self.by_role[key][(n * 7 + ord(key)) % STAFF_PER_ROLE] for key in "ptc"}
         for key, role in (("p", "prescriber"), ("t", "therapist"), ("c", "care_manager")):
             self.t["team"].add(
@@ -349,7 +361,7 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import transaction
+    from django.db import connection, transaction
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
@@ -357,10 +369,20 @@ def main() -> None:
     seeder = Seeder(args.patients, random.Random(args.seed), date.today())  # noqa: S311  (synthetic data)
     with transaction.atomic():
         seeder.run()
+    seeded = time.perf_counter() - started - migrated
+    # The reports read per-patient facts (reports/facts.py), which a bulk load never marks dirty:
+    # build them as the nightly rebuild would, then refresh the planner's statistics.
+    from reports.facts import facts_refresh_all
+
+    facts_started = time.perf_counter()
+    facts = facts_refresh_all(today=seeder.today)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    facts_seconds = time.perf_counter() - facts_started
     per_patient = {k: round(v / args.patients, 1) for k, v in seeder.counts.items() if k not in ("users",)}
     print(
-        f"seeded {args.db}: {args.patients} patients in {time.perf_counter() - started - migrated:.0f} s "
-        f"(migrate {migrated:.0f} s); rows {seeder.counts}; per patient {per_patient}",
+        f"seeded {args.db}: {args.patients} patients in {seeded:.0f} s (migrate {migrated:.0f} s, "
+        f"report facts for {facts} patients {facts_seconds:.0f} s); rows {seeder.counts}; per patient {per_patient}",
         flush=True,
     )
 

@@ -10,6 +10,10 @@ os.environ.setdefault("MFA_REQUIRED", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz")
+# Production refuses to start without its own audit and note keys; the harness's databases
+# hold synthetic data only, so fixed bench-only keys (never a deployment's) are enough.
+os.environ.setdefault("AUDIT_HMAC_KEY", "bench-only-audit-key-not-a-secret-0123456789")
+os.environ.setdefault("NOTE_ENCRYPTION_KEYS", "YmVuY2gtb25seS1ub3RlLWtleS1ub3QtYS1zZWNyZXQ=")  # b64 of 32 ASCII bytes
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.pop("REDIS_URL", None)  # Celery eager: an urgent reminder's dispatch runs in-process
 
