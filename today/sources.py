@@ -20,7 +20,6 @@ Clinical rules and their sources:
 """
 
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 
 from django.db.models import Count, Exists, F, Min, OuterRef, QuerySet, Window

@@ -140,7 +140,6 @@ def test_query_count_does_not_grow_with_patients_or_items(
     # The worklist's own queries; refreshing the changed patients' facts adds a fixed number
     # (reports.facts, a batch of up to 5,000 patients per statement).
     assert len(one.captured_queries) <= 20
-    print("queries:", len(one.captured_queries), "with the facts refresh:", len(one_with_refresh.captured_queries))
 
 
 def test_a_registered_source_adds_a_kind(prescriber, therapist, care_manager):
@@ -167,3 +166,57 @@ def test_a_registered_source_adds_a_kind(prescriber, therapist, care_manager):
         assert [(i.kind, i.patient) for i in worklist_for(prescriber)] == [("checkin_alert", patient)]
     finally:
         worklist._SOURCES.pop("checkin_alert")
+
+
+def test_a_phq9_entered_a_minute_ago_is_on_the_worklist_at_once(prescriber, therapist, care_manager):
+    """not_improving reads the stored facts (reports.facts): the worklist refreshes the changed
+    patients before it reads, so nobody waits for the nightly rebuild."""
+    patient = _team(prescriber, therapist, care_manager)
+    _phq9(patient, care_manager, 20, TODAY - timedelta(weeks=10))
+    _phq9(patient, care_manager, 8, TODAY - timedelta(days=1))  # a response: not flagged
+    assert not any(i.kind == "not_improving" for i in worklist_for(prescriber))
+    _phq9(patient, care_manager, 14, TODAY)  # worse again
+    assert [i.title for i in worklist_for(prescriber) if i.kind == "not_improving"] == [
+        "Not improving at week 10: PHQ-9 20 → 14. Consider a case review."
+    ]
+
+
+def _messages_for(prescriber, therapist, care_manager, n):  # type: ignore[no-untyped-def]
+    for _ in range(n):
+        team_messages.team_message_send(
+            patient=_team(prescriber, therapist, care_manager), actor=therapist, body="Please call."
+        )
+
+
+def test_the_worklist_pages_keep_the_order_and_exact_counts(prescriber, therapist, care_manager):
+    from today.worklist import worklist_page
+
+    _messages_for(prescriber, therapist, care_manager, 7)
+    every = worklist_for(prescriber)
+    first, second, last = (worklist_page(prescriber, offset=o, limit=3) for o in (0, 3, 6))
+    assert first.items + second.items + last.items == every
+    assert (first.total, first.by_kind["team_message"], first.has_next, last.has_next) == (7, 7, True, False)
+
+
+def test_today_is_paginated_with_exact_counts(client, prescriber, therapist, care_manager):
+    _messages_for(prescriber, therapist, care_manager, 52)
+    client.force_login(prescriber)
+    page = client.get("/").content.decode()
+    assert "52 things need you" in page and "Items 1–50 of 52 (page 1 of 2)" in page
+    assert page.count('class="work-item ') == 50 and 'href="?page=2" rel="next"' in page
+    second = client.get("/", {"page": 2}).content.decode()
+    assert second.count('class="work-item ') == 2 and 'href="?page=1" rel="prev"' in second
+    assert 'rel="next"' not in second and "52 things need you" in second
+    assert client.get("/", {"page": 9}).content.decode().count('class="work-item ') == 2  # the last page
+    assert client.get("/", {"page": "x"}).status_code == 200
+
+
+def test_worklist_api_pages(api, prescriber, therapist, care_manager):
+    _messages_for(prescriber, therapist, care_manager, 52)
+    body = api(prescriber).get("/api/v1/worklist/").json()
+    assert (body["count"], len(body["results"]), body["previous"]) == (52, 50, None)
+    assert body["next"].endswith("/api/v1/worklist/?page=2")
+    second = api(prescriber).get(body["next"]).json()
+    assert (second["count"], len(second["results"]), second["next"]) == (52, 2, None)
+    assert second["previous"].endswith("/api/v1/worklist/")
+    assert api(prescriber).get("/api/v1/worklist/", {"page": 3}).status_code == 404
