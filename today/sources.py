@@ -210,6 +210,7 @@ def sessions_to_follow_up(ctx: WorklistContext, limit: int | None) -> SourcePage
         if reminder.subject_id not in missed:
             continue
         attendance, session_date = missed.pop(reminder.subject_id)  # one item per session, not per reminder
+        assert reminder.patient is not None  # _own_reminders: patient__isnull=False
         items.append(
             ctx.item(
                 kind="session_follow_up",

@@ -220,3 +220,36 @@ def test_worklist_api_pages(api, prescriber, therapist, care_manager):
     assert (second["count"], len(second["results"]), second["next"]) == (52, 2, None)
     assert second["previous"].endswith("/api/v1/worklist/")
     assert api(prescriber).get("/api/v1/worklist/", {"page": 3}).status_code == 404
+
+
+def test_the_worklists_scope_is_the_clinical_scope(prescriber, therapist, care_manager, outsider):
+    """careplans.selectors.patient_ids_on_care_team_of (the worklist's faster subquery) names the
+    patients of clinic.access.patients_in_scope(user, "clinical"): active members and unexpired
+    break-glass grants, not an ended membership or an expired grant."""
+    from django.utils import timezone
+
+    from careplans.models import BreakGlassGrant, Patient
+    from careplans.selectors import patient_ids_on_care_team_of
+    from clinic.access import patients_in_scope
+
+    member, granted = _team(prescriber, therapist, care_manager), PatientFactory()
+    ended, expired = PatientFactory(), PatientFactory()
+    PatientFactory()  # nobody's
+    CareTeamMemberFactory(patient=member, user=outsider, role=TeamRole.CARE_MANAGER)
+    now = timezone.now()
+    CareTeamMemberFactory(
+        patient=ended, user=outsider, role=TeamRole.THERAPIST, started_at=now - timedelta(days=9), ended_at=now
+    )
+    BreakGlassGrant.objects.create(patient=granted, user=outsider, reason="r", expires_at=now + timedelta(hours=1))
+    BreakGlassGrant.objects.create(
+        patient=expired,
+        user=outsider,
+        reason="r",
+        started_at=now - timedelta(hours=5),
+        expires_at=now - timedelta(hours=1),
+    )
+    for user in (outsider, prescriber, care_manager):
+        by_ids = set(Patient.objects.filter(pk__in=patient_ids_on_care_team_of(user)))
+        assert by_ids == set(patients_in_scope(user, scope="clinical"))
+    assert by_ids == {member}
+    assert set(Patient.objects.filter(pk__in=patient_ids_on_care_team_of(outsider))) == {member, granted}
