@@ -77,7 +77,10 @@ class WorklistViewSet(ClinicalViewSet):
     def list(self, request: Request) -> Response:
         """The same paginated envelope as every list ({count, next, previous, results}), but each
         source reads only its first page*50 rows (issue 14): a page costs the same at any caseload."""
-        patients = self.filter_queryset(self.get_queryset())
+        # ?patient= narrows the scope to one (an audited 404 if not the caller's); without it the
+        # worklist reads the caller's scope by its faster ids subquery (today.worklist).
+        narrowed = self.filter_queryset(self.get_queryset())
+        patients = narrowed if request.query_params.get("patient") else None
         number = _page_number(request.query_params.get("page"))
         page = worklist_page(self.user, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE, patients=patients)
         if number > 1 and not page.items:
