@@ -59,16 +59,8 @@ def _chart(name: str, patient: Patient) -> str:
 
 def _first(queryset: QuerySet[Any], limit: int | None) -> tuple[int, list[Any]]:
     """(how many rows, the first `limit` of them): one query, the count a window over the same rows."""
-    rows = list(
-        queryset.annotate(worklist_total=Window(Count("*")))[:limit]
-        if limit
-        else queryset.annotate(worklist_total=Window(Count("*")))
-    )
-    if not rows:
-        return 0, []
-    first = rows[0]
-    total = first["worklist_total"] if isinstance(first, dict) else first.worklist_total
-    return total, rows
+    rows = list(queryset.annotate(worklist_total=Window(Count("*")))[:limit])  # [:None]: every row
+    return (rows[0].worklist_total if rows else 0), rows
 
 
 def safety_alerts(ctx: WorklistContext, limit: int | None) -> SourcePage:
@@ -81,7 +73,7 @@ def safety_alerts(ctx: WorklistContext, limit: int | None) -> SourcePage:
         .order_by(*worklist_order("first_on"))
     )
     total = per_patient.count()
-    shown = [row["patient_id"] for row in (per_patient[:limit] if limit else per_patient)]
+    shown = [row["patient_id"] for row in per_patient[:limit]]
     by_patient: dict[int, list[SafetyAlert]] = {pk: [] for pk in shown}
     for alert in (
         SafetyAlert.objects.filter(patient_id__in=shown, status=SafetyAlertStatus.OPEN)
@@ -170,7 +162,7 @@ def overdue_monitoring(ctx: WorklistContext, limit: int | None) -> SourcePage:
             )
         )
     items.sort(key=lambda i: (i.due_date, i.patient.family_name, i.patient.given_name, i.patient.pk))
-    return SourcePage.of(len(items), items[:limit] if limit else items, Severity.HIGH)
+    return SourcePage.of(len(items), items[:limit], Severity.HIGH)
 
 
 def _own_reminders(ctx: WorklistContext, kind: str) -> QuerySet[Reminder]:
@@ -221,7 +213,7 @@ def sessions_to_follow_up(ctx: WorklistContext, limit: int | None) -> SourcePage
                 url=_chart("therapy:tab", reminder.patient),
             )
         )
-    return SourcePage.of(len(items), items[:limit] if limit else items, Severity.HIGH)
+    return SourcePage.of(len(items), items[:limit], Severity.HIGH)
 
 
 def not_improving(ctx: WorklistContext, limit: int | None) -> SourcePage:
