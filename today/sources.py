@@ -71,9 +71,11 @@ def safety_alerts(ctx: WorklistContext, limit: int | None) -> SourcePage:
         .values("patient_id", "patient__family_name", "patient__given_name")
         .annotate(first_on=Min("source_date"))
         .order_by(*worklist_order("first_on"))
+        .annotate(worklist_total=Window(Count("*")))  # over the grouped rows: patients with an alert
     )
-    total = per_patient.count()
-    shown = [row["patient_id"] for row in per_patient[:limit]]
+    rows = list(per_patient[:limit])
+    total = rows[0]["worklist_total"] if rows else 0
+    shown = [row["patient_id"] for row in rows]
     by_patient: dict[int, list[SafetyAlert]] = {pk: [] for pk in shown}
     for alert in (
         SafetyAlert.objects.filter(patient_id__in=shown, status=SafetyAlertStatus.OPEN)

@@ -17,7 +17,7 @@ from tests.reports import builders
 from tests.therapy.factories import modality_catalog_ensure
 from therapy import services as therapy_services
 from therapy.models import Attendance
-from today.worklist import Severity, WorkItem, worklist_for
+from today.worklist import Severity, WorkItem, worklist_for, worklist_page
 
 pytestmark = pytest.mark.django_db
 TODAY = date.today()
@@ -137,6 +137,9 @@ def test_query_count_does_not_grow_with_patients_or_items(
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert worklist_for(prescriber) == five
     assert len(five) == 5 * len(first)
+    page = worklist_page(prescriber, limit=2)  # the counts are every item's, whatever the page
+    assert (page.total, page.by_kind["safety_alert"], page.by_severity[Severity.URGENT]) == (len(five), 5, 10)
+    assert page.items == five[:2]
     # The worklist's own queries; refreshing the changed patients' facts adds a fixed number
     # (reports.facts, a batch of up to 5,000 patients per statement).
     assert len(one.captured_queries) <= 20
@@ -189,8 +192,6 @@ def _messages_for(prescriber, therapist, care_manager, n):  # type: ignore[no-un
 
 
 def test_the_worklist_pages_keep_the_order_and_exact_counts(prescriber, therapist, care_manager):
-    from today.worklist import worklist_page
-
     _messages_for(prescriber, therapist, care_manager, 7)
     every = worklist_for(prescriber)
     first, second, last = (worklist_page(prescriber, offset=o, limit=3) for o in (0, 3, 6))
