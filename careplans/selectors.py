@@ -6,6 +6,7 @@ Everyone else gets a 404, and the refusal is audited (SECURITY.md AC-2, AL-1).
 """
 
 from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -54,6 +55,19 @@ def on_care_team_of(user: User, *, patient_ref: str = "patient_id") -> Q:
     member = CareTeamMember.objects.filter(patient_id=OuterRef(patient_ref), user=user, ended_at__isnull=True)
     grant = BreakGlassGrant.objects.filter(patient_id=OuterRef(patient_ref), user=user, expires_at__gt=timezone.now())
     return Q(Exists(member)) | Q(Exists(grant))
+
+
+def patient_ids_on_care_team_of(user: User) -> QuerySet[Any]:
+    """The pks of `patients_on_care_team_of(user)`, the same rule, as a subquery for reads over many
+    patients (the Today worklist): the user's active memberships UNION unexpired grants, which
+    PostgreSQL reads once by the user's index, where the two EXISTS of the patient queryset are probed
+    for every row of the other table (issue 14: 0.86 s -> 0.2 s for a 5,000-patient caseload at 100k).
+    tests/today/test_worklist.py proves both name the same patients."""
+    if not user.is_authenticated or not user.is_active or not user_can(user, Action.VIEW_CLINICAL):
+        return Patient.objects.none().values("pk")
+    members = CareTeamMember.objects.filter(user=user, ended_at__isnull=True).values("patient_id")
+    grants = BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now()).values("patient_id")
+    return members.order_by().union(grants.order_by())
 
 
 def patients_open_to_break_glass(user: User) -> QuerySet[Patient]:

@@ -6,15 +6,29 @@ A clinic admin has no clinical patients: an empty list."""
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from careplans.models import Patient
 from clinic.viewsets import ClinicalViewSet
-from today.worklist import Severity, WorkItem, worklist_for, worklist_sources
+from today.worklist import PAGE_SIZE, Severity, WorkItem, worklist_page, worklist_sources
+
+PAGE_PARAMETER = OpenApiParameter("page", int, description="A page number within the paginated result set.")
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        number = int(raw or 1)
+    except ValueError:
+        raise NotFound("Invalid page.") from None
+    if number < 1:
+        raise NotFound("Invalid page.")
+    return number
 
 
 class WorkItemSerializer(serializers.Serializer):
@@ -59,14 +73,35 @@ class WorklistViewSet(ClinicalViewSet):
     def filter_by_patient(self, queryset: QuerySet[Any], patient: Any) -> QuerySet[Any]:
         return queryset.filter(pk=patient.pk)
 
-    @extend_schema(responses=WorkItemSerializer(many=True))
+    @extend_schema(responses=WorkItemSerializer(many=True), parameters=[PAGE_PARAMETER])
     def list(self, request: Request) -> Response:
-        patients = self.filter_queryset(self.get_queryset())
-        items = worklist_for(self.user, patients=patients)
-        page = self.paginate_queryset(items)  # type: ignore[arg-type]
+        """The same paginated envelope as every list ({count, next, previous, results}), but each
+        source reads only its first page*50 rows (issue 14): a page costs the same at any caseload."""
+        # ?patient= narrows the scope to one (an audited 404 if not the caller's); without it the
+        # worklist reads the caller's scope by its faster ids subquery (today.worklist).
+        narrowed = self.filter_queryset(self.get_queryset())
+        patients = narrowed if request.query_params.get("patient") else None
+        number = _page_number(request.query_params.get("page"))
+        page = worklist_page(self.user, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE, patients=patients)
+        if number > 1 and not page.items:
+            raise NotFound("Invalid page.")
         # Work items are not model rows: name the page's patients for the read audit (one event).
-        self._read_patients = list(dict.fromkeys(item.patient.public_id for item in page or []))
-        return self.get_paginated_response(WorkItemSerializer(page, many=True).data)
+        self._read_patients = list(dict.fromkeys(item.patient.public_id for item in page.items))
+        url = request.build_absolute_uri()
+        return Response(
+            {
+                "count": page.total,
+                "next": replace_query_param(url, "page", number + 1) if page.has_next else None,
+                "previous": (
+                    None
+                    if number == 1
+                    else remove_query_param(url, "page")
+                    if number == 2
+                    else replace_query_param(url, "page", number - 1)
+                ),
+                "results": WorkItemSerializer(page.items, many=True).data,
+            }
+        )
 
 
 def register_routes(router: SimpleRouter) -> None:

@@ -118,6 +118,7 @@ PATH_OBJECTS = {
     "critical-results": "medications.CriticalResult",
     "monitoring-exceptions": "medications.MonitoringException",
     "questionnaire-links": "patient_portal.PatientLink",
+    "cssrs-screens": "outcomes.CssrsScreen",
     "safety-alerts": "outcomes.SafetyAlert",
     "safety-follow-ups": "outcomes.SafetyFollowUp",
     "side-effects": "medications.SideEffect",

@@ -17,7 +17,7 @@ from tests.reports import builders
 from tests.therapy.factories import modality_catalog_ensure
 from therapy import services as therapy_services
 from therapy.models import Attendance
-from today.worklist import Severity, WorkItem, worklist_for
+from today.worklist import Severity, WorkItem, worklist_for, worklist_page
 
 pytestmark = pytest.mark.django_db
 TODAY = date.today()
@@ -126,13 +126,22 @@ def test_query_count_does_not_grow_with_patients_or_items(
     from django.test.utils import CaptureQueriesContext
 
     _everything(_team(prescriber, therapist, care_manager), prescriber, therapist, care_manager)
+    with CaptureQueriesContext(connection) as one_with_refresh:
+        first = worklist_for(prescriber)  # refreshes the patient's facts first (reports.facts)
     with CaptureQueriesContext(connection) as one:
-        first = worklist_for(prescriber)
+        assert worklist_for(prescriber) == first  # nothing changed: nothing to refresh
     for _ in range(4):
         _everything(_team(prescriber, therapist, care_manager), prescriber, therapist, care_manager)
-    with django_assert_max_num_queries(len(one.captured_queries)):
+    with django_assert_max_num_queries(len(one_with_refresh.captured_queries)):
         five = worklist_for(prescriber)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert worklist_for(prescriber) == five
     assert len(five) == 5 * len(first)
+    page = worklist_page(prescriber, limit=2)  # the counts are every item's, whatever the page
+    assert (page.total, page.by_kind["safety_alert"], page.by_severity[Severity.URGENT]) == (len(five), 5, 10)
+    assert page.items == five[:2]
+    # The worklist's own queries; refreshing the changed patients' facts adds a fixed number
+    # (reports.facts, a batch of up to 5,000 patients per statement).
     assert len(one.captured_queries) <= 20
 
 
@@ -160,3 +169,88 @@ def test_a_registered_source_adds_a_kind(prescriber, therapist, care_manager):
         assert [(i.kind, i.patient) for i in worklist_for(prescriber)] == [("checkin_alert", patient)]
     finally:
         worklist._SOURCES.pop("checkin_alert")
+
+
+def test_a_phq9_entered_a_minute_ago_is_on_the_worklist_at_once(prescriber, therapist, care_manager):
+    """not_improving reads the stored facts (reports.facts): the worklist refreshes the changed
+    patients before it reads, so nobody waits for the nightly rebuild."""
+    patient = _team(prescriber, therapist, care_manager)
+    _phq9(patient, care_manager, 20, TODAY - timedelta(weeks=10))
+    _phq9(patient, care_manager, 8, TODAY - timedelta(days=1))  # a response: not flagged
+    assert not any(i.kind == "not_improving" for i in worklist_for(prescriber))
+    _phq9(patient, care_manager, 14, TODAY)  # worse again
+    assert [i.title for i in worklist_for(prescriber) if i.kind == "not_improving"] == [
+        "Not improving at week 10: PHQ-9 20 → 14. Consider a case review."
+    ]
+
+
+def _messages_for(prescriber, therapist, care_manager, n):  # type: ignore[no-untyped-def]
+    for _ in range(n):
+        team_messages.team_message_send(
+            patient=_team(prescriber, therapist, care_manager), actor=therapist, body="Please call."
+        )
+
+
+def test_the_worklist_pages_keep_the_order_and_exact_counts(prescriber, therapist, care_manager):
+    _messages_for(prescriber, therapist, care_manager, 7)
+    every = worklist_for(prescriber)
+    first, second, last = (worklist_page(prescriber, offset=o, limit=3) for o in (0, 3, 6))
+    assert first.items + second.items + last.items == every
+    assert (first.total, first.by_kind["team_message"], first.has_next, last.has_next) == (7, 7, True, False)
+
+
+def test_today_is_paginated_with_exact_counts(client, prescriber, therapist, care_manager):
+    _messages_for(prescriber, therapist, care_manager, 52)
+    client.force_login(prescriber)
+    page = client.get("/").content.decode()
+    assert "52 things need you" in page and "Items 1–50 of 52 (page 1 of 2)" in page
+    assert page.count('class="work-item ') == 50 and 'href="?page=2" rel="next"' in page
+    second = client.get("/", {"page": 2}).content.decode()
+    assert second.count('class="work-item ') == 2 and 'href="?page=1" rel="prev"' in second
+    assert 'rel="next"' not in second and "52 things need you" in second
+    assert client.get("/", {"page": 9}).content.decode().count('class="work-item ') == 2  # the last page
+    assert client.get("/", {"page": "x"}).status_code == 200
+
+
+def test_worklist_api_pages(api, prescriber, therapist, care_manager):
+    _messages_for(prescriber, therapist, care_manager, 52)
+    body = api(prescriber).get("/api/v1/worklist/").json()
+    assert (body["count"], len(body["results"]), body["previous"]) == (52, 50, None)
+    assert body["next"].endswith("/api/v1/worklist/?page=2")
+    second = api(prescriber).get(body["next"]).json()
+    assert (second["count"], len(second["results"]), second["next"]) == (52, 2, None)
+    assert second["previous"].endswith("/api/v1/worklist/")
+    assert api(prescriber).get("/api/v1/worklist/", {"page": 3}).status_code == 404
+
+
+def test_the_worklists_scope_is_the_clinical_scope(prescriber, therapist, care_manager, outsider):
+    """careplans.selectors.patient_ids_on_care_team_of (the worklist's faster subquery) names the
+    patients of clinic.access.patients_in_scope(user, "clinical"): active members and unexpired
+    break-glass grants, not an ended membership or an expired grant."""
+    from django.utils import timezone
+
+    from careplans.models import BreakGlassGrant, Patient
+    from careplans.selectors import patient_ids_on_care_team_of
+    from clinic.access import patients_in_scope
+
+    member, granted = _team(prescriber, therapist, care_manager), PatientFactory()
+    ended, expired = PatientFactory(), PatientFactory()
+    PatientFactory()  # nobody's
+    CareTeamMemberFactory(patient=member, user=outsider, role=TeamRole.CARE_MANAGER)
+    now = timezone.now()
+    CareTeamMemberFactory(
+        patient=ended, user=outsider, role=TeamRole.THERAPIST, started_at=now - timedelta(days=9), ended_at=now
+    )
+    BreakGlassGrant.objects.create(patient=granted, user=outsider, reason="r", expires_at=now + timedelta(hours=1))
+    BreakGlassGrant.objects.create(
+        patient=expired,
+        user=outsider,
+        reason="r",
+        started_at=now - timedelta(hours=5),
+        expires_at=now - timedelta(hours=1),
+    )
+    for user in (outsider, prescriber, care_manager):
+        by_ids = set(Patient.objects.filter(pk__in=patient_ids_on_care_team_of(user)))
+        assert by_ids == set(patients_in_scope(user, scope="clinical"))
+    assert by_ids == {member}
+    assert set(Patient.objects.filter(pk__in=patient_ids_on_care_team_of(outsider))) == {member, granted}
