@@ -253,10 +253,14 @@ def _monitoring_due(patient_ids: Sequence[int], today: date) -> list[RegimenRepo
     return facts
 
 
-def _write_monitoring(regimens: list[RegimenReportFacts]) -> None:
+def _write_monitoring(patient_ids: Sequence[int], regimens: list[RegimenReportFacts]) -> None:
     """Per patient the earliest due date (the registry's flag), per regimen its own (upserted: a
     row of a regimen stopped or moved off its protocol stays behind, and the report, which reads
-    only active regimens on a protocol, never reads it)."""
+    only active regimens on a protocol, never reads it). A refreshed patient with nothing pending
+    is cleared first: PostgreSQL's upsert of the other facts keeps this column as it was."""
+    PatientReportFacts.objects.filter(patient_id__in=list(patient_ids), monitoring_due_on__isnull=False).update(
+        monitoring_due_on=None
+    )
     by_patient: dict[int, date] = {}
     for fact in regimens:
         if fact.monitoring_due_on is not None:
@@ -296,7 +300,7 @@ def facts_refresh(patient_ids: Iterable[int], *, today: date | None = None) -> i
     today = today or timezone.localdate()
     with reading_primary(), transaction.atomic(using=DEFAULT_DB_ALIAS):
         _upsert(ids, today)
-        _write_monitoring(_monitoring_due(ids, today))
+        _write_monitoring(ids, _monitoring_due(ids, today))
         _write_contact_periods(ids)
     return len(ids)
 

@@ -75,3 +75,17 @@ def test_admin_reports_read_the_replica_when_one_is_configured(team, clinic_admi
     with CaptureQueriesContext(connections[REPLICA]) as replica_queries:
         report_get("registry").run(ReportParams(user=care_manager, start=today, end=today, today=today))  # type: ignore[union-attr]
     assert len(replica_queries) == 0
+
+
+def test_a_patient_whose_monitoring_is_no_longer_pending_loses_the_due_date(team, prescriber, today):
+    from medications.models import Regimen, RegimenStatus
+    from reports.facts import facts_refresh
+
+    person = b.patient(team=team)
+    lithium = b.regimen(person, "Lithium carbonate", date(2025, 6, 1), by=prescriber)
+    facts_refresh([person.pk], today=today)
+    assert PatientReportFacts.objects.get(patient=person).monitoring_due_on is not None  # levels never taken
+    Regimen.objects.filter(pk=lithium.pk).update(status=RegimenStatus.STOPPED)
+    facts_refresh([person.pk], today=today)
+    # On PostgreSQL the facts' upsert leaves this column alone: the refresh must clear it itself.
+    assert PatientReportFacts.objects.get(patient=person).monitoring_due_on is None
