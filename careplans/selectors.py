@@ -26,21 +26,20 @@ from clinic.access import Action, sees_all_demographics, user_can, visible_or_40
 from clinic.models import User
 
 
-def _active_membership(user: User) -> Exists:
-    return Exists(CareTeamMember.objects.filter(patient=OuterRef("pk"), user=user, ended_at__isnull=True))
-
-
-def _active_break_glass(user: User) -> Exists:
-    return Exists(BreakGlassGrant.objects.filter(patient=OuterRef("pk"), user=user, expires_at__gt=timezone.now()))
-
-
 def patients_on_care_team_of(user: User) -> QuerySet[Patient]:
     """Patients whose clinical record the user may read: active care-team membership, or an
     unexpired break-glass grant (issue 12 item 6). Every clinical read and write goes through
     this, so an emergency access opens and closes everywhere at once, with no second door."""
     if not user.is_authenticated or not user.is_active or not user_can(user, Action.VIEW_CLINICAL):
         return Patient.objects.none()
-    return Patient.objects.filter(_active_membership(user) | _active_break_glass(user))
+    # `id IN (members UNION grants)`, not `EXISTS (...) OR EXISTS (...)`: PostgreSQL cannot turn an
+    # OR of EXISTS into a join, so it scanned every patient of the clinic with two hashed subplans
+    # and estimated 75 % of them visible (75,000 of 100k for a 5,000-patient caseload), which made
+    # every caseload-wide list plan large enough to be JIT-compiled (issue 14). The union is
+    # estimated at the caseload's size and joined by patient id.
+    members = CareTeamMember.objects.filter(user=user, ended_at__isnull=True).order_by().values("patient_id")
+    grants = BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now()).order_by().values("patient_id")
+    return Patient.objects.filter(pk__in=members.union(grants))
 
 
 def patients_open_to_break_glass(user: User) -> QuerySet[Patient]:
