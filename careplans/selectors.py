@@ -8,7 +8,7 @@ Everyone else gets a 404, and the refusal is audited (SECURITY.md AC-2, AL-1).
 from collections.abc import Iterable
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from careplans.models import (
@@ -40,6 +40,21 @@ def patients_on_care_team_of(user: User) -> QuerySet[Patient]:
     members = CareTeamMember.objects.filter(user=user, ended_at__isnull=True).order_by().values("patient_id")
     grants = BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now()).order_by().values("patient_id")
     return Patient.objects.filter(pk__in=members.union(grants))
+
+
+def on_care_team_of(user: User, *, patient_field: str = "patient") -> Q:
+    """The same visibility as patients_on_care_team_of, as a per-row check on a patient record's
+    own table (`patient_field` names its patient column): EXISTS(membership) OR EXISTS(grant).
+
+    For a caseload-wide list ordered by date (assessments, ...) this lets PostgreSQL walk the
+    index of the ordering and keep the first rows that pass (two hashed subplans), instead of
+    joining every record of the caseload and sorting them: at 100k patients the first page of a
+    5,000-patient caseload's assessments took 875 ms joined and 66 ms walked (issue 14)."""
+    if not user.is_authenticated or not user.is_active or not user_can(user, Action.VIEW_CLINICAL):
+        return Q(pk__in=[])
+    member = CareTeamMember.objects.filter(patient=OuterRef(patient_field), user=user, ended_at__isnull=True)
+    grant = BreakGlassGrant.objects.filter(patient=OuterRef(patient_field), user=user, expires_at__gt=timezone.now())
+    return Q(Exists(member)) | Q(Exists(grant))
 
 
 def patients_open_to_break_glass(user: User) -> QuerySet[Patient]:

@@ -43,7 +43,16 @@ class Assessment(ClinicalRecord):
     class Meta:
         ordering = ["administered_on", "created_at", "id"]
         base_manager_name = "all_records"
-        indexes = [models.Index(fields=["patient", "instrument", "administered_on"])]
+        indexes = [
+            models.Index(fields=["patient", "instrument", "administered_on"]),
+            # GET /api/v1/assessments/ (newest first, current records): the first page walks this
+            # index and stops at 50 visible rows, whatever the caseload's size (issue 14).
+            models.Index(
+                fields=["-administered_on", "-created_at", "-id"],
+                condition=Q(entered_in_error_at__isnull=True),
+                name="outcomes_assessment_newest",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(instrument__in=InstrumentCode.values), name="%(app_label)s_%(class)s_instrument_valid"

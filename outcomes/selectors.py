@@ -26,7 +26,7 @@ from django.utils import timezone
 from careplans.models import CarePlan, CarePlanStatus, CaseReview, CaseReviewStatus, Patient
 from careplans.paging import PAGE_SIZE, KeysetPage, LeadKey, keyset_page
 from careplans.search import patients_matching
-from careplans.selectors import patients_on_care_team_of
+from careplans.selectors import on_care_team_of, patients_on_care_team_of
 from clinic.access import visible_or_404
 from clinic.models import User
 from outcomes.instruments import INSTRUMENTS, Instrument, InstrumentCode
@@ -50,7 +50,8 @@ _NO_EPISODE_START = date(1900, 1, 1)
 
 
 def assessments_visible_to(user: User) -> QuerySet[Assessment]:
-    return Assessment.objects.filter(patient__in=patients_on_care_team_of(user)).select_related("patient", "entered_by")
+    # A per-row check, so the API's newest-first page walks outcomes_assessment_newest (issue 14).
+    return Assessment.objects.filter(on_care_team_of(user)).select_related("patient", "entered_by")
 
 
 def assessment_for(*, user: User, public_id: UUID | str, patient: Patient | None = None) -> Assessment:
