@@ -9,6 +9,8 @@ costs; `count` is exact up to COUNT_LIMIT and then stops counting (`count_exact:
 
 from typing import Any
 
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.utils.functional import cached_property
 from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -110,3 +112,73 @@ class PatientPagination(BasePagination):
                 "schema": {"type": "integer", "minimum": 1},
             },
         ]
+
+
+class BoundedCountPaginator(Paginator):
+    """Django's paginator with the count stopped at COUNT_LIMIT (careplans.paging.bounded_count).
+
+    Within the limit nothing changes. Beyond it the page numbers go on (`has_next` is read from
+    one extra row, not from the count), so a caseload of 85,000 assessments is still paged to
+    its end, and no request counts past COUNT_LIMIT rows."""
+
+    @cached_property
+    def count_and_exact(self) -> tuple[int, bool]:
+        return bounded_count(self.object_list)  # type: ignore[arg-type]  # always a QuerySet here
+
+    @cached_property
+    def count(self) -> int:
+        return self.count_and_exact[0]
+
+    def validate_number(self, number: Any) -> int:
+        if self.count_and_exact[1]:
+            return super().validate_number(number)
+        try:
+            value = int(number)
+        except (TypeError, ValueError) as error:
+            raise PageNotAnInteger("That page number is not an integer") from error
+        if value < 1:
+            raise EmptyPage("That page number is less than 1")
+        return value
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        if self.count_and_exact[1]:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage("That page contains no results")
+        return _OpenEndedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+
+
+class _OpenEndedPage(Page):
+    def __init__(self, object_list: Any, number: int, paginator: Paginator, *, more: bool) -> None:
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+
+class BoundedCountPagination(PageNumberPagination):
+    """`?page=N` pages with the contract's body `{count, next, previous, results}` plus
+    `count_exact`, as the patient list has: the count is exact up to COUNT_LIMIT, then stops
+    (issue 14: a COUNT over a whole caseload's records cost more than the page itself)."""
+
+    django_paginator_class = BoundedCountPaginator
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        paginator = self.page.paginator if self.page else None
+        response.data["count_exact"] = (
+            paginator.count_and_exact[1] if isinstance(paginator, BoundedCountPaginator) else True
+        )
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["count"]["description"] = (
+            f"Exact up to {COUNT_LIMIT}; beyond that {COUNT_LIMIT} with `count_exact` false."
+        )
+        described["properties"]["count_exact"] = {"type": "boolean"}
+        return described

@@ -146,16 +146,15 @@ DATABASES = {
         conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
     )
 }
+if "postgresql" in DATABASES["default"]["ENGINE"] and not env_bool("DB_JIT", False):
+    # JIT off: the caseload-wide lists (issue 14) carry one correlated subquery per row, which
+    # PostgreSQL's cost model prices high enough to JIT-compile; at 100k patients compiling took
+    # 2.1 s of a 3.2 s page query that runs in 1.1 s interpreted. DB_JIT=true turns it back on.
+    # (The header badge at 100k: 791 of 1111 ms were JIT. The reminder scan also sets it locally.)
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A busy SQLite waits instead of failing at once ("database is locked").
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-# PostgreSQL JIT-compiles any statement its planner costs above 100k; for the request path's
-# short queries the compile is most of the time (the header badge at 100k patients: 791 of
-# 1111 ms were JIT, issue 14). Off for our connections unless DB_JIT=true (the reminder scan
-# turns it off in its own transactions as well).
-JIT_OFF = "-c jit=off"
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool("DB_JIT", False):
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = JIT_OFF
 # An optional PostgreSQL read replica for the clinic-wide reports (reports/replica.py): the
 # reports code picks it, writes never go there. In tests it mirrors "default" (same database).
 if os.environ.get("DATABASE_REPLICA_URL"):
@@ -166,7 +165,7 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     if not env_bool("DB_JIT", False):
-        DATABASES["replica"].setdefault("OPTIONS", {})["options"] = JIT_OFF
+        DATABASES["replica"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
     DATABASE_ROUTERS = ["reports.replica.ReplicaRouter"]
 # Admin reports show counts of 1 to this minus one as "<N" (reports/base.py, SECURITY.md AC-5).
 REPORT_SMALL_CELL = int(os.environ.get("REPORT_SMALL_CELL", "5"))

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from careplans import case_reviews
+from careplans.api_paging import BoundedCountPagination
 from careplans.models import CarePlanTask, CaseReview, CaseReviewStatus, Patient, TaskStatus, TeamRole
 from careplans.selectors import patient_for_clinical_use
 from clinic.access import Action
@@ -105,6 +106,7 @@ class AssessmentViewSet(
 ):
     """Completed questionnaires (PHQ-9, GAD-7, WSAS), newest first."""
 
+    pagination_class = BoundedCountPagination  # count stops at COUNT_LIMIT (issue 14)
     serializer_class = AssessmentSerializer
     model = Assessment
     write_action = Action.ENTER_ASSESSMENT

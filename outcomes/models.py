@@ -54,6 +54,13 @@ class Assessment(ClinicalRecord):
                 condition=Q(entered_in_error_at__isnull=True),
                 name="outcomes_episode_scores_idx",
             ),
+            # GET /api/v1/assessments/ (newest first, current records): the first page walks this
+            # index and stops at 50 visible rows, whatever the caseload's size (issue 14).
+            models.Index(
+                fields=["-administered_on", "-created_at", "-id"],
+                condition=Q(entered_in_error_at__isnull=True),
+                name="outcomes_assessment_newest",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

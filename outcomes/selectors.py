@@ -19,12 +19,14 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 from uuid import UUID
 
-from django.db.models import DateField, Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Case, DateField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from careplans.models import CarePlan, CarePlanStatus, CaseReview, CaseReviewStatus, Patient
-from careplans.selectors import patients_on_care_team_of
+from careplans.paging import PAGE_SIZE, KeysetPage, LeadKey, keyset_page
+from careplans.search import patients_matching
+from careplans.selectors import on_care_team_of, patients_on_care_team_of
 from clinic.access import visible_or_404
 from clinic.models import User
 from outcomes.instruments import INSTRUMENTS, Instrument, InstrumentCode
@@ -48,7 +50,8 @@ _NO_EPISODE_START = date(1900, 1, 1)
 
 
 def assessments_visible_to(user: User) -> QuerySet[Assessment]:
-    return Assessment.objects.filter(patient__in=patients_on_care_team_of(user)).select_related("patient", "entered_by")
+    # A per-row check, so the API's newest-first page walks outcomes_assessment_newest (issue 14).
+    return Assessment.objects.filter(on_care_team_of(user)).select_related("patient", "entered_by")
 
 
 def assessment_for(*, user: User, public_id: UUID | str, patient: Patient | None = None) -> Assessment:
@@ -292,25 +295,100 @@ class CaseloadRow:
         return self.patient.gad7_latest  # type: ignore[attr-defined]
 
 
-CASELOAD_SORTS = {
-    # key: (label, sort key); flags sort "yes" first, then by name.
-    "name": ("Patient", lambda row: (row.patient.family_name, row.patient.given_name, row.patient.pk)),
-    "safety": ("Safety alert", lambda row: (not row.safety_alert_open,)),
-    "review": ("Case review", lambda row: (not row.case_review_open,)),
-    "not_improving": ("Not improving", lambda row: (not (row.phq9 and row.phq9.not_improving),)),
-    "response": ("Response", lambda row: (not (row.phq9 and row.phq9.response),)),
-    "remission": ("Remission", lambda row: (not (row.phq9 and row.phq9.remission),)),
-    "phq9": ("PHQ-9", lambda row: (-(row.phq9_latest if row.phq9_latest is not None else -1),)),
-    "weeks": ("Weeks", lambda row: (-(row.phq9.weeks_in_treatment if row.phq9 else -1),)),
-}
+def _flag(condition: Q | Exists) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def caseload_outcomes(*, user: User, today: date | None = None, sort: str = "safety") -> list[CaseloadRow]:
-    """The user's caseload with treat-to-target flags; sorted by an allow-listed key."""
-    today = today or timezone.localdate()
-    patients = annotate_outcomes(patients_on_care_team_of(user), today=today).order_by(
-        "family_name", "given_name", "id"
+def _phq9_response() -> Q:
+    # outcome_flags' rule in SQL: baseline > 0 and latest <= baseline / 2 (integers: 2 * latest <= baseline).
+    return Q(phq9_baseline__gt=0, phq9_baseline__gte=F("phq9_latest") * 2)
+
+
+def _phq9_remission() -> Q:
+    return Q(phq9_latest__lt=INSTRUMENTS[InstrumentCode.PHQ9].remission_below)
+
+
+def _caseload_sort_keys(today: date) -> dict[str, tuple[Any, bool]]:
+    """key -> (SQL expression over annotate_outcomes' columns, never NULL; descending?).
+    Flags sort "yes" first, scores highest first, weeks longest first; names break ties."""
+    return {
+        "safety": (_flag(Q(safety_alert_open=True)), True),
+        "review": (_flag(Q(case_review_open=True)), True),
+        "not_improving": (
+            _flag(Q(phq9_baseline_on__lte=today - NOT_IMPROVING_AFTER) & ~_phq9_response() & ~_phq9_remission()),
+            True,
+        ),
+        "response": (_flag(_phq9_response()), True),
+        "remission": (_flag(_phq9_remission()), True),
+        "phq9": (Coalesce("phq9_latest", Value(-1)), True),
+        # The oldest baseline has the most weeks in treatment; no baseline sorts last.
+        "weeks": (Coalesce("phq9_baseline_on", Value(date.max), output_field=DateField()), False),
+    }
+
+
+def _phq9_aliased(patients: QuerySet[Patient], today: date) -> QuerySet[Patient]:
+    """annotate_outcomes' PHQ-9 and open-item columns as alias(): usable in ORDER BY and WHERE,
+    never selected, so sorting a caseload computes only the one expression it sorts by."""
+    first = _episode_scores(InstrumentCode.PHQ9, today).order_by("administered_on", "created_at", "id")
+    last = _episode_scores(InstrumentCode.PHQ9, today).order_by("-administered_on", "-created_at", "-id")
+    return patients.alias(episode_start=_episode_start()).alias(
+        phq9_baseline=Subquery(first.values("total_score")[:1]),
+        phq9_baseline_on=Subquery(first.values("administered_on")[:1]),
+        phq9_latest=Subquery(last.values("total_score")[:1]),
+        safety_alert_open=Exists(SafetyAlert.objects.filter(patient=OuterRef("pk"), status=SafetyAlertStatus.OPEN)),
+        case_review_open=Exists(CaseReview.objects.filter(patient=OuterRef("pk"), status=CaseReviewStatus.REQUESTED)),
     )
+
+
+# What the keyset needs of each patient; the page's rows are loaded again with their scores.
+_PAGE_COLUMNS = ("id", "public_id", "family_name", "given_name")
+
+CASELOAD_SORTS = {
+    "name": "Patient",
+    "safety": "Safety alert",
+    "review": "Case review",
+    "not_improving": "Not improving",
+    "response": "Response",
+    "remission": "Remission",
+    "phq9": "PHQ-9",
+    "weeks": "Weeks",
+}
+CASELOAD_SORT_DEFAULT = "safety"
+SORT_KEY = "mbc_sort_key"
+
+
+@dataclass(frozen=True)
+class CaseloadPage:
+    rows: list[CaseloadRow]
+    page: KeysetPage  # its rows are the patients, for the pager
+
+
+def caseload_outcomes_page(
+    *,
+    user: User,
+    today: date | None = None,
+    sort: str = CASELOAD_SORT_DEFAULT,
+    query: str = "",
+    after: str | None = None,
+    size: int = PAGE_SIZE,
+) -> CaseloadPage:
+    """One keyset page of the user's caseload with treat-to-target flags, in an allow-listed
+    order, narrowed by a search (careplans.search). Two queries (three with a cursor): the page,
+    ordered in SQL by the one sort expression (cost: an index probe or two per caseload patient,
+    never per clinic patient), then annotate_outcomes for its rows only. One query with every
+    score in the select list made PostgreSQL's estimate large enough to JIT-compile it (2 s)."""
+    today = today or timezone.localdate()
+    patients = patients_matching(patients_on_care_team_of(user), query).only(*_PAGE_COLUMNS)
+    lead = None
+    if sort != "name":
+        expression, descending = (
+            _caseload_sort_keys(today).get(sort) or _caseload_sort_keys(today)[CASELOAD_SORT_DEFAULT]
+        )
+        patients = _phq9_aliased(patients, today).alias(**{SORT_KEY: expression})
+        lead = LeadKey(SORT_KEY, descending=descending)
+    page = keyset_page(patients, after=after, size=size, lead=lead)
+    # The scores and flags of the page's patients only (the sort above computed one column).
+    shown = annotate_outcomes(Patient.objects.filter(pk__in=[p.pk for p in page.rows]), today=today).in_bulk()
     rows = [
         CaseloadRow(
             patient=p,
@@ -319,11 +397,16 @@ def caseload_outcomes(*, user: User, today: date | None = None, sort: str = "saf
             safety_alert_open=p.safety_alert_open,
             case_review_open=p.case_review_open,
         )
-        for p in patients
+        for p in (shown[patient.pk] for patient in page.rows)
     ]
-    by_name = CASELOAD_SORTS["name"][1]
-    key = CASELOAD_SORTS.get(sort, CASELOAD_SORTS["safety"])[1]
-    return sorted(rows, key=lambda row: (*key(row), *by_name(row)))
+    return CaseloadPage(rows=rows, page=page)
+
+
+def caseload_outcomes(
+    *, user: User, today: date | None = None, sort: str = CASELOAD_SORT_DEFAULT, size: int = PAGE_SIZE
+) -> list[CaseloadRow]:
+    """The first page of `caseload_outcomes_page`'s rows."""
+    return caseload_outcomes_page(user=user, today=today, sort=sort, size=size).rows
 
 
 # --- The integrated timeline's other sources ---------------------------------------------

@@ -7,6 +7,7 @@ re-renders with what the user typed (STYLE.md rule 9).
 """
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from careplans import case_reviews
 from careplans.chart import chart_context
+from careplans.list_pages import page_context, search_audited, search_query
 from careplans.models import Patient
 from careplans.selectors import open_care_plan_of
 from clinic.access import Action, AuthenticatedRequest, clinical_page, user_can
@@ -291,15 +293,21 @@ def task_complete(request: AuthenticatedRequest, patient: Patient, task_id: str)
 
 @clinical_page()
 def caseload(request: AuthenticatedRequest) -> HttpResponse:
-    """Measurement-based care: my caseload with treat-to-target flags, sortable."""
+    """Measurement-based care: one page of my caseload with treat-to-target flags, sortable by
+    the column headings, searchable (careplans' pager and search box, careplans/list_pages.py)."""
     if not user_can(request.user, Action.VIEW_CLINICAL):
         raise Http404
-    sort = request.GET.get("sort", "safety")
+    sort = request.GET.get("sort", selectors.CASELOAD_SORT_DEFAULT)
     if sort not in selectors.CASELOAD_SORTS:
-        sort = "safety"
-    rows = selectors.caseload_outcomes(user=request.user, sort=sort)
-    columns = [(key, label) for key, (label, _) in selectors.CASELOAD_SORTS.items()]
-    return render(request, "outcomes/caseload.html", {"rows": rows, "sort": sort, "columns": dict(columns)})
+        sort = selectors.CASELOAD_SORT_DEFAULT
+    query = search_query(request)
+    result = selectors.caseload_outcomes_page(user=request.user, sort=sort, query=query, after=request.GET.get("after"))
+    if query:
+        search_audited(request.user, result.page, "mbc_caseload")
+    # A heading keeps the search and starts from the first page of its order.
+    sort_links = {key: urlencode({**({"q": query} if query else {}), "sort": key}) for key in selectors.CASELOAD_SORTS}
+    context = page_context(request, result.page, rows=result.rows, sort=sort, query=query, sort_links=sort_links)
+    return render(request, "outcomes/caseload.html", context)
 
 
 @clinical_page(action=Action.ENTER_ASSESSMENT, methods=["GET", "POST"])

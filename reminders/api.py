@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from careplans import selectors
+from careplans.api_paging import BoundedCountPagination
 from careplans.models import Patient
 from clinic.access import Action
 from clinic.viewsets import ClinicalViewSet
@@ -84,6 +85,7 @@ class ReminderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Clinical
     """Reminders addressed to the caller, most urgent then newest first. Any recipient may act on
     their own (no role needed: the reminder resolving for the caller is the check)."""
 
+    pagination_class = BoundedCountPagination  # count stops at COUNT_LIMIT (issue 14)
     serializer_class = ReminderSerializer
     model = Reminder
     clinical = False  # clinic admins receive delivery alarms in the same inbox

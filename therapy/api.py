@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from careplans.api_paging import BoundedCountPagination
 from careplans.models import Goal, Patient
 from careplans.selectors import patient_for_clinical_use
 from clinic.access import Action
@@ -116,6 +117,7 @@ class TherapyCourseViewSet(
 ):
     """Courses of psychotherapy. Opening and changing one: therapists only."""
 
+    pagination_class = BoundedCountPagination  # count stops at COUNT_LIMIT (issue 14)
     serializer_class = TherapyCourseSerializer
     model = TherapyCourse
     write_action = Action.LOG_THERAPY_SESSION

@@ -108,6 +108,14 @@ class TherapyCourse(ClinicalRecord):
     class Meta:
         ordering = ["-started_on", "-id"]
         base_manager_name = "all_records"
+        indexes = [
+            # GET /api/v1/therapy-courses/ (newest first): the first page walks this index (issue 14).
+            models.Index(
+                fields=["-started_on", "-id"],
+                condition=Q(entered_in_error_at__isnull=True),
+                name="therapy_course_newest",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=CourseStatus.values), name="%(app_label)s_%(class)s_status_valid"

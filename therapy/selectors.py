@@ -10,11 +10,12 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 from uuid import UUID
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from careplans.models import CarePlan, Goal, Patient
-from careplans.selectors import patients_on_care_team_of
+from careplans.selectors import on_care_team_of, patients_on_care_team_of
 from clinic.access import visible_or_404
 from clinic.models import User
 from therapy.models import (
@@ -87,24 +88,28 @@ def modality_by_code(code: str) -> Modality | None:
 # --- Courses ------------------------------------------------------------------------
 
 
+def _session_count(sessions: QuerySet[TherapySession]) -> Coalesce:
+    counted = sessions.order_by().values("course").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
 def _course_stats(courses: QuerySet[TherapyCourse]) -> "QuerySet[WithAnnotations[TherapyCourse, CourseStats]]":
-    current = Q(sessions__entered_in_error_at__isnull=True)
+    # Correlated subqueries, not a JOIN + GROUP BY: a page of 50 courses computes 50 courses'
+    # counts (PostgreSQL evaluates them after the LIMIT), where the grouped join counted every
+    # session of the caseload first (2.2 s at 100k patients, issue 14).
+    current = TherapySession.all_records.filter(course=OuterRef("pk"), entered_in_error_at__isnull=True)
+    attended = current.filter(attendance=Attendance.ATTENDED)
     return courses.annotate(
-        sessions_logged=Count("sessions", filter=current, distinct=True),
-        sessions_attended=Count(
-            "sessions", filter=current & Q(sessions__attendance=Attendance.ATTENDED), distinct=True
-        ),
-        sessions_missed=Count(
-            "sessions",
-            filter=current & Q(sessions__attendance__in=[Attendance.NO_SHOW, Attendance.LATE_CANCEL]),
-            distinct=True,
-        ),
-        last_attended=Max("sessions__session_date", filter=current & Q(sessions__attendance=Attendance.ATTENDED)),
+        sessions_logged=_session_count(current),
+        sessions_attended=_session_count(attended),
+        sessions_missed=_session_count(current.filter(attendance__in=[Attendance.NO_SHOW, Attendance.LATE_CANCEL])),
+        last_attended=Subquery(attended.order_by("-session_date").values("session_date")[:1]),
     )
 
 
 def courses_visible_to(user: User) -> QuerySet[TherapyCourse]:
-    courses = TherapyCourse.objects.filter(patient__in=patients_on_care_team_of(user))
+    # A per-row check, so the API's newest-first page walks therapy_course_newest (issue 14).
+    courses = TherapyCourse.objects.filter(on_care_team_of(user))
     return (
         _course_stats(courses)
         .select_related("patient", "therapist", "modality")
