@@ -97,6 +97,13 @@ def monitoring_due(today: date, patients: QuerySet[Patient] | None = None) -> li
     return list(_drafts(regimens, today, schedules=schedules))
 
 
+def monitoring_due_everyone(today: date) -> list[ReminderDraft]:
+    """The daily rule without the next-due shortcut and without writing anything: every active
+    regimen evaluated. The reference the shortcut is held to (tests/medications)."""
+    active = Regimen.objects.filter(status=RegimenStatus.ACTIVE, medication__monitoring_protocol__isnull=False)
+    return list(_drafts(list(active.select_related("medication").order_by("id")), today))
+
+
 def monitoring_reminders_write(*, regimens: Iterable[Regimen], today: date) -> int:
     """Write the upcoming reminders of just-changed regimens, in the caller's transaction.
     Overdue items of a back-dated entry are left to the daily rule, which sees later results."""
