@@ -1,45 +1,53 @@
 """A maintained next-due date for the daily `monitoring_due` rule (issue 14): on a full scan the
-Python schedule (medications.monitoring) runs only for the regimens that can have something due.
+Python schedule (medications.monitoring) runs only for the regimens that can have a NEW reminder.
 
 Each time the rule evaluates an active regimen it stores (one bulk upsert a chunk) in
-MonitoringNextDue: `next_due_on`, the first day the rule could draft a reminder for it, and the
-fingerprint of the rules and catalog it was computed with. A full scan then evaluates a regimen
-(all of its patient's regimens are read the same way as before) when ANY of these holds:
+MonitoringNextDue: `next_due_on`, the first day the rule could draft a reminder not drafted
+today, and the fingerprint of the rules and catalog it was computed with. The drafts of today
+are written by reminders_scan in the rule's own transaction (a failed rule rolls both back), and
+the outbox's unique key (recipient, kind, subject, due date) makes writing them again a no-op:
+an overdue item keeps its due date until a result arrives, so its reminder, once written, is
+never written anew. A full scan evaluates a regimen when ANY of these holds:
 
 1. it has no row yet (new since the last scan, or the first scan after this was deployed);
-2. `next_due_on <= today`: an item is due within the lead time (UPCOMING_DAYS) or overdue.
-   An overdue item keeps the regimen eligible every day until a result arrives; writing its
-   reminder again is a no-op (the outbox's unique key), but the prescribers may have changed
-   in ways no mark records (a prescriber's account re-activated), so it is re-drafted;
+2. `next_due_on <= today`: an item not drafted before enters the lead time (UPCOMING_DAYS),
+   or a date-driven change (below) or the regimen's refresh day is here;
 3. its patient has a scan mark (reminders.scan_marks): a lab result, dose change, regimen,
-   exception, profile, birth date or care team change since the marks were last consumed. Every
-   scan that consumes marks runs this rule for those patients first, so no change is lost;
+   exception, profile, birth date or care team change since the marks were last consumed.
+   Every scan that consumes marks runs this rule for those patients first, so none is lost;
 4. the fingerprint differs: a protocol step, a medication's protocol, name or level test was
    edited (catalog edits have no marks), or the code of the rules changed (a deploy);
-5. `computed_on > today`: computed for a later day (a back-dated scan, e.g. a replay) cannot
-   speak for an earlier one.
+5. `computed_on > today`: computed for a later day (a back-dated scan, a replay) cannot speak
+   for an earlier one.
 
 Why nothing else can make a reminder appear. The rule drafts every item of a schedule that is
-not DONE (due, overdue, and, as today, waived) with a due date <= today + UPCOMING_DAYS. The
-schedule is a pure function of the data read (marked, case 3; or catalog, case 4) and of today,
-and today enters it in only these places, each capped into `next_due_on`:
+not DONE (due, overdue, and, as today, waived) with a due date <= today + UPCOMING_DAYS, for each
+active prescriber on the patient's active care team. The schedule is a pure function of the
+data read (marked, case 3; or catalog, case 4) and of today, and today enters it only here, each
+capped into `next_due_on`:
 
-- results count once `taken_on <= today`: a result entered with a future date changes the
-  schedule on that day (an out-of-range level or a low ANC brings a repeat forward: clozapine
-  ANC bands, lithium repeat-until-in-range). Capped at the earliest such result's date;
-- lithium's 3-monthly interval cap applies from age 65 (NHS SPS, CLINICAL.md b7): the cap can
-  move the next level forward on the 65th birthday. Capped at that birthday for anyone on
-  lithium younger; the other lithium risk groups come from results and other drugs (marked);
+- results count once `taken_on <= today`: a result entered with a future date (the services
+  refuse one; an import or a fix might not) changes the schedule on that day (an out-of-range
+  level or a low ANC brings a repeat forward: clozapine ANC bands, lithium repeat-until-in-range,
+  lithium risk groups). Capped at the earliest such result's date;
+- lithium's 3-monthly interval cap applies from age 65 (NHS SPS, CLINICAL.md b7): on the 65th
+  birthday the next level can move forward, even into the past. Capped at that birthday for
+  anyone on lithium younger; the other lithium risk groups come from results and other drugs;
 - overdue vs due changes the reminder's wording only, not its key.
 
 Dose changes, waivers, restarts and other drugs' start dates dated in the future are read
-whatever today is, so their due dates are already in the pending items (dose-change anchors,
-interacting-drug checks) and thus in `next_due_on`.
+whatever today is, so their due dates are already among the items (dose-change anchors,
+superseded requirements, interacting-drug checks) and thus in `next_due_on`. Clinical rows are
+never deleted (ClinicalRecord: entered-in-error is an UPDATE, which marks).
 
-A safety net for what the marks cannot see (a record deleted outside the services, which
-delete none; a direct SQL fix): `next_due_on` never lies past the regimen's refresh day, one
-day in every REFRESH_DAYS fixed by its id, so every regimen is re-evaluated at least every
-REFRESH_DAYS days and each day re-evaluates about 1/REFRESH_DAYS of the clinic.
+The recipients: care team changes are marked; a prescriber's account re-activated is not. So
+a patient with an inactive prescriber on the team keeps its items within the lead time in
+`next_due_on` (re-evaluated every day, as without this table) until the account is active.
+
+A safety net for what the marks cannot see (a direct SQL fix): `next_due_on` never lies past
+the regimen's refresh day, one day in every REFRESH_DAYS fixed by its id, so every regimen is
+re-evaluated at least every REFRESH_DAYS days and each day re-evaluates about 1/REFRESH_DAYS of
+the clinic.
 
 On a database without scan marks (reminders.scan_marks.marks_supported) every full scan
 evaluates everyone, as before.
@@ -53,7 +61,7 @@ from pathlib import Path
 from django.db import connection
 from django.db.models import Exists, Min, OuterRef, QuerySet
 
-from careplans.models import Patient
+from careplans.models import CareTeamMember, Patient, TeamRole
 from medications import lithium
 from medications.models import LabResult, LabTest, Medication, MonitoringNextDue, MonitoringStep, Regimen
 from medications.monitoring import ItemStatus, MonitoringItem
@@ -110,11 +118,25 @@ def _birthday(born: date, age: int) -> date:
 
 
 def next_due_on(
-    *, regimen: Regimen, items: Iterable[MonitoringItem], today: date, lead_days: int, caps: Sequence[date | None]
+    *,
+    regimen: Regimen,
+    items: Iterable[MonitoringItem],
+    today: date,
+    lead_days: int,
+    caps: Sequence[date | None],
+    drafted: bool,
 ) -> date:
-    """The first day the rule could draft a reminder for this regimen: its earliest item that
-    is not done minus the lead time, or an earlier date-driven cap, or its refresh day."""
-    candidates = [item.due_date - timedelta(days=lead_days) for item in items if item.status != ItemStatus.DONE]
+    """The first day the rule could draft a NEW reminder for this regimen: its earliest item that
+    is not done minus the lead time, or an earlier date-driven cap, or its refresh day. With
+    `drafted` (today's drafts reached every prescriber the patient has), the items already
+    within the lead time are left out: their reminders are written, and writing them again
+    is a no-op."""
+    horizon = today + timedelta(days=lead_days)
+    candidates = [
+        item.due_date - timedelta(days=lead_days)
+        for item in items
+        if item.status != ItemStatus.DONE and not (drafted and item.due_date <= horizon)
+    ]
     candidates += [cap for cap in caps if cap is not None]
     return min([*candidates, _refresh_day(regimen.pk, today)])
 
@@ -127,8 +149,10 @@ def next_due_write(
     lead_days: int,
     fingerprint: str,
 ) -> int:
-    """Store the next-due date of each evaluated regimen: two reads (future-dated results, birth
-    dates of patients on lithium) and one upsert a batch, whatever the number of regimens."""
+    """Store the next-due date of each evaluated regimen: three reads (future-dated results,
+    birth dates of patients on lithium, inactive prescribers) and one upsert a batch, whatever
+    the number of regimens. The rule's drafts of `today` must reach the outbox in the same
+    transaction (reminders_scan writes them in the rule's own)."""
     if not regimens:
         return 0
     patient_ids = {r.patient_id for r in regimens}
@@ -146,6 +170,13 @@ def next_due_write(
             birthday = _birthday(born, lithium.RISK_AGE)
             if birthday > today:
                 risk_age_on[patient_id] = birthday
+    # A prescriber on the team whose account is inactive got no reminder today; re-activating
+    # the account marks nothing, so the patient's reminders in the lead time are not "written".
+    undrafted = set(
+        CareTeamMember.objects.filter(
+            patient_id__in=patient_ids, role=TeamRole.PRESCRIBER, ended_at__isnull=True, user__is_active=False
+        ).values_list("patient_id", flat=True)
+    )
     rows = [
         MonitoringNextDue(
             regimen_id=regimen.pk,
@@ -160,6 +191,7 @@ def next_due_write(
                     if regimen.medication.level_test == LabTest.LITHIUM_LEVEL
                     else None,
                 ],
+                drafted=regimen.patient_id not in undrafted,
             ),
             computed_on=today,
             catalog=fingerprint,

@@ -83,8 +83,10 @@ def monitoring_due(today: date, patients: QuerySet[Patient] | None = None) -> li
     repeat-until-in-range, clozapine ANC bands and restarts, lithium interval caps and extra
     checks, waivers) is not expressible as one SQL statement without a second implementation of
     the clinical rules to keep in step. The incremental rescan runs it for changed patients only;
-    a full run only for the regimens whose maintained next-due date says something can be due
-    (medications.monitoring_next_due), and stores the next-due date of every regimen it ran for."""
+    a full run only for the regimens whose maintained next-due date says a new reminder can be
+    due (medications.monitoring_next_due), and stores the next-due date of every regimen it ran
+    for. Its drafts must be written (reminders_scan does, in the rule's transaction): the next
+    run leaves out what this one drafted."""
     active = Regimen.objects.filter(status=RegimenStatus.ACTIVE, medication__monitoring_protocol__isnull=False)
     fingerprint = catalog_fingerprint()
     if patients is not None:
