@@ -85,8 +85,10 @@ def catalog_fingerprint() -> str:
         "window_days", "rule", "label",
     ):  # fmt: skip
         digest.update(repr(row).encode())
-    for row in Medication.objects.order_by("id").values_list("id", "name", "monitoring_protocol_id", "level_test"):
-        digest.update(repr(row).encode())
+    for medication in Medication.objects.order_by("id").values_list(
+        "id", "name", "monitoring_protocol_id", "level_test"
+    ):
+        digest.update(repr(medication).encode())
     return digest.hexdigest()
 
 
