@@ -1,8 +1,8 @@
 """Time reminders_scan on a seeded harness database (issue 14), each rule timed: a first scan
 from an empty outbox; a rescan the same day with nothing changed; a full scan against the
 written outbox (full=True: the first scan of a new day, its reminders mostly written already);
-with --touch N, a last rescan after N patients' care plans were saved (the review date moved
-to today: a real change each).
+the next day's scan (a real new-day full scan); with --touch N, a last rescan after N patients'
+care plans were saved (the review date moved to today: a real change each).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<a seeded harness database> \\
         .venv/bin/python benchmarks/scan_timings.py [--touch N]
@@ -17,7 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -96,12 +96,14 @@ def main() -> None:
         outbox.reminder_rule_register(name, timed(name, rule), incremental=outbox.rule_is_incremental(name))
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE careplans_reminder CASCADE")
-        for table in ("reminders_reminderscanrun", "reminders_reminderscanmark"):
+        for table in ("reminders_reminderscanrun", "reminders_reminderscanmark", "medications_monitoringnextdue"):
             cursor.execute("SELECT to_regclass(%s)", [table])
             if cursor.fetchone()[0]:
                 cursor.execute(f"TRUNCATE {table}")  # noqa: S608  (our constant names)
     today = date.today()
     runs = [scan("first", today), scan("rescan", today), scan("full scan, outbox written", today, full=True)]
+    # The next day's scan: a real new-day full scan (monitoring_due's next-due dates computed today).
+    runs.append(scan("new day (tomorrow)", today + timedelta(days=1)))
     if args.touch:
         from careplans.models import CarePlan
 

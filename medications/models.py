@@ -1000,3 +1000,21 @@ class Injection(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"injection {self.public_id}"
+
+
+class MonitoringNextDue(models.Model):
+    """Derived, not clinical: when the daily `monitoring_due` rule next needs to look at an active
+    regimen (medications.monitoring_next_due, issue 14). Written by the rule each time it
+    evaluates the regimen; a missing or stale row only makes the rule evaluate it again."""
+
+    regimen = models.OneToOneField(
+        Regimen, on_delete=models.CASCADE, primary_key=True, related_name="monitoring_next_due"
+    )
+    # The first day a reminder can come of it: the earliest pending item minus the lead time,
+    # capped by the date-driven changes and the regimen's refresh day.
+    next_due_on = models.DateField()
+    computed_on = models.DateField()
+    catalog = models.CharField(max_length=64)  # fingerprint of the rules and catalog it was computed with
+
+    def __str__(self) -> str:
+        return f"monitoring of regimen {self.regimen_id} next due {self.next_due_on}"

@@ -12,7 +12,7 @@ writing it again a no-op, and an overdue item keeps its due date until a result 
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,7 +23,8 @@ from careplans.models import Patient, TeamRole
 from careplans.selectors import active_team_members
 from medications.injections import ANNOUNCE_DAYS, MISSED_AFTER_DAYS, missed_on, next_injection_due
 from medications.models import INJECTION_INTERVALS, Injection, LabTest, Regimen, RegimenStatus
-from medications.monitoring import ItemStatus
+from medications.monitoring import ItemStatus, MonitoringItem
+from medications.monitoring_next_due import catalog_fingerprint, next_due_write, regimens_to_evaluate
 from medications.selectors import monitoring_for_regimens
 from reminders.models import ReminderKind
 from reminders.outbox import DraftQuery, ReminderDraft, reminders_write
@@ -32,8 +33,15 @@ SUBJECT_TYPE = "medications.regimen"
 UPCOMING_DAYS = 7  # a test due within a week is announced ahead
 
 
-def _drafts(regimens: Sequence[Regimen], today: date, *, overdue: bool = True) -> Iterator[ReminderDraft]:
-    schedules = monitoring_for_regimens(regimens, today=today)
+def _drafts(
+    regimens: Sequence[Regimen],
+    today: date,
+    *,
+    overdue: bool = True,
+    schedules: Mapping[int, list[MonitoringItem]] | None = None,
+) -> Iterator[ReminderDraft]:
+    if schedules is None:
+        schedules = monitoring_for_regimens(regimens, today=today)
     if not schedules:
         return
     prescribers: dict[int, list[int]] = defaultdict(list)
@@ -74,12 +82,28 @@ def monitoring_due(today: date, patients: QuerySet[Patient] | None = None) -> li
     Still Python, not a DraftQuery: the schedule (medications.monitoring: dose-change anchors,
     repeat-until-in-range, clozapine ANC bands and restarts, lithium interval caps and extra
     checks, waivers) is not expressible as one SQL statement without a second implementation of
-    the clinical rules to keep in step. The incremental rescan runs it for changed patients only."""
+    the clinical rules to keep in step. The incremental rescan runs it for changed patients only;
+    a full run only for the regimens whose maintained next-due date says a new reminder can be
+    due (medications.monitoring_next_due), and stores the next-due date of every regimen it ran
+    for. Its drafts must be written (reminders_scan does, in the rule's transaction): the next
+    run leaves out what this one drafted."""
     active = Regimen.objects.filter(status=RegimenStatus.ACTIVE, medication__monitoring_protocol__isnull=False)
+    fingerprint = catalog_fingerprint()
     if patients is not None:
         active = active.filter(patient__in=patients)
+    else:
+        active = regimens_to_evaluate(active, today=today, fingerprint=fingerprint)
     regimens = list(active.select_related("medication").order_by("id"))
-    return list(_drafts(regimens, today))
+    schedules = monitoring_for_regimens(regimens, today=today)
+    next_due_write(regimens, schedules, today=today, lead_days=UPCOMING_DAYS, fingerprint=fingerprint)
+    return list(_drafts(regimens, today, schedules=schedules))
+
+
+def monitoring_due_everyone(today: date) -> list[ReminderDraft]:
+    """The daily rule without the next-due shortcut and without writing anything: every active
+    regimen evaluated. The reference the shortcut is held to (tests/medications)."""
+    active = Regimen.objects.filter(status=RegimenStatus.ACTIVE, medication__monitoring_protocol__isnull=False)
+    return list(_drafts(list(active.select_related("medication").order_by("id")), today))
 
 
 def monitoring_reminders_write(*, regimens: Iterable[Regimen], today: date) -> int:
