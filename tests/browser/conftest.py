@@ -86,7 +86,7 @@ def page(chromium, live_server):  # type: ignore[no-untyped-def]
     _restore_migration_data()
     context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)  # 2 shared cores: a slow first live-server request is not a failure
     page.console_messages = []
     page.on("console", lambda message: page.console_messages.append(message.text))
     yield page
@@ -115,6 +115,27 @@ def screenshot(page) -> Callable:  # type: ignore[no-untyped-def]
         # caret="initial": Playwright would otherwise inject an inline style, which our CSP reports.
         page.screenshot(path=str(path), full_page=True, caret="initial")
         return path
+
+    return take
+
+
+SHOT_WIDTHS = (390, 768, 1280)  # phone, tablet, desktop
+
+
+@pytest.fixture
+def shots(page) -> Callable:  # type: ignore[no-untyped-def]
+    """shots(name): full-page screenshots at phone, tablet and desktop width (`{name}_{width}.png`),
+    each checked for sideways scrolling; the viewport is put back afterwards."""
+
+    def take(name: str, widths: tuple[int, ...] = SHOT_WIDTHS) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        current = page.viewport_size
+        for width in widths:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=str(ARTIFACTS / f"{name}_{width}.png"), full_page=True, caret="initial")
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, f"{name} is {overflow}px wider than {width}px"
+        page.set_viewport_size(current)
 
     return take
 

@@ -1,10 +1,7 @@
 """Issue 16 item 9 in real Chromium: "End membership" and "Mark done" ask first and can be undone
 (keyboard only), focus lands on the error summary after a failed submit, the no-show form shows
 only what a missed session needs, a second session on the same day is flagged. Screenshots at
-390 and 1280 px go to test-artifacts/screenshots and /tmp/shots/input."""
-
-import shutil
-from pathlib import Path
+390, 768 and 1280 px go to test-artifacts/screenshots."""
 
 import pytest
 from django.utils import timezone
@@ -12,36 +9,11 @@ from playwright.sync_api import expect
 
 from careplans.models import CareTeamMember, TeamRole
 from reminders.models import Reminder, ReminderStatus
-from tests.browser.conftest import ARTIFACTS
 from tests.factories import CareTeamMemberFactory, UserFactory
 from tests.reminders.reminder_factories import ReminderFactory
 from tests.therapy.factories import modality_catalog_ensure
 from therapy import services as therapy_services
 from therapy.models import Modality, TherapyCourse, TherapySession
-
-SHOTS = Path("/tmp/shots/input")  # noqa: S108 (the brief's screenshot folder)
-WIDTHS = (390, 1280)
-
-
-@pytest.fixture(autouse=True)
-def _patient_timeouts(page):  # type: ignore[no-untyped-def]
-    page.set_default_timeout(30_000)  # 2 shared cores: the first live-server request can be slow
-
-
-@pytest.fixture
-def shots(page):  # type: ignore[no-untyped-def]
-    def take(name: str) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        current = page.viewport_size
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 900})
-            path = ARTIFACTS / f"{name}_{width}.png"
-            page.screenshot(path=str(path), full_page=True, caret="initial")
-            shutil.copy(path, SHOTS / path.name)
-        page.set_viewport_size(current)
-
-    return take
 
 
 def _csp_violations(page) -> list[str]:  # type: ignore[no-untyped-def]

@@ -11,35 +11,11 @@ Screenshots at 390, 768 and 1280 px go to test-artifacts/screenshots.
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from clinic.models import AuditEvent
 from cocm.models import CareMinutes
-from tests.browser.conftest import ARTIFACTS
-
-WIDTHS = (390, 768, 1280)
-
-
-@pytest.fixture(autouse=True)
-def _patient_timeouts(page):  # type: ignore[no-untyped-def]
-    page.set_default_timeout(30_000)  # 2 shared cores: the first live-server request can be slow
-
-
-@pytest.fixture
-def shots(page):  # type: ignore[no-untyped-def]
-    def take(name: str) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        current = page.viewport_size
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=str(ARTIFACTS / f"{name}_{width}.png"), full_page=True, caret="initial")
-            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-            assert overflow <= 1, f"{name} is {overflow}px wider than {width}px"
-        page.set_viewport_size(current)
-
-    return take
 
 
 def test_care_manager_logs_minutes_and_the_month_reaches_99492(
