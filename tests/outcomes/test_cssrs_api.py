@@ -70,3 +70,22 @@ def test_the_list_is_newest_first_filtered_by_patient_and_its_read_audited(api, 
     read = AuditEvent.objects.filter(action="read").order_by("-id").first()
     assert AuditEvent.objects.filter(action="read").count() == before + 1
     assert read is not None and read.patient_id == patient.public_id
+
+
+@pytest.mark.parametrize("screens", [2, 12])
+def test_the_list_costs_the_same_queries_for_2_or_12_screeners(
+    api, patient, care_manager, screens, django_assert_num_queries
+):
+    client = api(care_manager)
+    for days in range(screens):
+        on = (timezone.localdate() - timedelta(days=days)).isoformat()
+        assert client.post(URL, body(patient, wish_dead=True, screened_on=on), format="json").status_code == 201
+    client.get(URL)  # warm: the session
+    # Pinned: the page with patient, author and alert joined (1), the count (1), the read audit
+    # (the patients' ids and one INSERT); the same whatever the number of screeners shown.
+    with django_assert_num_queries(PINNED_CSSRS_LIST):
+        rows = client.get(URL).json()["results"]
+    assert len(rows) == screens and all(r["safety_alert"] for r in rows)
+
+
+PINNED_CSSRS_LIST = 4
