@@ -68,6 +68,28 @@ def drop(name: str) -> None:
     _token_file(name).unlink(missing_ok=True)
 
 
+def clone(source: str, target: str) -> None:
+    """A private copy of a seeded database (CREATE DATABASE ... TEMPLATE: a file copy, seconds
+    at 100k), marked with the source's token, so that parallel work (a helper's branch with its
+    own migrations, a scan that writes the outbox) never shares a database with anyone."""
+    require_ours(source)
+    if exists(target):
+        sys.exit(f"database {target} exists: refusing to touch it.")
+    with _admin() as conn:
+        conn.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+    _token_file(target).write_text(_token_file(source).read_text())
+
+
 def require_ours(name: str) -> None:
     if not is_ours(name):
         sys.exit(f"database {name} was not created by this harness (no matching bench_marker token): refusing.")
+
+
+if __name__ == "__main__":
+    # python -m harness.databases clone tandem_bench_100k h_mine_100k   (BENCH_DB_PREFIX=h_mine then)
+    if len(sys.argv) == 4 and sys.argv[1] == "clone":
+        clone(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 3 and sys.argv[1] == "drop":
+        drop(sys.argv[2])
+    else:
+        sys.exit("usage: python -m harness.databases clone SOURCE TARGET | drop NAME")

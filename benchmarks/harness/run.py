@@ -33,6 +33,9 @@ from harness.urls import TARGETS, Target, search_params
 BENCH_DIR = Path(__file__).resolve().parents[1]
 REPO = BENCH_DIR.parent
 PER_TARGET_BUDGET_S = 25.0  # stop sampling a slow page at one size once it has used this much
+# Parallel runs (one per branch) each use their own cloned databases and ports.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "tandem_bench")
+PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", "18100"))
 
 
 def label(size: int) -> str:
@@ -234,7 +237,7 @@ def main() -> None:
         os.environ["BENCH_PER_RULE"] = "0"
     sizes = [int(s) for s in args.sizes.split(",") if s] + ([1_000_000] if args.with_1m else [])
     app_dir = args.app_dir.resolve()
-    dbs = {size: f"tandem_bench_{label(size)}" for size in sizes}
+    dbs = {size: f"{DB_PREFIX}_{label(size)}" for size in sizes}
     report: dict[str, Any] = {
         "app_dir": str(app_dir),
         "commit": subprocess.run(
@@ -262,7 +265,7 @@ def main() -> None:
     for db in dbs.values():
         analyze(db)
     collectstatic(dbs[sizes[0]], app_dir)
-    servers = {size: Server(db, 18100 + i, app_dir, args.workers) for i, (size, db) in enumerate(dbs.items())}
+    servers = {size: Server(db, PORT_BASE + i, app_dir, args.workers) for i, (size, db) in enumerate(dbs.items())}
     try:
         for server in servers.values():
             server.wait()

@@ -26,3 +26,7 @@ MIDDLEWARE = ["harness.query_meter.QueryMeterMiddleware", *MIDDLEWARE]  # noqa: 
 # Production's manifest storage, collected by the harness into a directory of its own.
 if os.environ.get("BENCH_STATIC_ROOT"):
     STATIC_ROOT = Path(os.environ["BENCH_STATIC_ROOT"])  # noqa: F405
+# No SMTP server on the bench machine: with eager Celery, the bulk-read alarm the bench users
+# trip once an hour would otherwise time a refused connection inside one sample. The outside
+# world (SMTP) is the only thing replaced.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
