@@ -3,8 +3,12 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from clinic.migration_operations import AddIndexOnline
+
 
 class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY (clinic.migration_operations): no write lock on a large table
+
     dependencies = [
         ("careplans", "0008_merge_break_glass"),
         ("outcomes", "0007_reminder_scan_marks"),
@@ -12,7 +16,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name="assessment",
             index=models.Index(
                 condition=models.Q(("entered_in_error_at__isnull", True)),

@@ -3,8 +3,12 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from clinic.migration_operations import AddIndexOnline
+
 
 class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY (clinic.migration_operations): no write lock on a large table
+
 
     dependencies = [
         ('careplans', '0005_move_reminders_out'),
@@ -13,7 +17,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='reminder',
             index=models.Index(fields=['recipient', 'status', 'due_date', 'snoozed_until', 'patient'], name='reminders_badge_idx'),
         ),

@@ -3,8 +3,12 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from clinic.migration_operations import AddIndexOnline
+
 
 class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY (clinic.migration_operations): no write lock on a large table
+
 
     dependencies = [
         ('therapy', '0004_encrypt_existing_process_notes'),
@@ -12,7 +16,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='therapysession',
             index=models.Index(condition=models.Q(('attendance', 'attended'), ('entered_in_error_at__isnull', True)), fields=['course', 'session_date'], name='therapy_session_attended_idx'),
         ),

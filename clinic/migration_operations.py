@@ -1,0 +1,27 @@
+"""Migration operations shared by the apps.
+
+`AddIndexOnline`: on PostgreSQL, CREATE INDEX CONCURRENTLY, so that adding an index to a
+table of a health system's size (millions of assessments) does not lock writes while it
+builds; elsewhere (SQLite for `make run`) a plain CREATE INDEX. The migration using it must
+say `atomic = False` (PostgreSQL refuses CONCURRENTLY inside a transaction). Django's own
+AddIndexConcurrently is PostgreSQL-only: on SQLite its schema editor has no `concurrently`.
+"""
+
+from typing import Any
+
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db.migrations.operations import AddIndex
+
+
+class AddIndexOnline(AddIndexConcurrently):
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        else:
+            AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        else:
+            AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
