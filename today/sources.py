@@ -2,9 +2,10 @@
 interface). Each reads only the context's patients (`ctx.scope`, a subquery) and runs a fixed
 number of queries. All but check-in concerns are bounded (issue 14): ordered and limited in SQL,
 counted in the same query (COUNT(*) OVER ()), so a page of the worklist costs the same at 1k and
-100k patients. Not improving, measurements due and overdue monitoring read the per-patient facts
-(reports.facts, refreshed for the changed patients before every worklist read) with the same
-thresholds (outcomes.selectors.NOT_IMPROVING_AFTER, outcomes.reminders.MEASUREMENT_INTERVAL).
+100k patients. Not improving and measurements due read the per-patient facts, overdue monitoring
+the per-regimen ones (reports.facts, refreshed for the changed patients before every worklist read;
+the monitoring rule runs only for the page) with the same thresholds
+(outcomes.selectors.NOT_IMPROVING_AFTER, outcomes.reminders.MEASUREMENT_INTERVAL).
 
 Clinical rules and their sources:
 - safety alerts: any open alert, whatever raised it (CLINICAL.md b4, b5) -> urgent;
