@@ -2,9 +2,10 @@
 interface). Each reads only the context's patients (`ctx.scope`, a subquery) and runs a fixed
 number of queries. All but check-in concerns are bounded (issue 14): ordered and limited in SQL,
 counted in the same query (COUNT(*) OVER ()), so a page of the worklist costs the same at 1k and
-100k patients. Not improving, measurements due and overdue monitoring read the per-patient facts
-(reports.facts, refreshed for the changed patients before every worklist read) with the same
-thresholds (outcomes.selectors.NOT_IMPROVING_AFTER, outcomes.reminders.MEASUREMENT_INTERVAL).
+100k patients. Not improving and measurements due read the per-patient facts, overdue monitoring
+the per-regimen ones (reports.facts, refreshed for the changed patients before every worklist read;
+the monitoring rule runs only for the page) with the same thresholds
+(outcomes.selectors.NOT_IMPROVING_AFTER, outcomes.reminders.MEASUREMENT_INTERVAL).
 
 Clinical rules and their sources:
 - safety alerts: any open alert, whatever raised it (CLINICAL.md b4, b5) -> urgent;
@@ -29,7 +30,7 @@ from django.urls import reverse
 from careplans.models import Patient, PatientStatus
 from clinic.access import Action, user_can
 from medications.models import CriticalResult, CriticalResultStatus, LabTest, Regimen, RegimenStatus
-from medications.monitoring import ItemStatus
+from medications.monitoring import ItemStatus, MonitoringItem
 from medications.selectors import monitoring_for_regimens
 from outcomes.instruments import BY_SLUG
 from outcomes.models import SafetyAlert, SafetyAlertStatus
@@ -39,6 +40,7 @@ from patient_portal.worklist import WORKLIST_KIND as CHECK_IN_KIND
 from patient_portal.worklist import check_in_worklist_items
 from reminders.inbox import open_q
 from reminders.models import Reminder, ReminderKind
+from reports.facts import facts_refresh
 from therapy.models import MISSED_ATTENDANCE, Attendance, TherapySession
 from today.worklist import (
     Severity,
@@ -133,24 +135,54 @@ def critical_results(ctx: WorklistContext, limit: int | None) -> SourcePage:
     return SourcePage.of(total, items, Severity.URGENT)
 
 
-def overdue_monitoring(ctx: WorklistContext, limit: int | None) -> SourcePage:
-    """The monitoring rule is Python (medications.monitoring), so it runs only for the patients whose
-    stored facts have a test due before today (reports.facts monitoring_due_on), not the caseload."""
-    regimens = list(
+def _overdue_regimens(ctx: WorklistContext, limit: int | None) -> tuple[int, list[Any]]:  # Regimen + overdue_on
+    """The regimens with an overdue test by their stored facts (reports.models.RegimenReportFacts:
+    the earliest due date of a test not done or waived, computed by the same rule), counted and
+    ordered in SQL. A stopped regimen or one taken off its protocol keeps its facts row: the
+    regimen's own status and protocol decide, as the rule's do (monitoring_for_regimens)."""
+    return _first(
         Regimen.objects.filter(
             patient_id__in=ctx.scope,
             status=RegimenStatus.ACTIVE,
             medication__monitoring_protocol__isnull=False,
-            patient__report_facts__monitoring_due_on__lt=ctx.today,
-        ).select_related("medication", "patient")
+            report_facts__monitoring_due_on__lt=ctx.today,
+        )
+        .select_related("medication", "patient")
+        .annotate(overdue_on=F("report_facts__monitoring_due_on"))
+        .order_by(*worklist_order("overdue_on"), "id"),
+        limit,
     )
-    by_pk = {r.pk: r for r in regimens}
+
+
+def _overdue_of(monitoring: list[MonitoringItem]) -> list[MonitoringItem]:
+    return sorted((i for i in monitoring if i.status == ItemStatus.OVERDUE), key=lambda i: i.due_date)
+
+
+def overdue_monitoring(ctx: WorklistContext, limit: int | None) -> SourcePage:
+    """Counted and paged from the stored facts (issue 14); the monitoring rule (medications.monitoring,
+    Python) runs only for the regimens shown, for their tests. The facts are the rule's own answer
+    (reports.facts runs it), refreshed for the changed patients before every read (worklist_page)
+    and nightly; what can still move them is only the date (a future-dated result, the 65th
+    birthday on lithium: medications.monitoring_next_due). If the rule disagrees with the facts of
+    a regimen shown (its earliest overdue test and date), those patients' facts are recomputed and
+    the page read again, so the page never shows an item the rule does not, and the count agrees."""
+    total, regimens = _overdue_regimens(ctx, limit)
+    schedules = monitoring_for_regimens(regimens, today=ctx.today)
+    stale = {
+        r.patient_id
+        for r in regimens
+        if [i.due_date for i in _overdue_of(schedules.get(r.pk, []))][:1] != [r.overdue_on]
+    }
+    if stale:
+        facts_refresh(stale, today=ctx.today)
+        total, regimens = _overdue_regimens(ctx, limit)
+        schedules = monitoring_for_regimens(regimens, today=ctx.today)
     items = []
-    for regimen_pk, monitoring in monitoring_for_regimens(regimens, today=ctx.today).items():
-        overdue = sorted((i for i in monitoring if i.status == ItemStatus.OVERDUE), key=lambda i: i.due_date)
-        if not overdue:
+    for regimen in regimens:
+        overdue = _overdue_of(schedules.get(regimen.pk, []))
+        if not overdue:  # changed between the refresh and this read: the next read counts it
+            total -= 1
             continue
-        regimen = by_pk[regimen_pk]
         tests = ", ".join(dict.fromkeys(LabTest(item.test).label for item in overdue))
         # One item per medication: the tests are done from one blood draw.
         items.append(
@@ -163,8 +195,7 @@ def overdue_monitoring(ctx: WorklistContext, limit: int | None) -> SourcePage:
                 url=_chart("medications:lab_create", regimen.patient),
             )
         )
-    items.sort(key=lambda i: (i.due_date, i.patient.family_name, i.patient.given_name, i.patient.pk))
-    return SourcePage.of(len(items), items[:limit], Severity.HIGH)
+    return SourcePage.of(total, items, Severity.HIGH)
 
 
 def _own_reminders(ctx: WorklistContext, kind: str) -> QuerySet[Reminder]:
