@@ -33,7 +33,6 @@ from outcomes.selectors import NOT_IMPROVING_AFTER
 from reports.base import (
     Audience,
     Column,
-    Page,
     Progress,
     Report,
     ReportParams,
@@ -43,9 +42,9 @@ from reports.base import (
 )
 from reports.facts import facts_refresh_dirty
 from reports.models import PatientReportFacts
+from reports.paging import fetch_all_or_page
 from reports.sql import as_date, days_since_sql, facts_cte, fetch_dicts
 
-PAGE_SIZE = 100  # SECURITY.md PF-1: a page lists at most 100 rows
 MEASUREMENT_INTERVAL = timedelta(weeks=4)
 REMISSION_BELOW = 5
 
@@ -274,18 +273,11 @@ class RegistryReport(Report):
             "flags": list(options.get("flag") or []),
             "sort": options.get("sort") or DEFAULT_SORT,
         }
-        page = None
-        if paginate:
-            number = max(1, options.get("page") or 1)
-            found = fetch_dicts(*registry_sql(params, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, **query))
-            if not found and number > 1:  # past the last page: show the last one, as Paginator.get_page does
-                total = len(fetch_dicts(*registry_sql(params, limit=None, offset=0, **query)))
-                number = max(1, -(-total // PAGE_SIZE))
-                found = fetch_dicts(*registry_sql(params, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, **query))
-            count = found[0]["total_rows"] if found else 0
-            page = Page(number=number, count=count, pages=max(1, -(-count // PAGE_SIZE)), size=PAGE_SIZE)
-        else:
-            found = fetch_dicts(*registry_sql(params, limit=None, offset=0, **query))
+        found, page = fetch_all_or_page(
+            lambda limit, offset: fetch_dicts(*registry_sql(params, limit=limit, offset=offset, **query)),
+            options,
+            paginate=paginate,
+        )
         progress(90)
         section = Section(
             "registry",

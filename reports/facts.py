@@ -9,7 +9,8 @@ monitoring schedule on each page (14.6 s at 100k patients). Now:
   INSERT ... SELECT ... ON CONFLICT DO UPDATE on PostgreSQL (delete + INSERT ... SELECT on
   SQLite, the portable fallback), then the monitoring due dates (the monitoring rule is Python,
   medications.monitoring: a fixed number of queries per batch): per patient in one bulk UPDATE,
-  per regimen (RegimenReportFacts, for the monitoring compliance report) upserted; and the
+  per regimen (RegimenReportFacts, for the monitoring compliance report) upserted, each pending
+  test (MonitoringItemFacts, for the care teams' overdue list) replaced; and the
   contacts per 4-month period (ContactPeriodFacts, for the process measures) replaced;
 - `facts_refresh_dirty()` does that for the marked patients; the registry calls it before it
   reads (a handful of rows, a constant number of queries), Celery beat every few minutes;
@@ -50,7 +51,13 @@ from outcomes.instruments import InstrumentCode
 from outcomes.models import Assessment, SafetyAlert, SafetyFollowUp
 from outcomes.selectors import annotate_outcomes
 from reports.contacts import contact_periods, followed_up, has_depression, intake
-from reports.models import ContactPeriodFacts, PatientReportFacts, RegimenReportFacts, ReportFactsDirty
+from reports.models import (
+    ContactPeriodFacts,
+    MonitoringItemFacts,
+    PatientReportFacts,
+    RegimenReportFacts,
+    ReportFactsDirty,
+)
 from reports.replica import reading_primary
 from reports.sql import latest_of
 from therapy.models import Attendance, TherapyCourse, TherapySession
@@ -225,9 +232,11 @@ def _upsert(patient_ids: Sequence[int], today: date) -> None:
             cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)  # noqa: S608
 
 
-def _monitoring_due(patient_ids: Sequence[int], today: date) -> list[RegimenReportFacts]:
+def _monitoring_due(
+    patient_ids: Sequence[int], today: date
+) -> tuple[list[RegimenReportFacts], list[MonitoringItemFacts]]:
     """Per active regimen on a protocol: the earliest due date of a monitoring test not done
-    (medications.monitoring), None when nothing is pending."""
+    (medications.monitoring), None when nothing is pending; and each pending item itself."""
     regimens = list(
         Regimen.objects.filter(
             patient_id__in=list(patient_ids),
@@ -238,26 +247,43 @@ def _monitoring_due(patient_ids: Sequence[int], today: date) -> list[RegimenRepo
         .order_by("id")
     )
     schedules = monitoring_for_regimens(regimens, today=today)
-    facts = []
+    facts, items = [], []
     for regimen in regimens:
         pending = [
-            item.due_date
-            for item in schedules.get(regimen.pk, [])
+            (position, item)
+            for position, item in enumerate(schedules.get(regimen.pk, []))
             if item.status in (ItemStatus.DUE, ItemStatus.OVERDUE)
         ]
         facts.append(
             RegimenReportFacts(
-                regimen=regimen, patient_id=regimen.patient_id, monitoring_due_on=min(pending, default=None)
+                regimen=regimen,
+                patient_id=regimen.patient_id,
+                monitoring_due_on=min((item.due_date for _, item in pending), default=None),
             )
         )
-    return facts
+        items += [
+            MonitoringItemFacts(
+                regimen=regimen,
+                patient_id=regimen.patient_id,
+                position=position,
+                test=item.test,
+                label=item.label,
+                due_date=item.due_date,
+                last_done_on=item.last_done_on,
+            )
+            for position, item in pending
+        ]
+    return facts, items
 
 
-def _write_monitoring(patient_ids: Sequence[int], regimens: list[RegimenReportFacts]) -> None:
+def _write_monitoring(
+    patient_ids: Sequence[int], regimens: list[RegimenReportFacts], items: list[MonitoringItemFacts]
+) -> None:
     """Per patient the earliest due date (the registry's flag), per regimen its own (upserted: a
     row of a regimen stopped or moved off its protocol stays behind, and the report, which reads
-    only active regimens on a protocol, never reads it). A refreshed patient with nothing pending
-    is cleared first: PostgreSQL's upsert of the other facts keeps this column as it was."""
+    only active regimens on a protocol, never reads it), and the pending items (replaced). A
+    refreshed patient with nothing pending is cleared first: PostgreSQL's upsert of the other
+    facts keeps this column as it was."""
     PatientReportFacts.objects.filter(patient_id__in=list(patient_ids), monitoring_due_on__isnull=False).update(
         monitoring_due_on=None
     )
@@ -279,6 +305,8 @@ def _write_monitoring(patient_ids: Sequence[int], regimens: list[RegimenReportFa
         unique_fields=["regimen"],
         update_fields=["patient", "monitoring_due_on"],
     )
+    MonitoringItemFacts.objects.filter(patient_id__in=list(patient_ids)).delete()
+    MonitoringItemFacts.objects.bulk_create(items, batch_size=5_000)
 
 
 def _write_contact_periods(patient_ids: Sequence[int]) -> None:
@@ -300,7 +328,7 @@ def facts_refresh(patient_ids: Iterable[int], *, today: date | None = None) -> i
     today = today or timezone.localdate()
     with reading_primary(), transaction.atomic(using=DEFAULT_DB_ALIAS):
         _upsert(ids, today)
-        _write_monitoring(ids, _monitoring_due(ids, today))
+        _write_monitoring(ids, *_monitoring_due(ids, today))
         _write_contact_periods(ids)
     return len(ids)
 

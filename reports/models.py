@@ -151,3 +151,23 @@ class ContactPeriodFacts(models.Model):
 
     def __str__(self) -> str:
         return f"contacts of patient {self.patient_id} in period {self.period}"
+
+
+class MonitoringItemFacts(models.Model):
+    """Per active regimen on a monitoring protocol, each test's pending item (medications.
+    monitoring: at most one per test, due or overdue, its date fixed until a result arrives):
+    what the care team's overdue list shows, kept with RegimenReportFacts by reports.facts, so
+    that list is one paged query instead of the rule run for a whole caseload on every page
+    (issue 14). `position` is the item's place in the regimen's schedule (the list's last
+    tie-break, as the rule lists them). Derived data only."""
+
+    regimen = models.ForeignKey("medications.Regimen", on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey("careplans.Patient", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    test = models.CharField(max_length=24)
+    label = models.TextField(blank=True, default="")
+    due_date = models.DateField()
+    last_done_on = models.DateField(null=True)
+
+    def __str__(self) -> str:
+        return f"pending {self.test} of regimen {self.regimen_id}"

@@ -8,19 +8,17 @@ and the monitoring_due reminders: protocol steps from the regimen start and dose
 results within each step's window, clozapine ANC bands, lithium until in range). That rule
 is a pure function computed in memory; reports.facts runs it when a patient's record changes
 (and nightly) and keeps each regimen's earliest due date (RegimenReportFacts), so this report
-is one aggregate query over those dates (issue 14). `monitoring_snapshot` runs the rule itself
-for the care teams' list of overdue tests (reports/care_team_lists.py), a caseload at a time.
+is one aggregate query over those dates (issue 14). The care teams' list of overdue tests
+(reports/care_team_lists.py) reads the pending items kept beside them (MonitoringItemFacts).
 """
 
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 
 from careplans.models import PatientStatus
 from medications.models import Regimen, RegimenStatus
-from medications.monitoring import MonitoringItem
-from medications.selectors import monitoring_for_regimens
 from reports.base import (
     Column,
     Progress,
@@ -29,30 +27,10 @@ from reports.base import (
     ReportResult,
     Section,
     in_scope,
-    patients_in_scope,
     percent,
 )
 from reports.charts import Series, bar_chart
 from reports.facts import facts_refresh_dirty
-
-
-def _regimens(params: ReportParams) -> QuerySet[Regimen]:
-    today = params.today
-    return (
-        Regimen.objects.filter(
-            status=RegimenStatus.ACTIVE,
-            medication__monitoring_protocol__isnull=False,
-            patient__status=PatientStatus.ACTIVE,
-            patient__in=patients_in_scope(params, start=today, end=today),
-        )
-        .select_related("medication__monitoring_protocol", "patient", "prescriber")
-        .order_by("id")
-    )
-
-
-def monitoring_snapshot(params: ReportParams) -> tuple[list[Regimen], dict[int, list[MonitoringItem]]]:
-    regimens = list(_regimens(params))
-    return regimens, monitoring_for_regimens(regimens, today=params.today)
 
 
 def compliance_by_protocol(params: ReportParams) -> list[dict[str, Any]]:
