@@ -11,7 +11,7 @@ import argparse
 import json
 import os
 import time
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 
@@ -107,9 +107,11 @@ def scan_with_kinds() -> dict[str, Any]:
             cursor.execute("TRUNCATE reminders_reminderscanrun, reminders_reminderscanmark")
     today = date.today()
     runs = []
-    for label in ("first", "rescan"):
+    # first: day D from an empty outbox; rescan: D again, nothing changed; new_day: D+1 (the
+    # daily beat's steady state: yesterday's reminders written, today's date one day later).
+    for label, day in (("first", today), ("rescan", today), ("new_day", today + timedelta(days=1))):
         started = time.perf_counter()
-        result = delivery.reminders_scan(today=today)
+        result = delivery.reminders_scan(today=day)
         runs.append(
             {
                 "run": label,
