@@ -19,8 +19,11 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import Case, DateField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.sql import Query
 from django.utils import timezone
 
 from careplans.models import CarePlan, CarePlanStatus, CaseReview, CaseReviewStatus, Patient
@@ -194,9 +197,10 @@ def patient_outcome_summaries(*, patient: Patient, today: date | None = None) ->
 # --- Many patients at once (caseload, reminder scans) ------------------------------
 
 
-def _episode_start() -> Coalesce:
+def _episode_start(patient: Any = None) -> Coalesce:
+    """`patient`: the expression naming the patient's id (default OuterRef("pk"))."""
     last_completed = (
-        CarePlan.objects.filter(patient=OuterRef("pk"), status=CarePlanStatus.COMPLETED)
+        CarePlan.objects.filter(patient=OuterRef("pk") if patient is None else patient, status=CarePlanStatus.COMPLETED)
         .order_by("-updated_at")
         .annotate(day=TruncDate("updated_at"))
         .values("day")[:1]
@@ -206,13 +210,43 @@ def _episode_start() -> Coalesce:
     )
 
 
-def _episode_scores(code: str, today: date) -> QuerySet[Assessment]:
+def _episode_scores(code: str, today: date, patient: Any = None, start: Any = None) -> QuerySet[Assessment]:
+    """`patient`, `start`: expressions for the patient's id and episode start (default the
+    outer query's pk and episode_start)."""
     return Assessment.objects.filter(
-        patient=OuterRef("pk"),
+        patient=OuterRef("pk") if patient is None else patient,
         instrument=code,
         administered_on__lte=today,
-        administered_on__gt=OuterRef("episode_start"),
+        administered_on__gt=OuterRef("episode_start") if start is None else start,
     )
+
+
+def episode_scores_laterals(code: str, today: date, *, patient_sql: str) -> tuple[str, list[Any]]:
+    """For SQL over many patients (the reminder scan): three LATERAL subqueries over the patient
+    whose id is `patient_sql`, giving `<key>_episode.episode_start`, `<key>_first` and `<key>_last`
+    (each `administered_on, total_score`) of the episode's scores, the same as annotate_outcomes'
+    baseline and latest, probed once per patient instead of once per use of each value."""
+    key = annotation_key(code)
+    patient = RawSQL(patient_sql, ())  # noqa: S611  (our own column reference, no input)
+    query = Query(Patient)
+    start_sql, start_params = (
+        _episode_start(patient).resolve_expression(query).as_sql(query.get_compiler(connection=connection), connection)
+    )
+    start = RawSQL(f"{key}_episode.episode_start", (), output_field=DateField())  # noqa: S611
+    # OFFSET 0: evaluated once a patient, not inlined into each of the two probes below.
+    parts = [f"CROSS JOIN LATERAL (SELECT {start_sql} AS episode_start OFFSET 0) AS {key}_episode"]
+    params = list(start_params)
+    for name, order in (
+        ("first", ("administered_on", "created_at", "id")),
+        ("last", ("-administered_on", "-created_at", "-id")),
+    ):
+        scores = (
+            _episode_scores(code, today, patient, start).order_by(*order).values("administered_on", "total_score")[:1]
+        )
+        sql, scores_params = scores.query.sql_with_params()
+        parts.append(f"CROSS JOIN LATERAL ({sql}) AS {key}_{name} (administered_on, total_score)")
+        params.extend(scores_params)
+    return " ".join(parts), params
 
 
 class OutcomeAnnotations(TypedDict):

@@ -85,9 +85,17 @@ def _overdue_course_rows(today: date, patients: QuerySet[Patient] | None = None)
         .values("session_date")[:1],
         output_field=DateField(),
     )
-    overdue = Q()
-    for frequency, days in FREQUENCY_INTERVAL_DAYS.items():
-        overdue |= Q(planned_frequency=frequency, anchor__lt=today - timedelta(days=days))
+    # One comparison with the course's own cut-off, not one OR branch a frequency: each branch
+    # named `anchor`, and PostgreSQL ran the last-attended subquery again for each (5 index
+    # probes a course, issue 14). A frequency without an interval: NULL, never overdue, as before.
+    cutoff = Case(
+        *[
+            When(planned_frequency=frequency, then=Value(today - timedelta(days=days)))
+            for frequency, days in FREQUENCY_INTERVAL_DAYS.items()
+        ],
+        output_field=DateField(),
+    )
+    overdue = Q(anchor__lt=cutoff)
     therapist_on_team = Exists(
         active_team_members().filter(patient_id=OuterRef("patient_id"), user_id=OuterRef("therapist_id"))
     )

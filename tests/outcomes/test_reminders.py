@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
-from careplans.models import PatientStatus, TeamRole
+from careplans.models import Patient, PatientStatus, TeamRole
 from outcomes.reminders import measurement_due, measurement_due_query, not_improving, not_improving_query
 from reminders.models import Reminder
 from reminders.outbox import reminder_rules, reminders_write
@@ -118,3 +118,61 @@ def test_no_reminders_for_someone_who_left_the_team(patient, prescriber, care_ma
     new_prescriber = UserFactory(is_prescriber=True)
     CareTeamMemberFactory(patient=patient, user=new_prescriber, role=TeamRole.PRESCRIBER)
     assert [d.recipient_id for d in not_improving(weeks(11))] == [new_prescriber.pk]
+
+
+def _as_rows(drafts):  # type: ignore[no-untyped-def]
+    return {(d.recipient_id, d.patient_id, d.kind, d.subject_type, d.subject_id, d.due_date, d.detail) for d in drafts}
+
+
+def test_not_improving_sql_selects_the_reference_rows_at_every_boundary(prescriber, care_manager):
+    """The LATERAL statement (issue 14) against the annotate_outcomes reference (`not_improving`):
+    an episode restarted by a completed plan, an entered-in-error and a future-dated score, a
+    discharged patient, an ended membership, an inactive prescriber, two prescribers, and the
+    `patients=` restriction of the incremental rescan."""
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from careplans.models import CarePlan, CarePlanStatus, CareTeamMember
+    from outcomes.models import Assessment
+
+    today = weeks(12)
+    flagged = PatientFactory()  # 18 -> 14: flagged at week 8
+    restarted = PatientFactory()  # a completed plan at week 3: the episode's baseline is week 4's 8
+    in_error = PatientFactory()  # latest 16 entered in error: latest is week 9's 6, not flagged
+    future = PatientFactory()  # the 20 dated after today does not count
+    discharged = PatientFactory(status=PatientStatus.DISCHARGED)
+    two_prescribers = PatientFactory()
+    other = UserFactory(is_prescriber=True)
+    inactive = UserFactory(is_prescriber=True, is_active=False)
+    for p in (flagged, restarted, in_error, future, discharged, two_prescribers):
+        CareTeamMemberFactory(patient=p, user=prescriber, role=TeamRole.PRESCRIBER)
+        record(p, care_manager, "PHQ-9", 18, START)
+    CareTeamMemberFactory(patient=two_prescribers, user=other, role=TeamRole.PRESCRIBER)
+    CareTeamMemberFactory(patient=flagged, user=inactive, role=TeamRole.PRESCRIBER)
+    ended = CareTeamMemberFactory(patient=flagged, user=other, role=TeamRole.PRESCRIBER)
+    CareTeamMember.objects.filter(pk=ended.pk).update(ended_at=timezone.now())
+    for p in (flagged, two_prescribers):
+        record(p, care_manager, "PHQ-9", 14, weeks(6))
+    plan = CarePlanFactory(patient=restarted, status=CarePlanStatus.COMPLETED)
+    CarePlan.objects.filter(pk=plan.pk).update(updated_at=datetime.combine(weeks(3), datetime.min.time(), tzinfo=UTC))
+    record(restarted, care_manager, "PHQ-9", 8, weeks(4))
+    record(restarted, care_manager, "PHQ-9", 7, weeks(11))
+    record(in_error, care_manager, "PHQ-9", 6, weeks(9))
+    error = record(in_error, care_manager, "PHQ-9", 16, weeks(10))
+    Assessment.all_records.filter(pk=error.pk).update(entered_in_error_at=datetime(2025, 11, 20, tzinfo=UTC))
+    record(future, care_manager, "PHQ-9", 6, weeks(9))
+    Assessment.all_records.filter(pk=record(future, care_manager, "PHQ-9", 20, weeks(10)).pk).update(
+        administered_on=weeks(13)
+    )
+    reference = _as_rows(not_improving(today))
+    assert {(row[0], row[1]) for row in reference} == {
+        (prescriber.pk, flagged.pk),
+        (prescriber.pk, restarted.pk),
+        (prescriber.pk, two_prescribers.pk),
+        (other.pk, two_prescribers.pk),
+    }
+    assert not_improving_query(today).rows() == reference
+    some = Patient.objects.filter(pk__in=[restarted.pk, in_error.pk])
+    assert not_improving_query(today, some).rows() == _as_rows(not_improving(today, some))
+    assert {row[1] for row in not_improving_query(today, some).rows()} == {restarted.pk}

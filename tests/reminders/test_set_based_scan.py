@@ -76,7 +76,7 @@ def test_care_plan_measurement_and_therapy_rules_are_set_based(clinic):
 
 def test_each_set_based_rule_selects_exactly_its_python_drafts(clinic):
     for name, query in set_based_rules().items():
-        selected = set(query.queryset)
+        selected = query.rows()
         drafted = {
             (d.recipient_id, d.patient_id, d.kind, d.subject_type, d.subject_id, d.due_date, d.detail)
             for d in query.drafts()

@@ -104,3 +104,19 @@ def test_rule_runs_in_one_query_however_many_courses(cbt, django_assert_num_quer
     with django_assert_num_queries(1):
         drafts = overdue_courses(timezone.localdate())
     assert len(drafts) == 12
+
+
+@pytest.mark.parametrize("frequency", list(Frequency))
+@pytest.mark.parametrize("late", [False, True])
+def test_each_frequency_is_overdue_the_day_after_its_interval(patient, therapist, cbt, frequency, late):
+    """The per-course cut-off (one CASE, issue 14) at its boundary, for every frequency, in the
+    Python drafts and in the INSERT ... SELECT's rows alike."""
+    from therapy.models import FREQUENCY_INTERVAL_DAYS
+
+    today = timezone.localdate()
+    days = FREQUENCY_INTERVAL_DAYS[frequency]
+    start = today - timedelta(days=days + (1 if late else 0))
+    services.course_open(patient=patient, actor=therapist, modality=cbt, planned_frequency=frequency, started_on=start)
+    expected = [start + timedelta(days=days)] if late else []
+    assert [d.due_date for d in overdue_courses(today)] == expected
+    assert [row[5] for row in overdue_courses_query(today).rows()] == expected
