@@ -132,7 +132,11 @@ _NEW_ROW_SQL = {
 }
 
 
-INSERT_SELECT_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'", "SET LOCAL enable_mergejoin = off")
+# One statement (set_config(..., true) is SET LOCAL): the scan's query count stays pinned.
+INSERT_SELECT_SETTINGS = (
+    "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true), "
+    "set_config('enable_mergejoin', 'off', true)",
+)
 
 
 def reminders_insert_select(query: DraftQuery) -> int:
