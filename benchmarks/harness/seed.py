@@ -188,7 +188,7 @@ class Seeder:
                     self.counts[name] = self.counts.get(name, 0) + table.flush(cursor)
             for table in self.t.values():
                 self.reset_sequence(cursor, table.model)
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM (ANALYZE)")
 
     @staticmethod
     def reset_sequence(cursor: Any, model: Any) -> None:
@@ -371,13 +371,15 @@ def main() -> None:
         seeder.run()
     seeded = time.perf_counter() - started - migrated
     # The reports read per-patient facts (reports/facts.py), which a bulk load never marks dirty:
-    # build them as the nightly rebuild would, then refresh the planner's statistics.
+    # build them as the nightly rebuild would, then refresh the planner's statistics and the
+    # visibility map: without VACUUM a freshly loaded table has no page marked all-visible, so
+    # PostgreSQL cannot use index-only scans until autovacuum gets there (and it may be off).
     from reports.facts import facts_refresh_all
 
     facts_started = time.perf_counter()
     facts = facts_refresh_all(today=seeder.today)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM (ANALYZE)")
     facts_seconds = time.perf_counter() - facts_started
     per_patient = {k: round(v / args.patients, 1) for k, v in seeder.counts.items() if k not in ("users",)}
     print(
