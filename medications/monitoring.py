@@ -39,6 +39,11 @@ class ItemStatus(StrEnum):
     WAIVED = "waived"
 
 
+# Items nobody needs reminding of: the test was done (here or elsewhere) or a prescriber waived
+# it. A waiver answers the item as a result would (monitoring_exception_record).
+ANSWERED = frozenset({ItemStatus.DONE, ItemStatus.WAIVED})
+
+
 class ObservationSource(StrEnum):
     RESULT = "result"
     DONE_ELSEWHERE = "done_elsewhere"  # a MonitoringException: counts like a result, has no value

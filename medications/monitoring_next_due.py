@@ -21,7 +21,7 @@ never written anew. A full scan evaluates a regimen when ANY of these holds:
    for an earlier one.
 
 Why nothing else can make a reminder appear. The rule drafts every item of a schedule that is
-not DONE (due, overdue, and, as today, waived) with a due date <= today + UPCOMING_DAYS, for each
+not answered (due or overdue; not done, not waived) with a due date <= today + UPCOMING_DAYS, for each
 active prescriber on the patient's active care team. The schedule is a pure function of the
 data read (marked, case 3; or catalog, case 4) and of today, and today enters it only here, each
 capped into `next_due_on`:
@@ -64,7 +64,7 @@ from django.db.models import Exists, Min, OuterRef, QuerySet
 from careplans.models import CareTeamMember, Patient, TeamRole
 from medications import lithium
 from medications.models import LabResult, LabTest, Medication, MonitoringNextDue, MonitoringStep, Regimen
-from medications.monitoring import ItemStatus, MonitoringItem
+from medications.monitoring import ANSWERED, MonitoringItem
 from reminders.models import ReminderScanMark
 from reminders.scan_marks import marks_supported
 
@@ -129,7 +129,7 @@ def next_due_on(
     drafted: bool,
 ) -> date:
     """The first day the rule could draft a NEW reminder for this regimen: its earliest item that
-    is not done minus the lead time, or an earlier date-driven cap, or its refresh day. With
+    is not answered minus the lead time, or an earlier date-driven cap, or its refresh day. With
     `drafted` (today's drafts reached every prescriber the patient has), the items already
     within the lead time are left out: their reminders are written, and writing them again
     is a no-op."""
@@ -137,7 +137,7 @@ def next_due_on(
     candidates = [
         item.due_date - timedelta(days=lead_days)
         for item in items
-        if item.status != ItemStatus.DONE and not (drafted and item.due_date <= horizon)
+        if item.status not in ANSWERED and not (drafted and item.due_date <= horizon)
     ]
     candidates += [cap for cap in caps if cap is not None]
     return min([*candidates, _refresh_day(regimen.pk, today)])

@@ -23,7 +23,7 @@ from careplans.models import Patient, TeamRole
 from careplans.selectors import active_team_members
 from medications.injections import ANNOUNCE_DAYS, MISSED_AFTER_DAYS, missed_on, next_injection_due
 from medications.models import INJECTION_INTERVALS, Injection, LabTest, Regimen, RegimenStatus
-from medications.monitoring import ItemStatus, MonitoringItem
+from medications.monitoring import ANSWERED, ItemStatus, MonitoringItem
 from medications.monitoring_next_due import catalog_fingerprint, next_due_write, regimens_to_evaluate
 from medications.selectors import monitoring_for_regimens
 from reminders.models import ReminderKind
@@ -57,7 +57,7 @@ def _drafts(
     for regimen_pk, items in schedules.items():
         regimen = by_pk[regimen_pk]
         for item in items:
-            if item.status == ItemStatus.DONE or item.due_date > horizon:
+            if item.status in ANSWERED or item.due_date > horizon:
                 continue
             if item.status == ItemStatus.OVERDUE and not overdue:
                 continue

@@ -162,3 +162,23 @@ def test_qualitative_results_are_0_or_1(patient, add_lab):
 
     with pytest.raises(ValidationError):
         add_lab(patient, "pregnancy_test", "2", date.today())
+
+
+@time_machine.travel(day(10), tick=False)
+def test_a_waived_item_is_not_reminded_while_the_others_still_are(patient, prescriber, olanzapine):
+    """The daily monitoring rule skipped only done items: a waived baseline, still inside the
+    7-day lead, kept reminding the prescriber of a test they had decided not to do."""
+    from careplans.models import Patient
+    from medications.reminders import monitoring_due
+
+    def reminded_tests() -> set[str]:
+        drafts = monitoring_due(day(10), Patient.objects.filter(pk=patient.pk))
+        assert {d.recipient_id for d in drafts} == {prescriber.pk}
+        return {d.subject_id.rsplit(":", 1)[1] for d in drafts}
+
+    before = reminded_tests()
+    assert "waist" in before and len(before) > 1  # other baseline tests are overdue too
+    services.monitoring_exception_record(
+        patient=patient, regimen=olanzapine, test="waist", kind="waived", actor=prescriber, reason="Not measurable"
+    )
+    assert reminded_tests() == before - {"waist"}
