@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from careplans.api_paging import BoundedCountPagination
 from careplans.models import Patient
 from careplans.selectors import patient_for_clinical_use, patients_on_care_team_of
 from clinic.access import Action, visible_or_404
@@ -292,6 +293,7 @@ class RegimenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     serializer_class = RegimenSerializer
     model = Regimen
+    pagination_class = BoundedCountPagination  # count stops at COUNT_LIMIT (issue 14)
     write_action = Action.PRESCRIBE
 
     def visible_queryset(self) -> QuerySet[Regimen]:
@@ -591,6 +593,7 @@ class LabResultViewSet(_PatientRecordViewSet):
     serializer_class = LabResultSerializer
     write_action = Action.RECORD_LAB_RESULT
     model = LabResult
+    pagination_class = BoundedCountPagination  # count stops at COUNT_LIMIT (issue 14)
 
     def visible_queryset(self) -> Any:
         return selectors.lab_results_visible_to(self.user)

@@ -842,7 +842,16 @@ class LabResult(ClinicalRecord):
     class Meta:
         ordering = ["-taken_on", "-id"]
         base_manager_name = "all_records"
-        indexes = [models.Index(fields=["patient", "test", "taken_on"])]
+        indexes = [
+            models.Index(fields=["patient", "test", "taken_on"]),
+            # GET /api/v1/lab-results/ (newest first, current records): the first page walks this
+            # index and stops at 50 visible rows, whatever the caseload's size (issue 14).
+            models.Index(
+                fields=["-taken_on", "-id"],
+                condition=Q(entered_in_error_at__isnull=True),
+                name="medications_lab_newest",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(test__in=LabTest.values), name="%(app_label)s_%(class)s_test_valid"),
             models.CheckConstraint(condition=Q(value__gte=0), name="%(app_label)s_%(class)s_value_not_negative"),
