@@ -100,6 +100,11 @@ class ClinicalViewSet(viewsets.GenericViewSet):
         """For a nested route: the parent object named in the URL (404 if invisible)."""
         return None
 
+    def count_queryset(self) -> QuerySet[Any] | None:
+        """The same rows as the filtered list in a shape that is cheaper to count, or None to count
+        the list itself (careplans.api_paging.BoundedCountPagination asks)."""
+        return None
+
     # --- the access path ----------------------------------------------------------------
 
     @property

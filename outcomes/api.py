@@ -114,6 +114,9 @@ class AssessmentViewSet(
     def visible_queryset(self) -> QuerySet[Assessment]:
         return selectors.assessments_visible_to(self.user).order_by("-administered_on", "-created_at", "-id")
 
+    def count_queryset(self) -> QuerySet[Assessment]:
+        return self.filter_queryset(selectors.assessments_visible_to(self.user, per_row=False))
+
     @extend_schema(request=AssessmentInputSerializer, responses={201: AssessmentSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = AssessmentInputSerializer(data=request.data)

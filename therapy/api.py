@@ -126,6 +126,9 @@ class TherapyCourseViewSet(
     def visible_queryset(self) -> QuerySet[TherapyCourse]:
         return selectors.courses_visible_to(self.user).order_by("-started_on", "-id")
 
+    def count_queryset(self) -> QuerySet[TherapyCourse]:
+        return self.filter_queryset(selectors.courses_visible_to(self.user, per_row=False))
+
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = cast(TherapyCourseSerializer, self.get_serializer(data=request.data))
         given.is_valid(raise_exception=True)

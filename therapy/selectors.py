@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from careplans.models import CarePlan, Goal, Patient
-from careplans.selectors import on_care_team_of, patients_on_care_team_of
+from careplans.selectors import on_care_team_of, patient_ids_on_care_team_of, patients_on_care_team_of
 from clinic.access import visible_or_404
 from clinic.models import User
 from therapy.models import (
@@ -107,8 +107,12 @@ def _course_stats(courses: QuerySet[TherapyCourse]) -> "QuerySet[WithAnnotations
     )
 
 
-def courses_visible_to(user: User) -> QuerySet[TherapyCourse]:
-    # A per-row check, so the API's newest-first page walks therapy_course_newest (issue 14).
+def courses_visible_to(user: User, *, per_row: bool = True) -> QuerySet[TherapyCourse]:
+    """A per-row check by default, so the API's newest-first page walks therapy_course_newest
+    (issue 14); `per_row=False`: the same rows joined by the caller's patient ids, for a count
+    (outcomes.selectors.assessments_visible_to)."""
+    if not per_row:
+        return TherapyCourse.objects.filter(patient_id__in=patient_ids_on_care_team_of(user))
     courses = TherapyCourse.objects.filter(on_care_team_of(user))
     return (
         _course_stats(courses)

@@ -96,3 +96,33 @@ def test_count_stops_at_the_limit_and_the_pages_still_reach_the_end(api, care_ma
     assert second["next"] is None and second["previous"] is not None
     ids = [row["id"] for row in first["results"] + second["results"]]
     assert len(ids) == len(set(ids)) == 60  # every record once, none missing
+
+
+def test_the_count_counts_exactly_the_rows_listed(api, care_manager):
+    """The assessment and course lists count by the caller's patient ids (count_queryset) while
+    their pages check each row: both must name the same rows, break-glass included, and neither
+    an ended membership, another team's patient nor a record entered in error."""
+    from careplans.models import BreakGlassGrant
+    from outcomes import services as outcome_services
+
+    now = timezone.now()
+    member, granted, ended, other = (PatientFactory() for _ in range(4))
+    CareTeamMemberFactory(patient=member, user=care_manager, role=TeamRole.CARE_MANAGER)
+    CareTeamMemberFactory(
+        patient=ended, user=care_manager, role=TeamRole.CARE_MANAGER, started_at=now - timedelta(days=9), ended_at=now
+    )
+    BreakGlassGrant.objects.create(patient=granted, user=care_manager, reason="r", expires_at=now + timedelta(hours=1))
+    on = date.today() - timedelta(days=2)
+    for patient in (member, granted, ended, other):
+        record(patient, care_manager, "PHQ-9", 12, on)
+    wrong = record(member, care_manager, "GAD-7", 9, on)
+    outcome_services.assessment_enter_in_error(assessment=wrong, actor=care_manager, reason="wrong patient")
+    client = api(care_manager)
+    body = client.get("/api/v1/assessments/").json()
+    listed = {row["patient"] for row in body["results"]}
+    assert listed == {str(member.public_id), str(granted.public_id)}
+    assert (body["count"], len(body["results"])) == (2, 2)
+    one = client.get(f"/api/v1/assessments/?patient={member.public_id}").json()
+    assert (one["count"], len(one["results"])) == (1, 1)
+    courses = client.get("/api/v1/therapy-courses/").json()
+    assert courses["count"] == len(courses["results"]) == 0
