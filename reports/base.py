@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from careplans.models import CareTeamMember, Patient
-from careplans.selectors import patients_on_care_team_of, patients_visible_to
+from careplans.selectors import patient_ids_on_care_team_of, patients_on_care_team_of, patients_visible_to
 from clinic.access import Action, require
 from clinic.models import User
 from reports.replica import reading_replica, report_connection
@@ -300,6 +300,16 @@ def patients_in_scope(
     return patients.filter(Exists(membership))
 
 
+def patient_ids_in_scope(params: ReportParams, *, start: date | None = None, end: date | None = None) -> QuerySet[Any]:
+    """`patients_in_scope` as a subquery of pks, for `patient_id__in=`. A care-team report of the
+    caller's own caseload is then the membership union alone: through the Patient queryset,
+    PostgreSQL hashed every active patient of the clinic to join it (registry at 100k: a 50 ms
+    seq scan of 95k patients in a 170 ms page for a 5,000-patient caseload)."""
+    if params.caseload_only and params.clinician is None:
+        return patient_ids_on_care_team_of(params.user)
+    return patients_in_scope(params, start=start, end=end).order_by().values("pk")
+
+
 def in_scope(params: ReportParams, path: str = "patient", *, start: date | None = None, end: date | None = None) -> Q:
     """A filter on `path` (a lookup to Patient) for the patients in scope. An admin's clinic-wide
     scope is every patient: no filter then, as `patient_id IN (SELECT id FROM patient)` holds
@@ -307,7 +317,7 @@ def in_scope(params: ReportParams, path: str = "patient", *, start: date | None 
     patients = patients_in_scope(params, start=start, end=end)
     if not patients.query.has_filters():
         return Q()
-    return Q(**{f"{path}__in": patients})
+    return Q(**{f"{path}_id__in": patient_ids_in_scope(params, start=start, end=end)})
 
 
 def percent(part: int | None, whole: int | None) -> float | None:

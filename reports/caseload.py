@@ -38,7 +38,7 @@ from reports.base import (
     ReportParams,
     ReportResult,
     Section,
-    patients_in_scope,
+    patient_ids_in_scope,
 )
 from reports.facts import facts_refresh_dirty
 from reports.models import PatientReportFacts
@@ -123,8 +123,9 @@ FACTS = list(FACT_FIELDS)
 def registry_facts(params: ReportParams) -> QuerySet[PatientReportFacts]:
     """One row of stored facts per active patient in scope (refreshed before the report runs)."""
     today = params.today
-    patients = patients_in_scope(params, start=today, end=today).filter(status=PatientStatus.ACTIVE)
-    return PatientReportFacts.objects.filter(patient__in=patients)
+    return PatientReportFacts.objects.filter(
+        patient_id__in=patient_ids_in_scope(params, start=today, end=today), patient__status=PatientStatus.ACTIVE
+    )
 
 
 def _not_improving_sql(key: str) -> str:
