@@ -26,11 +26,7 @@ from careplans.models import (
     TaskStatus,
     TeamRole,
 )
-from careplans.selectors import (
-    active_team_members,
-    open_care_plan_of,
-    patient_ids_on_care_team_of,
-)
+from careplans.selectors import active_team_members, open_care_plan_of, patients_on_care_team_of
 from clinic.access import Action, require, visible_or_404
 from clinic.audit import audit_record
 from clinic.models import AuditAction, User
@@ -78,7 +74,7 @@ def case_reviews_of(patient: Patient) -> QuerySet[CaseReview]:
 
 def case_reviews_visible_to(user: User) -> QuerySet[CaseReview]:
     return (
-        CaseReview.objects.filter(patient_id__in=patient_ids_on_care_team_of(user))
+        CaseReview.objects.filter(patient__in=patients_on_care_team_of(user))
         .select_related("patient", "requested_by", "reviewed_by")
         .prefetch_related(Prefetch("tasks", queryset=CarePlanTask.objects.order_by("id")))
     )

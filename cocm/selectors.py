@@ -13,14 +13,14 @@ billing practitioner submits the claim.
 
 from django.db.models import QuerySet
 
-from careplans.selectors import patient_ids_on_care_team_of
+from careplans.selectors import patients_on_care_team_of
 from clinic.models import User
 from cocm.models import CareMinutes
 
 
 def care_minutes_visible_to(user: User) -> QuerySet[CareMinutes]:
     return (
-        CareMinutes.objects.filter(patient_id__in=patient_ids_on_care_team_of(user))
+        CareMinutes.objects.filter(patient__in=patients_on_care_team_of(user))
         .select_related("patient", "logged_by")
         .order_by("-day", "-created_at", "-id")
     )

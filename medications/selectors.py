@@ -14,7 +14,7 @@ from uuid import UUID
 from django.db.models import Prefetch, QuerySet
 
 from careplans.models import Patient
-from careplans.selectors import patient_ids_on_care_team_of
+from careplans.selectors import patients_on_care_team_of
 from clinic.access import visible_or_404
 from clinic.models import User
 from medications import clozapine, injections, lithium
@@ -105,7 +105,7 @@ def _acknowledgements() -> Prefetch:
 
 def regimens_visible_to(user: User) -> QuerySet[Regimen]:
     return (
-        Regimen.objects.filter(patient_id__in=patient_ids_on_care_team_of(user))
+        Regimen.objects.filter(patient__in=patients_on_care_team_of(user))
         .select_related("patient", "medication", "prescriber")
         .prefetch_related(_acknowledgements())
     )
@@ -146,19 +146,19 @@ def dose_change_of(*, user: User, regimen: Regimen, public_id: UUID | str) -> Do
 
 
 def side_effects_visible_to(user: User) -> QuerySet[SideEffect]:
-    return SideEffect.objects.filter(patient_id__in=patient_ids_on_care_team_of(user)).select_related(
+    return SideEffect.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
         "patient", "regimen__medication", "recorded_by"
     )
 
 
 def adherence_checks_visible_to(user: User) -> QuerySet[AdherenceCheck]:
-    return AdherenceCheck.objects.filter(patient_id__in=patient_ids_on_care_team_of(user)).select_related(
+    return AdherenceCheck.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
         "patient", "regimen__medication", "recorded_by"
     )
 
 
 def lab_results_visible_to(user: User) -> QuerySet[LabResult]:
-    return LabResult.objects.filter(patient_id__in=patient_ids_on_care_team_of(user)).select_related(
+    return LabResult.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
         "patient", "regimen", "recorded_by"
     )
 
@@ -177,7 +177,7 @@ def open_critical_results_of(patient: Patient) -> list[CriticalResult]:
 
 
 def critical_results_visible_to(user: User) -> QuerySet[CriticalResult]:
-    return CriticalResult.objects.filter(patient_id__in=patient_ids_on_care_team_of(user)).select_related(
+    return CriticalResult.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
         "patient", "lab_result", "actioned_by"
     )
 
@@ -191,13 +191,13 @@ def critical_result_of(*, user: User, patient: Patient, public_id: UUID | str) -
 
 
 def monitoring_exceptions_visible_to(user: User) -> QuerySet[MonitoringException]:
-    return MonitoringException.objects.filter(patient_id__in=patient_ids_on_care_team_of(user)).select_related(
+    return MonitoringException.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
         "patient", "regimen", "recorded_by"
     )
 
 
 def injections_visible_to(user: User) -> QuerySet[Injection]:
-    return Injection.objects.filter(regimen__patient_id__in=patient_ids_on_care_team_of(user)).select_related(
+    return Injection.objects.filter(regimen__patient__in=patients_on_care_team_of(user)).select_related(
         "regimen__patient", "regimen__medication", "given_by"
     )
 

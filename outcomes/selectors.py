@@ -69,20 +69,20 @@ def assessment_for(*, user: User, public_id: UUID | str, patient: Patient | None
 
 
 def safety_alerts_visible_to(user: User) -> QuerySet[SafetyAlert]:
-    return SafetyAlert.objects.filter(patient_id__in=patient_ids_on_care_team_of(user)).select_related(
+    return SafetyAlert.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
         "patient", "assessment", "cssrs_screen", "follow_up", "follow_up__recorded_by"
     )
 
 
 def cssrs_screens_visible_to(user: User) -> QuerySet[CssrsScreen]:
-    return CssrsScreen.objects.filter(patient_id__in=patient_ids_on_care_team_of(user)).select_related(
+    return CssrsScreen.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
         "patient", "entered_by", "safety_alert"
     )
 
 
 def safety_follow_ups_visible_to(user: User) -> QuerySet[SafetyFollowUp]:
     return (
-        SafetyFollowUp.objects.filter(patient_id__in=patient_ids_on_care_team_of(user))
+        SafetyFollowUp.objects.filter(patient__in=patients_on_care_team_of(user))
         .select_related("patient", "recorded_by")
         .prefetch_related("resolved_alerts__assessment")
     )

@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from careplans.models import Patient
-from careplans.selectors import patient_ids_on_care_team_of
+from careplans.selectors import patients_on_care_team_of
 from clinic.models import User
 from patient_portal.models import CheckIn, CheckInSchedule, PatientLink
 
@@ -11,7 +11,7 @@ TIMELINE_CHECK_INS = 400  # about a year of daily check-ins
 
 
 def links_visible_to(user: User) -> QuerySet[PatientLink]:
-    return PatientLink.objects.filter(patient_id__in=patient_ids_on_care_team_of(user)).select_related(
+    return PatientLink.objects.filter(patient__in=patients_on_care_team_of(user)).select_related(
         "patient", "created_by"
     )
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from careplans.selectors import patient_ids_on_care_team_of
+from careplans.selectors import patients_on_care_team_of
 from clinic.models import User
 from patient_portal.models import CheckIn, MedicationTaken
 from patient_portal.submissions import LOW_MOOD_AT_MOST, MISSED_IN_A_ROW
@@ -25,7 +25,7 @@ LOOK_BACK = timedelta(days=14)
 def check_in_worklist_items(user: User) -> list[dict[str, Any]]:
     since = timezone.localdate() - LOOK_BACK
     rows = (
-        CheckIn.objects.filter(patient_id__in=patient_ids_on_care_team_of(user), answered_on__gte=since)
+        CheckIn.objects.filter(patient__in=patients_on_care_team_of(user), answered_on__gte=since)
         .select_related("patient")
         .order_by("patient_id", "-answered_on", "-created_at", "-id")
     )

@@ -18,7 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from careplans.chart import chart_tabs
-from careplans.selectors import on_care_team_of, patient_ids_on_care_team_of
+from careplans.selectors import on_care_team_of, patients_on_care_team_of
 from clinic.access import visible_or_404
 from clinic.audit import audit_record
 from clinic.models import AuditAction, User
@@ -68,7 +68,7 @@ ADMIN_REVIEW_URL_NAMES: dict[str, str] = {
 
 
 def _visible(user: User) -> Q:
-    return Q(recipient=user) & (Q(patient__isnull=True) | Q(patient_id__in=patient_ids_on_care_team_of(user)))
+    return Q(recipient=user) & (Q(patient__isnull=True) | Q(patient__in=patients_on_care_team_of(user)))
 
 
 def open_q(today: date) -> Q:

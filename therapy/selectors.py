@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from careplans.models import CarePlan, Goal, Patient
-from careplans.selectors import on_care_team_of, patient_ids_on_care_team_of
+from careplans.selectors import on_care_team_of, patient_ids_on_care_team_of, patients_on_care_team_of
 from clinic.access import visible_or_404
 from clinic.models import User
 from therapy.models import (
@@ -178,7 +178,7 @@ def _session_rows(
 
 
 def sessions_visible_to(user: User) -> "QuerySet[WithAnnotations[TherapySession, OwnNote]]":
-    sessions = TherapySession.objects.filter(course__patient_id__in=patient_ids_on_care_team_of(user))
+    sessions = TherapySession.objects.filter(course__patient__in=patients_on_care_team_of(user))
     return _session_rows(sessions, user).order_by("-session_date", "-id")
 
 
