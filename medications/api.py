@@ -598,6 +598,9 @@ class LabResultViewSet(_PatientRecordViewSet):
     def visible_queryset(self) -> Any:
         return selectors.lab_results_visible_to(self.user)
 
+    def count_queryset(self) -> QuerySet[LabResult]:
+        return self.filter_queryset(selectors.lab_results_visible_to(self.user, per_row=False))
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         assert page is not None, "DEFAULT_PAGINATION_CLASS is set"

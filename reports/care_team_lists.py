@@ -19,7 +19,7 @@ from django.db.models.functions import Collate
 
 from careplans.models import PatientStatus
 from medications.models import LabTest, RegimenStatus
-from reports.base import Audience, Column, Progress, Report, ReportParams, ReportResult, Section, patient_ids_in_scope
+from reports.base import Audience, Column, Progress, Report, ReportParams, ReportResult, Section, patients_in_scope
 from reports.facts import facts_refresh_dirty
 from reports.models import MonitoringItemFacts
 from reports.paging import PageForm, fetch_all_or_page
@@ -98,7 +98,7 @@ def overdue_items(params: ReportParams) -> QuerySet[MonitoringItemFacts]:
         regimen__status=RegimenStatus.ACTIVE,
         regimen__medication__monitoring_protocol__isnull=False,
         patient__status=PatientStatus.ACTIVE,
-        patient_id__in=patient_ids_in_scope(params, start=today, end=today),
+        patient__in=patients_in_scope(params, start=today, end=today),
     ).order_by("due_date", Collate(F("patient__family_name"), collation), "patient_id", "regimen_id", "position")
 
 
