@@ -49,7 +49,12 @@ class PatientFilter(filters.FilterSet):
 
     def filter_patient(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         view = self.request.parser_context["view"]
-        patient = visible_or_404(view.visible_patients(), user=self.request.user, public_id=value)
+        # Resolved once per request: a list's count (count_queryset) filters a second queryset.
+        resolved = getattr(view, "_patient_filtered", None)
+        if resolved is None or resolved[0] != value:
+            resolved = (value, visible_or_404(view.visible_patients(), user=self.request.user, public_id=value))
+            view._patient_filtered = resolved
+        patient = resolved[1]
         view._read_patients = [patient.public_id]  # the read audit names it without a query
         return view.filter_by_patient(queryset, patient)
 

@@ -126,3 +126,17 @@ def test_the_count_counts_exactly_the_rows_listed(api, care_manager):
     assert (one["count"], len(one["results"])) == (1, 1)
     courses = client.get("/api/v1/therapy-courses/").json()
     assert courses["count"] == len(courses["results"]) == 0
+
+
+def test_a_patient_filter_is_resolved_once_for_the_page_and_its_count(api, care_manager):
+    """`?patient=` resolves the patient (one query, an audited 404 if invisible) once, though the
+    list and its count (count_queryset) are two filtered querysets."""
+    patient = _patients(care_manager, 1, TeamRole.CARE_MANAGER)[0]
+    record(patient, care_manager, "PHQ-9", 10, date.today() - timedelta(days=3))
+    client = api(care_manager)
+    plain, _ = _queries(client, "/api/v1/assessments/")
+    filtered, body = _queries(client, f"/api/v1/assessments/?patient={patient.public_id}")
+    assert (body["count"], len(body["results"])) == (1, 1)
+    # The patient's lookup, once, takes the place of the read audit's query for the patients shown
+    # (it names the filtered patient without one); resolved twice, it was plain + 1.
+    assert filtered == plain

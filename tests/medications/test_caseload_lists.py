@@ -5,10 +5,9 @@ pages still run to the end (issue 14, as the assessment and therapy-course lists
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from careplans.models import TeamRole
+from tests.clinic.test_caseload_list_apis import _queries
 from tests.factories import CareTeamMemberFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,22 +28,15 @@ def caseload(prescriber, start_regimen, add_lab):  # type: ignore[no-untyped-def
     return grow
 
 
-def _get(client, url: str) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries), response.json()
-
-
 @pytest.mark.parametrize("url", ["/api/v1/regimens/", "/api/v1/lab-results/"])
 def test_list_queries_do_not_grow_with_the_caseload(api, prescriber, caseload, url):
     client = api(prescriber)
     caseload(3)
-    small, body = _get(client, url)
+    small, body = _queries(client, url)
     assert set(body) == {"count", "count_exact", "next", "previous", "results"}
     assert (body["count"], body["count_exact"], body["next"], len(body["results"])) == (3, True, None, 3)
     caseload(50)
-    large, body = _get(client, url)
+    large, body = _queries(client, url)
     assert (body["count"], body["count_exact"], len(body["results"])) == (53, True, 50)
     assert body["next"].endswith("?page=2")
     assert small == large
