@@ -262,6 +262,9 @@ REMINDER_SENDING_TIMEOUT_SECONDS = int(os.environ.get("REMINDER_SENDING_TIMEOUT_
 # After the mail server accepted a mail, marking it sent is retried on a new connection.
 REMINDER_MARK_SENT_TRIES = 6
 REMINDER_MARK_SENT_PAUSE_SECONDS = float(os.environ.get("REMINDER_MARK_SENT_PAUSE_SECONDS", "1.0"))
+# The daily scan's rules at once on PostgreSQL, one connection each (reminders.delivery): the
+# INSERT ... SELECTs are the database's work, and one connection keeps one server core busy.
+REMINDER_SCAN_WORKERS = int(os.environ.get("REMINDER_SCAN_WORKERS", "2"))
 REMINDER_OVERDUE_MINUTES = 15  # CE-6: undelivered this long after falling due -> operator alert
 
 # --- Auth ---------------------------------------------------------------------

@@ -39,9 +39,11 @@ import logging
 import smtplib
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from itertools import islice
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -121,7 +123,14 @@ def _chunks(drafts: Iterable[ReminderDraft], size: int) -> Iterator[list[Reminde
 INCREMENTAL_MAX_PATIENTS = 50_000
 
 
-def reminders_scan(*, today: date, chunk_size: int = 5000, full: bool | None = None) -> ScanResult:
+def scan_workers() -> int:
+    """How many rules the full scan runs at once, each on its own database connection."""
+    return max(1, int(getattr(settings, "REMINDER_SCAN_WORKERS", 2)))
+
+
+def reminders_scan(
+    *, today: date, chunk_size: int = 5000, full: bool | None = None, workers: int | None = None
+) -> ScanResult:
     """Run every registered rule for `today` and write its drafts (bulk insert, conflicts ignored).
 
     Incremental (issue 14): when the last finished scan was today's, an incremental rule runs
@@ -131,6 +140,14 @@ def reminders_scan(*, today: date, chunk_size: int = 5000, full: bool | None = N
     run in full every time. The marks read at the start are deleted once every rule ran; a
     change committed during the scan keeps its mark for the next one. A scan with a failed
     rule is not finished: the next scan is a full one.
+
+    Concurrent rules (issue 14): on PostgreSQL, `workers` rules (REMINDER_SCAN_WORKERS, 2 by
+    default) run at once, each in its own transaction on its own connection. The work is the
+    database's (INSERT ... SELECT, index upkeep, foreign-key checks at commit), so one backend
+    per rule uses the server's cores where a single connection used one of them. Rules are
+    independent: each writes its own kinds and reads no other rule's rows. Not inside a
+    caller's transaction: other connections could not see its uncommitted rows, and its
+    rollback could not undo theirs, so there the rules run one after another, as on SQLite.
 
     Idempotent: the unique (kind, subject, due date, recipient) makes a second scan, or two
     scans at once, a no-op. Each rule runs in its own transaction, so a broken rule cannot
@@ -154,31 +171,60 @@ def reminders_scan(*, today: date, chunk_size: int = 5000, full: bool | None = N
         run = ReminderScanRun.objects.create(
             scan_date=today, started_at=started_at, full=not incremental, patients=result.patients
         )
+    to_run: list[tuple[str, Callable[[], Iterable[ReminderDraft] | DraftQuery]]] = []
     for name, rule in sorted(reminder_rules().items()):
         restrict = incremental and rule_is_incremental(name)
         if restrict and not changed:
             result.offered[name] = 0
             continue
-        offered = 0
-        try:
-            with transaction.atomic():
-                produced = rule(today, patients=patients) if restrict else rule(today)
-                if isinstance(produced, DraftQuery):
-                    offered = reminders_insert_select(produced)  # set-based: one INSERT ... SELECT
-                else:
-                    for chunk in _chunks(produced, chunk_size):
-                        offered += reminders_insert_drafts(chunk)  # PostgreSQL: one unnest INSERT a chunk
-        except Exception as error:
-            logger.error("reminder rule failed: rule=%s error=%s", name, type(error).__name__)
+        to_run.append((name, partial(rule, today, patients=patients) if restrict else partial(rule, today)))
+    parallel = connection.vendor == "postgresql" and not connection.in_atomic_block
+    for name, offered in _rules_run(to_run, chunk_size, workers=(workers or scan_workers()) if parallel else 1):
+        if offered is None:
             result.failed.append(name)
-            continue
-        result.offered[name] = offered
-        logger.info("reminder rule ran: rule=%s offered=%d", name, offered)
+        else:
+            result.offered[name] = offered
     if run is not None and not result.failed:
         marks_consume([mark_id for mark_id, _ in marks])
         ReminderScanRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
     logger.info("reminder scan: full=%s patients=%s", result.full, result.patients)
     return result
+
+
+def _rules_run(
+    rules: list[tuple[str, Callable[[], Iterable[ReminderDraft] | DraftQuery]]], chunk_size: int, *, workers: int
+) -> list[tuple[str, int | None]]:
+    """(name, rows offered, or None when the rule failed) for each rule, `workers` at a time."""
+    if workers <= 1 or len(rules) <= 1:
+        return [(name, _rule_write(name, produce, chunk_size)) for name, produce in rules]
+
+    def on_own_connection(name: str, produce: Callable[[], Iterable[ReminderDraft] | DraftQuery]) -> int | None:
+        try:
+            return _rule_write(name, produce, chunk_size)
+        finally:
+            connection.close()  # this thread's own connection (Django's are per thread)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reminder-scan") as pool:
+        futures = [(name, pool.submit(on_own_connection, name, produce)) for name, produce in rules]
+        return [(name, future.result()) for name, future in futures]
+
+
+def _rule_write(name: str, produce: Callable[[], Iterable[ReminderDraft] | DraftQuery], chunk_size: int) -> int | None:
+    """One rule in its own transaction: its rows written, or None (logged by name) if it raised."""
+    offered = 0
+    try:
+        with transaction.atomic():
+            produced = produce()
+            if isinstance(produced, DraftQuery):
+                offered = reminders_insert_select(produced)  # set-based: one INSERT ... SELECT
+            else:
+                for chunk in _chunks(produced, chunk_size):
+                    offered += reminders_insert_drafts(chunk)  # PostgreSQL: one unnest INSERT a chunk
+    except Exception as error:
+        logger.error("reminder rule failed: rule=%s error=%s", name, type(error).__name__)
+        return None
+    logger.info("reminder rule ran: rule=%s offered=%d", name, offered)
+    return offered
 
 
 # --- Claim, send, mark -----------------------------------------------------------------------

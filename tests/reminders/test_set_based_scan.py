@@ -129,3 +129,103 @@ def test_python_rule_drafts_are_one_unnest_insert_each_once_with_its_urgency(pat
     assert len(Reminder.objects.get(kind="monitoring_due").detail) == 300
     assert reminders_insert_drafts(drafts) == 0
     assert Reminder.objects.count() == 2
+
+
+# --- Rules at once (issue 14): outside a transaction, each on its own connection ---------------
+
+
+def _outbox() -> set[tuple[object, ...]]:
+    return set(Reminder.objects.values_list("kind", "patient_id", "recipient_id", "due_date", "detail", "urgent"))
+
+
+def _scan_again_from_empty(today, **options):  # type: ignore[no-untyped-def]
+    from medications.models import MonitoringNextDue
+    from reminders.models import ReminderScanRun
+
+    Reminder.objects.all().delete()
+    ReminderScanRun.objects.all().delete()
+    MonitoringNextDue.objects.all().delete()
+    return delivery.reminders_scan(today=today, **options)
+
+
+def _backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def _connections_to_this_database() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rules_run_at_once_on_their_own_connections_and_write_what_one_at_a_time_writes(clinic, monkeypatch):
+    import threading
+
+    from reminders import outbox
+
+    both_running = threading.Barrier(2, timeout=20)
+    pids: dict[str, int] = {}
+
+    def waits_for_the_other(name):  # type: ignore[no-untyped-def]
+        def rule(day, patients=None):  # type: ignore[no-untyped-def]
+            pids[name] = _backend_pid()
+            both_running.wait()  # passes only if the other rule runs at the same time
+            return []
+
+        return rule
+
+    monkeypatch.setitem(outbox._RULES, "aa.first", waits_for_the_other("aa.first"))
+    monkeypatch.setitem(outbox._RULES, "aa.second", waits_for_the_other("aa.second"))
+    connections_before = _connections_to_this_database()
+    at_once = delivery.reminders_scan(today=clinic, workers=2)
+    assert not at_once.failed, at_once.failed
+    assert len({pids["aa.first"], pids["aa.second"], _backend_pid()}) == 3  # two connections of their own
+    assert _connections_to_this_database() == connections_before  # the rules' connections are closed
+    written_at_once = _outbox()
+    assert {kind for kind, *_ in written_at_once} >= {
+        "care_plan_review",
+        "measurement_due",
+        "session_follow_up",
+        "not_improving",
+    }
+
+    both_running.reset()
+    monkeypatch.delitem(outbox._RULES, "aa.first")
+    monkeypatch.delitem(outbox._RULES, "aa.second")
+    one_at_a_time = _scan_again_from_empty(clinic, workers=1)
+    assert one_at_a_time.offered == {k: v for k, v in at_once.offered.items() if not k.startswith("aa.")}
+    assert not one_at_a_time.failed
+    assert _outbox() == written_at_once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rule_failing_beside_others_is_named_and_the_others_still_write(clinic, monkeypatch):
+    from reminders import outbox
+    from reminders.models import ReminderScanRun
+
+    def broken(day, patients=None):  # type: ignore[no-untyped-def]
+        raise RuntimeError("rule broke")
+
+    monkeypatch.setitem(outbox._RULES, "outcomes.zz_broken", broken)
+    result = delivery.reminders_scan(today=clinic, workers=2)
+    assert result.failed == ["outcomes.zz_broken"]
+    assert result.offered["care_plan_review"] == 3 and Reminder.objects.filter(kind="care_plan_review").count() == 3
+    assert not ReminderScanRun.objects.filter(finished_at__isnull=False).exists()  # the next scan is a full one
+
+
+def test_inside_a_transaction_the_rules_run_on_the_callers_connection(clinic, monkeypatch):
+    from reminders import outbox
+
+    seen: list[int] = []
+
+    def records_its_connection(day, patients=None):  # type: ignore[no-untyped-def]
+        seen.append(_backend_pid())
+        return []
+
+    monkeypatch.setitem(outbox._RULES, "aa.where", records_its_connection)
+    result = delivery.reminders_scan(today=clinic, workers=2)  # the test's transaction is open
+    assert seen == [_backend_pid()]
+    assert result.offered["care_plan_review"] == 3  # it sees the fixture's uncommitted rows
