@@ -94,7 +94,12 @@ class Reminder(PublicIdModel):
         db_table = "careplans_reminder"  # the table kept its first home's name (moved from careplans)
         ordering = ["-urgent", "due_date", "id"]
         indexes = [
-            models.Index(fields=["status", "claimed_at"]),
+            # The sweeper's lookup of rows stuck in `sending` (and a claim's own rows): partial, so
+            # the scan's millions of new `pending` rows are not written into it (issue 14). Other
+            # lookups by status use reminders_status_next_idx.
+            models.Index(
+                fields=["claimed_at"], condition=Q(status=ReminderStatus.SENDING), name="reminders_sending_idx"
+            ),
             models.Index(fields=["status", "next_attempt_at"], name="reminders_status_next_idx"),
             # The header badge on every page (reminders.inbox.inbox_open_count): every column
             # the COUNT reads is in this index, so PostgreSQL answers it from the index alone

@@ -258,6 +258,25 @@ def test_sweeper_requeues_rows_a_dead_worker_left_in_sending(frozen, prescriber,
     assert mail.outbox[-1].extra_headers["Message-ID"] == delivery.message_id(dead.token)
 
 
+@pytest.mark.postgres
+def test_the_sweeper_reads_only_the_rows_in_sending_through_their_own_index(frozen, prescriber):
+    """The outbox's index for the sweeper is partial (issue 14): the scan's millions of new
+    pending rows are never written into it, and the sweeper's lookup still finds its rows by it."""
+    ReminderFactory(recipient=prescriber)
+    pending = ReminderFactory(recipient=prescriber, subject_id="pending")
+    delivery.reminders_claim(recipient_id=prescriber.pk, now=timezone.now(), limit=1)
+    stuck = Reminder.objects.filter(status=ReminderStatus.SENDING, claimed_at__lt=timezone.now() + timedelta(hours=1))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = stuck.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "reminders_sending_idx" in plan, plan
+    assert list(stuck.values_list("status", flat=True)) == [ReminderStatus.SENDING]
+    pending.refresh_from_db()
+    assert pending.status == ReminderStatus.PENDING
+
+
 def test_sweeper_fails_rows_that_used_up_their_attempts(frozen, prescriber, settings):
     settings.REMINDER_MAX_ATTEMPTS = 1
     settings.REMINDER_SENDING_TIMEOUT_SECONDS = 600
