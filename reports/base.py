@@ -150,7 +150,13 @@ class ReportResult:
 
     @property
     def row_count(self) -> int:
+        """Rows over all pages (a page's "x-y of N")."""
         return sum(section.total_rows for section in self.sections)
+
+    @property
+    def rows_shown(self) -> int:
+        """Rows this result carries: one page of a long list, every row of an export."""
+        return sum(len(section.rows) for section in self.sections)
 
 
 class Audience(StrEnum):

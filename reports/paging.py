@@ -21,9 +21,12 @@ class PageForm(forms.Form):
     page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
 
-def fetch_page(fetch: Fetch, options: Mapping[str, Any], *, size: int = PAGE_SIZE) -> tuple[list[dict[str, Any]], Page]:
-    """The chosen page (`options["page"]`, default 1); past the last page, the last one, as
-    Paginator.get_page does."""
+def fetch_page(
+    fetch: Fetch, options: Mapping[str, Any], *, size: int | None = None
+) -> tuple[list[dict[str, Any]], Page]:
+    """The chosen page (`options["page"]`, default 1) of `size` rows (PAGE_SIZE); past the last
+    page, the last one, as Paginator.get_page does."""
+    size = size or PAGE_SIZE
     number = max(1, options.get("page") or 1)
     found = fetch(size, (number - 1) * size)
     if not found and number > 1:

@@ -42,7 +42,11 @@ def _bulk_alarm(*, user: User, report: Report, rows: int) -> None:
 
 def report_used(*, user: User, result: ReportResult, fmt: str) -> None:
     """Audit one run of a report shown or exported (SECURITY.md AL-1: every export and print,
-    with the parameters and the number of records; never patient data)."""
+    with the parameters and the number of records; never patient data).
+
+    `rows` is what this use disclosed: one page of a long care-team list is 100 records, not
+    the list's length (`total_rows`), so paging through a caseload does not raise the bulk
+    export alarm on every page while a CSV of all of it does."""
     action = AuditAction.PRINT if fmt == "print" else AuditAction.EXPORT
     audit_record(
         actor=user,
@@ -53,10 +57,11 @@ def report_used(*, user: User, result: ReportResult, fmt: str) -> None:
             "format": fmt,
             "parameters": result.params.as_json(),
             "options": result.options,
-            "rows": result.row_count,
+            "rows": result.rows_shown,
+            "total_rows": result.row_count,
         },
     )
-    _bulk_alarm(user=user, report=result.report, rows=result.row_count)
+    _bulk_alarm(user=user, report=result.report, rows=result.rows_shown)
 
 
 def run_parameters(*, params_query: Mapping[str, str], options: Mapping[str, Any]) -> dict[str, Any]:

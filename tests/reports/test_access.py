@@ -162,3 +162,24 @@ def test_bulk_export_raises_an_operator_alert_with_ids_only(client, care_manager
         client.get(reverse("reports:report", kwargs={"key": "registry"}))
     alerts = [record.getMessage() for record in caplog.records if "bulk export alert" in record.getMessage()]
     assert alerts == [f"bulk export alert: user_id={care_manager.pk} report=registry rows=2"]
+
+
+def test_a_page_of_a_long_list_is_audited_and_alarmed_as_the_rows_it_shows(
+    client, care_manager, today, team, caplog, monkeypatch
+):
+    """One page of the registry discloses that page, not the caseload: paging through it raises
+    no bulk export alarm, its audit row says how many were shown (and of how many)."""
+    from reports import paging, runs
+    from tests.reports import builders as b
+
+    monkeypatch.setattr(runs, "BULK_EXPORT_ROWS", 2)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
+    for name in ("Alder", "Birch", "Cedar", "Damson", "Elm"):
+        b.patient(team=team, family_name=name)
+    client.force_login(care_manager)
+    with caplog.at_level("WARNING", logger="reports.runs"):
+        page = client.get(reverse("reports:report", kwargs={"key": "registry"}), {"page": 2})
+    assert page.status_code == 200
+    assert not [record for record in caplog.records if "bulk export alert" in record.getMessage()]
+    event = AuditEvent.objects.filter(object_type="outcomes.report").get()
+    assert (event.changes["rows"], event.changes["total_rows"]) == (2, 5)
