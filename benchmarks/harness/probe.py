@@ -126,7 +126,11 @@ def scan_with_kinds() -> dict[str, Any]:
             }
         )
     per_rule = _per_rule(today) if os.environ.get("BENCH_PER_RULE", "1") == "1" else {}
-    return {"runs": runs, "by_kind": _kinds(), "rule_seconds_from_empty": per_rule}
+    from django.conf import settings
+
+    # Older checkouts scan on one connection (no REMINDER_SCAN_WORKERS).
+    workers = int(getattr(settings, "REMINDER_SCAN_WORKERS", 1))
+    return {"runs": runs, "workers": workers, "by_kind": _kinds(), "rule_seconds_from_empty": per_rule}
 
 
 def _per_rule(today: date) -> dict[str, float]:

@@ -269,7 +269,7 @@ def main() -> None:
             scan = probe(db, "scan", app_dir)
             report["scan"][label(size)] = scan
             runs = ", ".join(f"{r['run']} {r['seconds']:.2f} s ({r['rows']} rows)" for r in scan["runs"])
-            out(f"reminder scan at {label(size)}: {runs}")
+            out(f"reminder scan at {label(size)} ({scan.get('workers', 1)} rules at once): {runs}")
     if args.scan_only:
         write(report, args.json)
         return
@@ -364,7 +364,8 @@ def print_table(report: dict[str, Any], sizes: list[int]) -> None:
         line += f"{ratio if ratio is not None else '-':>7}  {','.join(map(str, sorted(statuses)))}"
         out(line)
     for lb, scan in report["scan"].items():
-        out(f"reminder scan {lb}: " + ", ".join(f"{r['run']} {r['seconds']:.2f} s" for r in scan["runs"]))
+        at_once = f" ({scan.get('workers', 1)} rules at once)"
+        out(f"reminder scan {lb}{at_once}: " + ", ".join(f"{r['run']} {r['seconds']:.2f} s" for r in scan["runs"]))
     for lb, conc in report["concurrency"].items():
         out(
             f"chart page, {conc['clients']} clients, {lb}: {conc['throughput_rps']} req/s, p50 {conc['p50_ms']} ms, "
