@@ -1,14 +1,29 @@
 """factory_boy factories for the foundation's models. Apps add theirs in tests/<app>/factories.py."""
 
+from collections.abc import Iterable
 from datetime import date
 
 import factory
 from django.utils import timezone
+from faker.providers.person.en_US import Provider as PatientNames
+from faker.providers.person.fi_FI import Provider as StaffNames
 
 from careplans.models import CarePlan, CareTeamMember, Goal, GoalDomain, Patient, RelapsePreventionPlan, TeamRole
 from clinic.models import User
 
 PASSWORD = "correct horse battery staple"  # noqa: S105
+
+
+def _names(*pools: Iterable[str]) -> set[str]:
+    return {name for pool in pools for name in pool if name.isascii()}  # lists, or OrderedDicts of weights
+
+
+# Patients are named from Faker's en_US names, staff from its Finnish ones without any en_US
+# name: "the patient's name is not on this page" must not fail because the signed-in user's
+# random name in the header happened to be the patient's too ("Aaron Lopez" and Mr Lopez).
+_PATIENT_NAMES = _names(PatientNames.first_names, PatientNames.last_names)
+STAFF_FIRST_NAMES = sorted(_names(StaffNames.first_names) - _PATIENT_NAMES)
+STAFF_LAST_NAMES = sorted(_names(StaffNames.last_names) - _PATIENT_NAMES)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -17,8 +32,8 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
+    first_name = factory.Faker("random_element", elements=STAFF_FIRST_NAMES)
+    last_name = factory.Faker("random_element", elements=STAFF_LAST_NAMES)
     email = factory.LazyAttribute(lambda u: f"{u.username}@clinic.test")
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
