@@ -77,6 +77,11 @@ def collectstatic(db: str, app_dir: Path) -> None:
     )
 
 
+def at_once(scan: dict[str, Any]) -> str:
+    """How many rules the probed checkout's scan ran at once (older ones: one connection)."""
+    return f" ({scan.get('workers', 1)} rules at once)"
+
+
 def python(app_dir: Path) -> str:
     return sys.executable
 
@@ -269,7 +274,7 @@ def main() -> None:
             scan = probe(db, "scan", app_dir)
             report["scan"][label(size)] = scan
             runs = ", ".join(f"{r['run']} {r['seconds']:.2f} s ({r['rows']} rows)" for r in scan["runs"])
-            out(f"reminder scan at {label(size)} ({scan.get('workers', 1)} rules at once): {runs}")
+            out(f"reminder scan at {label(size)}{at_once(scan)}: {runs}")
     if args.scan_only:
         write(report, args.json)
         return
@@ -364,8 +369,9 @@ def print_table(report: dict[str, Any], sizes: list[int]) -> None:
         line += f"{ratio if ratio is not None else '-':>7}  {','.join(map(str, sorted(statuses)))}"
         out(line)
     for lb, scan in report["scan"].items():
-        at_once = f" ({scan.get('workers', 1)} rules at once)"
-        out(f"reminder scan {lb}{at_once}: " + ", ".join(f"{r['run']} {r['seconds']:.2f} s" for r in scan["runs"]))
+        out(
+            f"reminder scan {lb}{at_once(scan)}: " + ", ".join(f"{r['run']} {r['seconds']:.2f} s" for r in scan["runs"])
+        )
     for lb, conc in report["concurrency"].items():
         out(
             f"chart page, {conc['clients']} clients, {lb}: {conc['throughput_rps']} req/s, p50 {conc['p50_ms']} ms, "

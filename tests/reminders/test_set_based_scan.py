@@ -192,7 +192,6 @@ def test_rules_run_at_once_on_their_own_connections_and_write_what_one_at_a_time
         "not_improving",
     }
 
-    both_running.reset()
     monkeypatch.delitem(outbox._RULES, "aa.first")
     monkeypatch.delitem(outbox._RULES, "aa.second")
     one_at_a_time = _scan_again_from_empty(clinic, workers=1)
